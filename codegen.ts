@@ -1,0 +1,27 @@
+// GraphQL Code Generator: resolver types from schema/*.graphql into src/generated/ (not
+// committed; `npm run typecheck` regenerates). Mappers name the row types resolvers receive.
+import type { CodegenConfig } from '@graphql-codegen/cli';
+
+const config: CodegenConfig = {
+  schema: 'schema/*.graphql',
+  generates: {
+    'src/generated/graphql.ts': {
+      plugins: ['typescript', 'typescript-resolvers'],
+      config: {
+        federation: true,
+        useTypeImports: true,
+        enumsAsTypes: true,
+        contextType: '../context.ts#Context',
+        mappers: {
+          Project: '../model.ts#ProjectRow',
+        },
+        scalars: { DateTime: { input: 'string', output: 'Date | string' }, JSON: 'unknown', ID: 'string' },
+        avoidOptionals: { field: true, inputValue: false, object: false },
+        maybeValue: 'T | null',
+        inputMaybeValue: 'T | null | undefined',
+      },
+    },
+  },
+};
+
+export default config;

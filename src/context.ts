@@ -1,0 +1,32 @@
+/** The per-request context: who is asking, the loaders and the executor for this request. */
+import type { Logger } from 'pino';
+import type { Viewer } from './auth/viewer.ts';
+import { createLoaders, type Loaders } from './loaders/index.ts';
+import type { Executor, QueryObserver } from './neo4j/executor.ts';
+
+export interface Context {
+  readonly requestId: string;
+  readonly viewer: Viewer;
+  readonly executor: Executor;
+  readonly loaders: Loaders;
+  readonly logger: Logger;
+}
+
+export interface ContextDeps {
+  readonly executor: Executor;
+  readonly logger: Logger;
+  /** Sees every Cypher statement of every request (metrics; tests count queries). */
+  readonly queryObserver?: (requestId: string) => QueryObserver | undefined;
+}
+
+export function createContext(deps: ContextDeps, requestId: string, viewer: Viewer): Context {
+  const observer = deps.queryObserver?.(requestId);
+  const executor = observer ? deps.executor.observed(observer) : deps.executor;
+  return {
+    requestId,
+    viewer,
+    executor,
+    loaders: createLoaders(executor),
+    logger: deps.logger.child({ requestId }),
+  };
+}

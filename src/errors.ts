@@ -1,0 +1,54 @@
+/**
+ * One error vocabulary (DESIGN.md §8). Code below `src/` throws these; the GraphQL edge
+ * (src/schema/format-error.ts) turns them into `extensions.code` and masks everything else.
+ * This module has no GraphQL dependency so that src/neo4j can use it.
+ */
+
+export const ErrorCode = {
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  NOT_FOUND: 'NOT_FOUND',
+  CONFLICT: 'CONFLICT',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
+  RATE_LIMITED: 'RATE_LIMITED',
+  CURSOR_EXPIRED: 'CURSOR_EXPIRED',
+  UNAVAILABLE: 'UNAVAILABLE',
+  NOT_IMPLEMENTED: 'NOT_IMPLEMENTED',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** An error whose message is safe to show to the client. */
+export class PedigreeError extends Error {
+  override name = 'PedigreeError';
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** Bad input; `field` is the path of the offending input field, e.g. 'input.digest'. */
+export function badInput(field: string, message: string): PedigreeError {
+  return new PedigreeError(ErrorCode.BAD_USER_INPUT, message, { field });
+}
+
+export function notFound(what: string, id: string): PedigreeError {
+  return new PedigreeError(ErrorCode.NOT_FOUND, `${what} '${id}' not found`, { id });
+}
+
+export function conflict(message: string, details: Record<string, unknown> = {}): PedigreeError {
+  return new PedigreeError(ErrorCode.CONFLICT, message, details);
+}
+
+export function notImplemented(field: string): PedigreeError {
+  return new PedigreeError(ErrorCode.NOT_IMPLEMENTED, `${field} is not implemented yet`, { field });
+}
+
+export function unavailable(message = 'the database is unavailable; retry later'): PedigreeError {
+  return new PedigreeError(ErrorCode.UNAVAILABLE, message);
+}

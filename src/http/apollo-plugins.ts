@@ -1,0 +1,33 @@
+/** Apollo Server plugins: request logging with the request id, metrics, masked-error logging. */
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { Context } from '../context.ts';
+import { isMasked } from '../schema/format-error.ts';
+import type { Metrics } from './metrics.ts';
+
+export function observabilityPlugin(metrics: Metrics): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      const started = process.hrtime.bigint();
+      return {
+        async didEncounterErrors({ errors, contextValue, operationName }) {
+          for (const error of errors) {
+            if (isMasked(error)) {
+              contextValue.logger.error({ err: error.originalError ?? error, operationName, path: error.path }, 'internal error');
+            }
+          }
+        },
+        async willSendResponse({ response, contextValue, operation, errors }) {
+          const type = operation?.operation ?? 'unknown';
+          metrics.operations.inc({ type, outcome: errors?.length ? 'error' : 'ok' });
+          metrics.operationSeconds.observe({ type }, Number(process.hrtime.bigint() - started) / 1e9);
+          // Every error carries the request id, which also appears in the log.
+          if (response.body.kind === 'single' && response.body.singleResult.errors) {
+            for (const error of response.body.singleResult.errors) {
+              (error as { extensions?: Record<string, unknown> }).extensions = { ...error.extensions, requestId: contextValue.requestId };
+            }
+          }
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * The one door to the database. `read` and `write` run a unit of work in a managed
+ * transaction (`executeRead`/`executeWrite`, retried by the driver on transient errors),
+ * name the database, attach transaction metadata, log each statement at debug level,
+ * report each statement to an observer (tests count queries per request) and map Neo4j
+ * failures to our error codes.
+ *
+ * Because the driver may run a unit of work more than once (even after a commit whose
+ * acknowledgement was lost), every write unit must be idempotent.
+ */
+import neo4j, { type Driver, type ManagedTransaction, type Record as Neo4jRecord } from 'neo4j-driver';
+import type { Logger } from 'pino';
+import { ErrorCode, PedigreeError, conflict, unavailable } from '../errors.ts';
+
+export type Params = Record<string, unknown>;
+
+/** What a unit of work sees: one method, so queries never touch the driver directly. */
+export interface Tx {
+  run(query: string, params?: Params): Promise<Neo4jRecord[]>;
+}
+
+export interface QueryObserver {
+  onQuery(event: { unit: string; query: string; mode: 'read' | 'write' }): void;
+}
+
+export interface Executor {
+  read<T>(unit: string, work: (tx: Tx) => Promise<T>): Promise<T>;
+  write<T>(unit: string, work: (tx: Tx) => Promise<T>): Promise<T>;
+  /** A view of this executor that also reports to `observer`. Shares the driver. */
+  observed(observer: QueryObserver): Executor;
+}
+
+export interface ExecutorOptions {
+  readonly driver: Driver;
+  readonly database: string;
+  readonly logger: Logger;
+  readonly timeoutMs?: number;
+}
+
+export function createExecutor(options: ExecutorOptions, observers: readonly QueryObserver[] = []): Executor {
+  const { driver, database, logger } = options;
+  const timeout = options.timeoutMs ?? 60_000;
+
+  function runner(unit: string, mode: 'read' | 'write', tx: ManagedTransaction): Tx {
+    return {
+      async run(query, params = {}) {
+        for (const observer of observers) observer.onQuery({ unit, query, mode });
+        if (logger.isLevelEnabled('debug')) logger.debug({ unit, mode, query }, 'cypher');
+        const result = await tx.run(query, params);
+        return result.records;
+      },
+    };
+  }
+
+  async function execute<T>(unit: string, mode: 'read' | 'write', work: (tx: Tx) => Promise<T>): Promise<T> {
+    const session = driver.session({
+      database,
+      defaultAccessMode: mode === 'read' ? neo4j.session.READ : neo4j.session.WRITE,
+    });
+    const config = { metadata: { app: 'pedigree', unit }, timeout };
+    try {
+      return mode === 'read'
+        ? await session.executeRead((tx) => work(runner(unit, mode, tx)), config)
+        : await session.executeWrite((tx) => work(runner(unit, mode, tx)), config);
+    } catch (error) {
+      throw mapNeo4jError(error);
+    } finally {
+      await session.close();
+    }
+  }
+
+  return {
+    read: (unit, work) => execute(unit, 'read', work),
+    write: (unit, work) => execute(unit, 'write', work),
+    observed: (observer) => createExecutor(options, [...observers, observer]),
+  };
+}
+
+const UNAVAILABLE_CODES = new Set(['ServiceUnavailable', 'SessionExpired']);
+
+/** Neo4j error -> our vocabulary. Unknown errors pass through and are masked at the edge. */
+export function mapNeo4jError(error: unknown): unknown {
+  if (error instanceof PedigreeError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return error;
+  if (UNAVAILABLE_CODES.has(code) || code.startsWith('Neo.TransientError.General.DatabaseUnavailable')) {
+    return withCause(unavailable(), error);
+  }
+  if (code === 'Neo.ClientError.Schema.ConstraintValidationFailed') {
+    // Reached only when a concurrent writer won a race the unit of work did not handle.
+    return withCause(conflict('a concurrent write created the same thing; retry'), error);
+  }
+  if (code === 'Neo.ClientError.Transaction.TransactionTimedOut' || code.endsWith('TransactionTimedOutClientConfiguration')) {
+    return withCause(new PedigreeError(ErrorCode.LIMIT_EXCEEDED, 'the query took too long and was stopped'), error);
+  }
+  return error;
+}
+
+function withCause(error: PedigreeError, cause: unknown): PedigreeError {
+  Object.defineProperty(error, 'cause', { value: cause, enumerable: false });
+  return error;
+}

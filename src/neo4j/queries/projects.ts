@@ -1,0 +1,35 @@
+/** Projects: the unit of scoping. Names are unique server-wide. */
+import type { Node } from 'neo4j-driver';
+import type { Tx } from '../executor.ts';
+import { nodeRow } from '../values.ts';
+import type { ProjectRow } from '../../model.ts';
+
+/** Creates the project, or returns the existing one with that name (idempotent on name). */
+export async function mergeProject(
+  tx: Tx,
+  input: { id: string; name: string; description: string | null; createdBy: string | null },
+): Promise<{ project: ProjectRow; created: boolean }> {
+  const [record] = await tx.run(
+    `MERGE (p:Project {name: $name})
+     ON CREATE SET p.id = $id, p.description = $description, p.createdAt = datetime(), p.createdBy = $createdBy
+     RETURN p, p.id = $id AS created`,
+    input,
+  );
+  return { project: nodeRow<ProjectRow>(record!.get('p') as Node), created: record!.get('created') as boolean };
+}
+
+export async function projectsByIds(tx: Tx, ids: readonly string[]): Promise<ProjectRow[]> {
+  const records = await tx.run('UNWIND $ids AS id MATCH (p:Project {id: id}) RETURN p', { ids });
+  return records.map((r) => nodeRow<ProjectRow>(r.get('p') as Node));
+}
+
+export async function projectIdByName(tx: Tx, name: string): Promise<string | null> {
+  const [record] = await tx.run('MATCH (p:Project {name: $name}) RETURN p.id AS id', { name });
+  return (record?.get('id') as string | undefined) ?? null;
+}
+
+/** Every project, by name. Projects are few (one per team or product). */
+export async function allProjectIds(tx: Tx): Promise<string[]> {
+  const records = await tx.run('MATCH (p:Project) RETURN p.id AS id ORDER BY p.name');
+  return records.map((r) => r.get('id') as string);
+}

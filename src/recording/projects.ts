@@ -1,0 +1,20 @@
+/** createProject: validation, then one write transaction. Idempotent on name. */
+import type { Context } from '../context.ts';
+import { newId } from '../ids.ts';
+import { mergeProject } from '../neo4j/queries/projects.ts';
+import type { ProjectRow } from '../model.ts';
+import { checkName, checkOptionalText } from './validate.ts';
+
+export interface CreateProjectInput {
+  readonly name: string;
+  readonly description?: string | null | undefined;
+}
+
+export async function createProject(ctx: Context, input: CreateProjectInput): Promise<ProjectRow> {
+  const name = checkName('input.name', input.name);
+  const description = checkOptionalText('input.description', input.description);
+  const { project } = await ctx.executor.write('createProject', (tx) =>
+    mergeProject(tx, { id: newId('Project'), name, description, createdBy: ctx.viewer.subject }),
+  );
+  return project;
+}

@@ -1,0 +1,25 @@
+import type { Resolvers } from '../generated/graphql.ts';
+import { allProjectIds, projectIdByName } from '../neo4j/queries/projects.ts';
+import { createProject } from '../recording/projects.ts';
+import { badInput } from '../errors.ts';
+import { loadExisting } from '../loaders/index.ts';
+
+export const projectResolvers: Resolvers = {
+  Query: {
+    async project(_parent, { id, name }, ctx) {
+      if ((id == null) === (name == null)) throw badInput('id', 'give exactly one of id and name');
+      const projectId = id ?? (await ctx.executor.read('projects.byName', (tx) => projectIdByName(tx, name!)));
+      return projectId ? ctx.loaders.project.load(projectId) : null;
+    },
+    async projects(_parent, _args, ctx) {
+      const ids = await ctx.executor.read('projects.all', (tx) => allProjectIds(tx));
+      return loadExisting(ctx.loaders.project, ids);
+    },
+  },
+  Mutation: {
+    createProject: (_parent, { input }, ctx) => createProject(ctx, input),
+  },
+  Project: {
+    __resolveReference: (reference, ctx) => ctx.loaders.project.load(reference.id),
+  },
+};

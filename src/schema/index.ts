@@ -1,0 +1,69 @@
+/**
+ * The one schema object both transports serve: schema/*.graphql built as a Federation 2
+ * subgraph. Root fields without a resolver yet fail with NOT_IMPLEMENTED (never made-up data).
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
+import { parse, type GraphQLSchema, type ObjectTypeDefinitionNode, type ObjectTypeExtensionNode } from 'graphql';
+import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
+import { notImplemented } from '../errors.ts';
+import type { Resolvers } from '../generated/graphql.ts';
+import { projectResolvers } from '../resolvers/project.ts';
+
+export const SCHEMA_DIR = join(import.meta.dirname, '..', '..', 'schema');
+
+export function loadTypeDefs(dir = SCHEMA_DIR): string {
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.graphql'))
+    .sort()
+    .map((name) => readFileSync(join(dir, name), 'utf8'))
+    .join('\n');
+}
+
+const RESOLVERS: readonly Resolvers[] = [projectResolvers];
+
+export function createSchema(): GraphQLSchema {
+  const typeDefs = parse(loadTypeDefs());
+  const resolvers = mergeResolvers([{ DateTime: DateTimeResolver, JSON: JSONResolver }, ...RESOLVERS]);
+  fillRootFields(typeDefs.definitions, resolvers);
+  return buildSubgraphSchema([{ typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> }]);
+}
+
+type ResolverMap = Record<string, Record<string, unknown> | unknown>;
+
+function mergeResolvers(parts: readonly object[]): ResolverMap {
+  const merged: Record<string, Record<string, unknown>> = {};
+  for (const part of parts) {
+    for (const [type, fields] of Object.entries(part)) {
+      if (typeof fields !== 'object' || fields === null || fields.constructor !== Object) {
+        merged[type] = fields as Record<string, unknown>; // a scalar
+        continue;
+      }
+      const target = (merged[type] ??= {});
+      for (const [field, resolver] of Object.entries(fields)) {
+        if (field in target) throw new Error(`two resolvers for ${type}.${field}`);
+        target[field] = resolver;
+      }
+    }
+  }
+  return merged;
+}
+
+function fillRootFields(definitions: readonly { kind: string }[], resolvers: ResolverMap): void {
+  for (const definition of definitions) {
+    if (definition.kind !== 'ObjectTypeDefinition' && definition.kind !== 'ObjectTypeExtension') continue;
+    const type = definition as ObjectTypeDefinitionNode | ObjectTypeExtensionNode;
+    const typeName = type.name.value;
+    if (typeName !== 'Query' && typeName !== 'Mutation' && typeName !== 'Subscription') continue;
+    const target = (resolvers[typeName] ??= {}) as Record<string, unknown>;
+    for (const field of type.fields ?? []) {
+      const name = field.name.value;
+      if (name in target) continue;
+      const fail = (): never => {
+        throw notImplemented(`${typeName}.${name}`);
+      };
+      target[name] = typeName === 'Subscription' ? { subscribe: fail } : fail;
+    }
+  }
+}

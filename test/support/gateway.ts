@@ -1,0 +1,96 @@
+/**
+ * Starts the gateway in-process on a free port against the suite's Neo4j and talks to it the
+ * way clients do: HTTP POST /graphql and graphql-ws over a real WebSocket.
+ */
+import { createClient, type Client } from 'graphql-ws';
+import { inject } from 'vitest';
+import WebSocket from 'ws';
+import { loadConfig, type ConfigOverrides } from '../../src/config.ts';
+import type { QueryObserver } from '../../src/neo4j/executor.ts';
+import { startGateway, type Gateway } from '../../src/server.ts';
+
+export interface GraphQLResponse<T = Record<string, any>> {
+  data?: T | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, any> }[];
+}
+
+export interface TestGateway {
+  readonly gateway: Gateway;
+  readonly url: string;
+  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
+  /** Data of a request that must succeed; throws with the errors otherwise. */
+  ok<T = Record<string, any>>(query: string, variables?: Record<string, unknown>): Promise<T>;
+  /** Cypher statements run by the last completed request. */
+  lastQueryCount(): number;
+  ws(connectionParams?: Record<string, unknown>): Client;
+  stop(): Promise<void>;
+}
+
+export interface TestGatewayOptions {
+  readonly config?: ConfigOverrides;
+  readonly env?: Record<string, string>;
+  readonly neo4jUri?: string;
+  readonly waitReady?: boolean;
+}
+
+export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
+  const config = loadConfig(
+    { NEO4J_URI: inject('neo4jUri'), ...options.env },
+    { port: 0, host: '127.0.0.1', logLevel: 'silent', ...options.config },
+  );
+  const counts = new Map<string, number>();
+  let lastRequestId = '';
+  const queryObserver = (requestId: string): QueryObserver => {
+    lastRequestId = requestId;
+    counts.set(requestId, 0);
+    return { onQuery: () => counts.set(requestId, (counts.get(requestId) ?? 0) + 1) };
+  };
+  const gateway = await startGateway({ config, neo4jUri: options.neo4jUri ?? inject('neo4jUri'), queryObserver });
+  if (options.waitReady !== false) await gateway.ready;
+  const clients: Client[] = [];
+
+  async function gql<T>(query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
+    const response = await fetch(gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ query, variables }),
+    });
+    return (await response.json()) as GraphQLResponse<T>;
+  }
+
+  return {
+    gateway,
+    url: gateway.url,
+    gql,
+    async ok<T>(query: string, variables?: Record<string, unknown>) {
+      const result = await gql<T>(query, variables);
+      if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
+      return result.data as T;
+    },
+    lastQueryCount: () => counts.get(lastRequestId) ?? 0,
+    ws(connectionParams = {}) {
+      const client = createClient({ url: gateway.wsUrl, webSocketImpl: WebSocket, connectionParams, retryAttempts: 0, lazy: true });
+      clients.push(client);
+      return client;
+    },
+    async stop() {
+      await Promise.all(clients.map((client) => client.dispose()));
+      await gateway.stop();
+    },
+  };
+}
+
+/** Runs one operation over graphql-ws and collects every result until it completes. */
+export function wsCollect(client: Client, query: string, variables: Record<string, unknown> = {}): Promise<GraphQLResponse[]> {
+  return new Promise((resolve, reject) => {
+    const results: GraphQLResponse[] = [];
+    client.subscribe(
+      { query, variables },
+      {
+        next: (value) => results.push(value as GraphQLResponse),
+        error: (error) => (Array.isArray(error) ? resolve([{ errors: error }]) : reject(error)),
+        complete: () => resolve(results),
+      },
+    );
+  });
+}
