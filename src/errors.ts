@@ -37,8 +37,9 @@ export function badInput(field: string, message: string): PedigreeError {
   return new PedigreeError(ErrorCode.BAD_USER_INPUT, message, { field });
 }
 
-export function notFound(what: string, id: string): PedigreeError {
-  return new PedigreeError(ErrorCode.NOT_FOUND, `${what} '${id}' not found`, { id });
+/** `field` is the input path that carried the id, when there was one. */
+export function notFound(what: string, id: string, field?: string): PedigreeError {
+  return new PedigreeError(ErrorCode.NOT_FOUND, `${what} '${id}' not found`, field ? { id, field } : { id });
 }
 
 export function conflict(message: string, details: Record<string, unknown> = {}): PedigreeError {

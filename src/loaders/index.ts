@@ -1,30 +1,81 @@
 /**
  * DataLoaders, created per request: each batches the keys asked for in one tick into one
- * Cypher query, returns results aligned with the keys, and null for a missing key.
+ * Cypher query, returns results aligned with the keys, and null for a missing key. Loaders
+ * of one aggregate's relationships live beside its queries (src/loaders/<aggregate>.ts) and
+ * are composed here.
  */
 import DataLoader from 'dataloader';
-import type { Executor, Tx } from '../neo4j/executor.ts';
+import type { Executor } from '../neo4j/executor.ts';
+import { nodesByIds, type ReadableLabel } from '../neo4j/queries/nodes.ts';
 import { alignById } from '../neo4j/values.ts';
-import { projectsByIds } from '../neo4j/queries/projects.ts';
-import type { ProjectRow } from '../model.ts';
+import type {
+  ArtifactRow,
+  CheckpointRow,
+  DatasetRow,
+  DatasetVersionRow,
+  DeploymentRow,
+  ExperimentRow,
+  ModelRow,
+  ModelVersionRow,
+  ProjectRow,
+  RunRow,
+} from '../model.ts';
+import { createDatasetLoaders, type DatasetLoaders } from './dataset.ts';
+import { createModelLoaders, type ModelLoaders } from './model.ts';
+import { createRunLoaders, type RunLoaders } from './run.ts';
 
-export interface Loaders {
+export interface Loaders extends DatasetLoaders, RunLoaders, ModelLoaders {
   readonly project: DataLoader<string, ProjectRow | null>;
+  readonly dataset: DataLoader<string, DatasetRow | null>;
+  readonly datasetVersion: DataLoader<string, DatasetVersionRow | null>;
+  readonly experiment: DataLoader<string, ExperimentRow | null>;
+  readonly run: DataLoader<string, RunRow | null>;
+  readonly checkpoint: DataLoader<string, CheckpointRow | null>;
+  readonly artifact: DataLoader<string, ArtifactRow | null>;
+  readonly model: DataLoader<string, ModelRow | null>;
+  readonly modelVersion: DataLoader<string, ModelVersionRow | null>;
+  readonly deployment: DataLoader<string, DeploymentRow | null>;
 }
 
 export function createLoaders(executor: Executor): Loaders {
   return {
-    project: byId(executor, 'projects.byIds', projectsByIds),
+    ...createDatasetLoaders(executor),
+    ...createRunLoaders(executor),
+    ...createModelLoaders(executor),
+    project: byId(executor, 'Project'),
+    dataset: byId(executor, 'Dataset'),
+    datasetVersion: byId(executor, 'DatasetVersion'),
+    experiment: byId(executor, 'Experiment'),
+    run: byId(executor, 'Run'),
+    checkpoint: byId(executor, 'Checkpoint'),
+    artifact: byId(executor, 'Artifact'),
+    model: byId(executor, 'Model'),
+    modelVersion: byId(executor, 'ModelVersion'),
+    deployment: byId(executor, 'Deployment'),
   };
 }
 
-function byId<T extends { id: string }>(
+function byId<T extends { id: string }>(executor: Executor, label: ReadableLabel): DataLoader<string, T | null> {
+  return new DataLoader(
+    async (ids) => alignById(ids, await executor.read(`${label}.byIds`, (tx) => nodesByIds<T>(tx, label, ids))),
+    { maxBatchSize: 5_000 },
+  );
+}
+
+/**
+ * A loader of lists keyed by a parent id (e.g. the checkpoints of each run): `fetch` returns
+ * (parentId, row) pairs for all parents in one query; parents with none get [].
+ */
+export function byParent<T>(
   executor: Executor,
   unit: string,
-  fetch: (tx: Tx, ids: readonly string[]) => Promise<T[]>,
-): DataLoader<string, T | null> {
-  return new DataLoader(async (ids) => alignById(ids, await executor.read(unit, (tx) => fetch(tx, ids))), {
-    maxBatchSize: 5_000,
+  fetch: (tx: Parameters<Parameters<Executor['read']>[1]>[0], parentIds: readonly string[]) => Promise<Array<[string, T]>>,
+): DataLoader<string, T[]> {
+  return new DataLoader(async (parentIds) => {
+    const pairs = await executor.read(unit, (tx) => fetch(tx, parentIds));
+    const grouped = new Map<string, T[]>(parentIds.map((id) => [id, []]));
+    for (const [parentId, row] of pairs) grouped.get(parentId)?.push(row);
+    return parentIds.map((id) => grouped.get(id)!);
   });
 }
 

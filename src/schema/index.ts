@@ -9,7 +9,11 @@ import { parse, type GraphQLSchema, type ObjectTypeDefinitionNode, type ObjectTy
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import { notImplemented } from '../errors.ts';
 import type { Resolvers } from '../generated/graphql.ts';
+import { datasetResolvers } from '../resolvers/dataset.ts';
+import { modelResolvers } from '../resolvers/model.ts';
+import { nodeResolvers } from '../resolvers/node.ts';
 import { projectResolvers } from '../resolvers/project.ts';
+import { runResolvers } from '../resolvers/run.ts';
 
 export const SCHEMA_DIR = join(import.meta.dirname, '..', '..', 'schema');
 
@@ -21,7 +25,7 @@ export function loadTypeDefs(dir = SCHEMA_DIR): string {
     .join('\n');
 }
 
-const RESOLVERS: readonly Resolvers[] = [projectResolvers];
+const RESOLVERS: readonly Resolvers[] = [projectResolvers, nodeResolvers, datasetResolvers, runResolvers, modelResolvers];
 
 export function createSchema(): GraphQLSchema {
   const typeDefs = parse(loadTypeDefs());

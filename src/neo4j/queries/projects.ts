@@ -18,11 +18,6 @@ export async function mergeProject(
   return { project: nodeRow<ProjectRow>(record!.get('p') as Node), created: record!.get('created') as boolean };
 }
 
-export async function projectsByIds(tx: Tx, ids: readonly string[]): Promise<ProjectRow[]> {
-  const records = await tx.run('UNWIND $ids AS id MATCH (p:Project {id: id}) RETURN p', { ids });
-  return records.map((r) => nodeRow<ProjectRow>(r.get('p') as Node));
-}
-
 export async function projectIdByName(tx: Tx, name: string): Promise<string | null> {
   const [record] = await tx.run('MATCH (p:Project {name: $name}) RETURN p.id AS id', { name });
   return (record?.get('id') as string | undefined) ?? null;

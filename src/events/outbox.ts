@@ -1,0 +1,62 @@
+/**
+ * The transactional outbox (DESIGN.md §6): a write appends its events in its own transaction,
+ * so there is no event without its change and no change without its event. `seq` comes from
+ * one counter node whose write lock the transaction holds until commit, so seq order is
+ * commit order.
+ */
+import type { Tx } from '../neo4j/executor.ts';
+import { newId } from '../ids.ts';
+
+export type EventKind =
+  | 'DATASET_VERSION_CREATED'
+  | 'RUN_STARTED'
+  | 'RUN_FINISHED'
+  | 'CHECKPOINT_CREATED'
+  | 'ARTIFACT_CREATED'
+  | 'MODEL_VERSION_CREATED'
+  | 'MODEL_VERSION_STATUS_CHANGED'
+  | 'MODEL_ALIAS_MOVED'
+  | 'DEPLOYMENT_CREATED'
+  | 'DEPLOYMENT_STATUS_CHANGED';
+
+export interface NewEvent {
+  readonly kind: EventKind;
+  readonly projectId: string;
+  /** The lineage node the event announces. */
+  readonly subjectId: string;
+  /** Dataset, model or artifact name, for name filters. */
+  readonly name?: string | null;
+  /** What the subject replaces: previous version, superseded deployment, alias's old target. */
+  readonly previousId?: string | null;
+  readonly alias?: string | null;
+  readonly actor: string | null;
+}
+
+/** Appends the events in order; call it last in a write unit, once the change is made. */
+export async function appendEvents(tx: Tx, events: readonly NewEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await tx.run(
+    `MERGE (c:Counter {name: 'events'})
+     ON CREATE SET c.value = 0
+     SET c.value = c.value + size($events)
+     WITH c.value - size($events) AS base
+     UNWIND range(0, size($events) - 1) AS i
+     WITH base + i + 1 AS seq, $events[i] AS e
+     CREATE (:Event {
+       seq: seq, id: e.id, kind: e.kind, projectId: e.projectId, subjectId: e.subjectId,
+       name: e.name, previousId: e.previousId, alias: e.alias, actor: e.actor, occurredAt: datetime()
+     })`,
+    {
+      events: events.map((e) => ({
+        id: newId('Event'),
+        kind: e.kind,
+        projectId: e.projectId,
+        subjectId: e.subjectId,
+        name: e.name ?? null,
+        previousId: e.previousId ?? null,
+        alias: e.alias ?? null,
+        actor: e.actor,
+      })),
+    },
+  );
+}

@@ -1,0 +1,9 @@
+/** Relationship loaders of the dataset aggregate (per request; see src/loaders/index.ts). */
+import type { Executor } from '../neo4j/executor.ts';
+
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled as the aggregate grows
+export interface DatasetLoaders {}
+
+export function createDatasetLoaders(_executor: Executor): DatasetLoaders {
+  return {};
+}

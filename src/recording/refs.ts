@@ -1,0 +1,39 @@
+/**
+ * Reference checks inside a write transaction: referenced ids must exist, belong to the
+ * mutation's project and be of an accepted label, or the whole mutation fails (and, since
+ * the check runs inside the transaction, nothing is written).
+ */
+import { badInput, notFound } from '../errors.ts';
+import type { Tx } from '../neo4j/executor.ts';
+import { nodeHeaders, type ReadableLabel } from '../neo4j/queries/nodes.ts';
+
+export interface Ref {
+  /** Input path for errors, e.g. 'input.inputs[2].id'. */
+  readonly field: string;
+  readonly id: string;
+  readonly labels: readonly ReadableLabel[];
+}
+
+/** Resolves every ref to its label; NOT_FOUND for missing or other-project ids. */
+export async function requireRefs(tx: Tx, projectId: string, refs: readonly Ref[]): Promise<Map<string, ReadableLabel>> {
+  if (refs.length === 0) return new Map();
+  const headers = await nodeHeaders(tx, [...new Set(refs.map((r) => r.id))]);
+  const labels = new Map<string, ReadableLabel>();
+  for (const ref of refs) {
+    const header = headers.get(ref.id);
+    // Another project's id is reported exactly like a missing one: its existence is not leaked.
+    if (!header || header.projectId !== projectId) throw notFound('node', ref.id, ref.field);
+    if (!ref.labels.includes(header.label)) {
+      throw badInput(ref.field, `${ref.field} must be the id of a ${ref.labels.join(' or ')}, got a ${header.label}`);
+    }
+    labels.set(ref.id, header.label);
+  }
+  return labels;
+}
+
+/** Fails with NOT_FOUND unless the project exists. */
+export async function requireProject(tx: Tx, projectId: string, field = 'input.project'): Promise<void> {
+  const headers = await nodeHeaders(tx, [projectId]);
+  if (headers.get(projectId)?.label !== 'Project') throw notFound('project', projectId, field);
+}
+
