@@ -36,8 +36,8 @@ export interface NewEvent {
 export async function appendEvents(tx: Tx, events: readonly NewEvent[]): Promise<void> {
   if (events.length === 0) return;
   await tx.run(
-    `MERGE (c:Counter {name: 'events'})
-     ON CREATE SET c.value = 0
+    // MATCH then SET: the exclusive lock is taken at once (see V002__event_counter.cypher).
+    `MATCH (c:Counter {name: 'events'})
      SET c.value = c.value + size($events)
      WITH c.value - size($events) AS base
      UNWIND range(0, size($events) - 1) AS i

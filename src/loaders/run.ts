@@ -1,9 +1,60 @@
 /** Relationship loaders of the run aggregate (per request; see src/loaders/index.ts). */
+import DataLoader from 'dataloader';
 import type { Executor } from '../neo4j/executor.ts';
+import { checkpointsOfRuns } from '../neo4j/queries/checkpoints.ts';
+import {
+  childrenOfRuns,
+  experimentPagesOfProjects,
+  inputsOfRuns,
+  metricSeriesOfRuns,
+  outputsOfRuns,
+  runPagesOfExperiments,
+  type EdgeRow,
+  type MetricSeriesRow,
+  type PageKey,
+} from '../neo4j/queries/runs.ts';
+import type { CheckpointRow, ExperimentRow, RunRow } from '../model.ts';
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled as the aggregate grows
-export interface RunLoaders {}
+export interface RunLoaders {
+  readonly runMetrics: DataLoader<string, MetricSeriesRow[]>;
+  readonly runChildren: DataLoader<string, RunRow[]>;
+  readonly runInputs: DataLoader<string, EdgeRow[]>;
+  readonly runOutputs: DataLoader<string, EdgeRow[]>;
+  readonly runCheckpoints: DataLoader<string, CheckpointRow[]>;
+  /** first + 1 rows per key, newest first. */
+  readonly experimentRuns: DataLoader<PageKey, RunRow[], string>;
+  readonly projectExperiments: DataLoader<PageKey, ExperimentRow[], string>;
+}
 
-export function createRunLoaders(_executor: Executor): RunLoaders {
-  return {};
+type ReadTx = Parameters<Parameters<Executor['read']>[1]>[0];
+
+/**
+ * Lists keyed by a parent id, one query per batch (like byParent in ./index.ts, which this
+ * module cannot import without a cycle).
+ */
+function byParent<T>(executor: Executor, unit: string, fetch: (tx: ReadTx, parentIds: readonly string[]) => Promise<Array<[string, T]>>) {
+  return new DataLoader<string, T[]>(async (parentIds) => {
+    const pairs = await executor.read(unit, (tx) => fetch(tx, parentIds));
+    const grouped = new Map<string, T[]>(parentIds.map((id) => [id, []]));
+    for (const [parentId, row] of pairs) grouped.get(parentId)?.push(row);
+    return parentIds.map((id) => grouped.get(id)!);
+  });
+}
+
+function pages<T>(executor: Executor, unit: string, fetch: (tx: ReadTx, keys: readonly PageKey[]) => Promise<T[][]>) {
+  return new DataLoader<PageKey, T[], string>((keys) => executor.read(unit, (tx) => fetch(tx, keys)), {
+    cacheKeyFn: (key) => JSON.stringify([key.parentId, key.first, key.after]),
+  });
+}
+
+export function createRunLoaders(executor: Executor): RunLoaders {
+  return {
+    runMetrics: byParent(executor, 'Run.metrics', metricSeriesOfRuns),
+    runChildren: byParent(executor, 'Run.children', childrenOfRuns),
+    runInputs: byParent(executor, 'Run.inputs', inputsOfRuns),
+    runOutputs: byParent(executor, 'Run.outputs', outputsOfRuns),
+    runCheckpoints: byParent(executor, 'Run.checkpoints', checkpointsOfRuns),
+    experimentRuns: pages(executor, 'Experiment.runs', runPagesOfExperiments),
+    projectExperiments: pages(executor, 'Project.experiments', experimentPagesOfProjects),
+  };
 }

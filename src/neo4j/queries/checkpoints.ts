@@ -1,0 +1,45 @@
+/** Checkpoints: unique per (run, step). */
+import type { Node } from 'neo4j-driver';
+import type { Tx } from '../executor.ts';
+import { nodeRow } from '../values.ts';
+import type { CheckpointRow } from '../../model.ts';
+
+export interface NewCheckpoint {
+  readonly id: string;
+  readonly runId: string;
+  readonly projectId: string;
+  readonly createdBy: string | null;
+  readonly step: number;
+  readonly epoch: number | null;
+  readonly uri: string;
+  readonly digest: string | null;
+  readonly sizeBytes: number | null;
+  readonly metricsJson: string;
+}
+
+/** Creates the checkpoint, or returns the run's existing one at that step (MERGE on the constrained pair). */
+export async function mergeCheckpoint(tx: Tx, ckp: NewCheckpoint): Promise<{ checkpoint: CheckpointRow; created: boolean }> {
+  const [record] = await tx.run(
+    `MATCH (r:Run {id: $ckp.runId})
+     MERGE (c:Checkpoint:LineageNode {runId: $ckp.runId, step: toInteger($ckp.step)})
+     ON CREATE SET c.id = $ckp.id, c.projectId = $ckp.projectId, c.createdBy = $ckp.createdBy, c.createdAt = datetime(),
+       c.externalId = null, c.epoch = CASE WHEN $ckp.epoch IS NULL THEN null ELSE toInteger($ckp.epoch) END,
+       c.uri = $ckp.uri, c.digest = $ckp.digest, c.sizeBytes = $ckp.sizeBytes, c.metricsJson = $ckp.metricsJson,
+       c.retention = 'RETAINED', c.deletedAt = null
+     WITH r, c, c.id = $ckp.id AS created
+     FOREACH (_ IN CASE WHEN created THEN [1] ELSE [] END |
+       CREATE (c)-[:GENERATED_BY {role: 'checkpoint', createdAt: datetime()}]->(r))
+     RETURN c, created`,
+    { ckp },
+  );
+  return { checkpoint: nodeRow<CheckpointRow>(record!.get('c') as Node), created: record!.get('created') as boolean };
+}
+
+export async function checkpointsOfRuns(tx: Tx, runIds: readonly string[]): Promise<Array<[string, CheckpointRow]>> {
+  const records = await tx.run(
+    `MATCH (r:Run)<-[:GENERATED_BY]-(c:Checkpoint) WHERE r.id IN $runIds AND c.runId = r.id
+     RETURN DISTINCT r.id AS runId, c ORDER BY c.step`,
+    { runIds },
+  );
+  return records.map((rec) => [rec.get('runId') as string, nodeRow<CheckpointRow>(rec.get('c') as Node)]);
+}

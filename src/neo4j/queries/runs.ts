@@ -1,0 +1,238 @@
+/** Runs, experiments and metric series. */
+import neo4j, { type Node } from 'neo4j-driver';
+import type { Tx } from '../executor.ts';
+import { nodeRow, toPlain } from '../values.ts';
+import type { ExperimentRow, RunRow, RunStatus, RunType } from '../../model.ts';
+
+export interface NewRun {
+  readonly id: string;
+  readonly projectId: string;
+  readonly createdBy: string | null;
+  readonly name: string;
+  readonly type: RunType;
+  readonly paramsJson: string;
+  readonly codeJson: string | null;
+  readonly environmentJson: string | null;
+  readonly fingerprint: string;
+  readonly idempotencyKey: string | null;
+  readonly parentId: string | null;
+}
+
+const RUN_PROPS = `r.id = $run.id, r.projectId = $run.projectId, r.createdBy = $run.createdBy, r.externalId = null,
+  r.name = $run.name, r.type = $run.type, r.status = 'RUNNING', r.paramsJson = $run.paramsJson,
+  r.codeJson = $run.codeJson, r.environmentJson = $run.environmentJson, r.summaryMetricsJson = '{}',
+  r.fingerprint = $run.fingerprint, r.idempotencyKey = $run.idempotencyKey, r.parentId = $run.parentId,
+  r.experimentId = null, r.createdAt = datetime(), r.startedAt = datetime(), r.endedAt = null`;
+
+/**
+ * Creates the run node, or with an idempotency key returns the run that already has it
+ * (MERGE on the constrained (projectId, idempotencyKey) pair: concurrent calls get one run).
+ */
+export async function createRunNode(tx: Tx, run: NewRun): Promise<{ run: RunRow; created: boolean }> {
+  const query =
+    run.idempotencyKey === null
+      ? `CREATE (r:Run:LineageNode) SET ${RUN_PROPS} RETURN r, true AS created`
+      : `MERGE (r:Run:LineageNode {projectId: $run.projectId, idempotencyKey: $run.idempotencyKey})
+         ON CREATE SET ${RUN_PROPS}
+         RETURN r, r.id = $run.id AS created`;
+  const [record] = await tx.run(query, { run });
+  return { run: nodeRow<RunRow>(record!.get('r') as Node), created: record!.get('created') as boolean };
+}
+
+/** Links a new run to its experiment (created on first use), parent and inputs. */
+export async function linkRun(
+  tx: Tx,
+  input: {
+    runId: string;
+    projectId: string;
+    createdBy: string | null;
+    experiment: { id: string; name: string } | null;
+    parentId: string | null;
+    inputs: readonly { id: string; role: string | null }[];
+  },
+): Promise<RunRow> {
+  if (input.experiment) {
+    await tx.run(
+      `MATCH (r:Run {id: $runId})
+       MERGE (e:Experiment {projectId: $projectId, name: $name})
+       ON CREATE SET e.id = $experimentId, e.createdAt = datetime(), e.createdBy = $createdBy
+       CREATE (r)-[:PART_OF]->(e)
+       SET r.experimentId = e.id`,
+      { runId: input.runId, projectId: input.projectId, name: input.experiment.name, experimentId: input.experiment.id, createdBy: input.createdBy },
+    );
+  }
+  if (input.parentId) {
+    await tx.run('MATCH (r:Run {id: $runId}), (p:Run {id: $parentId}) CREATE (r)-[:CHILD_OF]->(p)', { runId: input.runId, parentId: input.parentId });
+  }
+  if (input.inputs.length > 0) {
+    await tx.run(
+      `MATCH (r:Run {id: $runId})
+       UNWIND $inputs AS i
+       MATCH (n:LineageNode {id: i.id})
+       CREATE (r)-[:USED {role: i.role, createdAt: datetime()}]->(n)`,
+      { runId: input.runId, inputs: input.inputs },
+    );
+  }
+  const [record] = await tx.run('MATCH (r:Run {id: $runId}) RETURN r', { runId: input.runId });
+  return nodeRow<RunRow>(record!.get('r') as Node);
+}
+
+/** The run, write-locked until the transaction ends (serializes writers of one run); null if missing. */
+export async function lockRun(tx: Tx, runId: string): Promise<RunRow | null> {
+  const [record] = await tx.run('MATCH (r:Run {id: $runId}) SET r.__lock = true REMOVE r.__lock RETURN r', { runId });
+  return record ? nodeRow<RunRow>(record.get('r') as Node) : null;
+}
+
+export interface SeriesAppend {
+  readonly key: string;
+  /** -1 where a point has no step. */
+  readonly steps: readonly number[];
+  readonly values: readonly number[];
+  /** ISO instants; null means "now". */
+  readonly timestamps: readonly (string | null)[];
+}
+
+/** Appends points to each key's series in place (one statement) and sets the run's summary. */
+export async function appendMetrics(tx: Tx, runId: string, series: readonly SeriesAppend[], summaryMetricsJson: string): Promise<void> {
+  await tx.run(
+    `MATCH (r:Run {id: $runId})
+     SET r.summaryMetricsJson = $summaryMetricsJson
+     WITH r
+     UNWIND $series AS s
+     MERGE (m:MetricSeries {runId: $runId, key: s.key})
+     ON CREATE SET m.steps = [], m.values = [], m.timestamps = [], m.created = true
+     WITH r, m, s, m.created AS created
+     REMOVE m.created
+     SET m.steps = m.steps + [x IN s.steps | toInteger(x)],
+         m.values = m.values + [x IN s.values | toFloat(x)],
+         m.timestamps = m.timestamps + [t IN s.timestamps | CASE WHEN t IS NULL THEN datetime() ELSE datetime(t) END],
+         m.last = toFloat(s.values[-1])
+     FOREACH (_ IN CASE WHEN created THEN [1] ELSE [] END | CREATE (r)-[:HAS_METRIC]->(m))`,
+    { runId, series, summaryMetricsJson },
+  );
+}
+
+export async function finishRunNode(tx: Tx, runId: string, status: RunStatus, outputs: readonly { id: string; role: string | null }[]): Promise<RunRow> {
+  if (outputs.length > 0) {
+    await tx.run(
+      `MATCH (r:Run {id: $runId})
+       UNWIND $outputs AS o
+       MATCH (n:LineageNode {id: o.id})
+       CREATE (n)-[:GENERATED_BY {role: o.role, createdAt: datetime()}]->(r)`,
+      { runId, outputs },
+    );
+  }
+  const [record] = await tx.run('MATCH (r:Run {id: $runId}) SET r.status = $status, r.endedAt = datetime() RETURN r', { runId, status });
+  return nodeRow<RunRow>(record!.get('r') as Node);
+}
+
+export async function experimentIdByName(tx: Tx, projectId: string, name: string): Promise<string | null> {
+  const [record] = await tx.run('MATCH (e:Experiment {projectId: $projectId, name: $name}) RETURN e.id AS id', { projectId, name });
+  return (record?.get('id') as string | undefined) ?? null;
+}
+
+// ---------------------------------------------------------------- batched reads (loaders)
+
+export interface MetricSeriesRow {
+  readonly runId: string;
+  readonly key: string;
+  readonly last: number | null;
+  readonly steps: number[];
+  readonly values: number[];
+  readonly timestamps: Date[];
+}
+
+export interface EdgeRow {
+  readonly nodeId: string;
+  readonly role: string | null;
+}
+
+export async function metricSeriesOfRuns(tx: Tx, runIds: readonly string[]): Promise<Array<[string, MetricSeriesRow]>> {
+  const records = await tx.run('MATCH (r:Run)-[:HAS_METRIC]->(s:MetricSeries) WHERE r.id IN $runIds RETURN r.id AS runId, s ORDER BY s.key', { runIds });
+  return records.map((rec) => [rec.get('runId') as string, nodeRow<MetricSeriesRow>(rec.get('s') as Node)]);
+}
+
+export async function childrenOfRuns(tx: Tx, runIds: readonly string[]): Promise<Array<[string, RunRow]>> {
+  const records = await tx.run('MATCH (c:Run)-[:CHILD_OF]->(p:Run) WHERE p.id IN $runIds RETURN p.id AS parentId, c ORDER BY c.id', { runIds });
+  return records.map((rec) => [rec.get('parentId') as string, nodeRow<RunRow>(rec.get('c') as Node)]);
+}
+
+export async function inputsOfRuns(tx: Tx, runIds: readonly string[]): Promise<Array<[string, EdgeRow]>> {
+  const records = await tx.run(
+    'MATCH (r:Run)-[u:USED]->(n:LineageNode) WHERE r.id IN $runIds RETURN r.id AS runId, n.id AS nodeId, u.role AS role ORDER BY u.createdAt, n.id',
+    { runIds },
+  );
+  return records.map((rec) => [rec.get('runId') as string, { nodeId: rec.get('nodeId') as string, role: rec.get('role') as string | null }]);
+}
+
+export async function outputsOfRuns(tx: Tx, runIds: readonly string[]): Promise<Array<[string, EdgeRow]>> {
+  const records = await tx.run(
+    'MATCH (r:Run)<-[g:GENERATED_BY]-(n:LineageNode) WHERE r.id IN $runIds RETURN r.id AS runId, n.id AS nodeId, g.role AS role ORDER BY g.createdAt, n.id',
+    { runIds },
+  );
+  return records.map((rec) => [rec.get('runId') as string, { nodeId: rec.get('nodeId') as string, role: rec.get('role') as string | null }]);
+}
+
+export interface PageKey {
+  /** The experiment (runs) or project (experiments) id. */
+  readonly parentId: string;
+  readonly first: number;
+  /** Only rows with a smaller id (ids are time-ordered: newest first). */
+  readonly after: string | null;
+}
+
+/** first + 1 runs per key, newest first (the extra one tells whether there is a next page). */
+export function runPagesOfExperiments(tx: Tx, keys: readonly PageKey[]): Promise<RunRow[][]> {
+  return byPageSize(keys, (group) => runPages(tx, group));
+}
+
+/** LIMIT takes no per-row value: one query per distinct page size (in practice one). */
+async function byPageSize<T>(keys: readonly PageKey[], fetch: (keys: readonly PageKey[]) => Promise<T[][]>): Promise<T[][]> {
+  const groups = new Map<number, number[]>();
+  keys.forEach((key, i) => groups.set(key.first, [...(groups.get(key.first) ?? []), i]));
+  const result: T[][] = keys.map(() => []);
+  for (const indexes of groups.values()) {
+    const pages = await fetch(indexes.map((i) => keys[i]!));
+    indexes.forEach((keyIndex, j) => (result[keyIndex] = pages[j]!));
+  }
+  return result;
+}
+
+async function runPages(tx: Tx, keys: readonly PageKey[]): Promise<RunRow[][]> {
+  const records = await tx.run(
+    `UNWIND range(0, size($keys) - 1) AS i
+     WITH i, $keys[i] AS k
+     CALL (k) {
+       MATCH (e:Experiment {id: k.parentId})<-[:PART_OF]-(r:Run)
+       WHERE k.after IS NULL OR r.id < k.after
+       WITH r ORDER BY r.id DESC LIMIT $limit
+       RETURN collect(r) AS rows
+     }
+     RETURN i, rows`,
+    { keys, limit: neo4j.int(keys[0]!.first + 1) },
+  );
+  const pages: RunRow[][] = keys.map(() => []);
+  for (const rec of records) pages[rec.get('i') as number] = (rec.get('rows') as Node[]).map((n) => nodeRow<RunRow>(n));
+  return pages;
+}
+
+export function experimentPagesOfProjects(tx: Tx, keys: readonly PageKey[]): Promise<ExperimentRow[][]> {
+  return byPageSize(keys, (group) => experimentPages(tx, group));
+}
+
+async function experimentPages(tx: Tx, keys: readonly PageKey[]): Promise<ExperimentRow[][]> {
+  const records = await tx.run(
+    `UNWIND range(0, size($keys) - 1) AS i
+     WITH i, $keys[i] AS k
+     CALL (k) {
+       MATCH (e:Experiment) WHERE e.projectId = k.parentId AND (k.after IS NULL OR e.id < k.after)
+       WITH e ORDER BY e.id DESC LIMIT $limit
+       RETURN collect(e) AS rows
+     }
+     RETURN i, rows`,
+    { keys, limit: neo4j.int(keys[0]!.first + 1) },
+  );
+  const pages: ExperimentRow[][] = keys.map(() => []);
+  for (const rec of records) pages[rec.get('i') as number] = (rec.get('rows') as Node[]).map((n) => toPlain(n.properties) as ExperimentRow);
+  return pages;
+}

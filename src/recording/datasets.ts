@@ -1,0 +1,113 @@
+/**
+ * registerDatasetVersion: validation, then one write transaction. Idempotent on the digest
+ * (per dataset); numbers are allocated under the dataset's write lock, so they are gap-free
+ * and unique under concurrency. The driver may re-run the unit of work: a re-run after a lost
+ * commit acknowledgement finds the version by digest and writes nothing.
+ */
+import type { Context } from '../context.ts';
+import { badInput, conflict } from '../errors.ts';
+import { appendEvents } from '../events/outbox.ts';
+import type { RegisterDatasetVersionInput } from '../generated/graphql.ts';
+import { newId } from '../ids.ts';
+import type { DatasetVersionRow } from '../model.ts';
+import { createDatasetVersion, lockDataset, releaseNumber, versionsByDigestOrLabel } from '../neo4j/queries/datasets.ts';
+import { checkJsonObject, checkOptionalJson } from './json.ts';
+import { requireProject, requireRefs } from './refs.ts';
+import { checkName, checkOptionalText, checkText, MAX_NAME_LENGTH } from './validate.ts';
+
+/** `<algorithm>:<lower-case hex>`, e.g. `sha256:9f86d0...`. */
+const DIGEST = /^[a-z][a-z0-9]*(?:[-_+.][a-z0-9]+)*:[0-9a-f]{8,512}$/;
+
+export function checkDigest(field: string, value: string): string {
+  if (value.length > 600 || !DIGEST.test(value)) {
+    throw badInput(field, `${field} must look like '<algorithm>:<lower-case hex>', e.g. 'sha256:9f86d081...'`);
+  }
+  return value;
+}
+
+export function checkUri(field: string, value: string): string {
+  const uri = checkText(field, value, 4096);
+  if (uri.trim().length === 0) throw badInput(field, `${field} must not be empty`);
+  return uri;
+}
+
+/** A non-negative finite number, or null. */
+export function checkCount(field: string, value: number | null | undefined): number | null {
+  if (value === null || value === undefined) return null;
+  if (!Number.isFinite(value) || value < 0) throw badInput(field, `${field} must be a non-negative number`);
+  return value;
+}
+
+export async function registerDatasetVersion(ctx: Context, input: RegisterDatasetVersionInput): Promise<DatasetVersionRow> {
+  const name = checkName('input.dataset', input.dataset);
+  const digest = checkDigest('input.digest', input.digest);
+  const uri = checkUri('input.uri', input.uri);
+  const label = checkOptionalText('input.label', input.label, MAX_NAME_LENGTH);
+  const sizeBytes = checkCount('input.sizeBytes', input.sizeBytes);
+  const recordCount = checkCount('input.recordCount', input.recordCount);
+  const schemaJson = checkOptionalJson('input.schema', input.schema);
+  const propertiesJson = checkJsonObject('input.properties', input.properties);
+  const producedBy = input.producedBy ?? null;
+  const createdBy = ctx.viewer.subject;
+
+  return retryOnCreateRace(() => ctx.executor.write('registerDatasetVersion', async (tx) => {
+    await requireProject(tx, input.project);
+    if (producedBy !== null) await requireRefs(tx, input.project, [{ field: 'input.producedBy', id: producedBy, labels: ['Run'] }]);
+
+    // The lock first: every check below then sees what earlier lock holders committed.
+    const { dataset, number } = await lockDataset(tx, { id: newId('Dataset'), projectId: input.project, name, createdBy });
+    const { sameDigest, sameLabel } = await versionsByDigestOrLabel(tx, dataset.id, digest, label);
+    if (sameDigest) {
+      await releaseNumber(tx, dataset.id); // the dataset existed (it has a version): now exactly as before
+      return sameDigest;
+    }
+    if (sameLabel) {
+      throw conflict(`dataset '${name}' already has a version labelled '${label}' with another digest`, {
+        field: 'input.label',
+        existingId: sameLabel.id,
+      });
+    }
+
+    const { version, previousId } = await createDatasetVersion(tx, {
+      id: newId('DatasetVersion'),
+      number,
+      projectId: input.project,
+      datasetId: dataset.id,
+      label,
+      digest,
+      uri,
+      sizeBytes,
+      recordCount,
+      schemaJson,
+      propertiesJson,
+      createdBy,
+      producedBy,
+    });
+    await appendEvents(tx, [
+      { kind: 'DATASET_VERSION_CREATED', projectId: input.project, subjectId: version.id, name, previousId, actor: createdBy },
+    ]);
+    return version;
+  }));
+}
+
+/**
+ * Runs `work` again when it lost a race the driver does not retry (or gave up retrying): a
+ * creation race on a uniqueness constraint (two first uses of one dataset; the rerun finds
+ * what the winner committed) or a deadlock among first users of a new dataset, whose locking
+ * unique-index reads upgrade to the dataset's write lock. The unit of work is idempotent.
+ */
+const RETRYABLE = new Set(['Neo.ClientError.Schema.ConstraintValidationFailed', 'Neo.TransientError.Transaction.DeadlockDetected']);
+
+async function retryOnCreateRace<T>(work: () => Promise<T>, attempts = 8): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      // A constraint failure arrives as CONFLICT (src/neo4j/executor.ts) with the Neo4j error as cause.
+      const codes = [(error as { code?: unknown }).code, (error as { cause?: { code?: unknown } }).cause?.code];
+      const retryable = codes.some((code) => typeof code === 'string' && RETRYABLE.has(code));
+      if (attempt >= attempts || !retryable) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 50 * attempt));
+    }
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * deployModelVersion and rollbackDeployment: one write transaction each, under the model's
+ * write lock, so a model has at most one ACTIVE deployment per environment.
+ */
+import type { Context } from '../context.ts';
+import { badInput, conflict, notFound } from '../errors.ts';
+import { appendEvents } from '../events/outbox.ts';
+import { newId } from '../ids.ts';
+import type { DeploymentRow, DeploymentStatus, ModelRow, ModelVersionRow } from '../model.ts';
+import type { Tx } from '../neo4j/executor.ts';
+import { activeDeployment, createDeployment, deploymentById, endDeployment } from '../neo4j/queries/deployments.ts';
+import { lockModel, versionById } from '../neo4j/queries/models.ts';
+import { checkDeploymentTransition, isDeployable } from './deployment-state.ts';
+import { checkSlug } from './models.ts';
+import { checkOptionalText } from './validate.ts';
+
+export interface DeployModelVersionInput {
+  readonly version: string;
+  readonly environment: string;
+  readonly endpoint?: string | null | undefined;
+}
+
+export async function deployModelVersion(ctx: Context, input: DeployModelVersionInput): Promise<DeploymentRow> {
+  const environment = checkSlug('input.environment', input.environment, 'environment name');
+  const endpoint = checkOptionalText('input.endpoint', input.endpoint, 2_000);
+  return ctx.executor.write('deployModelVersion', async (tx) => {
+    const found = await versionById(tx, input.version);
+    if (!found) throw notFound('model version', input.version, 'input.version');
+    const model = (await lockModel(tx, found.modelId))!;
+    const version = (await versionById(tx, input.version))!;
+    const active = await activeDeployment(tx, model.id, environment);
+    return replaceActive(tx, ctx.viewer.subject, { model, version, environment, endpoint, active, endAs: 'SUPERSEDED', field: 'input.version' });
+  });
+}
+
+export interface RollbackDeploymentInput {
+  readonly model: string;
+  readonly environment: string;
+  readonly toVersion?: string | null | undefined;
+}
+
+export async function rollbackDeployment(ctx: Context, input: RollbackDeploymentInput): Promise<DeploymentRow> {
+  const environment = checkSlug('input.environment', input.environment, 'environment name');
+  return ctx.executor.write('rollbackDeployment', async (tx) => {
+    const model = await lockModel(tx, input.model);
+    if (!model) throw notFound('model', input.model, 'input.model');
+    const active = await activeDeployment(tx, model.id, environment);
+    if (!active) throw conflict(`model '${model.name}' has no active deployment in ${environment}`, { field: 'input.environment' });
+    let targetId: string;
+    if (input.toVersion != null) {
+      targetId = input.toVersion;
+    } else {
+      const replaced = active.replacesId ? await deploymentById(tx, active.replacesId) : null;
+      if (!replaced) throw conflict(`the active deployment of '${model.name}' in ${environment} replaced none; give input.toVersion`, { field: 'input.toVersion' });
+      targetId = replaced.modelVersionId;
+    }
+    const version = await versionById(tx, targetId);
+    if (!version || version.modelId !== model.id) throw badInput('input.toVersion', `input.toVersion must be a version of model '${model.name}'`);
+    return replaceActive(tx, ctx.viewer.subject, {
+      model,
+      version,
+      environment,
+      // Absent properties read back as undefined: Neo4j does not store nulls.
+      endpoint: active.endpoint ?? null,
+      active,
+      endAs: 'ROLLED_BACK',
+      field: 'input.toVersion',
+    });
+  });
+}
+
+/** Ends the active deployment (if any) as `endAs` and creates the new ACTIVE one replacing it. */
+async function replaceActive(
+  tx: Tx,
+  actor: string | null,
+  args: {
+    model: ModelRow;
+    version: ModelVersionRow;
+    environment: string;
+    endpoint: string | null;
+    active: DeploymentRow | null;
+    endAs: DeploymentStatus;
+    field: string;
+  },
+): Promise<DeploymentRow> {
+  const { model, version, environment, active, endAs } = args;
+  if (!isDeployable(version.status)) {
+    throw conflict(`a ${version.status} model version cannot be deployed`, { field: args.field, status: version.status });
+  }
+  if (active) {
+    checkDeploymentTransition(active.status, endAs);
+    await endDeployment(tx, active.id, endAs);
+  }
+  const deployment = await createDeployment(tx, {
+    id: newId('Deployment'),
+    projectId: model.projectId,
+    modelId: model.id,
+    modelVersionId: version.id,
+    environment,
+    endpoint: args.endpoint,
+    replacesId: active?.id ?? null,
+    actor,
+  });
+  await appendEvents(tx, [
+    { kind: 'DEPLOYMENT_CREATED', projectId: model.projectId, subjectId: deployment.id, name: model.name, previousId: active?.id ?? null, actor },
+    ...(active
+      ? [{ kind: 'DEPLOYMENT_STATUS_CHANGED' as const, projectId: model.projectId, subjectId: active.id, name: model.name, actor }]
+      : []),
+  ]);
+  return deployment;
+}

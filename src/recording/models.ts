@@ -1,0 +1,152 @@
+/**
+ * The model registry's writes: registerModelVersion, setModelAlias, setModelVersionStatus.
+ * Each validates its input, then runs one write transaction that takes the model's write
+ * lock before reading anything it decides on.
+ */
+import type { Context } from '../context.ts';
+import { badInput, conflict, notFound } from '../errors.ts';
+import { appendEvents, type NewEvent } from '../events/outbox.ts';
+import { newId } from '../ids.ts';
+import type { ModelVersionRow, ModelVersionStatus } from '../model.ts';
+import type { Tx } from '../neo4j/executor.ts';
+import {
+  aliasTarget,
+  createModelVersion,
+  lockModel,
+  mergeModelForVersion,
+  moveAlias,
+  setVersionStatus,
+  versionById,
+  versionIdByNumber,
+  versionIdBySemver,
+} from '../neo4j/queries/models.ts';
+import { versionTransition } from './deployment-state.ts';
+import { checkJsonObject } from './json.ts';
+import { requireProject, requireRefs } from './refs.ts';
+import { checkOptionalSemver } from './semver.ts';
+import { checkName, checkOptionalText } from './validate.ts';
+
+/** Alias and environment names: lower-case slug, 1..63 characters. */
+export const SLUG = /^[a-z][a-z0-9_-]{0,62}$/;
+
+export function checkSlug(field: string, value: string, what: string): string {
+  if (!SLUG.test(value)) throw badInput(field, `${field} must be a ${what}: a lower-case letter, then up to 62 of a-z 0-9 _ -`);
+  return value;
+}
+
+export interface RegisterModelVersionInput {
+  readonly project: string;
+  readonly model: string;
+  readonly source: string;
+  readonly semver?: string | null | undefined;
+  readonly description?: string | null | undefined;
+  readonly metrics?: unknown;
+  readonly aliases?: readonly string[] | null | undefined;
+}
+
+export async function registerModelVersion(ctx: Context, input: RegisterModelVersionInput): Promise<ModelVersionRow> {
+  const name = checkName('input.model', input.model);
+  const semver = checkOptionalSemver('input.semver', input.semver);
+  const description = checkOptionalText('input.description', input.description);
+  const metricsJson = checkJsonObject('input.metrics', input.metrics);
+  const aliases = [...new Set((input.aliases ?? []).map((alias, i) => checkSlug(`input.aliases[${i}]`, alias, 'alias name')))];
+  const actor = ctx.viewer.subject;
+
+  return ctx.executor.write('registerModelVersion', async (tx) => {
+    await requireProject(tx, input.project);
+    const labels = await requireRefs(tx, input.project, [{ field: 'input.source', id: input.source, labels: ['Checkpoint', 'Run'] }]);
+    const sourceLabel = labels.get(input.source) as 'Checkpoint' | 'Run';
+    // The model's write lock is taken here and held until commit.
+    const { model, number } = await mergeModelForVersion(tx, { id: newId('Model'), projectId: input.project, name, actor });
+    if (semver !== null) {
+      const clash = await versionIdBySemver(tx, model.id, semver);
+      if (clash) throw conflict(`model '${name}' already has a version ${semver}`, { field: 'input.semver', existingId: clash });
+    }
+    const previousId = number > 1 ? await versionIdByNumber(tx, model.id, number - 1) : null;
+    const version = await createModelVersion(tx, {
+      id: newId('ModelVersion'),
+      projectId: input.project,
+      modelId: model.id,
+      number,
+      semver,
+      description,
+      metricsJson,
+      actor,
+      sourceId: input.source,
+      sourceLabel,
+    });
+    const events: NewEvent[] = [
+      { kind: 'MODEL_VERSION_CREATED', projectId: input.project, subjectId: version.id, name, previousId, actor },
+    ];
+    for (const alias of aliases) {
+      const moved = await pointAlias(tx, { modelId: model.id, projectId: input.project, modelName: name, alias, versionId: version.id, actor });
+      if (moved) events.push(moved);
+    }
+    await appendEvents(tx, events);
+    return version;
+  });
+}
+
+/** Moves the alias to the version (the caller holds the model's lock); null when it already points there. */
+async function pointAlias(
+  tx: Tx,
+  input: { modelId: string; projectId: string; modelName: string; alias: string; versionId: string; actor: string | null },
+): Promise<NewEvent | null> {
+  const fromId = await aliasTarget(tx, input.modelId, input.alias);
+  if (fromId === input.versionId) return null;
+  await moveAlias(tx, { modelId: input.modelId, alias: input.alias, fromId, toId: input.versionId, actor: input.actor });
+  return {
+    kind: 'MODEL_ALIAS_MOVED',
+    projectId: input.projectId,
+    subjectId: input.versionId,
+    name: input.modelName,
+    alias: input.alias,
+    previousId: fromId,
+    actor: input.actor,
+  };
+}
+
+export interface SetModelAliasInput {
+  readonly model: string;
+  readonly alias: string;
+  readonly version: string;
+}
+
+/** Atomically re-points the alias; returns the model id and alias name to read back. */
+export async function setModelAlias(ctx: Context, input: SetModelAliasInput): Promise<{ modelId: string; alias: string }> {
+  const alias = checkSlug('input.alias', input.alias, 'alias name');
+  const actor = ctx.viewer.subject;
+  return ctx.executor.write('setModelAlias', async (tx) => {
+    const model = await lockModel(tx, input.model);
+    if (!model) throw notFound('model', input.model, 'input.model');
+    const version = await versionById(tx, input.version);
+    if (!version || version.modelId !== model.id) throw badInput('input.version', `input.version must be a version of model '${model.name}'`);
+    const event = await pointAlias(tx, { modelId: model.id, projectId: model.projectId, modelName: model.name, alias, versionId: version.id, actor });
+    if (event) await appendEvents(tx, [event]);
+    return { modelId: model.id, alias };
+  });
+}
+
+export interface SetModelVersionStatusInput {
+  readonly version: string;
+  readonly status: ModelVersionStatus;
+  readonly reason?: string | null | undefined;
+}
+
+export async function setModelVersionStatus(ctx: Context, input: SetModelVersionStatusInput): Promise<ModelVersionRow> {
+  checkOptionalText('input.reason', input.reason);
+  const actor = ctx.viewer.subject;
+  return ctx.executor.write('setModelVersionStatus', async (tx) => {
+    const found = await versionById(tx, input.version);
+    if (!found) throw notFound('model version', input.version, 'input.version');
+    const model = (await lockModel(tx, found.modelId))!;
+    // Re-read under the lock: a concurrent change may have committed meanwhile.
+    const version = (await versionById(tx, input.version))!;
+    if (versionTransition(version.status, input.status) === 'noop') return version;
+    const updated = await setVersionStatus(tx, version.id, input.status);
+    await appendEvents(tx, [
+      { kind: 'MODEL_VERSION_STATUS_CHANGED', projectId: version.projectId, subjectId: version.id, name: model.name, actor },
+    ]);
+    return updated;
+  });
+}

@@ -1,0 +1,171 @@
+/** startRun, logMetrics, finishRun: validation, then one write transaction each. */
+import type { Context } from '../context.ts';
+import { appendEvents } from '../events/outbox.ts';
+import { badInput, conflict, notFound } from '../errors.ts';
+import type { FinishRunInput, LogMetricsInput, MetricInput, StartRunInput } from '../generated/graphql.ts';
+import { newId } from '../ids.ts';
+import { LINEAGE_LABELS, type RunRow } from '../model.ts';
+import type { Tx } from '../neo4j/executor.ts';
+import { appendMetrics, createRunNode, finishRunNode, linkRun, lockRun, type SeriesAppend } from '../neo4j/queries/runs.ts';
+import { runFingerprint } from './fingerprint.ts';
+import { canonicalJson, checkJsonObject, checkOptionalJson } from './json.ts';
+import { requireProject, requireRefs } from './refs.ts';
+import { transition } from './run-state.ts';
+import { checkName, checkOptionalText, MAX_NAME_LENGTH } from './validate.ts';
+
+const RUN_TYPES = new Set(['DATA_PROCESSING', 'TRAINING', 'FINE_TUNING', 'EVALUATION', 'INFERENCE', 'PIPELINE', 'OTHER']);
+export const MAX_METRIC_POINTS = 100_000;
+const OUTPUT_LABELS = ['DatasetVersion', 'Artifact', 'Checkpoint', 'ModelVersion'] as const;
+
+interface NodeRef {
+  readonly id: string;
+  readonly role?: string | null | undefined;
+}
+
+function checkRefs(field: string, refs: readonly NodeRef[] | null | undefined): { id: string; role: string | null }[] {
+  const seen = new Set<string>();
+  const result: { id: string; role: string | null }[] = [];
+  (refs ?? []).forEach((ref, i) => {
+    const id = checkName(`${field}[${i}].id`, ref.id);
+    const role = checkOptionalText(`${field}[${i}].role`, ref.role, MAX_NAME_LENGTH);
+    const key = `${id}\u0000${role ?? ''}`;
+    if (!seen.has(key)) result.push({ id, role });
+    seen.add(key);
+  });
+  return result;
+}
+
+/** Metric points grouped per key (in logged order), ready to append. */
+export function checkMetrics(field: string, metrics: readonly MetricInput[]): SeriesAppend[] {
+  if (metrics.length > MAX_METRIC_POINTS) throw badInput(field, `${field} must hold at most ${MAX_METRIC_POINTS} points per call`);
+  const byKey = new Map<string, { steps: number[]; values: number[]; timestamps: (string | null)[] }>();
+  metrics.forEach((m, i) => {
+    const key = checkName(`${field}[${i}].key`, m.key);
+    if (!Number.isFinite(m.value)) throw badInput(`${field}[${i}].value`, `${field}[${i}].value must be a finite number`);
+    const step = m.step ?? null;
+    if (step !== null && (!Number.isSafeInteger(step) || step < 0)) {
+      throw badInput(`${field}[${i}].step`, `${field}[${i}].step must be an integer >= 0`);
+    }
+    let timestamp: string | null = null;
+    if (m.timestamp !== null && m.timestamp !== undefined) {
+      const ms = Date.parse(m.timestamp);
+      if (Number.isNaN(ms)) throw badInput(`${field}[${i}].timestamp`, `${field}[${i}].timestamp must be an ISO-8601 instant`);
+      timestamp = new Date(ms).toISOString();
+    }
+    let series = byKey.get(key);
+    if (!series) byKey.set(key, (series = { steps: [], values: [], timestamps: [] }));
+    series.steps.push(step ?? -1);
+    series.values.push(m.value);
+    series.timestamps.push(timestamp);
+  });
+  return [...byKey].map(([key, s]) => ({ key, ...s }));
+}
+
+function summaryWith(summaryMetricsJson: string, series: readonly SeriesAppend[]): string {
+  const summary = JSON.parse(summaryMetricsJson) as Record<string, number>;
+  for (const s of series) summary[s.key] = s.values[s.values.length - 1]!;
+  return canonicalJson(summary);
+}
+
+export async function startRun(ctx: Context, input: StartRunInput): Promise<RunRow> {
+  const projectId = checkName('input.project', input.project);
+  const name = checkName('input.name', input.name);
+  if (!RUN_TYPES.has(input.type)) throw badInput('input.type', 'input.type is not a run type');
+  const experiment = input.experiment === null || input.experiment === undefined ? null : checkName('input.experiment', input.experiment);
+  const parentId = input.parent === null || input.parent === undefined ? null : checkName('input.parent', input.parent);
+  const paramsJson = checkJsonObject('input.params', input.params);
+  const code = input.code
+    ? {
+        repository: checkOptionalText('input.code.repository', input.code.repository),
+        commit: checkOptionalText('input.code.commit', input.code.commit, MAX_NAME_LENGTH),
+        path: checkOptionalText('input.code.path', input.code.path),
+        digest: checkOptionalText('input.code.digest', input.code.digest, MAX_NAME_LENGTH),
+        dirty: input.code.dirty ?? null,
+      }
+    : null;
+  const environment = input.environment
+    ? {
+        image: checkOptionalText('input.environment.image', input.environment.image),
+        python: checkOptionalText('input.environment.python', input.environment.python, MAX_NAME_LENGTH),
+        packages: JSON.parse(checkOptionalJson('input.environment.packages', input.environment.packages) ?? 'null') as unknown,
+        hardware: JSON.parse(checkOptionalJson('input.environment.hardware', input.environment.hardware) ?? 'null') as unknown,
+      }
+    : null;
+  const environmentJson = environment ? checkOptionalJson('input.environment', environment) : null;
+  const inputs = checkRefs('input.inputs', input.inputs);
+  const idempotencyKey = input.idempotencyKey === null || input.idempotencyKey === undefined ? null : checkName('input.idempotencyKey', input.idempotencyKey);
+  const fingerprint = runFingerprint({ type: input.type, code, params: JSON.parse(paramsJson), inputIds: inputs.map((i) => i.id) });
+  const runId = newId('Run');
+  const actor = ctx.viewer.subject;
+
+  return ctx.executor.write('startRun', async (tx) => {
+    await requireProject(tx, projectId);
+    await requireRefs(tx, projectId, [
+      ...inputs.map((ref, i) => ({ field: `input.inputs[${i}].id`, id: ref.id, labels: LINEAGE_LABELS })),
+      ...(parentId ? [{ field: 'input.parent', id: parentId, labels: ['Run'] as const }] : []),
+    ]);
+    const { run, created } = await createRunNode(tx, {
+      id: runId,
+      projectId,
+      createdBy: actor,
+      name,
+      type: input.type,
+      paramsJson,
+      codeJson: code ? canonicalJson(code) : null,
+      environmentJson,
+      fingerprint,
+      idempotencyKey,
+      parentId,
+    });
+    if (!created) return run;
+    const linked = await linkRun(tx, {
+      runId,
+      projectId,
+      createdBy: actor,
+      experiment: experiment ? { id: newId('Experiment'), name: experiment } : null,
+      parentId,
+      inputs,
+    });
+    await appendEvents(tx, [{ kind: 'RUN_STARTED', projectId, subjectId: runId, name, actor }]);
+    return linked;
+  });
+}
+
+async function requireRun(tx: Tx, runId: string): Promise<RunRow> {
+  const run = await lockRun(tx, runId);
+  if (!run) throw notFound('run', runId, 'input.run');
+  return run;
+}
+
+export async function logMetrics(ctx: Context, input: LogMetricsInput): Promise<RunRow> {
+  const runId = checkName('input.run', input.run);
+  const series = checkMetrics('input.metrics', input.metrics);
+  return ctx.executor.write('logMetrics', async (tx) => {
+    const run = await requireRun(tx, runId);
+    if (run.status !== 'RUNNING') {
+      throw conflict(`the run is ${run.status}; only RUNNING runs accept metrics`, { status: run.status });
+    }
+    if (series.length === 0) return run;
+    await appendMetrics(tx, runId, series, summaryWith(run.summaryMetricsJson, series));
+    return (await lockRun(tx, runId))!;
+  });
+}
+
+export async function finishRun(ctx: Context, input: FinishRunInput): Promise<RunRow> {
+  const runId = checkName('input.run', input.run);
+  const outputs = checkRefs('input.outputs', input.outputs);
+  const series = checkMetrics('input.metrics', input.metrics ?? []);
+  return ctx.executor.write('finishRun', async (tx) => {
+    const run = await requireRun(tx, runId);
+    if (transition(run.status, input.status) === 'noop') return run;
+    await requireRefs(
+      tx,
+      run.projectId,
+      outputs.map((ref, i) => ({ field: `input.outputs[${i}].id`, id: ref.id, labels: OUTPUT_LABELS })),
+    );
+    if (series.length > 0) await appendMetrics(tx, runId, series, summaryWith(run.summaryMetricsJson, series));
+    const finished = await finishRunNode(tx, runId, input.status, outputs);
+    await appendEvents(tx, [{ kind: 'RUN_FINISHED', projectId: run.projectId, subjectId: runId, name: run.name, actor: ctx.viewer.subject }]);
+    return finished;
+  });
+}
