@@ -62,23 +62,6 @@ function byId<T extends { id: string }>(executor: Executor, label: ReadableLabel
   );
 }
 
-/**
- * A loader of lists keyed by a parent id (e.g. the checkpoints of each run): `fetch` returns
- * (parentId, row) pairs for all parents in one query; parents with none get [].
- */
-export function byParent<T>(
-  executor: Executor,
-  unit: string,
-  fetch: (tx: Parameters<Parameters<Executor['read']>[1]>[0], parentIds: readonly string[]) => Promise<Array<[string, T]>>,
-): DataLoader<string, T[]> {
-  return new DataLoader(async (parentIds) => {
-    const pairs = await executor.read(unit, (tx) => fetch(tx, parentIds));
-    const grouped = new Map<string, T[]>(parentIds.map((id) => [id, []]));
-    for (const [parentId, row] of pairs) grouped.get(parentId)?.push(row);
-    return parentIds.map((id) => grouped.get(id)!);
-  });
-}
-
 /** The rows that exist for `ids`, in order; a loader failure propagates. */
 export async function loadExisting<T>(loader: DataLoader<string, T | null>, ids: readonly string[]): Promise<T[]> {
   const rows = await loader.loadMany(ids);

@@ -1,6 +1,7 @@
 /** Relationship loaders of the model aggregate (per request; see src/loaders/index.ts). */
 import DataLoader from 'dataloader';
 import type { CheckpointRow, DeploymentRow, ModelRow, ModelVersionRow, RunRow } from '../model.ts';
+import { byParent } from './by-parent.ts';
 import type { Executor } from '../neo4j/executor.ts';
 import { deploymentsOfModels, deploymentsOfVersions, type DeploymentsKey } from '../neo4j/queries/deployments.ts';
 import {
@@ -41,15 +42,6 @@ export function createModelLoaders(executor: Executor): ModelLoaders {
   function keyed<K extends object, V>(unit: string, fetch: (tx: Parameters<Parameters<Executor['read']>[1]>[0], keys: readonly K[]) => Promise<V[]>) {
     return new DataLoader<K, V, string>((keys) => executor.read(unit, (tx) => fetch(tx, keys)), { cacheKeyFn });
   }
-  /** Lists keyed by parent id: (parentId, row) pairs from one query per batch. */
-  function grouped<V>(unit: string, fetch: (tx: Parameters<Parameters<Executor['read']>[1]>[0], ids: readonly string[]) => Promise<Array<[string, V]>>) {
-    return new DataLoader<string, V[]>(async (ids) => {
-      const pairs = await executor.read(unit, (tx) => fetch(tx, ids));
-      const byId = new Map<string, V[]>(ids.map((id) => [id, []]));
-      for (const [id, row] of pairs) byId.get(id)?.push(row);
-      return ids.map((id) => byId.get(id)!);
-    });
-  }
   /** At most one row per parent id. */
   function single<V>(unit: string, fetch: (tx: Parameters<Parameters<Executor['read']>[1]>[0], ids: readonly string[]) => Promise<Array<[string, V]>>) {
     return new DataLoader<string, V | null>(async (ids) => {
@@ -64,11 +56,11 @@ export function createModelLoaders(executor: Executor): ModelLoaders {
     modelVersions: keyed('Model.versions', versionsPage),
     latestModelVersion: single('Model.latestVersion', latestVersions),
     modelVersionByNumber: keyed('Model.version', versionsByNumber),
-    modelAliases: grouped('Model.aliases', aliasesOfModels),
+    modelAliases: byParent(executor, 'Model.aliases', aliasesOfModels),
     modelDeployments: keyed('Model.deployments', deploymentsOfModels),
-    versionAliasNames: grouped('ModelVersion.aliases', aliasNamesOfVersions),
+    versionAliasNames: byParent(executor, 'ModelVersion.aliases', aliasNamesOfVersions),
     versionSourceCheckpoint: single('ModelVersion.sourceCheckpoint', sourceCheckpoints),
     versionProducedBy: single('ModelVersion.producedBy', producingRuns),
-    versionDeployments: grouped('ModelVersion.deployments', deploymentsOfVersions),
+    versionDeployments: byParent(executor, 'ModelVersion.deployments', deploymentsOfVersions),
   };
 }

@@ -1,5 +1,6 @@
 /** Relationship loaders of the run aggregate (per request; see src/loaders/index.ts). */
 import DataLoader from 'dataloader';
+import { byParent } from './by-parent.ts';
 import type { Executor } from '../neo4j/executor.ts';
 import { checkpointsOfRuns } from '../neo4j/queries/checkpoints.ts';
 import {
@@ -27,19 +28,6 @@ export interface RunLoaders {
 }
 
 type ReadTx = Parameters<Parameters<Executor['read']>[1]>[0];
-
-/**
- * Lists keyed by a parent id, one query per batch (like byParent in ./index.ts, which this
- * module cannot import without a cycle).
- */
-function byParent<T>(executor: Executor, unit: string, fetch: (tx: ReadTx, parentIds: readonly string[]) => Promise<Array<[string, T]>>) {
-  return new DataLoader<string, T[]>(async (parentIds) => {
-    const pairs = await executor.read(unit, (tx) => fetch(tx, parentIds));
-    const grouped = new Map<string, T[]>(parentIds.map((id) => [id, []]));
-    for (const [parentId, row] of pairs) grouped.get(parentId)?.push(row);
-    return parentIds.map((id) => grouped.get(id)!);
-  });
-}
 
 function pages<T>(executor: Executor, unit: string, fetch: (tx: ReadTx, keys: readonly PageKey[]) => Promise<T[][]>) {
   return new DataLoader<PageKey, T[], string>((keys) => executor.read(unit, (tx) => fetch(tx, keys)), {
