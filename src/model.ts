@@ -120,16 +120,16 @@ export interface DeploymentRow extends LineageRow {
   readonly endedAt: Date | null;
 }
 
-/** Any row of a label that implements LineageNode, tagged with its label. */
+/** Any row of a label that implements LineageNode, tagged with its label (not `label`: dataset versions have one). */
 export type LineageNodeRow =
-  | ({ readonly label: 'DatasetVersion' } & DatasetVersionRow)
-  | ({ readonly label: 'Run' } & RunRow)
-  | ({ readonly label: 'Checkpoint' } & CheckpointRow)
-  | ({ readonly label: 'ModelVersion' } & ModelVersionRow)
-  | ({ readonly label: 'Deployment' } & DeploymentRow)
-  | ({ readonly label: 'Artifact' } & ArtifactRow);
+  | ({ readonly nodeLabel: 'DatasetVersion' } & DatasetVersionRow)
+  | ({ readonly nodeLabel: 'Run' } & RunRow)
+  | ({ readonly nodeLabel: 'Checkpoint' } & CheckpointRow)
+  | ({ readonly nodeLabel: 'ModelVersion' } & ModelVersionRow)
+  | ({ readonly nodeLabel: 'Deployment' } & DeploymentRow)
+  | ({ readonly nodeLabel: 'Artifact' } & ArtifactRow);
 
-export type LineageLabel = LineageNodeRow['label'];
+export type LineageLabel = LineageNodeRow['nodeLabel'];
 
 export const LINEAGE_LABELS: readonly LineageLabel[] = ['DatasetVersion', 'Run', 'Checkpoint', 'ModelVersion', 'Deployment', 'Artifact'];
 

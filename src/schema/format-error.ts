@@ -46,6 +46,9 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
 export function isMasked(error: unknown): boolean {
   const original = unwrapResolverError(error);
   if (original instanceof PedigreeError) return false;
+  // Apollo's parse and validation errors wrap graphql-js's, so they carry an originalError.
+  const code = (error as { extensions?: { code?: unknown } }).extensions?.code;
+  if (typeof code === 'string' && GRAPHQL_OWN_CODES.has(code)) return false;
   return !(isGraphQLError(original) && !original.originalError);
 }
 
