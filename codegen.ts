@@ -25,6 +25,8 @@ const config: CodegenConfig = {
           Deployment: '../model.ts#DeploymentRow',
           LineageNode: '../model.ts#LineageNodeRow',
           User: '../model.ts#UserRef',
+          ApiToken: '../model.ts#ApiTokenRow',
+          AuditEntry: '../model.ts#AuditEntryRow',
         },
         scalars: { DateTime: { input: 'string', output: 'Date | string' }, JSON: 'unknown', ID: 'string' },
         avoidOptionals: { field: true, inputValue: false, object: false },

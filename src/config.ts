@@ -32,9 +32,42 @@ export interface Config {
   readonly production: boolean;
   readonly logLevel: LogLevel;
   readonly neo4j: Neo4jConfig;
-  readonly limits: {
-    readonly bodyBytes: number;
+  readonly auth: AuthConfig;
+  readonly limits: Limits;
+}
+
+export interface AuthConfig {
+  /** PEDIGREE_ADMIN_TOKEN: a server-wide admin credential, for bootstrapping. */
+  readonly adminToken: string | undefined;
+  readonly jwt: {
+    /** HS256 shared secret; or */
+    readonly secret: string | undefined;
+    /** a JWKS URL for asymmetric keys (RS256, ES256, EdDSA ...). */
+    readonly jwksUrl: string | undefined;
+    readonly issuer: string | undefined;
+    readonly audience: string | undefined;
+    /** Claim holding `{ "<project id>": "VIEWER" | "WRITER" | "ADMIN" }`. */
+    readonly rolesClaim: string;
+    /** Claim that, when `true`, makes the subject a server-wide admin. */
+    readonly adminClaim: string;
   };
+  /** When set, every HTTP and WebSocket request must carry it in `routerSecretHeader`. */
+  readonly routerSecret: string | undefined;
+  readonly routerSecretHeader: string;
+  /** How often open WebSockets re-check their credential (expiry, revocation), in ms. */
+  readonly socketRecheckMs: number;
+}
+
+export interface Limits {
+  readonly bodyBytes: number;
+  readonly depth: number;
+  readonly aliases: number;
+  readonly cost: number;
+  readonly tokens: number;
+  readonly wsPayloadBytes: number;
+  readonly subscriptionsPerConnection: number;
+  /** Requests (HTTP operations and WebSocket subscribes) per credential per second; 0 = off. */
+  readonly ratePerSecond: number;
 }
 
 export type ConfigOverrides = {
@@ -71,12 +104,48 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
         ...overrides.neo4j?.embedded,
       },
     },
+    auth: {
+      adminToken: secret(env, 'PEDIGREE_ADMIN_TOKEN'),
+      jwt: {
+        secret: secret(env, 'PEDIGREE_JWT_SECRET'),
+        jwksUrl: env['PEDIGREE_JWT_JWKS_URL'] || undefined,
+        issuer: env['PEDIGREE_JWT_ISSUER'] || undefined,
+        audience: env['PEDIGREE_JWT_AUDIENCE'] || undefined,
+        rolesClaim: env['PEDIGREE_JWT_ROLES_CLAIM'] || 'pedigree_roles',
+        adminClaim: env['PEDIGREE_JWT_ADMIN_CLAIM'] || 'pedigree_admin',
+        ...overrides.auth?.jwt,
+      },
+      routerSecret: secret(env, 'PEDIGREE_ROUTER_SECRET'),
+      routerSecretHeader: (env['PEDIGREE_ROUTER_SECRET_HEADER'] || 'x-pedigree-router-secret').toLowerCase(),
+      socketRecheckMs: integer(env, 'PEDIGREE_WS_RECHECK_MS', 10_000, 100, 3_600_000),
+      ...withoutJwt(overrides.auth),
+    },
     limits: {
       bodyBytes: integer(env, 'PEDIGREE_MAX_BODY_BYTES', 12 * 1024 * 1024, 1024, 1024 ** 3),
+      depth: integer(env, 'PEDIGREE_MAX_DEPTH', 15, 1, 1000),
+      aliases: integer(env, 'PEDIGREE_MAX_ALIASES', 30, 0, 100_000),
+      cost: integer(env, 'PEDIGREE_MAX_COST', 5_000, 1, 100_000_000),
+      tokens: integer(env, 'PEDIGREE_MAX_TOKENS', 5_000, 10, 10_000_000),
+      wsPayloadBytes: integer(env, 'PEDIGREE_MAX_WS_PAYLOAD_BYTES', 1024 * 1024, 1024, 1024 ** 3),
+      subscriptionsPerConnection: integer(env, 'PEDIGREE_MAX_SUBSCRIPTIONS_PER_CONNECTION', 20, 1, 100_000),
+      ratePerSecond: integer(env, 'PEDIGREE_RATE_LIMIT_PER_SECOND', 200, 0, 1_000_000),
       ...overrides.limits,
     },
   };
   return deepFreeze(config);
+}
+
+/** A secret: unset or at least 16 characters (a short one is a misconfiguration, not a secret). */
+function secret(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (raw.length < 16) throw new ConfigError(`${name} must be at least 16 characters`);
+  return raw;
+}
+
+function withoutJwt(auth: Partial<AuthConfig> | undefined): Partial<Omit<AuthConfig, 'jwt'>> {
+  const { jwt: _jwt, ...rest } = auth ?? {};
+  return rest;
 }
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {

@@ -146,3 +146,29 @@ export const NODE_KIND_BY_LABEL = {
 export interface UserRef {
   readonly id: string;
 }
+
+export type Role = 'VIEWER' | 'WRITER' | 'ADMIN';
+
+/** An API token as stored: the secret itself never is, only its sha256 (`hash`, not exposed). */
+export interface ApiTokenRow {
+  readonly id: string;
+  readonly projectId: string;
+  readonly name: string;
+  readonly role: Role;
+  readonly createdAt: Date;
+  readonly createdBy: string | null;
+  readonly expiresAt: Date | null;
+  readonly revokedAt: Date | null;
+}
+
+/** One change in a project's audit trail (written with its events; never pruned). */
+export interface AuditEntryRow {
+  /** The id of the event it accompanies (time-ordered), or a fresh one. */
+  readonly id: string;
+  readonly projectId: string;
+  readonly at: Date;
+  readonly actor: string | null;
+  readonly action: string;
+  readonly subjectId: string | null;
+  readonly detailsJson: string;
+}

@@ -37,29 +37,45 @@ export interface Loaders extends DatasetLoaders, RunLoaders, ModelLoaders {
   readonly deployment: DataLoader<string, DeploymentRow | null>;
 }
 
-export function createLoaders(executor: Executor): Loaders {
+/** Whether the viewer may read a project; rows of other projects load as null. */
+export type ProjectScope = (projectId: string) => boolean;
+
+/**
+ * Lookups by id and by name filter by `scope`; loaders of a parent's children need not, since
+ * children share their parent's project and the parent was loaded through a scoped loader.
+ */
+export function createLoaders(executor: Executor, scope: ProjectScope): Loaders {
+  const byId = <T extends { id: string }>(label: ReadableLabel) => byIdIn<T>(executor, label, scope);
   return {
     ...createDatasetLoaders(executor),
     ...createRunLoaders(executor),
-    ...createModelLoaders(executor),
-    project: byId(executor, 'Project'),
-    dataset: byId(executor, 'Dataset'),
-    datasetVersion: byId(executor, 'DatasetVersion'),
-    experiment: byId(executor, 'Experiment'),
-    run: byId(executor, 'Run'),
-    checkpoint: byId(executor, 'Checkpoint'),
-    artifact: byId(executor, 'Artifact'),
-    model: byId(executor, 'Model'),
-    modelVersion: byId(executor, 'ModelVersion'),
-    deployment: byId(executor, 'Deployment'),
+    ...createModelLoaders(executor, scope),
+    project: byId('Project'),
+    dataset: byId('Dataset'),
+    datasetVersion: byId('DatasetVersion'),
+    experiment: byId('Experiment'),
+    run: byId('Run'),
+    checkpoint: byId('Checkpoint'),
+    artifact: byId('Artifact'),
+    model: byId('Model'),
+    modelVersion: byId('ModelVersion'),
+    deployment: byId('Deployment'),
   };
 }
 
-function byId<T extends { id: string }>(executor: Executor, label: ReadableLabel): DataLoader<string, T | null> {
+function byIdIn<T extends { id: string }>(executor: Executor, label: ReadableLabel, scope: ProjectScope): DataLoader<string, T | null> {
   return new DataLoader(
-    async (ids) => alignById(ids, await executor.read(`${label}.byIds`, (tx) => nodesByIds<T>(tx, label, ids))),
+    async (ids) => {
+      const rows = await executor.read(`${label}.byIds`, (tx) => nodesByIds<T>(tx, label, ids));
+      return alignById(ids, rows.filter((row) => scope(projectOf(row))));
+    },
     { maxBatchSize: 5_000 },
   );
+}
+
+/** A row's project: its projectId, or its own id for a Project. */
+export function projectOf(row: { id: string; projectId?: string }): string {
+  return row.projectId ?? row.id;
 }
 
 /** The rows that exist for `ids`, in order; a loader failure propagates. */

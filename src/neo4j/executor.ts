@@ -16,6 +16,8 @@ export type Params = Record<string, unknown>;
 
 /** What a unit of work sees: one method, so queries never touch the driver directly. */
 export interface Tx {
+  /** The unit of work's name: for mutations, the mutation (recorded as the audit action). */
+  readonly unit: string;
   run(query: string, params?: Params): Promise<Neo4jRecord[]>;
 }
 
@@ -43,6 +45,7 @@ export function createExecutor(options: ExecutorOptions, observers: readonly Que
 
   function runner(unit: string, mode: 'read' | 'write', tx: ManagedTransaction): Tx {
     return {
+      unit,
       async run(query, params = {}) {
         for (const observer of observers) observer.onQuery({ unit, query, mode });
         if (logger.isLevelEnabled('debug')) logger.debug({ unit, mode, query }, 'cypher');

@@ -46,7 +46,7 @@ export async function recordArtifact(ctx: Context, input: RecordArtifactInput): 
   const createdBy = ctx.viewer.subject;
 
   return ctx.executor.write('recordArtifact', async (tx) => {
-    await requireProject(tx, input.project);
+    await requireProject(tx, ctx.viewer, input.project, 'WRITER');
     if (producedBy !== null) await requireRefs(tx, input.project, [{ field: 'input.producedBy', id: producedBy, labels: ['Run'] }]);
     const { artifact, created } = await recordArtifactNode(tx, {
       id: newId('Artifact'),

@@ -1,12 +1,12 @@
 /** logCheckpoint: validation, then one write transaction; idempotent on (run, step). */
 import type { Context } from '../context.ts';
 import { appendEvents } from '../events/outbox.ts';
-import { badInput, notFound } from '../errors.ts';
+import { badInput } from '../errors.ts';
 import type { LogCheckpointInput } from '../generated/graphql.ts';
 import { newId } from '../ids.ts';
 import type { CheckpointRow } from '../model.ts';
 import { mergeCheckpoint } from '../neo4j/queries/checkpoints.ts';
-import { lockRun } from '../neo4j/queries/runs.ts';
+import { requireRun } from './runs.ts';
 import { checkJsonObject } from './json.ts';
 import { checkName, checkOptionalText, checkText, MAX_NAME_LENGTH } from './validate.ts';
 
@@ -41,8 +41,7 @@ export async function logCheckpoint(ctx: Context, input: LogCheckpointInput): Pr
   const id = newId('Checkpoint');
 
   return ctx.executor.write('logCheckpoint', async (tx) => {
-    const run = await lockRun(tx, runId);
-    if (!run) throw notFound('run', runId, 'input.run');
+    const run = await requireRun(tx, ctx.viewer, runId);
     const { checkpoint, created } = await mergeCheckpoint(tx, {
       id,
       runId,

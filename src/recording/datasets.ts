@@ -72,7 +72,7 @@ export async function registerDatasetVersion(ctx: Context, input: RegisterDatase
   const createdBy = ctx.viewer.subject;
 
   return retryOnCreateRace(() => ctx.executor.write('registerDatasetVersion', async (tx) => {
-    await requireProject(tx, input.project);
+    await requireProject(tx, ctx.viewer, input.project, 'WRITER');
     if (producedBy !== null) await requireRefs(tx, input.project, [{ field: 'input.producedBy', id: producedBy, labels: ['Run'] }]);
 
     // The lock first: every check below then sees what earlier lock holders committed.

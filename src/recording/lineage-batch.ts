@@ -11,6 +11,7 @@
  * are never changed, their inline references are not applied, and edges are created only
  * where the same edge does not exist, so re-sending a batch writes nothing.
  */
+import type { Viewer } from '../auth/viewer.ts';
 import type { Context } from '../context.ts';
 import { badInput, conflict } from '../errors.ts';
 import { appendEvents, type NewEvent } from '../events/outbox.ts';
@@ -133,7 +134,7 @@ const EDGE_ENDS: Record<LineageEdgeKind, { from: readonly LineageLabel[]; to: re
 export async function recordLineage(ctx: Context, batch: LineageBatch): Promise<LineageBatchResult> {
   const plan = planBatch(batch);
   const actor = ctx.viewer.subject;
-  return retryOnCreateRace(() => ctx.executor.write('recordLineage', (tx) => writeBatch(tx, plan, actor)));
+  return retryOnCreateRace(() => ctx.executor.write('recordLineage', (tx) => writeBatch(tx, ctx.viewer, plan, actor)));
 }
 
 // ---------------------------------------------------------------- validation (before any write)
@@ -311,9 +312,9 @@ function checkAcyclic(edges: readonly PlannedEdge[]): void {
 
 // ---------------------------------------------------------------- the write unit
 
-async function writeBatch(tx: Tx, plan: Plan, actor: string | null): Promise<LineageBatchResult> {
+async function writeBatch(tx: Tx, viewer: Viewer, plan: Plan, actor: string | null): Promise<LineageBatchResult> {
   const { projectId, nodes } = plan;
-  await requireProject(tx, projectId);
+  await requireProject(tx, viewer, projectId, 'WRITER');
   const refLabels = await requireRefs(tx, projectId, plan.refs);
 
   /** Nodes that resolve to an existing node, with its id. */

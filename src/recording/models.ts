@@ -3,6 +3,7 @@
  * Each validates its input, then runs one write transaction that takes the model's write
  * lock before reading anything it decides on.
  */
+import { requireRole } from '../auth/authorize.ts';
 import type { Context } from '../context.ts';
 import { badInput, conflict, notFound } from '../errors.ts';
 import { appendEvents, type NewEvent } from '../events/outbox.ts';
@@ -71,7 +72,7 @@ export async function registerModelVersion(ctx: Context, input: RegisterModelVer
   const actor = ctx.viewer.subject;
 
   return ctx.executor.write('registerModelVersion', async (tx) => {
-    await requireProject(tx, input.project);
+    await requireProject(tx, ctx.viewer, input.project, 'WRITER');
     const labels = await requireRefs(tx, input.project, [{ field: 'input.source', id: source, labels: ['Checkpoint', 'Run'] }]);
     const sourceLabel = labels.get(source) as 'Checkpoint' | 'Run';
     // The model's write lock is taken here and held until commit.
@@ -136,7 +137,9 @@ export async function setModelAlias(ctx: Context, input: SetModelAliasInput): Pr
   const actor = ctx.viewer.subject;
   return ctx.executor.write('setModelAlias', async (tx) => {
     const model = await lockModel(tx, input.model);
-    if (!model) throw notFound('model', input.model, 'input.model');
+    const hidden = () => notFound('model', input.model, 'input.model');
+    if (!model) throw hidden();
+    requireRole(ctx.viewer, model.projectId, 'ADMIN', hidden);
     const version = await versionById(tx, input.version);
     if (!version || version.modelId !== model.id) throw badInput('input.version', `input.version must be a version of model '${model.name}'`);
     const event = await pointAlias(tx, { modelId: model.id, projectId: model.projectId, modelName: model.name, alias, versionId: version.id, actor });
@@ -156,7 +159,9 @@ export async function setModelVersionStatus(ctx: Context, input: SetModelVersion
   const actor = ctx.viewer.subject;
   return ctx.executor.write('setModelVersionStatus', async (tx) => {
     const found = await versionById(tx, input.version);
-    if (!found) throw notFound('model version', input.version, 'input.version');
+    const hidden = () => notFound('model version', input.version, 'input.version');
+    if (!found) throw hidden();
+    requireRole(ctx.viewer, found.projectId, 'WRITER', hidden);
     const model = (await lockModel(tx, found.modelId))!;
     // Re-read under the lock: a concurrent change may have committed meanwhile.
     const version = (await versionById(tx, input.version))!;

@@ -1,4 +1,6 @@
 /** startRun, logMetrics, finishRun: validation, then one write transaction each. */
+import { requireRole } from '../auth/authorize.ts';
+import type { Viewer } from '../auth/viewer.ts';
 import type { Context } from '../context.ts';
 import { appendEvents } from '../events/outbox.ts';
 import { badInput, conflict, notFound } from '../errors.ts';
@@ -123,7 +125,7 @@ export async function startRun(ctx: Context, input: StartRunInput): Promise<RunR
   const actor = ctx.viewer.subject;
 
   return ctx.executor.write('startRun', async (tx) => {
-    await requireProject(tx, projectId);
+    await requireProject(tx, ctx.viewer, projectId, 'WRITER');
     await requireRefs(tx, projectId, [
       ...inputs.map((ref, i) => ({ field: `input.inputs[${i}].id`, id: ref.id, labels: LINEAGE_LABELS })),
       ...(parentId ? [{ field: 'input.parent', id: parentId, labels: ['Run'] as const }] : []),
@@ -155,9 +157,12 @@ export async function startRun(ctx: Context, input: StartRunInput): Promise<RunR
   });
 }
 
-async function requireRun(tx: Tx, runId: string): Promise<RunRow> {
+/** The run, locked, when the viewer may record in its project. */
+export async function requireRun(tx: Tx, viewer: Viewer, runId: string): Promise<RunRow> {
   const run = await lockRun(tx, runId);
-  if (!run) throw notFound('run', runId, 'input.run');
+  const hidden = () => notFound('run', runId, 'input.run');
+  if (!run) throw hidden();
+  requireRole(viewer, run.projectId, 'WRITER', hidden);
   return run;
 }
 
@@ -165,7 +170,7 @@ export async function logMetrics(ctx: Context, input: LogMetricsInput): Promise<
   const runId = checkName('input.run', input.run);
   const series = checkMetrics('input.metrics', input.metrics);
   return ctx.executor.write('logMetrics', async (tx) => {
-    const run = await requireRun(tx, runId);
+    const run = await requireRun(tx, ctx.viewer, runId);
     if (run.status !== 'RUNNING') {
       throw conflict(`the run is ${run.status}; only RUNNING runs accept metrics`, { status: run.status });
     }
@@ -180,7 +185,7 @@ export async function finishRun(ctx: Context, input: FinishRunInput): Promise<Ru
   const outputs = checkRefs('input.outputs', input.outputs);
   const series = checkMetrics('input.metrics', input.metrics ?? []);
   return ctx.executor.write('finishRun', async (tx) => {
-    const run = await requireRun(tx, runId);
+    const run = await requireRun(tx, ctx.viewer, runId);
     if (transition(run.status, input.status) === 'noop') return run;
     await requireRefs(
       tx,

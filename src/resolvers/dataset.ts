@@ -1,4 +1,5 @@
 /** Datasets, dataset versions and artifacts: reads, and the registerDatasetVersion/recordArtifact mutations. */
+import { canRead } from '../auth/authorize.ts';
 import type { Resolvers } from '../generated/graphql.ts';
 import { badInput } from '../errors.ts';
 import type { ArtifactRow, DatasetVersionRow } from '../model.ts';
@@ -43,6 +44,7 @@ function connection<T>(rows: readonly T[], first: number, position: (row: T) => 
 export const datasetResolvers: Resolvers = {
   Query: {
     async dataset(_parent, { project, name }, ctx) {
+      if (!canRead(ctx.viewer, project)) return null;
       const row = await ctx.executor.read('Dataset.byName', (tx) => datasetByName(tx, project, name));
       if (row) ctx.loaders.dataset.prime(row.id, row);
       return row;

@@ -9,6 +9,7 @@ import { parse, type GraphQLSchema, type ObjectTypeDefinitionNode, type ObjectTy
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import { notImplemented } from '../errors.ts';
 import type { Resolvers } from '../generated/graphql.ts';
+import { accessResolvers } from '../resolvers/access.ts';
 import { datasetResolvers } from '../resolvers/dataset.ts';
 import { lineageBatchResolvers } from '../resolvers/lineage-batch.ts';
 import { modelResolvers } from '../resolvers/model.ts';
@@ -26,7 +27,7 @@ export function loadTypeDefs(dir = SCHEMA_DIR): string {
     .join('\n');
 }
 
-const RESOLVERS: readonly Resolvers[] = [projectResolvers, nodeResolvers, datasetResolvers, runResolvers, modelResolvers, lineageBatchResolvers];
+const RESOLVERS: readonly Resolvers[] = [projectResolvers, nodeResolvers, datasetResolvers, runResolvers, modelResolvers, lineageBatchResolvers, accessResolvers];
 
 export function createSchema(): GraphQLSchema {
   const typeDefs = parse(loadTypeDefs());

@@ -231,8 +231,8 @@ describe('recordLineage', () => {
     expect(smallResult).toMatchObject({ created: 6, edges: 5 });
     expect(bigResult).toMatchObject({ created: 5_000, existing: 0, edges: 4_999 });
     expect(bigCount).toBe(smallCount);
-    // 5,000 nodes, the dataset; 4,999 USED + 2,500 VERSION_OF; one event per node.
-    expect(after.nodes - before.nodes).toBe(5_000 + 1 + 5_000);
+    // 5,000 nodes, the dataset; 4,999 USED + 2,500 VERSION_OF; one event (and audit entry) per node.
+    expect(after.nodes - before.nodes).toBe(5_000 + 1 + 5_000 + 5_000); // and an audit entry per event
     expect(after.relationships - before.relationships).toBe(4_999 + 2_500);
     expect(after.events - before.events).toBe(5_000);
   });
