@@ -1,5 +1,6 @@
 /** The per-request context: who is asking, the loaders and the executor for this request. */
 import type { Logger } from 'pino';
+import { readScope } from './auth/scope.ts';
 import type { Viewer } from './auth/viewer.ts';
 import { createLoaders, type Loaders } from './loaders/index.ts';
 import type { Executor, QueryObserver } from './neo4j/executor.ts';
@@ -26,7 +27,7 @@ export function createContext(deps: ContextDeps, requestId: string, viewer: View
     requestId,
     viewer,
     executor,
-    loaders: createLoaders(executor),
+    loaders: createLoaders(executor, readScope(viewer)),
     logger: deps.logger.child({ requestId }),
   };
 }

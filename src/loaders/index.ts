@@ -5,6 +5,7 @@
  * are composed here.
  */
 import DataLoader from 'dataloader';
+import type { ReadScope } from '../auth/scope.ts';
 import type { Executor } from '../neo4j/executor.ts';
 import { nodesByIds, type ReadableLabel } from '../neo4j/queries/nodes.ts';
 import { alignById } from '../neo4j/values.ts';
@@ -23,8 +24,9 @@ import type {
 import { createDatasetLoaders, type DatasetLoaders } from './dataset.ts';
 import { createModelLoaders, type ModelLoaders } from './model.ts';
 import { createRunLoaders, type RunLoaders } from './run.ts';
+import { createUserLoaders, type UserLoaders } from './user.ts';
 
-export interface Loaders extends DatasetLoaders, RunLoaders, ModelLoaders {
+export interface Loaders extends DatasetLoaders, RunLoaders, ModelLoaders, UserLoaders {
   readonly project: DataLoader<string, ProjectRow | null>;
   readonly dataset: DataLoader<string, DatasetRow | null>;
   readonly datasetVersion: DataLoader<string, DatasetVersionRow | null>;
@@ -37,11 +39,13 @@ export interface Loaders extends DatasetLoaders, RunLoaders, ModelLoaders {
   readonly deployment: DataLoader<string, DeploymentRow | null>;
 }
 
-export function createLoaders(executor: Executor): Loaders {
+/** `scope` is the viewer's project read scope (src/auth/scope.ts), for loaders that list across projects. */
+export function createLoaders(executor: Executor, scope: ReadScope): Loaders {
   return {
     ...createDatasetLoaders(executor),
     ...createRunLoaders(executor),
     ...createModelLoaders(executor),
+    ...createUserLoaders(executor, scope),
     project: byId(executor, 'Project'),
     dataset: byId(executor, 'Dataset'),
     datasetVersion: byId(executor, 'DatasetVersion'),

@@ -14,6 +14,7 @@ import { modelResolvers } from '../resolvers/model.ts';
 import { nodeResolvers } from '../resolvers/node.ts';
 import { projectResolvers } from '../resolvers/project.ts';
 import { runResolvers } from '../resolvers/run.ts';
+import { userResolvers } from '../resolvers/user.ts';
 
 export const SCHEMA_DIR = join(import.meta.dirname, '..', '..', 'schema');
 
@@ -25,7 +26,7 @@ export function loadTypeDefs(dir = SCHEMA_DIR): string {
     .join('\n');
 }
 
-const RESOLVERS: readonly Resolvers[] = [projectResolvers, nodeResolvers, datasetResolvers, runResolvers, modelResolvers];
+const RESOLVERS: readonly Resolvers[] = [projectResolvers, nodeResolvers, datasetResolvers, runResolvers, modelResolvers, userResolvers];
 
 export function createSchema(): GraphQLSchema {
   const typeDefs = parse(loadTypeDefs());
