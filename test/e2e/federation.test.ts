@@ -133,4 +133,11 @@ describe('through the Hive Gateway (open-source router)', () => {
   });
   afterAll(() => router?.stop());
   expectAcrossBothWays(() => router);
+
+  it('forwards the client Authorization header to the subgraphs', async () => {
+    const before = accounts.authorizations.length;
+    const result = await router.gql(FROM_PEDIGREE, { id: seed.Deployment }, { authorization: 'Bearer example-token' });
+    expect(result.errors).toBeUndefined();
+    expect(accounts.authorizations.slice(before)).toContain('Bearer example-token');
+  });
 });

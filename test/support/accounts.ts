@@ -45,6 +45,8 @@ export interface Team {
 
 export interface AccountsSubgraph {
   readonly url: string;
+  /** The Authorization header of every request it served, in order (undefined when absent). */
+  readonly authorizations: readonly (string | undefined)[];
   stop(): Promise<void>;
 }
 
@@ -66,6 +68,13 @@ export async function startAccountsSubgraph(users: readonly Account[], teams: re
     },
   };
   const server = new ApolloServer({ schema: buildSubgraphSchema([{ typeDefs: parse(ACCOUNTS_SDL), resolvers }]) });
-  const { url } = await startStandaloneServer(server, { listen: { port: await freePort(), host: '127.0.0.1' } });
-  return { url, stop: () => server.stop() };
+  const authorizations: (string | undefined)[] = [];
+  const { url } = await startStandaloneServer(server, {
+    listen: { port: await freePort(), host: '127.0.0.1' },
+    context: async ({ req }) => {
+      authorizations.push(req.headers.authorization);
+      return {};
+    },
+  });
+  return { url, authorizations, stop: () => server.stop() };
 }

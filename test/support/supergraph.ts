@@ -1,44 +1,19 @@
 /**
- * The supergraph around Pedigree for end-to-end tests: composition with @apollo/composition from
- * each subgraph's `_service { sdl }` (what rover does), the Apollo Gateway for queries, and the
- * Hive Gateway (open-source router) that also forwards subscriptions to Pedigree over graphql-ws.
+ * The supergraph around Pedigree for end-to-end tests, built with the example's own pieces
+ * (examples/supergraph): composition from each subgraph's `_service { sdl }` with
+ * @apollo/composition, the Apollo Gateway for queries, and the Hive Gateway (open-source router)
+ * with the example router configuration, which forwards subscriptions to Pedigree over graphql-ws.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { composeServices } from '@apollo/composition';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { createGatewayRuntime } from '@graphql-hive/gateway';
-import { parse } from 'graphql';
+import { gatewayConfig } from '../../examples/supergraph/gateway.config.ts';
 import { freePort } from './ports.ts';
 
-export interface SubgraphEndpoint {
-  readonly name: string;
-  readonly url: string;
-}
-
-export interface Composition {
-  readonly errors: readonly string[];
-  readonly supergraphSdl: string;
-}
-
-/** Fetches each subgraph's SDL over HTTP and composes them. */
-export async function composeSupergraph(subgraphs: readonly SubgraphEndpoint[]): Promise<Composition> {
-  const services = await Promise.all(
-    subgraphs.map(async ({ name, url }) => {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: '{ _service { sdl } }' }),
-      });
-      const { data } = (await response.json()) as { data: { _service: { sdl: string } } };
-      return { name, url, typeDefs: parse(data._service.sdl) };
-    }),
-  );
-  const result = composeServices(services);
-  return { errors: (result.errors ?? []).map((e) => e.message), supergraphSdl: result.supergraphSdl ?? '' };
-}
+export { composeSupergraph, type Composition, type Subgraph } from '../../examples/supergraph/compose.ts';
 
 export interface Router {
   readonly url: string;
@@ -65,14 +40,16 @@ export async function startApolloGateway(supergraphSdl: string): Promise<Router>
 }
 
 /**
- * The Hive Gateway runtime, served by node:http. Subscriptions to `pedigree` go over graphql-ws
- * on its /graphql path; clients read them over SSE (accept: text/event-stream).
+ * The Hive Gateway runtime with the example's router configuration (examples/supergraph/
+ * gateway.config.ts), served by node:http. Subscriptions to `pedigree` go over graphql-ws on
+ * its /graphql path; clients read them over SSE (accept: text/event-stream).
  */
-export async function startHiveGateway(supergraphSdl: string, wsSubgraph = 'pedigree'): Promise<Router> {
+export async function startHiveGateway(supergraphSdl: string): Promise<Router> {
   const runtime = createGatewayRuntime({
     supergraph: supergraphSdl,
     logging: false,
-    transportEntries: { [wsSubgraph]: { options: { subscriptions: { kind: 'ws', location: '/graphql' } } } },
+    ...(gatewayConfig.transportEntries ? { transportEntries: gatewayConfig.transportEntries } : {}),
+    ...(gatewayConfig.propagateHeaders ? { propagateHeaders: gatewayConfig.propagateHeaders } : {}),
   });
   const server = createServer(runtime);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
