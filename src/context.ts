@@ -1,6 +1,6 @@
 /** The per-request context: who is asking, the loaders and the executor for this request. */
 import type { Logger } from 'pino';
-import { canRead } from './auth/authorize.ts';
+import { readScope } from './auth/scope.ts';
 import type { Viewer } from './auth/viewer.ts';
 import { createLoaders, type Loaders } from './loaders/index.ts';
 import type { Executor, QueryObserver } from './neo4j/executor.ts';
@@ -31,7 +31,7 @@ export function createContext(deps: ContextDeps, requestId: string, viewer: View
     viewer,
     executor,
     // Loaders see only the projects the viewer can read: every read path goes through them.
-    loaders: createLoaders(executor, (projectId) => canRead(viewer, projectId)),
+    loaders: createLoaders(executor, readScope(viewer)),
     logger: deps.logger.child({ requestId }),
     closeSocketsOf: deps.closeSocketsOf,
   };

@@ -7,7 +7,7 @@
 export interface Stamped {
   readonly id: string;
   readonly createdAt: Date;
-  /** The authenticated subject that created it (a User id), null when anonymous. */
+  /** The authenticated subject that created it (a User id, an API token id, or 'admin'). */
   readonly createdBy: string | null;
 }
 

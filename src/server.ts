@@ -82,7 +82,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const retryAfter = error.details['retryAfter'];
       const status = error.code === 'RATE_LIMITED' ? 429 : 401;
       const headers = new HeaderMap(typeof retryAfter === 'number' ? [['retry-after', String(retryAfter)]] : []);
-      throw new GraphQLError(error.message, { originalError: error, extensions: { code: error.code, http: { status, headers } } });
+      // Apollo answers with extensions.http's status and headers; the type is augmented twice
+      // (by @apollo/server and, in dev, an older @apollo/server-gateway-interface), hence the cast.
+      const extensions = { code: error.code, http: { status, headers } } as Record<string, unknown>;
+      throw new GraphQLError(error.message, { originalError: error, extensions });
     }
   }
 

@@ -5,6 +5,7 @@
  * are composed here.
  */
 import DataLoader from 'dataloader';
+import { canReadProject, type ReadScope } from '../auth/scope.ts';
 import type { Executor } from '../neo4j/executor.ts';
 import { nodesByIds, type ReadableLabel } from '../neo4j/queries/nodes.ts';
 import { alignById } from '../neo4j/values.ts';
@@ -23,8 +24,9 @@ import type {
 import { createDatasetLoaders, type DatasetLoaders } from './dataset.ts';
 import { createModelLoaders, type ModelLoaders } from './model.ts';
 import { createRunLoaders, type RunLoaders } from './run.ts';
+import { createUserLoaders, type UserLoaders } from './user.ts';
 
-export interface Loaders extends DatasetLoaders, RunLoaders, ModelLoaders {
+export interface Loaders extends DatasetLoaders, RunLoaders, ModelLoaders, UserLoaders {
   readonly project: DataLoader<string, ProjectRow | null>;
   readonly dataset: DataLoader<string, DatasetRow | null>;
   readonly datasetVersion: DataLoader<string, DatasetVersionRow | null>;
@@ -37,19 +39,19 @@ export interface Loaders extends DatasetLoaders, RunLoaders, ModelLoaders {
   readonly deployment: DataLoader<string, DeploymentRow | null>;
 }
 
-/** Whether the viewer may read a project; rows of other projects load as null. */
-export type ProjectScope = (projectId: string) => boolean;
-
 /**
- * Lookups by id and by name filter by `scope`; loaders of a parent's children need not, since
- * children share their parent's project and the parent was loaded through a scoped loader.
+ * `scope` is the viewer's project read scope (src/auth/scope.ts). Lookups by id and by name
+ * filter by it; loaders of a parent's children need not, since children share their parent's
+ * project and the parent was loaded through a scoped loader.
  */
-export function createLoaders(executor: Executor, scope: ProjectScope): Loaders {
-  const byId = <T extends { id: string }>(label: ReadableLabel) => byIdIn<T>(executor, label, scope);
+export function createLoaders(executor: Executor, scope: ReadScope): Loaders {
+  const readable = (projectId: string) => canReadProject(scope, projectId);
+  const byId = <T extends { id: string }>(label: ReadableLabel) => byIdIn<T>(executor, label, readable);
   return {
     ...createDatasetLoaders(executor),
     ...createRunLoaders(executor),
-    ...createModelLoaders(executor, scope),
+    ...createModelLoaders(executor, readable),
+    ...createUserLoaders(executor, scope),
     project: byId('Project'),
     dataset: byId('Dataset'),
     datasetVersion: byId('DatasetVersion'),
@@ -63,7 +65,7 @@ export function createLoaders(executor: Executor, scope: ProjectScope): Loaders 
   };
 }
 
-function byIdIn<T extends { id: string }>(executor: Executor, label: ReadableLabel, scope: ProjectScope): DataLoader<string, T | null> {
+function byIdIn<T extends { id: string }>(executor: Executor, label: ReadableLabel, scope: (projectId: string) => boolean): DataLoader<string, T | null> {
   return new DataLoader(
     async (ids) => {
       const rows = await executor.read(`${label}.byIds`, (tx) => nodesByIds<T>(tx, label, ids));

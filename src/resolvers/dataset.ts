@@ -8,6 +8,7 @@ import { recordArtifact } from '../recording/artifacts.ts';
 import { registerDatasetVersion } from '../recording/datasets.ts';
 import { parseJson } from '../recording/json.ts';
 import { lineageNodeFields } from './lineage-node.ts';
+import { entityReference } from './reference.ts';
 
 export const MAX_PAGE_SIZE = 1000;
 
@@ -66,7 +67,7 @@ export const datasetResolvers: Resolvers = {
     },
   },
   Dataset: {
-    __resolveReference: (reference, ctx) => ctx.loaders.dataset.load(reference.id),
+    __resolveReference: entityReference('Dataset', (loaders) => loaders.dataset),
     project: async (dataset, _args, ctx) => (await ctx.loaders.project.load(dataset.projectId))!,
     description: (dataset) => dataset.description ?? null,
     async versions(dataset, { first, after }, ctx) {
@@ -83,7 +84,7 @@ export const datasetResolvers: Resolvers = {
   },
   DatasetVersion: {
     ...lineageNodeFields<DatasetVersionRow>('DatasetVersion'),
-    __resolveReference: (reference, ctx) => ctx.loaders.datasetVersion.load(reference.id),
+    __resolveReference: entityReference('DatasetVersion', (loaders) => loaders.datasetVersion),
     displayName: async (version, _args, ctx) => {
       const dataset = await ctx.loaders.dataset.load(version.datasetId);
       return `${dataset?.name ?? version.datasetId}@${version.number}`;
@@ -101,7 +102,7 @@ export const datasetResolvers: Resolvers = {
   },
   Artifact: {
     ...lineageNodeFields<ArtifactRow>('Artifact'),
-    __resolveReference: (reference, ctx) => ctx.loaders.artifact.load(reference.id),
+    __resolveReference: entityReference('Artifact', (loaders) => loaders.artifact),
     displayName: (artifact) => `${artifact.type}:${artifact.name}`,
     uri: (artifact) => artifact.uri ?? null,
     digest: (artifact) => artifact.digest ?? null,

@@ -9,6 +9,7 @@ import { logCheckpoint } from '../recording/checkpoints.ts';
 import { parseJson } from '../recording/json.ts';
 import { finishRun, logMetrics, startRun } from '../recording/runs.ts';
 import { lineageNodeFields } from './lineage-node.ts';
+import { entityReference } from './reference.ts';
 import { loadLineageNode } from './node.ts';
 
 const MAX_PAGE = 500;
@@ -61,7 +62,7 @@ export const runResolvers: Resolvers = {
     },
   },
   Experiment: {
-    __resolveReference: (reference, ctx) => ctx.loaders.experiment.load(reference.id),
+    __resolveReference: entityReference('Experiment', (loaders) => loaders.experiment),
     project: async (experiment, _args, ctx) => (await ctx.loaders.project.load(experiment.projectId))!,
     async runs(experiment, { first, after }, ctx) {
       return connection(await ctx.loaders.experimentRuns.load(pageKey(experiment.id, first, after)), first);
@@ -69,7 +70,7 @@ export const runResolvers: Resolvers = {
   },
   Run: {
     ...lineageNodeFields<RunRow>('Run'),
-    __resolveReference: (reference, ctx) => ctx.loaders.run.load(reference.id),
+    __resolveReference: entityReference('Run', (loaders) => loaders.run),
     displayName: (run) => run.name,
     experiment: (run, _args, ctx) => (run.experimentId ? ctx.loaders.experiment.load(run.experimentId) : null),
     parent: (run, _args, ctx) => (run.parentId ? ctx.loaders.run.load(run.parentId) : null),
@@ -100,7 +101,7 @@ export const runResolvers: Resolvers = {
   },
   Checkpoint: {
     ...lineageNodeFields('Checkpoint'),
-    __resolveReference: (reference, ctx) => ctx.loaders.checkpoint.load(reference.id),
+    __resolveReference: entityReference('Checkpoint', (loaders) => loaders.checkpoint),
     async displayName(ckp, _args, ctx) {
       const run = await ctx.loaders.run.load(ckp.runId);
       return `${run?.name ?? ckp.runId}@${ckp.step}`;

@@ -16,6 +16,7 @@ import { modelResolvers } from '../resolvers/model.ts';
 import { nodeResolvers } from '../resolvers/node.ts';
 import { projectResolvers } from '../resolvers/project.ts';
 import { runResolvers } from '../resolvers/run.ts';
+import { userResolvers } from '../resolvers/user.ts';
 
 export const SCHEMA_DIR = join(import.meta.dirname, '..', '..', 'schema');
 
@@ -27,7 +28,16 @@ export function loadTypeDefs(dir = SCHEMA_DIR): string {
     .join('\n');
 }
 
-const RESOLVERS: readonly Resolvers[] = [projectResolvers, nodeResolvers, datasetResolvers, runResolvers, modelResolvers, lineageBatchResolvers, accessResolvers];
+const RESOLVERS: readonly Resolvers[] = [
+  projectResolvers,
+  nodeResolvers,
+  datasetResolvers,
+  runResolvers,
+  modelResolvers,
+  lineageBatchResolvers,
+  accessResolvers,
+  userResolvers,
+];
 
 export function createSchema(): GraphQLSchema {
   const typeDefs = parse(loadTypeDefs());
