@@ -25,6 +25,7 @@ const config: CodegenConfig = {
           Deployment: '../model.ts#DeploymentRow',
           LineageNode: '../model.ts#LineageNodeRow',
           User: '../model.ts#UserRef',
+          VersionEvent: '../neo4j/queries/events.ts#StoredEvent',
         },
         scalars: { DateTime: { input: 'string', output: 'Date | string' }, JSON: 'unknown', ID: 'string' },
         avoidOptionals: { field: true, inputValue: false, object: false },

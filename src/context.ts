@@ -1,6 +1,7 @@
 /** The per-request context: who is asking, the loaders and the executor for this request. */
 import type { Logger } from 'pino';
 import type { Viewer } from './auth/viewer.ts';
+import type { Dispatcher } from './events/dispatcher.ts';
 import { createLoaders, type Loaders } from './loaders/index.ts';
 import type { Executor, QueryObserver } from './neo4j/executor.ts';
 
@@ -10,11 +11,14 @@ export interface Context {
   readonly executor: Executor;
   readonly loaders: Loaders;
   readonly logger: Logger;
+  /** This process's event dispatcher: subscriptions open through it. */
+  readonly events: Dispatcher;
 }
 
 export interface ContextDeps {
   readonly executor: Executor;
   readonly logger: Logger;
+  readonly events: Dispatcher;
   /** Sees every Cypher statement of every request (metrics; tests count queries). */
   readonly queryObserver?: (requestId: string) => QueryObserver | undefined;
 }
@@ -28,5 +32,6 @@ export function createContext(deps: ContextDeps, requestId: string, viewer: View
     executor,
     loaders: createLoaders(executor),
     logger: deps.logger.child({ requestId }),
+    events: deps.events,
   };
 }

@@ -1,8 +1,9 @@
 /**
  * The composition root: the only place that wires config, driver, executor, schema, HTTP and
  * WebSocket servers. It owns start-up (listen at once, then connect to Neo4j and migrate in
- * the background so /health/ready can say 503 meanwhile) and the shutdown order: stop
- * accepting, drain HTTP and WebSocket, close the driver.
+ * the background so /health/ready can say 503 meanwhile; the event dispatcher starts once
+ * migrations are applied) and the shutdown order: stop accepting, drain HTTP and WebSocket,
+ * stop the event dispatcher, close the driver.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -19,6 +20,7 @@ import { WebSocketServer } from 'ws';
 import { authenticate } from './auth/viewer.ts';
 import type { Config } from './config.ts';
 import { createContext, type Context, type ContextDeps } from './context.ts';
+import { createDispatcher, type Dispatcher } from './events/dispatcher.ts';
 import { observabilityPlugin } from './http/apollo-plugins.ts';
 import { createMetrics } from './http/metrics.ts';
 import { createDriver, waitForNeo4j } from './neo4j/driver.ts';
@@ -26,6 +28,7 @@ import { createExecutor, type Executor, type QueryObserver } from './neo4j/execu
 import { loadMigrations, migrate } from './neo4j/migrations.ts';
 import { formatError } from './schema/format-error.ts';
 import { createSchema } from './schema/index.ts';
+import { extraValidationRules, subscribeWithEventLoaders, validateWsOperation } from './schema/operations.ts';
 
 export interface GatewayOptions {
   readonly config: Config;
@@ -52,15 +55,23 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'pedigree' } });
   const metrics = createMetrics();
   const driver = createDriver({ ...config.neo4j, uri: options.neo4jUri });
-  const executor = createExecutor({ driver, database: config.neo4j.database, logger }, [metrics.queryObserver]);
-  const contextDeps: ContextDeps = { executor, logger, ...(options.queryObserver ? { queryObserver: options.queryObserver } : {}) };
+  // Local commits wake the dispatcher at once; other instances' commits are found by polling.
+  const commits = { wake: () => {} };
+  const executor = createExecutor(
+    { driver, database: config.neo4j.database, logger, onWriteCommitted: () => commits.wake() },
+    [metrics.queryObserver],
+  );
+  const dispatcher: Dispatcher = createDispatcher({ executor, logger, config: config.events });
+  commits.wake = () => dispatcher.wake();
+  const contextDeps: ContextDeps = { executor, logger, events: dispatcher, ...(options.queryObserver ? { queryObserver: options.queryObserver } : {}) };
   const schema = createSchema();
+  const validationRules = extraValidationRules(config);
 
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
   // noServer: upgrades are accepted here, for /graphql only, once the server listens.
-  const wsServer = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const wsServer = new WebSocketServer({ noServer: true, maxPayload: config.ws.maxPayloadBytes });
   httpServer.on('upgrade', (request, socket, head) => {
     if (new URL(request.url ?? '/', 'http://x').pathname !== '/graphql') {
       socket.destroy();
@@ -71,6 +82,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const wsCleanup = useServer<Record<string, unknown>, { context?: Context }>(
     {
       schema,
+      connectionInitWaitTimeout: config.ws.connectionInitTimeoutMs,
+      onSubscribe: (_ctx, _id, payload) => validateWsOperation(schema, validationRules, payload) as never,
+      subscribe: subscribeWithEventLoaders,
       context: (ctx) => {
         const authorization = ctx.connectionParams?.['authorization'];
         const context = createContext(contextDeps, randomUUID(), authenticate(typeof authorization === 'string' ? authorization : undefined));
@@ -81,6 +95,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON(), error)),
     },
     wsServer,
+    config.ws.keepAliveMs,
   );
 
   const apollo = new ApolloServer<Context>({
@@ -88,6 +103,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     introspection: !config.production,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
+    validationRules,
     formatError,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
@@ -133,6 +149,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const ready = (async () => {
     await waitForNeo4j(driver, config.neo4j.database, config.neo4j.startupTimeoutMs, startup.signal);
     const report = await migrate(executor, logger, await loadMigrations());
+    await dispatcher.start();
     state.migrated = true;
     logger.info({ applied: report.applied, schemaVersion: report.current }, 'neo4j ready');
   })();
@@ -151,6 +168,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         startup.abort();
         await apollo.stop(); // stops accepting, drains HTTP, then WebSocket (plugins above)
         await ready.catch(() => {});
+        await dispatcher.stop();
         await driver.close();
       })()),
   };
