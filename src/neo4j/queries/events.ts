@@ -145,7 +145,7 @@ export async function upstreamWatch(tx: Tx, id: string): Promise<UpstreamWatch> 
  */
 export async function pruneEventsBefore(tx: Tx, cutoffMs: number, batch: number): Promise<number> {
   const [record] = await tx.run(
-    `MATCH (old:Event) WHERE old.occurredAt < datetime({epochMillis: $cutoffMs})
+    `MATCH (old:Event) WHERE old.occurredAt < datetime({epochMillis: toInteger($cutoffMs)})
      WITH max(old.seq) AS through
      WHERE through IS NOT NULL
      MERGE (p:Counter {name: 'events_pruned'}) ON CREATE SET p.value = 0
