@@ -5,6 +5,7 @@
  * event the loaders of the page it was dispatched in.
  */
 import { createRequire } from 'node:module';
+import type * as GraphQL from 'graphql';
 import type {
   DocumentNode,
   ExecutionArgs,
@@ -21,7 +22,7 @@ import type { Delivery } from '../events/subscription.ts';
 // resolves to it too, but bundler-style resolvers (vitest) pick index.mjs, so require it.
 const { createSourceEventStream, execute, GraphQLError, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate } = createRequire(
   import.meta.url,
-)('graphql') as typeof import('graphql');
+)('graphql') as typeof GraphQL;
 
 /** Rules added to graphql-js's specified rules, on HTTP and WebSocket alike. */
 export function extraValidationRules(config: Pick<Config, 'production'>): ValidationRule[] {
