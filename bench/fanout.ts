@@ -62,9 +62,11 @@ async function gql(query: string, variables: Record<string, unknown> = {}): Prom
 const project = (await gql('mutation($n: String!) { createProject(input: { name: $n }) { id } }', { n: `fanout-${Date.now()}` })).createProject!.id;
 const sentAt: number[] = []; // event i -> when its mutation was sent
 const latencies: number[] = [];
+const errors: string[] = [];
 const rssBefore = rssMb();
 const clients: Client[] = [];
 let ready = 0;
+let warmedUp = 0;
 for (let i = 0; i < subscribers; i += 1) {
   const client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
   clients.push(client);
@@ -72,7 +74,9 @@ for (let i = 0; i < subscribers; i += 1) {
     { query: 'subscription($p: ID!) { versionEvents(filter: { projects: [$p] }) { cursor subject { ... on DatasetVersion { uri } } } }', variables: { p: project } },
     {
       next: (result) => {
+        if (result.errors) errors.push(JSON.stringify(result.errors));
         const uri = (result.data as { versionEvents: { subject: { uri: string } } } | undefined)?.versionEvents.subject.uri ?? '';
+        if (uri.endsWith('/warmup')) warmedUp += 1;
         const sent = sentAt[Number(uri.split('/').at(-1))];
         if (sent !== undefined) latencies.push(performance.now() - sent);
       },
@@ -83,7 +87,11 @@ for (let i = 0; i < subscribers; i += 1) {
   client.on('connected', () => (ready += 1));
 }
 while (ready < subscribers) await new Promise((resolve) => setTimeout(resolve, 100));
-await new Promise((resolve) => setTimeout(resolve, 2_000)); // let every subscribe settle
+// One warm-up event that every subscriber must receive: from then on all of them are live.
+await gql('mutation($input: RegisterDatasetVersionInput!) { registerDatasetVersion(input: $input) { id } }', {
+  input: { project, dataset: 'warmup', uri: 's3://bench/warmup', digest: `sha256:${'f'.repeat(64)}` },
+});
+while (warmedUp < subscribers) await new Promise((resolve) => setTimeout(resolve, 100));
 
 const total = rate * seconds;
 const started = performance.now();
@@ -115,6 +123,7 @@ console.log(`|---|---|---|---|---|---|---|---|---|---|`);
 console.log(
   `| ${subscribers} | ${rate} | ${total} | ${(total / elapsed).toFixed(0)} | ${latencies.length}/${expected} | ${pct(50)} | ${pct(99)} | ${latencies.at(-1)!.toFixed(1)} | ${rssBefore.toFixed(0)} | ${rssPeak.toFixed(0)} |`,
 );
+if (errors.length > 0) console.log(`${errors.length} subscriptions ended with errors, e.g. ${errors[0]}`);
 
 await Promise.all(clients.map((client) => client.dispose()));
 child.kill('SIGTERM');

@@ -20,7 +20,7 @@ import type { Delivery } from '../events/subscription.ts';
 // The schema is built by @apollo/subgraph with graphql's CommonJS build; functions that check
 // `instanceof GraphQLSchema` must come from the same build. Node's ESM import of 'graphql'
 // resolves to it too, but bundler-style resolvers (vitest) pick index.mjs, so require it.
-const { createSourceEventStream, execute, GraphQLError, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate } = createRequire(
+const { createSourceEventStream, execute, GraphQLError, NoSchemaIntrospectionCustomRule, parse, print, specifiedRules, validate } = createRequire(
   import.meta.url,
 )('graphql') as typeof GraphQL;
 
@@ -47,21 +47,33 @@ export function validateWsOperation(
 }
 
 /**
+ * Results of one event, per operation: subscribers that sent the same operation with the same
+ * variables as the same viewer get the same result, executed once (with 1,000 subscribers,
+ * executing the selection per subscriber per event is what would bound the fan-out).
+ */
+const sharedResults = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
+
+/**
  * graphql-js `subscribe`, except that each event is executed with the loaders of its page
  * (a context per event), so per-subscription loaders never grow or go stale and one page is
- * hydrated once for all subscribers.
+ * hydrated once for all subscribers; and identical operations share one execution per event.
  */
 export async function subscribeWithEventLoaders(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const source = await createSourceEventStream(args);
   if (!(Symbol.asyncIterator in source)) return source as ExecutionResult;
   const iterator = (source as AsyncIterable<Delivery>)[Symbol.asyncIterator]();
   const context = args.contextValue as Context;
-  const run = async (delivery: Delivery) =>
-    (await execute({
-      ...args,
-      rootValue: delivery,
-      contextValue: 'event' in delivery ? { ...context, loaders: delivery.loaders } : context,
-    })) as ExecutionResult;
+  const operationKey = JSON.stringify([print(args.document), args.operationName ?? null, args.variableValues ?? null, context.viewer]);
+  const executeOnce = (delivery: Delivery) =>
+    execute({ ...args, rootValue: delivery, contextValue: 'event' in delivery ? { ...context, loaders: delivery.loaders } : context }) as Promise<ExecutionResult>;
+  const run = (delivery: Delivery): Promise<ExecutionResult> => {
+    if (!('event' in delivery)) return executeOnce(delivery);
+    let results = sharedResults.get(delivery.event);
+    if (!results) sharedResults.set(delivery.event, (results = new Map()));
+    let result = results.get(operationKey);
+    if (!result) results.set(operationKey, (result = executeOnce(delivery)));
+    return result;
+  };
   const mapped: AsyncIterableIterator<ExecutionResult> = {
     async next() {
       const result = await iterator.next();
