@@ -96,17 +96,23 @@ while (warmedUp < subscribers) await new Promise((resolve) => setTimeout(resolve
 const total = rate * seconds;
 const started = performance.now();
 const writes: Promise<unknown>[] = [];
+const MAX_IN_FLIGHT = 8;
+let inFlight = 0;
 let rssPeak = rssBefore;
 const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssMb())), 250);
 for (let i = 0; i < total; i += 1) {
   const due = started + (i * 1_000) / rate;
   const wait = due - performance.now();
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  // At most MAX_IN_FLIGHT writes at once: an open-loop writer faster than Neo4j commits would
+  // queue thousands of transactions on the counter lock and starve the driver's pool.
+  while (inFlight >= MAX_IN_FLIGHT) await new Promise((resolve) => setTimeout(resolve, 1));
+  inFlight += 1;
   sentAt[i] = performance.now();
   writes.push(
     gql('mutation($input: RegisterDatasetVersionInput!) { registerDatasetVersion(input: $input) { id } }', {
       input: { project, dataset: `d${i % 10}`, uri: `s3://bench/${i}`, digest: `sha256:${i.toString(16).padStart(64, '0')}` },
-    }),
+    }).finally(() => (inFlight -= 1)),
   );
 }
 await Promise.all(writes);
