@@ -27,6 +27,7 @@ const config: CodegenConfig = {
           User: '../model.ts#UserRef',
           ApiToken: '../model.ts#ApiTokenRow',
           AuditEntry: '../model.ts#AuditEntryRow',
+          VersionEvent: '../neo4j/queries/events.ts#StoredEvent',
         },
         scalars: { DateTime: { input: 'string', output: 'Date | string' }, JSON: 'unknown', ID: 'string' },
         avoidOptionals: { field: true, inputValue: false, object: false },

@@ -34,6 +34,8 @@ export interface Config {
   readonly neo4j: Neo4jConfig;
   readonly auth: AuthConfig;
   readonly limits: Limits;
+  readonly events: EventsConfig;
+  readonly ws: WebSocketConfig;
 }
 
 export interface AuthConfig {
@@ -64,10 +66,33 @@ export interface Limits {
   readonly aliases: number;
   readonly cost: number;
   readonly tokens: number;
-  readonly wsPayloadBytes: number;
   readonly subscriptionsPerConnection: number;
   /** Requests (HTTP operations and WebSocket subscribes) per credential per second; 0 = off. */
   readonly ratePerSecond: number;
+}
+
+/** The event stream (DESIGN.md §6); see src/events/dispatcher.ts. */
+export interface EventsConfig {
+  /** How often each instance polls the log for other instances' commits, in ms. */
+  readonly pollMs: number;
+  /** Events read per query when tailing or replaying. */
+  readonly pageSize: number;
+  /** Undelivered events a subscriber may fall behind before its subscription ends. */
+  readonly queueSize: number;
+  /** Events older than this are pruned, in ms. */
+  readonly retentionMs: number;
+  /** How often each instance prunes, in ms; 0 turns pruning off on this instance. */
+  readonly pruneIntervalMs: number;
+}
+
+/** graphql-ws transport limits. */
+export interface WebSocketConfig {
+  /** Largest accepted WebSocket message, in bytes. */
+  readonly maxPayloadBytes: number;
+  /** A socket that has not sent connection_init by then is closed (4408), in ms. */
+  readonly connectionInitTimeoutMs: number;
+  /** Ping interval; a socket that misses a pong by the next ping is terminated, in ms; 0 = off. */
+  readonly keepAliveMs: number;
 }
 
 export type ConfigOverrides = {
@@ -124,12 +149,25 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
       bodyBytes: integer(env, 'PEDIGREE_MAX_BODY_BYTES', 12 * 1024 * 1024, 1024, 1024 ** 3),
       depth: integer(env, 'PEDIGREE_MAX_DEPTH', 15, 1, 1000),
       aliases: integer(env, 'PEDIGREE_MAX_ALIASES', 30, 0, 100_000),
-      cost: integer(env, 'PEDIGREE_MAX_COST', 5_000, 1, 100_000_000),
+      cost: integer(env, 'PEDIGREE_MAX_COST', 20_000, 1, 100_000_000),
       tokens: integer(env, 'PEDIGREE_MAX_TOKENS', 5_000, 10, 10_000_000),
-      wsPayloadBytes: integer(env, 'PEDIGREE_MAX_WS_PAYLOAD_BYTES', 1024 * 1024, 1024, 1024 ** 3),
       subscriptionsPerConnection: integer(env, 'PEDIGREE_MAX_SUBSCRIPTIONS_PER_CONNECTION', 20, 1, 100_000),
       ratePerSecond: integer(env, 'PEDIGREE_RATE_LIMIT_PER_SECOND', 200, 0, 1_000_000),
       ...overrides.limits,
+    },
+    events: {
+      pollMs: integer(env, 'PEDIGREE_EVENTS_POLL_MS', 200, 10, 60_000),
+      pageSize: integer(env, 'PEDIGREE_EVENTS_PAGE_SIZE', 500, 1, 10_000),
+      queueSize: integer(env, 'PEDIGREE_EVENTS_QUEUE_SIZE', 1_000, 1, 1_000_000),
+      retentionMs: integer(env, 'PEDIGREE_EVENTS_RETENTION_MS', 30 * 24 * 3_600_000, 1_000, 10 * 365 * 24 * 3_600_000),
+      pruneIntervalMs: integer(env, 'PEDIGREE_EVENTS_PRUNE_INTERVAL_MS', 3_600_000, 0, 24 * 3_600_000),
+      ...overrides.events,
+    },
+    ws: {
+      maxPayloadBytes: integer(env, 'PEDIGREE_WS_MAX_PAYLOAD_BYTES', 1024 * 1024, 1024, 1024 ** 3),
+      connectionInitTimeoutMs: integer(env, 'PEDIGREE_WS_INIT_TIMEOUT_MS', 3_000, 100, 600_000),
+      keepAliveMs: integer(env, 'PEDIGREE_WS_KEEPALIVE_MS', 12_000, 0, 600_000),
+      ...overrides.ws,
     },
   };
   return deepFreeze(config);

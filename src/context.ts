@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import { readScope } from './auth/scope.ts';
 import type { Viewer } from './auth/viewer.ts';
+import type { Dispatcher } from './events/dispatcher.ts';
 import { createLoaders, type Loaders } from './loaders/index.ts';
 import type { Executor, QueryObserver } from './neo4j/executor.ts';
 
@@ -13,12 +14,15 @@ export interface Context {
   readonly logger: Logger;
   /** Closes this gateway's WebSockets authenticated with the API token (on revocation). */
   readonly closeSocketsOf: (tokenId: string) => void;
+  /** This process's event dispatcher: subscriptions open through it. */
+  readonly events: Dispatcher;
 }
 
 export interface ContextDeps {
   readonly executor: Executor;
   readonly logger: Logger;
   readonly closeSocketsOf: (tokenId: string) => void;
+  readonly events: Dispatcher;
   /** Sees every Cypher statement of every request (metrics; tests count queries). */
   readonly queryObserver?: (requestId: string) => QueryObserver | undefined;
 }
@@ -34,5 +38,6 @@ export function createContext(deps: ContextDeps, requestId: string, viewer: View
     loaders: createLoaders(executor, readScope(viewer)),
     logger: deps.logger.child({ requestId }),
     closeSocketsOf: deps.closeSocketsOf,
+    events: deps.events,
   };
 }

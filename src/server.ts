@@ -1,8 +1,9 @@
 /**
  * The composition root: the only place that wires config, driver, executor, schema, HTTP and
  * WebSocket servers. It owns start-up (listen at once, then connect to Neo4j and migrate in
- * the background so /health/ready can say 503 meanwhile) and the shutdown order: stop
- * accepting, drain HTTP and WebSocket, close the driver.
+ * the background so /health/ready can say 503 meanwhile; the event dispatcher starts once
+ * migrations are applied) and the shutdown order: stop accepting, drain HTTP and WebSocket,
+ * stop the event dispatcher, close the driver.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -23,6 +24,7 @@ import type { Viewer } from './auth/viewer.ts';
 import type { Config } from './config.ts';
 import { createContext, type Context, type ContextDeps } from './context.ts';
 import { limitExceeded, PedigreeError } from './errors.ts';
+import { createDispatcher, type Dispatcher } from './events/dispatcher.ts';
 import { observabilityPlugin } from './http/apollo-plugins.ts';
 import { createRateLimiter, fromRouter } from './http/guards.ts';
 import { createMetrics } from './http/metrics.ts';
@@ -32,6 +34,7 @@ import { loadMigrations, migrate } from './neo4j/migrations.ts';
 import { formatError } from './schema/format-error.ts';
 import { createSchema } from './schema/index.ts';
 import { parseOptions, validationRules } from './schema/limits.ts';
+import { subscribeWithEventLoaders } from './schema/operations.ts';
 
 export interface GatewayOptions {
   readonly config: Config;
@@ -58,11 +61,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'pedigree' } });
   const metrics = createMetrics();
   const driver = createDriver({ ...config.neo4j, uri: options.neo4jUri });
-  const executor = createExecutor({ driver, database: config.neo4j.database, logger }, [metrics.queryObserver]);
+  // Local commits wake the dispatcher at once; other instances' commits are found by polling.
+  const commits = { wake: () => {} };
+  const executor = createExecutor(
+    { driver, database: config.neo4j.database, logger, onWriteCommitted: () => commits.wake() },
+    [metrics.queryObserver],
+  );
+  const dispatcher: Dispatcher = createDispatcher({ executor, logger, config: config.events });
+  commits.wake = () => dispatcher.wake();
   const sockets = new SocketRegistry();
   const contextDeps: ContextDeps = {
     executor,
     logger,
+    events: dispatcher,
     closeSocketsOf: (tokenId) => sockets.close(tokenId),
     ...(options.queryObserver ? { queryObserver: options.queryObserver } : {}),
   };
@@ -93,7 +104,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   app.disable('x-powered-by');
   const httpServer = createServer(app);
   // noServer: upgrades are accepted here, for /graphql only, once the server listens.
-  const wsServer = new WebSocketServer({ noServer: true, maxPayload: config.limits.wsPayloadBytes });
+  const wsServer = new WebSocketServer({ noServer: true, maxPayload: config.ws.maxPayloadBytes });
   httpServer.on('upgrade', (request, socket, head) => {
     if (new URL(request.url ?? '/', 'http://x').pathname !== '/graphql') {
       socket.destroy();
@@ -108,6 +119,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const wsCleanup = useServer<Record<string, unknown>, { viewer?: Viewer; subscriptions?: Set<string> }>(
     {
       schema,
+      connectionInitWaitTimeout: config.ws.connectionInitTimeoutMs,
+      subscribe: subscribeWithEventLoaders,
       // Authentication happens once, at connection_init; a refused init closes with 4403.
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.['authorization'];
@@ -158,6 +171,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON(), error)),
     },
     wsServer,
+    config.ws.keepAliveMs,
   );
 
   const apollo = new ApolloServer<Context>({
@@ -229,6 +243,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const ready = (async () => {
     await waitForNeo4j(driver, config.neo4j.database, config.neo4j.startupTimeoutMs, startup.signal);
     const report = await migrate(executor, logger, await loadMigrations());
+    await dispatcher.start();
     state.migrated = true;
     logger.info({ applied: report.applied, schemaVersion: report.current }, 'neo4j ready');
   })();
@@ -248,6 +263,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         sockets.stop();
         await apollo.stop(); // stops accepting, drains HTTP, then WebSocket (plugins above)
         await ready.catch(() => {});
+        await dispatcher.stop();
         await driver.close();
       })()),
   };

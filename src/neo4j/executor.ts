@@ -37,6 +37,8 @@ export interface ExecutorOptions {
   readonly database: string;
   readonly logger: Logger;
   readonly timeoutMs?: number;
+  /** Called after every write unit that committed (the event dispatcher wakes on it). */
+  readonly onWriteCommitted?: () => void;
 }
 
 export function createExecutor(options: ExecutorOptions, observers: readonly QueryObserver[] = []): Executor {
@@ -62,9 +64,10 @@ export function createExecutor(options: ExecutorOptions, observers: readonly Que
     });
     const config = { metadata: { app: 'pedigree', unit }, timeout };
     try {
-      return mode === 'read'
-        ? await session.executeRead((tx) => work(runner(unit, mode, tx)), config)
-        : await session.executeWrite((tx) => work(runner(unit, mode, tx)), config);
+      if (mode === 'read') return await session.executeRead((tx) => work(runner(unit, mode, tx)), config);
+      const result = await session.executeWrite((tx) => work(runner(unit, mode, tx)), config);
+      options.onWriteCommitted?.();
+      return result;
     } catch (error) {
       throw mapNeo4jError(error);
     } finally {

@@ -12,6 +12,7 @@ import type { Resolvers } from '../generated/graphql.ts';
 import { accessResolvers } from '../resolvers/access.ts';
 import { datasetResolvers } from '../resolvers/dataset.ts';
 import { lineageBatchResolvers } from '../resolvers/lineage-batch.ts';
+import { eventResolvers } from '../resolvers/events.ts';
 import { modelResolvers } from '../resolvers/model.ts';
 import { nodeResolvers } from '../resolvers/node.ts';
 import { projectResolvers } from '../resolvers/project.ts';
@@ -37,6 +38,7 @@ const RESOLVERS: readonly Resolvers[] = [
   lineageBatchResolvers,
   accessResolvers,
   userResolvers,
+  eventResolvers,
 ];
 
 export function createSchema(): GraphQLSchema {

@@ -229,8 +229,8 @@ describe('limits', () => {
     expect(await limitOf(deep(4))).toContainEqual(['LIMIT_EXCEEDED', 'Query depth limit of N exceeded, found N.']);
     const aliases = Array.from({ length: 31 }, (_, i) => `a${i}: projects { id }`).join(' ');
     expect(await limitOf(`{ ${aliases} }`)).toEqual([['LIMIT_EXCEEDED', 'Aliases limit of N exceeded, found N.']]);
-    // Within depth and alias limits, but ten aliases of a depth-13 query cost too much.
-    const costly = `{ ${Array.from({ length: 10 }, (_, i) => `a${i}: ${deep(3).slice(2, -2)}`).join(' ')} }`;
+    // Within depth and alias limits, but twenty aliases of a depth-13 query cost too much.
+    const costly = `{ ${Array.from({ length: 20 }, (_, i) => `a${i}: ${deep(3).slice(2, -2)}`).join(' ')} }`;
     expect(await limitOf(costly)).toEqual([['LIMIT_EXCEEDED', 'Query Cost limit of N exceeded, found N.']]);
     expect(await limitOf(`{ ${'__typename '.repeat(6_000)} }`)).toEqual([['LIMIT_EXCEEDED', 'Document contains more that N tokens. Parsing aborted.']]);
     // Within the limits, the same shapes answer.
@@ -311,6 +311,66 @@ describe('the router secret', () => {
       expect(status).toBe(403);
     } finally {
       await guarded.stop();
+    }
+  });
+});
+
+describe('event streams', () => {
+  it('delivers only events of projects the subscriber can read, and refuses other projects by name', async () => {
+    const [a, b] = [await createProject(), await createProject()];
+    const viewer = (await tokenFor(a, 'VIEWER')).token;
+    const client = server.ws(bearer(viewer));
+    const received: string[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      client.subscribe(
+        { query: 'subscription { versionEvents { kind project { id } subject { id } } }' },
+        {
+          next: (value) => {
+            const event = (value.data as { versionEvents: { project: { id: string } } } | undefined)?.versionEvents;
+            if (event) received.push(event.project.id);
+            if (received.length === 1) resolve();
+          },
+          error: reject,
+          complete: () => {},
+        },
+      );
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500)); // subscribed and live
+    await server.ok(REGISTER, { input: { project: b, dataset: 'hidden', uri: 's3://b', digest: sha() } });
+    await server.ok(REGISTER, { input: { project: a, dataset: 'visible', uri: 's3://a', digest: sha() } });
+    await done;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(received).toEqual([a]);
+
+    const polled = await server.gql('query($p: [ID!]) { events(filter: { projects: $p }) { nodes { project { id } } } }', { p: [b] }, bearer(viewer));
+    expect(polled.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'filter.projects[0]' });
+    const [subscribed] = await wsCollect(server.ws(bearer(viewer)), 'subscription($p: [ID!]) { versionEvents(filter: { projects: $p }) { kind } }', { p: [b] });
+    expect(subscribed!.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    // Polling without a project filter pages through the whole log but sees only project a.
+    const seen = new Set<string>();
+    let after: string | null = null;
+    for (let page = 0; page < 1_000; page++) {
+      const own = await server.gql('query($after: String) { events(first: 500, after: $after) { nodes { project { id } } pageInfo { hasNextPage endCursor } } }', { after }, bearer(viewer));
+      if (own.errors) throw new Error(JSON.stringify(own.errors));
+      for (const node of own.data?.events.nodes ?? []) seen.add(node.project.id);
+      if (!own.data?.events.pageInfo.hasNextPage) break;
+      after = own.data.events.pageInfo.endCursor;
+    }
+    expect(seen).toEqual(new Set([a]));
+  });
+
+  it('limits subscriptions per connection', async () => {
+    const limited = await startTestGateway({ env: { PEDIGREE_MAX_SUBSCRIPTIONS_PER_CONNECTION: '2' } });
+    try {
+      const client = limited.ws();
+      const open = () => new Promise<unknown>((resolve) => client.subscribe({ query: 'subscription { versionEvents { kind } }' }, { next: resolve, error: resolve, complete: () => {} }));
+      void open();
+      void open();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const third = (await open()) as GraphQLResponse['errors'];
+      expect(JSON.stringify(third)).toContain('LIMIT_EXCEEDED');
+    } finally {
+      await limited.stop();
     }
   });
 });
