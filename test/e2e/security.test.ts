@@ -350,7 +350,7 @@ describe('event streams', () => {
     const seen = new Set<string>();
     let after: string | null = null;
     for (let page = 0; page < 1_000; page++) {
-      const own = await server.gql('query($after: String) { events(first: 500, after: $after) { nodes { project { id } } pageInfo { hasNextPage endCursor } } }', { after }, bearer(viewer));
+      const own: GraphQLResponse = await server.gql('query($after: String) { events(first: 500, after: $after) { nodes { project { id } } pageInfo { hasNextPage endCursor } } }', { after }, bearer(viewer));
       if (own.errors) throw new Error(JSON.stringify(own.errors));
       for (const node of own.data?.events.nodes ?? []) seen.add(node.project.id);
       if (!own.data?.events.pageInfo.hasNextPage) break;
