@@ -6,19 +6,19 @@
 import { readScope } from '../auth/scope.ts';
 import { notFound } from '../errors.ts';
 import { decodeCursor, encodeCursor } from '../events/cursor.ts';
-import { labelOf } from '../ids.ts';
 import { checkFilter } from '../events/filter.ts';
 import { listEvents } from '../events/log.ts';
 import type { Delivery } from '../events/subscription.ts';
 import type { Context } from '../context.ts';
 import type { Resolvers, SubscriptionVersionEventsArgs } from '../generated/graphql.ts';
 import type { StoredEvent } from '../neo4j/queries/events.ts';
-import { userRef } from './lineage-node.ts';
+import { lineageTypeOf, userRef } from './lineage-node.ts';
 import { loadLineageNode } from './node.ts';
 
 /** A watched node of a project the viewer cannot read is NOT_FOUND, like a missing one. */
 async function requireReadableWatch(ctx: Context, id: string | null | undefined): Promise<void> {
-  if (id != null && labelOf(id) !== undefined && (await loadLineageNode(ctx, id)) === null) throw notFound('lineage node', id, 'filter.upstreamOf');
+  // Ids that are not lineage ids at all are left to checkFilter (BAD_USER_INPUT).
+  if (id != null && lineageTypeOf({ id }) !== null && (await loadLineageNode(ctx, id)) === null) throw notFound('lineage node', id, 'filter.upstreamOf');
 }
 
 export const eventResolvers: Resolvers = {

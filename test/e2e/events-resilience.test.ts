@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
 import { startEmbeddedNeo4j } from '../../src/neo4j/embedded.ts';
-import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { ADMIN, ADMIN_TOKEN, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { unique } from '../support/graph.ts';
 import { freePort } from '../support/ports.ts';
 import { createProject, headCursor, pollAll, registerDataset, subscribe } from '../support/events.ts';
@@ -20,7 +20,7 @@ const MAIN = join(import.meta.dirname, '..', '..', 'src', 'main.ts');
 /** `node src/main.ts` against the suite's Neo4j; resolves once it serves. */
 async function startProcess(port: number): Promise<{ child: ChildProcess; url: string; wsUrl: string }> {
   const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', NEO4J_URI: inject('neo4jUri'), PORT: String(port), HOST: '127.0.0.1', PEDIGREE_LOG_LEVEL: 'warn' },
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', NEO4J_URI: inject('neo4jUri'), PORT: String(port), HOST: '127.0.0.1', PEDIGREE_LOG_LEVEL: 'warn', PEDIGREE_ADMIN_TOKEN: ADMIN_TOKEN },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -38,7 +38,7 @@ async function startProcess(port: number): Promise<{ child: ChildProcess; url: s
 function client(url: string): Pick<TestGateway, 'ok'> {
   return {
     async ok<T>(query: string, variables?: Record<string, unknown>) {
-      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: ADMIN }, body: JSON.stringify({ query, variables }) });
       const body = (await response.json()) as { data: T; errors?: unknown[] };
       if (body.errors) throw new Error(JSON.stringify(body.errors));
       return body.data;
@@ -161,7 +161,7 @@ describe('slow consumers and retention', () => {
       const project = await createProject(server, unique('ev-slow'));
       const start = await headCursor(server);
       const slow = await rawSocket(server.gateway.wsUrl);
-      slow.socket.send(JSON.stringify({ type: 'connection_init' }));
+      slow.socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: ADMIN } }));
       await slow.next((m) => m.type === 'connection_ack');
       slow.socket.send(
         JSON.stringify({
@@ -242,7 +242,7 @@ describe('graphql-ws hygiene', () => {
       expect(await silent.closed).toBe(4408);
 
       const idle = await rawSocket(server.gateway.wsUrl);
-      idle.socket.send(JSON.stringify({ type: 'connection_init' }));
+      idle.socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: ADMIN } }));
       await idle.next((m) => m.type === 'connection_ack');
       await new Promise((resolve) => idle.socket.once('ping', resolve));
 

@@ -410,7 +410,7 @@ describe('the WebSocket protocol', () => {
 
   it('closes the socket of a token that expires while connected', async () => {
     const project = await createProject();
-    const { token } = await tokenFor(project, 'VIEWER', new Date(Date.now() + 1_000).toISOString());
+    const { token } = await tokenFor(project, 'VIEWER', new Date(Date.now() + 4_000).toISOString());
     const socket = await openSocket(server.gateway.wsUrl);
     send(socket, { type: 'connection_init', payload: bearer(token) });
     expect(await nextMessage(socket)).toMatchObject({ type: 'connection_ack' });

@@ -2,6 +2,7 @@
  * Event-stream helpers for tests: a graphql-ws subscriber that records what it receives, the
  * polling log read to the end, and a few recording mutations that each append events.
  */
+import { ADMIN } from './gateway.ts';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { GraphQLResponse, TestGateway } from './gateway.ts';
@@ -33,7 +34,7 @@ export interface Subscriber {
 }
 
 export function wsClient(wsUrl: string): Client {
-  return createClient({ url: wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+  return createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: ADMIN }, retryAttempts: 0, lazy: true });
 }
 
 /**
