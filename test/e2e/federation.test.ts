@@ -3,13 +3,18 @@
  * users and teams, both compose without errors, and queries through the Apollo Gateway and the
  * Hive Gateway cross the boundary in both directions.
  */
+import { SignJWT } from 'jose';
 import type { Driver } from 'neo4j-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAccountsSubgraph, type AccountsSubgraph } from '../support/accounts.ts';
+import { createProject, headCursor, sha } from '../support/events.ts';
 import { ADMIN, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { testDriver, unique } from '../support/graph.ts';
 import { recordOneOfEach, setCreatedBy, type OneOfEach } from '../support/lineage.ts';
-import { composeSupergraph, startApolloGateway, startHiveGateway, type Composition, type Router } from '../support/supergraph.ts';
+import { composeSupergraph, startApolloGateway, startHiveGateway, subscribeOverSse, type Composition, type Router } from '../support/supergraph.ts';
+
+/** Pedigree also accepts JWTs signed with this secret: how a user of the company graph writes. */
+const JWT_SECRET = 'a-jwt-secret-for-the-federation-suite-0123';
 
 let pedigree: TestGateway;
 let accounts: AccountsSubgraph;
@@ -20,7 +25,7 @@ const ada = unique('usr-ada');
 const grace = unique('usr-grace');
 
 beforeAll(async () => {
-  pedigree = await startTestGateway();
+  pedigree = await startTestGateway({ env: { PEDIGREE_JWT_SECRET: JWT_SECRET } });
   driver = testDriver();
   accounts = await startAccountsSubgraph(
     [
@@ -68,6 +73,18 @@ const FROM_PEDIGREE = `query($id: ID!) {
     }
   }
 }`;
+
+/** A bearer JWT for `sub` as the company's identity provider would issue it. */
+async function bearerJwt(sub: string, claims: Record<string, unknown>): Promise<string> {
+  const token = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('10m').sign(new TextEncoder().encode(JWT_SECRET));
+  return `Bearer ${token}`;
+}
+
+const VERSION_EVENTS = `subscription($filter: EventFilter, $after: String) {
+  versionEvents(filter: $filter, after: $after) { kind subject { id } actor { id email } }
+}`;
+
+const REGISTER = `mutation($input: RegisterDatasetVersionInput!) { registerDatasetVersion(input: $input) { id createdBy { id } } }`;
 
 function expectAcrossBothWays(router: () => Router) {
   it('starts in accounts: a user, their team, their runs and the datasets each run used', async () => {
@@ -142,5 +159,44 @@ describe('through the Hive Gateway (open-source router)', () => {
     // Pedigree needs it: without, the router gets UNAUTHENTICATED from it.
     const anonymous = await router.gql(FROM_PEDIGREE, { id: seed.Deployment }, {});
     expect(JSON.stringify(anonymous.errors)).toContain('UNAUTHENTICATED');
+  });
+
+  it('delivers versionEvents subscribed through the router, with the actor resolved from accounts', async () => {
+    const project = await createProject(pedigree, unique('fed-events'));
+    const asAda = { authorization: await bearerJwt(ada, { pedigree_roles: { [project]: 'WRITER' } }) };
+    const register = async (n: number) => {
+      const result = await router.gql(REGISTER, { input: { project, dataset: 'clicks', uri: `s3://clicks/${n}`, digest: sha(n) } }, asAda);
+      expect(result.errors).toBeUndefined();
+      expect(result.data!.registerDatasetVersion.createdBy).toEqual({ id: ada });
+      return result.data!.registerDatasetVersion.id as string;
+    };
+    // `after` the head taken before subscribing: every later event of the project is delivered,
+    // whenever the router's upstream graphql-ws subscription to Pedigree is established.
+    const subscriber = subscribeOverSse<{ versionEvents: unknown }>(router.url, VERSION_EVENTS, { filter: { projects: [project] }, after: await headCursor(pedigree) }, asAda);
+    try {
+      const first = await register(1);
+      await subscriber.waitFor(1);
+      // The subscription is live end to end now; this one arrives on the live path.
+      const second = await register(2);
+      await subscriber.waitFor(2);
+      const expected = (id: string) => ({ data: { versionEvents: { kind: 'DATASET_VERSION_CREATED', subject: { id }, actor: { id: ada, email: 'ada@example.com' } } } });
+      expect(subscriber.results).toEqual([expected(first), expected(second)]);
+    } finally {
+      subscriber.close();
+    }
+  });
+
+  it('subscribes upstream with each client\'s own credential: another user cannot watch the project', async () => {
+    const project = await createProject(pedigree, unique('fed-events'));
+    // Grace is known to accounts but has no role on the project: Pedigree, seeing her JWT on
+    // the router's WebSocket, answers NOT_FOUND as it does to anyone who cannot read it.
+    const asGrace = { authorization: await bearerJwt(grace, {}) };
+    const subscriber = subscribeOverSse(router.url, VERSION_EVENTS, { filter: { projects: [project] } }, asGrace);
+    try {
+      await subscriber.waitFor(1);
+      expect(subscriber.results).toEqual([{ data: null, errors: [expect.objectContaining({ extensions: expect.objectContaining({ code: 'NOT_FOUND' }) })] }]);
+    } finally {
+      subscriber.close();
+    }
   });
 });

@@ -10,6 +10,7 @@ import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { createGatewayRuntime } from '@graphql-hive/gateway';
+import { createClient as createSseClient } from 'graphql-sse';
 import { gatewayConfig } from '../../examples/supergraph/gateway.config.ts';
 import { ADMIN } from './gateway.ts';
 import { freePort } from './ports.ts';
@@ -21,6 +22,63 @@ export interface Router {
   /** POST a GraphQL operation with `headers` (by default the test admin's Authorization). */
   gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<{ data?: T; errors?: any[] }>;
   stop(): Promise<void>;
+}
+
+export interface SseSubscriber<T> {
+  /** Every `data` received, in order. */
+  readonly results: { data?: T; errors?: any[] }[];
+  /** Resolves once `count` results have arrived; rejects after `timeoutMs` or if the stream fails. */
+  waitFor(count: number, timeoutMs?: number): Promise<void>;
+  /** Unsubscribes (closes the event stream) and disposes the client. */
+  close(): void;
+}
+
+/**
+ * Subscribes to `url` over GraphQL over SSE (graphql-sse, distinct connections mode: one
+ * POST with `accept: text/event-stream` per operation), as a browser or service would.
+ */
+export function subscribeOverSse<T = Record<string, any>>(url: string, query: string, variables: Record<string, unknown>, headers: Record<string, string>): SseSubscriber<T> {
+  const client = createSseClient({ url, headers, retryAttempts: 0 });
+  const results: { data?: T; errors?: any[] }[] = [];
+  const waiters = new Set<() => void>();
+  let failure: unknown = null;
+  const unsubscribe = client.subscribe<T>(
+    { query, variables },
+    {
+      next: (result) => {
+        results.push(result as never);
+        for (const waiter of waiters) waiter();
+      },
+      error: (error) => {
+        failure = error;
+        for (const waiter of waiters) waiter();
+      },
+      complete: () => {},
+    },
+  );
+  return {
+    results,
+    waitFor(count, timeoutMs = 20_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (results.length >= count) done(resolve);
+          else if (failure !== null) done(() => reject(failure instanceof Error ? failure : new Error(JSON.stringify(failure))));
+        };
+        const timer = setTimeout(() => done(() => reject(new Error(`waited for ${count} results, got ${JSON.stringify(results)}`))), timeoutMs);
+        const done = (settle: () => void) => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          settle();
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+    close() {
+      unsubscribe();
+      client.dispose();
+    },
+  };
 }
 
 function postTo(url: string): Router['gql'] {
