@@ -25,6 +25,8 @@ const config: CodegenConfig = {
           Deployment: '../model.ts#DeploymentRow',
           LineageNode: '../model.ts#LineageNodeRow',
           User: '../model.ts#UserRef',
+          LineageGraph: '../traversal/lineage.ts#LineageGraphRow<LineageNodeRow>',
+          LineageHit: '../traversal/lineage.ts#LineageHitRow',
         },
         scalars: { DateTime: { input: 'string', output: 'Date | string' }, JSON: 'unknown', ID: 'string' },
         avoidOptionals: { field: true, inputValue: false, object: false },

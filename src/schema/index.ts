@@ -10,6 +10,7 @@ import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import { notImplemented } from '../errors.ts';
 import type { Resolvers } from '../generated/graphql.ts';
 import { datasetResolvers } from '../resolvers/dataset.ts';
+import { lineageResolvers } from '../resolvers/lineage.ts';
 import { modelResolvers } from '../resolvers/model.ts';
 import { nodeResolvers } from '../resolvers/node.ts';
 import { projectResolvers } from '../resolvers/project.ts';
@@ -25,7 +26,7 @@ export function loadTypeDefs(dir = SCHEMA_DIR): string {
     .join('\n');
 }
 
-const RESOLVERS: readonly Resolvers[] = [projectResolvers, nodeResolvers, datasetResolvers, runResolvers, modelResolvers];
+const RESOLVERS: readonly Resolvers[] = [projectResolvers, nodeResolvers, datasetResolvers, runResolvers, modelResolvers, lineageResolvers];
 
 export function createSchema(): GraphQLSchema {
   const typeDefs = parse(loadTypeDefs());

@@ -1,0 +1,179 @@
+/**
+ * Lineage traversals (DESIGN.md §5). A hop is one lineage relationship
+ * (USED | GENERATED_BY | DERIVED_FROM | DEPLOYS): upstream follows it from the derived node to
+ * its source, downstream the other way. Structural relationships are never followed.
+ *
+ * The reachable set is a variable-length pattern aggregated per end node with
+ * `min(length(p))`: Neo4j 5 plans it as `VarLengthExpand(Pruning,BFS,All)`, a breadth-first
+ * expansion that visits every node once and carries its depth, so diamonds cost nothing extra.
+ * The asOf predicates are `all(...)` over the pattern's relationships and nodes, which the
+ * planner inlines into that operator (checked with PROFILE; test/integration/traversal). Do not
+ * add a path variable to the RETURN, a `ANY SHORTEST` pattern or a predicate between hops:
+ * each of those falls back to enumerating paths, exponential on diamond ladders.
+ *
+ * Variable-length bounds cannot be parameters: callers pass integers validated to
+ * 1..MAX_DEPTH and `hopBound` re-checks them before they are formatted into the query.
+ */
+import neo4j from 'neo4j-driver';
+import type { Tx } from '../executor.ts';
+import { toPlain } from '../values.ts';
+import type { LineageLabel } from '../../model.ts';
+
+export const LINEAGE_REL_TYPES = ['USED', 'GENERATED_BY', 'DERIVED_FROM', 'DEPLOYS'] as const;
+export type LineageRelType = (typeof LINEAGE_REL_TYPES)[number];
+const REL_PATTERN = LINEAGE_REL_TYPES.join('|');
+
+export const MAX_DEPTH = 1000;
+
+export type TraversalDirection = 'UPSTREAM' | 'DOWNSTREAM';
+
+/**
+ * What a reader may see. `asOf` hides nodes and relationships created after the instant.
+ * Every traversal, edge and path query takes its visibility from `visibleNode`/`visibleRel`
+ * below, so a per-project read filter is one more predicate there.
+ */
+export interface ReadScope {
+  /** ISO-8601 instant, or null for the graph as it is now. */
+  readonly asOf: string | null;
+}
+
+function visibleNode(scope: ReadScope, v: string): string {
+  return scope.asOf === null ? 'true' : `${v}.createdAt <= datetime($asOf)`;
+}
+
+function visibleRel(scope: ReadScope, v: string): string {
+  return scope.asOf === null ? 'true' : `${v}.createdAt <= datetime($asOf)`;
+}
+
+/**
+ * A checkpoint deleted at or before asOf is not returned as a hit (DESIGN §5), but the
+ * traversal still passes through it: its lineage node is kept for audits, and the run behind
+ * it stays reachable.
+ */
+function returnable(scope: ReadScope, v: string): string {
+  return scope.asOf === null ? 'true' : `NOT (${v}:Checkpoint AND ${v}.deletedAt IS NOT NULL AND ${v}.deletedAt <= datetime($asOf))`;
+}
+
+function hopBound(depth: number): number {
+  if (!Number.isInteger(depth) || depth < 1 || depth > MAX_DEPTH + 1) throw new Error(`hop bound ${depth} out of range`);
+  return depth;
+}
+
+function arrow(direction: TraversalDirection, rel: string): string {
+  switch (direction) {
+    case 'UPSTREAM':
+      return `-[${rel}:${REL_PATTERN}*1..`;
+    case 'DOWNSTREAM':
+      return `<-[${rel}:${REL_PATTERN}*1..`;
+    default: {
+      const never: never = direction;
+      throw new Error(`unknown direction ${String(never)}`);
+    }
+  }
+}
+
+/** The variable-length pattern from `root` to `n`, up to `maxHops`, with the scope's predicates inlined. */
+function reachPattern(direction: TraversalDirection, maxHops: number, scope: ReadScope): string {
+  const open = arrow(direction, 'rs');
+  const close = direction === 'UPSTREAM' ? `${hopBound(maxHops)}]->` : `${hopBound(maxHops)}]-`;
+  return `MATCH p = (root)${open}${close}(n)${pathFilter(scope)}`;
+}
+
+/** The scope's predicates over every relationship and node of path `p` (relationships `rs`). */
+function pathFilter(scope: ReadScope): string {
+  if (scope.asOf === null) return '';
+  return ` WHERE all(r IN rs WHERE ${visibleRel(scope, 'r')}) AND all(m IN nodes(p) WHERE ${visibleNode(scope, 'm')})`;
+}
+
+export interface ReachOptions {
+  readonly rootId: string;
+  readonly direction: TraversalDirection;
+  readonly maxDepth: number;
+  /** Only nodes with one of these labels are returned; null returns every label. */
+  readonly labels: readonly LineageLabel[] | null;
+  readonly limit: number;
+  readonly scope: ReadScope;
+}
+
+export interface Reach {
+  /** Returned nodes, nearest first (then by id), at most `limit`. */
+  readonly hits: Array<{ id: string; depth: number }>;
+  /** Nodes within maxDepth that pass the label filter (before `limit`). */
+  readonly total: number;
+  /** A node exists at depth maxDepth + 1: maxDepth cut the traversal. */
+  readonly deeper: boolean;
+}
+
+/**
+ * Every node within `maxDepth` hops of the root with its minimum depth, breadth first, each
+ * visited once. The expansion goes one hop further than asked to tell whether maxDepth cut
+ * anything. A root that does not exist, or is not visible in the scope, reaches nothing.
+ */
+export async function reachableNodes(tx: Tx, options: ReachOptions): Promise<Reach> {
+  const { rootId, direction, maxDepth, labels, limit, scope } = options;
+  const [record] = await tx.run(
+    `MATCH (root:LineageNode {id: $rootId})
+     ${reachPattern(direction, maxDepth + 1, scope)}
+     WITH n, min(length(p)) AS depth
+     WITH count(CASE WHEN depth > $maxDepth THEN 1 END) > 0 AS deeper,
+          collect(CASE WHEN depth <= $maxDepth AND ($labels IS NULL OR any(l IN labels(n) WHERE l IN $labels)) AND ${returnable(scope, 'n')}
+                  THEN [n.id, depth] END) AS reached
+     CALL (reached) {
+       UNWIND reached AS hit
+       WITH hit ORDER BY hit[1], hit[0] LIMIT $limit
+       RETURN collect(hit) AS hits
+     }
+     RETURN deeper, size(reached) AS total, hits`,
+    { rootId, maxDepth: neo4j.int(maxDepth), labels, limit: neo4j.int(limit), asOf: scope.asOf },
+  );
+  if (!record) return { hits: [], total: 0, deeper: false };
+  const hits = (record.get('hits') as unknown[][]).map(([id, depth]) => ({ id: id as string, depth: Number(depth) }));
+  return { hits, total: Number(record.get('total')), deeper: record.get('deeper') as boolean };
+}
+
+export interface LineageEdgeRow {
+  readonly from: string;
+  readonly to: string;
+  readonly kind: LineageRelType;
+  readonly role: string | null;
+  readonly createdAt: Date;
+}
+
+/**
+ * Every visible lineage relationship whose two ends are among `ids`. Each node's outgoing
+ * (derived -> source) relationships are expanded: a node has few sources, while a popular
+ * dataset version may have thousands of consumers, so this stays linear in the set.
+ */
+export async function edgesAmong(tx: Tx, ids: readonly string[], scope: ReadScope): Promise<LineageEdgeRow[]> {
+  if (ids.length < 2) return [];
+  const records = await tx.run(
+    `UNWIND $ids AS id
+     MATCH (a:LineageNode {id: id})-[r:${REL_PATTERN}]->(b:LineageNode)
+     WHERE b.id IN $ids AND ${visibleRel(scope, 'r')}
+     RETURN a.id AS from, b.id AS to, type(r) AS kind, r.role AS role, r.createdAt AS createdAt
+     ORDER BY from, to, kind`,
+    { ids, asOf: scope.asOf },
+  );
+  return records.map((r) => ({
+    from: r.get('from') as string,
+    to: r.get('to') as string,
+    kind: r.get('kind') as LineageRelType,
+    role: (r.get('role') as string | null) ?? null,
+    createdAt: toPlain(r.get('createdAt')) as Date,
+  }));
+}
+
+/**
+ * The ids along one shortest upstream path from `fromId` to `toId` (both included), or null
+ * when `toId` is not within `maxDepth` hops upstream. `shortestPath` between two bound nodes
+ * is a bidirectional breadth-first search, never an enumeration. The ends must differ.
+ */
+export async function shortestUpstreamPath(tx: Tx, fromId: string, toId: string, maxDepth: number, scope: ReadScope): Promise<string[] | null> {
+  const [record] = await tx.run(
+    `MATCH (a:LineageNode {id: $fromId}), (b:LineageNode {id: $toId})
+     MATCH p = shortestPath((a)-[rs:${REL_PATTERN}*1..${hopBound(maxDepth)}]->(b))${pathFilter(scope)}
+     RETURN [m IN nodes(p) | m.id] AS ids`,
+    { fromId, toId, asOf: scope.asOf },
+  );
+  return record ? (record.get('ids') as string[]) : null;
+}
