@@ -141,26 +141,34 @@ export interface LineageEdgeRow {
 
 /**
  * Every visible lineage relationship whose two ends are among `ids`. Each node's outgoing
- * (derived -> source) relationships are expanded: a node has few sources, while a popular
- * dataset version may have thousands of consumers, so this stays linear in the set.
+ * (derived -> source) relationships are expanded and the far end is checked here, not in
+ * Cypher: a node has few sources, while a popular dataset version may have thousands of
+ * consumers, so this stays linear in the set. (A `b.id IN $ids` predicate lets the planner
+ * seek both ends by index and join them, quadratic in the set: seen after a replan.)
  */
 export async function edgesAmong(tx: Tx, ids: readonly string[], scope: ReadScope): Promise<LineageEdgeRow[]> {
   if (ids.length < 2) return [];
   const records = await tx.run(
     `UNWIND $ids AS id
-     MATCH (a:LineageNode {id: id})-[r:${REL_PATTERN}]->(b:LineageNode)
-     WHERE b.id IN $ids AND ${visibleRel(scope, 'r')}
-     RETURN a.id AS from, b.id AS to, type(r) AS kind, r.role AS role, r.createdAt AS createdAt
-     ORDER BY from, to, kind`,
+     MATCH (a:LineageNode {id: id})-[r:${REL_PATTERN}]->(b)${scope.asOf === null ? '' : ` WHERE ${visibleRel(scope, 'r')}`}
+     RETURN a.id AS from, b.id AS to, type(r) AS kind, r.role AS role, r.createdAt AS createdAt`,
     { ids, asOf: scope.asOf },
   );
-  return records.map((r) => ({
-    from: r.get('from') as string,
-    to: r.get('to') as string,
-    kind: r.get('kind') as LineageRelType,
-    role: (r.get('role') as string | null) ?? null,
-    createdAt: toPlain(r.get('createdAt')) as Date,
-  }));
+  const members = new Set(ids);
+  return records
+    .filter((r) => members.has(r.get('to') as string))
+    .map((r) => ({
+      from: r.get('from') as string,
+      to: r.get('to') as string,
+      kind: r.get('kind') as LineageRelType,
+      role: (r.get('role') as string | null) ?? null,
+      createdAt: toPlain(r.get('createdAt')) as Date,
+    }))
+    .sort((x, y) => compare(x.from, y.from) || compare(x.to, y.to) || compare(x.kind, y.kind));
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**
