@@ -70,7 +70,7 @@ export async function traverseLineage<Root extends { id: string }>(
   return executor.read(`lineage.${direction.toLowerCase()}`, async (tx) => {
     const reach = await reachableNodes(tx, { rootId: root.id, direction, maxDepth, labels, limit, scope });
     const edges = await edgesAmong(tx, [root.id, ...reach.hits.map((hit) => hit.id)], scope);
-    return { root, hits: reach.hits, edges, truncated: reach.deeper || reach.total > reach.hits.length };
+    return { root, hits: reach.hits, edges, truncated: reach.truncated };
   });
 }
 

@@ -7,9 +7,10 @@
  * `min(length(p))`: Neo4j 5 plans it as `VarLengthExpand(Pruning,BFS,All)`, a breadth-first
  * expansion that visits every node once and carries its depth, so diamonds cost nothing extra.
  * The asOf predicates are `all(...)` over the pattern's relationships and nodes, which the
- * planner inlines into that operator (checked with PROFILE; test/integration/traversal). Do not
- * add a path variable to the RETURN, a `ANY SHORTEST` pattern or a predicate between hops:
- * each of those falls back to enumerating paths, exponential on diamond ladders.
+ * planner inlines into that operator (checked with PROFILE; test/integration/traversal). Keep
+ * it that way: returning the path itself or a predicate relating neighbouring hops stops the
+ * planner from pruning, and `ANY SHORTEST` with an open end (StatefulShortestPath) measured
+ * exponential time on diamond ladders despite flat db hits.
  *
  * Variable-length bounds cannot be parameters: callers pass integers validated to
  * 1..MAX_DEPTH and `hopBound` re-checks them before they are formatted into the query.
@@ -59,24 +60,19 @@ function hopBound(depth: number): number {
   return depth;
 }
 
-function arrow(direction: TraversalDirection, rel: string): string {
+/** The variable-length pattern from `root` to `n`, up to `maxHops`, with the scope's predicates inlined. */
+function reachPattern(direction: TraversalDirection, maxHops: number, scope: ReadScope): string {
+  const hops = `[rs:${REL_PATTERN}*1..${hopBound(maxHops)}]`;
   switch (direction) {
     case 'UPSTREAM':
-      return `-[${rel}:${REL_PATTERN}*1..`;
+      return `MATCH p = (root)-${hops}->(n)${pathFilter(scope)}`;
     case 'DOWNSTREAM':
-      return `<-[${rel}:${REL_PATTERN}*1..`;
+      return `MATCH p = (root)<-${hops}-(n)${pathFilter(scope)}`;
     default: {
       const never: never = direction;
       throw new Error(`unknown direction ${String(never)}`);
     }
   }
-}
-
-/** The variable-length pattern from `root` to `n`, up to `maxHops`, with the scope's predicates inlined. */
-function reachPattern(direction: TraversalDirection, maxHops: number, scope: ReadScope): string {
-  const open = arrow(direction, 'rs');
-  const close = direction === 'UPSTREAM' ? `${hopBound(maxHops)}]->` : `${hopBound(maxHops)}]-`;
-  return `MATCH p = (root)${open}${close}(n)${pathFilter(scope)}`;
 }
 
 /** The scope's predicates over every relationship and node of path `p` (relationships `rs`). */
@@ -98,39 +94,35 @@ export interface ReachOptions {
 export interface Reach {
   /** Returned nodes, nearest first (then by id), at most `limit`. */
   readonly hits: Array<{ id: string; depth: number }>;
-  /** Nodes within maxDepth that pass the label filter (before `limit`). */
-  readonly total: number;
-  /** A node exists at depth maxDepth + 1: maxDepth cut the traversal. */
-  readonly deeper: boolean;
+  /** `limit` left a node out, or a node exists at depth maxDepth + 1. */
+  readonly truncated: boolean;
 }
 
 /**
- * Every node within `maxDepth` hops of the root with its minimum depth, breadth first, each
- * visited once. The expansion goes one hop further than asked to tell whether maxDepth cut
- * anything. A root that does not exist, or is not visible in the scope, reaches nothing.
+ * The nearest `limit` nodes within `maxDepth` hops of the root with their minimum depths,
+ * breadth first, each visited once. A root that does not exist, or is not visible in the
+ * scope, reaches nothing.
  *
- * The breadth-first expansion emits rows by depth, so `ORDER BY depth, n.id` is planned as a
- * PartialSort (ids sorted within one depth). The nearest `limit` are sliced from the collected
- * list. (A `CALL (reached) { UNWIND reached ... ORDER BY ... LIMIT }` instead ran out of
- * transaction memory, 2 GB, on 20k reached nodes: apparently the list is charged to every
- * row the subquery keeps.)
+ * The expansion emits nodes level by level, so `ORDER BY depth, n.id` is planned as a partial
+ * sort (ids sorted within one level) and `LIMIT` stops the search: the cost is the levels
+ * needed for `limit + 1` answers, not the whole reachable set. The search goes one hop deeper
+ * than asked; the extra row, a returnable node beyond `limit` or any node at maxDepth + 1,
+ * only tells that something was cut.
  */
 export async function reachableNodes(tx: Tx, options: ReachOptions): Promise<Reach> {
   const { rootId, direction, maxDepth, labels, limit, scope } = options;
-  const [record] = await tx.run(
+  const records = await tx.run(
     `MATCH (root:LineageNode {id: $rootId})
      ${reachPattern(direction, maxDepth + 1, scope)}
      WITH n, min(length(p)) AS depth
-     ORDER BY depth, n.id
-     WITH count(CASE WHEN depth > $maxDepth THEN 1 END) > 0 AS deeper,
-          collect(CASE WHEN depth <= $maxDepth AND ($labels IS NULL OR any(l IN labels(n) WHERE l IN $labels)) AND ${returnable(scope, 'n')}
-                  THEN [n.id, depth] END) AS reached
-     RETURN deeper, size(reached) AS total, reached[0..$limit] AS hits`,
-    { rootId, maxDepth: neo4j.int(maxDepth), labels, limit: neo4j.int(limit), asOf: scope.asOf },
+     WHERE depth > $maxDepth OR (($labels IS NULL OR any(l IN labels(n) WHERE l IN $labels)) AND ${returnable(scope, 'n')})
+     WITH n, depth ORDER BY depth, n.id LIMIT $take
+     RETURN n.id AS id, depth`,
+    { rootId, maxDepth: neo4j.int(maxDepth), labels, take: neo4j.int(limit + 1), asOf: scope.asOf },
   );
-  if (!record) return { hits: [], total: 0, deeper: false };
-  const hits = (record.get('hits') as unknown[][]).map(([id, depth]) => ({ id: id as string, depth: Number(depth) }));
-  return { hits, total: Number(record.get('total')), deeper: record.get('deeper') as boolean };
+  const rows = records.map((r) => ({ id: r.get('id') as string, depth: Number(r.get('depth')) }));
+  const hits = rows.filter((row) => row.depth <= maxDepth).slice(0, limit);
+  return { hits, truncated: hits.length < rows.length };
 }
 
 export interface LineageEdgeRow {

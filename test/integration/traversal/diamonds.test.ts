@@ -162,9 +162,9 @@ describe('cost of a traversal on diamond ladders', () => {
     return executor;
   }
 
-  async function profile(l: DiamondLadder, asOf: string | null) {
+  async function profile(l: DiamondLadder, asOf: string | null, limit = 10_000) {
     const plans: any[] = [];
-    const graph = await traverseLineage(profilingExecutor(plans), { id: l.top }, 'UPSTREAM', { maxDepth: 1000, limit: 10_000, asOf });
+    const graph = await traverseLineage(profilingExecutor(plans), { id: l.top }, 'UPSTREAM', { maxDepth: 1000, limit, asOf });
     return { graph, plans, dbHits: plans.reduce((sum, plan) => sum + totalDbHits(plan), 0) };
   }
 
@@ -174,6 +174,9 @@ describe('cost of a traversal on diamond ladders', () => {
       const reach = operators(plans[0]).join(' ');
       expect(reach).toMatch(/VarLengthExpand\(Pruning,BFS/);
       expect(reach).not.toMatch(/VarLengthExpand\(All\)|ShortestPath/);
+      // Levels come out in depth order: a partial top stops the search, nothing eager collects it all.
+      expect(reach).toMatch(/PartialTop/);
+      expect(reach).not.toMatch(/Eager/);
     }
   });
 
@@ -194,5 +197,16 @@ describe('cost of a traversal on diamond ladders', () => {
       expect(hits.get(40)! / hits.get(20)!, seen).toBeLessThan(2.2);
       expect(hits.get(40)!).toBeGreaterThan(hits.get(20)!);
     }
+  });
+
+  it('stops searching once limit is reached, whatever lies beyond', async () => {
+    const small = await createDiamondLadder(driver, unique('prj-cost'), 10);
+    const near = await profile(small, null, 5);
+    const far = await profile(ladder, null, 5);
+    expect(near.graph.hits).toHaveLength(5);
+    expect(far.graph.hits).toHaveLength(5);
+    expect(near.graph.truncated && far.graph.truncated).toBe(true);
+    // The 41-layer ladder has four times the nodes of the 10-layer one; the search stops at the same level.
+    expect(far.dbHits).toBeLessThanOrEqual(near.dbHits * 1.1);
   });
 });
