@@ -139,6 +139,15 @@ async function millionNodes(driver: Driver, executor: Executor, url: string, pro
        RETURN n.id AS id, depth`,
       { id: top, take: neo4j.int(limit + 1) }, { routing: 'READ' },
     )).records.length;
+  const nearestIds = (await driver.executeQuery(
+    `MATCH p = (root:LineageNode {id: $id})-[:${REL}*1..1000]->(n) WITH n, min(length(p)) AS depth ORDER BY depth LIMIT 1000 RETURN n.id AS id`,
+    { id: top }, { routing: 'READ' },
+  )).records.map((r) => r.get('id') as string);
+  const handEdges = async () =>
+    (await driver.executeQuery(
+      `UNWIND $ids AS id MATCH (a:LineageNode {id: id})-[r:${REL}]->(b) RETURN a.id AS from, b.id AS to, type(r) AS kind`,
+      { ids: [top, ...nearestIds] }, { routing: 'READ' },
+    )).records.length;
   const handReach = async () =>
     Number((await driver.executeQuery(`MATCH (root:LineageNode {id: $id})-[:${REL}*1..1000]->(n) RETURN count(DISTINCT n) AS n`, { id: top }, { routing: 'READ' })).records[0]!.get('n'));
 
@@ -151,6 +160,7 @@ async function millionNodes(driver: Driver, executor: Executor, url: string, pro
     ['hand-written Cypher: nearest 1000 with min depth (LIMIT 1001)', handNearest(1000), null],
     ['Pedigree traversal module, limit 1000 (reach + edges, one read tx)', viaModule(1000), 'hand-written Cypher: nearest 1000 with min depth (LIMIT 1001)'],
     ['Pedigree GraphQL `upstream(maxDepth: 1000, limit: 1000)`, nodes hydrated', viaGraphQL(1000), 'hand-written Cypher: nearest 1000 with min depth (LIMIT 1001)'],
+    ['hand-written Cypher: outgoing lineage edges of root + nearest 1000 (ids given)', handEdges, null],
     ['hand-written Cypher: nearest 10000 with min depth (LIMIT 10001)', handNearest(10_000), null],
     ['Pedigree GraphQL `upstream(maxDepth: 1000, limit: 10000)`, nodes hydrated', viaGraphQL(10_000), 'hand-written Cypher: nearest 10000 with min depth (LIMIT 10001)'],
     ['hand-written Cypher: count(DISTINCT) of the whole reachable set', handReach, null],
