@@ -168,15 +168,18 @@ describe('cost of a traversal on diamond ladders', () => {
     return { graph, plans, dbHits: plans.reduce((sum, plan) => sum + totalDbHits(plan), 0) };
   }
 
-  it('plans the reachable set as a pruning breadth-first expansion, asOf included', async () => {
+  it('plans the reachable set as a pruning breadth-first expansion and the edges as index seeks, asOf included', async () => {
     for (const asOf of [null, new Date().toISOString()]) {
       const { plans } = await profile(ladder, asOf);
       const reach = operators(plans[0]).join(' ');
       expect(reach).toMatch(/VarLengthExpand\(Pruning,BFS/);
       expect(reach).not.toMatch(/VarLengthExpand\(All\)|ShortestPath/);
-      // Levels come out in depth order: a partial top stops the search, nothing eager collects it all.
-      expect(reach).toMatch(/PartialTop/);
+      // Levels come out in depth order: a partial sort (or top) streams them into the limit, nothing eager collects them all.
+      expect(reach).toMatch(/PartialTop|PartialSort/);
       expect(reach).not.toMatch(/Eager/);
+      const edges = operators(plans[1]).join(' ');
+      expect(edges).toMatch(/NodeUniqueIndexSeek/);
+      expect(edges).not.toMatch(/NodeIndexScan|NodeByLabelScan/);
     }
   });
 
