@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../../src/ids.ts';
 import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
 import { graphCounts, testDriver, unique } from '../../support/graph.ts';
-import { createDiamondLadder, type DiamondLadder } from '../../support/lineage.ts';
+import { createDiamondLadder, type DiamondLadder } from '../../support/lineage-graphs.ts';
 
 let server: TestGateway;
 let driver: Driver;

@@ -3,7 +3,7 @@ import type { Driver } from 'neo4j-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
 import { testDriver, unique } from '../../support/graph.ts';
-import { createFineTuningChain } from '../../support/lineage.ts';
+import { createFineTuningChain } from '../../support/lineage-graphs.ts';
 
 let server: TestGateway;
 let driver: Driver;

@@ -1,6 +1,6 @@
 /**
  * Traversals on diamond ladders: 2^layers distinct paths, yet every node is visited once.
- * The graphs are inserted with set-based Cypher (test/support/lineage.ts); the answers come
+ * The graphs are inserted with set-based Cypher (test/support/lineage-graphs.ts); the answers come
  * through the gateway, and the cost shape from PROFILE of the very queries the gateway runs.
  */
 import type { Driver } from 'neo4j-driver';
@@ -9,7 +9,7 @@ import type { Executor, Tx } from '../../../src/neo4j/executor.ts';
 import { traverseLineage } from '../../../src/traversal/lineage.ts';
 import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
 import { testDriver, unique } from '../../support/graph.ts';
-import { createDiamondLadder, operators, totalDbHits, type DiamondLadder } from '../../support/lineage.ts';
+import { createDiamondLadder, operators, totalDbHits, type DiamondLadder } from '../../support/lineage-graphs.ts';
 
 const LAYERS = 41; // 2^41 > 2^40 distinct paths from the top down to the raw data
 
