@@ -20,13 +20,17 @@ export function lineageNodeFields<Row extends LineageParent>(label: LineageLabel
     kind: () => NODE_KIND_BY_LABEL[label],
     project: async (row: Row, _args: unknown, ctx: Context): Promise<ProjectRow> => (await ctx.loaders.project.load(row.projectId))!,
     createdBy: (row: Row): UserRef | null => userRef(row.createdBy),
-    upstream: (row: Row, args: TraversalArgs, ctx: Context) => traverseLineage(ctx.executor, tagged(row, label), 'UPSTREAM', args),
-    downstream: (row: Row, args: TraversalArgs, ctx: Context) => traverseLineage(ctx.executor, tagged(row, label), 'DOWNSTREAM', args),
+    upstream: (row: Row, args: TraversalArgs, ctx: Context) => traverseLineage(ctx.executor, asLineageNode(row), 'UPSTREAM', args),
+    downstream: (row: Row, args: TraversalArgs, ctx: Context) => traverseLineage(ctx.executor, asLineageNode(row), 'DOWNSTREAM', args),
   };
 }
 
-function tagged(row: LineageParent, label: LineageLabel): LineageNodeRow {
-  return { ...row, label } as LineageNodeRow;
+/**
+ * The row as the graph's root. Not tagged with its label: `LineageNode.__resolveType` goes by
+ * the id prefix, and a `label` property would shadow a dataset version's own `label`.
+ */
+function asLineageNode(row: LineageParent): LineageNodeRow {
+  return row as unknown as LineageNodeRow;
 }
 
 export function userRef(subject: string | null): UserRef | null {

@@ -64,8 +64,9 @@ let story: {
 
 beforeAll(async () => {
   const project = (await mutate('createProject', { name: unique('audit') })).id;
-  const register = (dataset: string, n: number) => mutate('registerDatasetVersion', { project, dataset, uri: `s3://raw/${dataset}/${n}`, digest: sha(n) }).then((v) => v.id as string);
-  const badClicks = await register('clicks-raw', 1);
+  const register = (dataset: string, n: number, label?: string) =>
+    mutate('registerDatasetVersion', { project, dataset, uri: `s3://raw/${dataset}/${n}`, digest: sha(n), label }).then((v) => v.id as string);
+  const badClicks = await register('clicks-raw', 1, '2026-11-01');
   const users = await register('users-raw', 2);
   const goodClicks = await register('clicks-raw', 3);
   const v1 = await pipeline(project, [badClicks, users], 'v1', 5);
@@ -124,6 +125,7 @@ describe('auditing lineage', () => {
       `query($id: ID!) {
         node(id: $id) {
           downstream(maxDepth: 20, kinds: [MODEL_VERSION, DEPLOYMENT]) {
+            root { id ... on DatasetVersion { label } }
             truncated
             nodes { depth node {
               id kind
@@ -135,6 +137,7 @@ describe('auditing lineage', () => {
       }`,
       { id: story.badClicks },
     );
+    expect(node.downstream.root).toEqual({ id: story.badClicks, label: '2026-11-01' });
     const hits = node.downstream.nodes.map((hit: any) => hit.node);
     expect(hits.filter((n: any) => n.kind === 'MODEL_VERSION')).toEqual([{ id: story.v1.version, kind: 'MODEL_VERSION', number: 1, model: { name: 'ranker' } }]);
     const deployments = hits.filter((n: any) => n.kind === 'DEPLOYMENT');
