@@ -1,6 +1,15 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
+const require = createRequire(import.meta.url);
+
 export default defineConfig({
+  resolve: {
+    // Node resolves `graphql` to its CommonJS build ("main"), the one @apollo/server and
+    // @apollo/subgraph load; Vite would pick the ESM build ("module") for our sources, and
+    // graphql-js rejects schema objects from the other build. One instance, as in production.
+    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     // One throwaway Neo4j for the whole run (or NEO4J_TEST_URI).

@@ -102,6 +102,7 @@ const planHits = (plan: Plan): number => plan.dbHits + plan.children.reduce((sum
 async function profiledTraversal(driver: Driver, root: string, asOf: string | null): Promise<{ hits: number; nodes: number }> {
   let hits = 0;
   const tx: Tx = {
+    unit: 'bench.profile',
     async run(query, params) {
       const result = await driver.executeQuery(`PROFILE ${query}`, params ?? {}, { routing: 'READ' });
       hits += planHits(result.summary.profile as unknown as Plan);

@@ -32,9 +32,67 @@ export interface Config {
   readonly production: boolean;
   readonly logLevel: LogLevel;
   readonly neo4j: Neo4jConfig;
-  readonly limits: {
-    readonly bodyBytes: number;
+  readonly auth: AuthConfig;
+  readonly limits: Limits;
+  readonly events: EventsConfig;
+  readonly ws: WebSocketConfig;
+}
+
+export interface AuthConfig {
+  /** PEDIGREE_ADMIN_TOKEN: a server-wide admin credential, for bootstrapping. */
+  readonly adminToken: string | undefined;
+  readonly jwt: {
+    /** HS256 shared secret; or */
+    readonly secret: string | undefined;
+    /** a JWKS URL for asymmetric keys (RS256, ES256, EdDSA ...). */
+    readonly jwksUrl: string | undefined;
+    readonly issuer: string | undefined;
+    readonly audience: string | undefined;
+    /** Claim holding `{ "<project id>": "VIEWER" | "WRITER" | "ADMIN" }`. */
+    readonly rolesClaim: string;
+    /** Claim that, when `true`, makes the subject a server-wide admin. */
+    readonly adminClaim: string;
   };
+  /** When set, every HTTP and WebSocket request must carry it in `routerSecretHeader`. */
+  readonly routerSecret: string | undefined;
+  readonly routerSecretHeader: string;
+  /** How often open WebSockets re-check their credential (expiry, revocation), in ms. */
+  readonly socketRecheckMs: number;
+}
+
+export interface Limits {
+  readonly bodyBytes: number;
+  readonly depth: number;
+  readonly aliases: number;
+  readonly cost: number;
+  readonly tokens: number;
+  readonly subscriptionsPerConnection: number;
+  /** Requests (HTTP operations and WebSocket subscribes) per credential per second; 0 = off. */
+  readonly ratePerSecond: number;
+}
+
+/** The event stream (DESIGN.md §6); see src/events/dispatcher.ts. */
+export interface EventsConfig {
+  /** How often each instance polls the log for other instances' commits, in ms. */
+  readonly pollMs: number;
+  /** Events read per query when tailing or replaying. */
+  readonly pageSize: number;
+  /** Undelivered events a subscriber may fall behind before its subscription ends. */
+  readonly queueSize: number;
+  /** Events older than this are pruned, in ms. */
+  readonly retentionMs: number;
+  /** How often each instance prunes, in ms; 0 turns pruning off on this instance. */
+  readonly pruneIntervalMs: number;
+}
+
+/** graphql-ws transport limits. */
+export interface WebSocketConfig {
+  /** Largest accepted WebSocket message, in bytes. */
+  readonly maxPayloadBytes: number;
+  /** A socket that has not sent connection_init by then is closed (4408), in ms. */
+  readonly connectionInitTimeoutMs: number;
+  /** Ping interval; a socket that misses a pong by the next ping is terminated, in ms; 0 = off. */
+  readonly keepAliveMs: number;
 }
 
 export type ConfigOverrides = {
@@ -71,12 +129,61 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
         ...overrides.neo4j?.embedded,
       },
     },
+    auth: {
+      adminToken: secret(env, 'PEDIGREE_ADMIN_TOKEN'),
+      jwt: {
+        secret: secret(env, 'PEDIGREE_JWT_SECRET'),
+        jwksUrl: env['PEDIGREE_JWT_JWKS_URL'] || undefined,
+        issuer: env['PEDIGREE_JWT_ISSUER'] || undefined,
+        audience: env['PEDIGREE_JWT_AUDIENCE'] || undefined,
+        rolesClaim: env['PEDIGREE_JWT_ROLES_CLAIM'] || 'pedigree_roles',
+        adminClaim: env['PEDIGREE_JWT_ADMIN_CLAIM'] || 'pedigree_admin',
+        ...overrides.auth?.jwt,
+      },
+      routerSecret: secret(env, 'PEDIGREE_ROUTER_SECRET'),
+      routerSecretHeader: (env['PEDIGREE_ROUTER_SECRET_HEADER'] || 'x-pedigree-router-secret').toLowerCase(),
+      socketRecheckMs: integer(env, 'PEDIGREE_WS_RECHECK_MS', 10_000, 100, 3_600_000),
+      ...withoutJwt(overrides.auth),
+    },
     limits: {
       bodyBytes: integer(env, 'PEDIGREE_MAX_BODY_BYTES', 12 * 1024 * 1024, 1024, 1024 ** 3),
+      depth: integer(env, 'PEDIGREE_MAX_DEPTH', 15, 1, 1000),
+      aliases: integer(env, 'PEDIGREE_MAX_ALIASES', 30, 0, 100_000),
+      cost: integer(env, 'PEDIGREE_MAX_COST', 20_000, 1, 100_000_000),
+      tokens: integer(env, 'PEDIGREE_MAX_TOKENS', 5_000, 10, 10_000_000),
+      subscriptionsPerConnection: integer(env, 'PEDIGREE_MAX_SUBSCRIPTIONS_PER_CONNECTION', 20, 1, 100_000),
+      ratePerSecond: integer(env, 'PEDIGREE_RATE_LIMIT_PER_SECOND', 200, 0, 1_000_000),
       ...overrides.limits,
+    },
+    events: {
+      pollMs: integer(env, 'PEDIGREE_EVENTS_POLL_MS', 200, 10, 60_000),
+      pageSize: integer(env, 'PEDIGREE_EVENTS_PAGE_SIZE', 500, 1, 10_000),
+      queueSize: integer(env, 'PEDIGREE_EVENTS_QUEUE_SIZE', 1_000, 1, 1_000_000),
+      retentionMs: integer(env, 'PEDIGREE_EVENTS_RETENTION_MS', 30 * 24 * 3_600_000, 1_000, 10 * 365 * 24 * 3_600_000),
+      pruneIntervalMs: integer(env, 'PEDIGREE_EVENTS_PRUNE_INTERVAL_MS', 3_600_000, 0, 24 * 3_600_000),
+      ...overrides.events,
+    },
+    ws: {
+      maxPayloadBytes: integer(env, 'PEDIGREE_WS_MAX_PAYLOAD_BYTES', 1024 * 1024, 1024, 1024 ** 3),
+      connectionInitTimeoutMs: integer(env, 'PEDIGREE_WS_INIT_TIMEOUT_MS', 3_000, 100, 600_000),
+      keepAliveMs: integer(env, 'PEDIGREE_WS_KEEPALIVE_MS', 12_000, 0, 600_000),
+      ...overrides.ws,
     },
   };
   return deepFreeze(config);
+}
+
+/** A secret: unset or at least 16 characters (a short one is a misconfiguration, not a secret). */
+function secret(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (raw.length < 16) throw new ConfigError(`${name} must be at least 16 characters`);
+  return raw;
+}
+
+function withoutJwt(auth: Partial<AuthConfig> | undefined): Partial<Omit<AuthConfig, 'jwt'>> {
+  const { jwt: _jwt, ...rest } = auth ?? {};
+  return rest;
 }
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {

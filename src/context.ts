@@ -1,6 +1,8 @@
 /** The per-request context: who is asking, the loaders and the executor for this request. */
 import type { Logger } from 'pino';
+import { readScope } from './auth/scope.ts';
 import type { Viewer } from './auth/viewer.ts';
+import type { Dispatcher } from './events/dispatcher.ts';
 import { createLoaders, type Loaders } from './loaders/index.ts';
 import type { Executor, QueryObserver } from './neo4j/executor.ts';
 
@@ -10,11 +12,17 @@ export interface Context {
   readonly executor: Executor;
   readonly loaders: Loaders;
   readonly logger: Logger;
+  /** Closes this gateway's WebSockets authenticated with the API token (on revocation). */
+  readonly closeSocketsOf: (tokenId: string) => void;
+  /** This process's event dispatcher: subscriptions open through it. */
+  readonly events: Dispatcher;
 }
 
 export interface ContextDeps {
   readonly executor: Executor;
   readonly logger: Logger;
+  readonly closeSocketsOf: (tokenId: string) => void;
+  readonly events: Dispatcher;
   /** Sees every Cypher statement of every request (metrics; tests count queries). */
   readonly queryObserver?: (requestId: string) => QueryObserver | undefined;
 }
@@ -26,7 +34,10 @@ export function createContext(deps: ContextDeps, requestId: string, viewer: View
     requestId,
     viewer,
     executor,
-    loaders: createLoaders(executor),
+    // Loaders see only the projects the viewer can read: every read path goes through them.
+    loaders: createLoaders(executor, readScope(viewer)),
     logger: deps.logger.child({ requestId }),
+    closeSocketsOf: deps.closeSocketsOf,
+    events: deps.events,
   };
 }

@@ -53,3 +53,19 @@ export function notImplemented(field: string): PedigreeError {
 export function unavailable(message = 'the database is unavailable; retry later'): PedigreeError {
   return new PedigreeError(ErrorCode.UNAVAILABLE, message);
 }
+
+export function unauthenticated(message = 'send a valid credential: Authorization: Bearer <token>'): PedigreeError {
+  return new PedigreeError(ErrorCode.UNAUTHENTICATED, message);
+}
+
+export function forbidden(message: string): PedigreeError {
+  return new PedigreeError(ErrorCode.FORBIDDEN, message);
+}
+
+export function limitExceeded(message: string, details: Record<string, unknown> = {}): PedigreeError {
+  return new PedigreeError(ErrorCode.LIMIT_EXCEEDED, message, details);
+}
+
+export function rateLimited(retryAfterSeconds: number): PedigreeError {
+  return new PedigreeError(ErrorCode.RATE_LIMITED, `too many requests; retry after ${retryAfterSeconds} s`, { retryAfter: retryAfterSeconds });
+}

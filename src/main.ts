@@ -3,12 +3,15 @@
  * (data under .data/neo4j); start the gateway; stop both on SIGINT/SIGTERM. Failures a user
  * can fix end with one line on stderr and exit code 1, never a stack trace.
  */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { EmbeddedNeo4jError, ensureBuilt, startEmbeddedNeo4j, type EmbeddedNeo4j } from './neo4j/embedded.ts';
 import { startGateway, type Gateway } from './server.ts';
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = withAdminToken(loadConfig());
   // Filled as start-up proceeds; a signal at any point stops what exists so far.
   const running: { embedded?: EmbeddedNeo4j; gateway?: Gateway } = {};
   let stopping = false;
@@ -40,6 +43,31 @@ async function main(): Promise<void> {
     throw new StartupError(describeNeo4jFailure(config, uri, error));
   }
   console.error(`pedigree: serving ${gateway.url} (WebSocket ${gateway.wsUrl})`);
+  if (config.auth.adminToken !== undefined && process.env['PEDIGREE_ADMIN_TOKEN'] === undefined) {
+    console.error(`pedigree: authenticate with the header  Authorization: Bearer ${config.auth.adminToken}`);
+    console.error(`pedigree: (a server-wide admin token generated into ${adminTokenFile(config)}; set PEDIGREE_ADMIN_TOKEN or PEDIGREE_JWT_* to choose your own)`);
+  }
+}
+
+/**
+ * With no credential configured nobody could call the API, so a first start generates an
+ * admin token, keeps it (mode 0600) next to the data directory so restarts reuse it, and
+ * prints it. Configuring PEDIGREE_ADMIN_TOKEN or a JWT key turns this off.
+ */
+function withAdminToken(config: Config): Config {
+  if (config.auth.adminToken !== undefined || config.auth.jwt.secret !== undefined || config.auth.jwt.jwksUrl !== undefined) return config;
+  const file = adminTokenFile(config);
+  let token = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+  if (token.length < 16) {
+    token = randomBytes(24).toString('base64url');
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  }
+  return loadConfig(process.env, { auth: { adminToken: token } });
+}
+
+function adminTokenFile(config: Config): string {
+  return join(dirname(config.neo4j.embedded.dataDir), 'admin-token');
 }
 
 class StartupError extends Error {}

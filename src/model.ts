@@ -7,7 +7,7 @@
 export interface Stamped {
   readonly id: string;
   readonly createdAt: Date;
-  /** The authenticated subject that created it (a User id), null when anonymous. */
+  /** The authenticated subject that created it (a User id, an API token id, or 'admin'). */
   readonly createdBy: string | null;
 }
 
@@ -120,16 +120,16 @@ export interface DeploymentRow extends LineageRow {
   readonly endedAt: Date | null;
 }
 
-/** Any row of a label that implements LineageNode, tagged with its label. */
+/** Any row of a label that implements LineageNode, tagged with its label (not `label`: dataset versions have one). */
 export type LineageNodeRow =
-  | ({ readonly label: 'DatasetVersion' } & DatasetVersionRow)
-  | ({ readonly label: 'Run' } & RunRow)
-  | ({ readonly label: 'Checkpoint' } & CheckpointRow)
-  | ({ readonly label: 'ModelVersion' } & ModelVersionRow)
-  | ({ readonly label: 'Deployment' } & DeploymentRow)
-  | ({ readonly label: 'Artifact' } & ArtifactRow);
+  | ({ readonly nodeLabel: 'DatasetVersion' } & DatasetVersionRow)
+  | ({ readonly nodeLabel: 'Run' } & RunRow)
+  | ({ readonly nodeLabel: 'Checkpoint' } & CheckpointRow)
+  | ({ readonly nodeLabel: 'ModelVersion' } & ModelVersionRow)
+  | ({ readonly nodeLabel: 'Deployment' } & DeploymentRow)
+  | ({ readonly nodeLabel: 'Artifact' } & ArtifactRow);
 
-export type LineageLabel = LineageNodeRow['label'];
+export type LineageLabel = LineageNodeRow['nodeLabel'];
 
 export const LINEAGE_LABELS: readonly LineageLabel[] = ['DatasetVersion', 'Run', 'Checkpoint', 'ModelVersion', 'Deployment', 'Artifact'];
 
@@ -145,4 +145,30 @@ export const NODE_KIND_BY_LABEL = {
 /** A reference to a User of the company graph: Pedigree knows only the id (the subject). */
 export interface UserRef {
   readonly id: string;
+}
+
+export type Role = 'VIEWER' | 'WRITER' | 'ADMIN';
+
+/** An API token as stored: the secret itself never is, only its sha256 (`hash`, not exposed). */
+export interface ApiTokenRow {
+  readonly id: string;
+  readonly projectId: string;
+  readonly name: string;
+  readonly role: Role;
+  readonly createdAt: Date;
+  readonly createdBy: string | null;
+  readonly expiresAt: Date | null;
+  readonly revokedAt: Date | null;
+}
+
+/** One change in a project's audit trail (written with its events; never pruned). */
+export interface AuditEntryRow {
+  /** The id of the event it accompanies (time-ordered), or a fresh one. */
+  readonly id: string;
+  readonly projectId: string;
+  readonly at: Date;
+  readonly actor: string | null;
+  readonly action: string;
+  readonly subjectId: string | null;
+  readonly detailsJson: string;
 }

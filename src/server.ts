@@ -1,8 +1,9 @@
 /**
  * The composition root: the only place that wires config, driver, executor, schema, HTTP and
  * WebSocket servers. It owns start-up (listen at once, then connect to Neo4j and migrate in
- * the background so /health/ready can say 503 meanwhile) and the shutdown order: stop
- * accepting, drain HTTP and WebSocket, close the driver.
+ * the background so /health/ready can say 503 meanwhile; the event dispatcher starts once
+ * migrations are applied) and the shutdown order: stop accepting, drain HTTP and WebSocket,
+ * stop the event dispatcher, close the driver.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -11,21 +12,29 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import type { ExecutionResult, FormattedExecutionResult } from 'graphql';
+import { GraphQLError, parse, specifiedRules, validate, type ExecutionResult, type FormattedExecutionResult } from 'graphql';
+import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Driver } from 'neo4j-driver';
 import { pino, type Logger } from 'pino';
-import { WebSocketServer } from 'ws';
-import { authenticate } from './auth/viewer.ts';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { HeaderMap } from '@apollo/server';
+import { createAuthenticator } from './auth/authenticate.ts';
+import type { Viewer } from './auth/viewer.ts';
 import type { Config } from './config.ts';
 import { createContext, type Context, type ContextDeps } from './context.ts';
+import { limitExceeded, PedigreeError } from './errors.ts';
+import { createDispatcher, type Dispatcher } from './events/dispatcher.ts';
 import { observabilityPlugin } from './http/apollo-plugins.ts';
+import { createRateLimiter, fromRouter } from './http/guards.ts';
 import { createMetrics } from './http/metrics.ts';
 import { createDriver, waitForNeo4j } from './neo4j/driver.ts';
 import { createExecutor, type Executor, type QueryObserver } from './neo4j/executor.ts';
 import { loadMigrations, migrate } from './neo4j/migrations.ts';
 import { formatError } from './schema/format-error.ts';
 import { createSchema } from './schema/index.ts';
+import { parseOptions, validationRules } from './schema/limits.ts';
+import { subscribeWithEventLoaders } from './schema/operations.ts';
 
 export interface GatewayOptions {
   readonly config: Config;
@@ -52,41 +61,125 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'pedigree' } });
   const metrics = createMetrics();
   const driver = createDriver({ ...config.neo4j, uri: options.neo4jUri });
-  const executor = createExecutor({ driver, database: config.neo4j.database, logger }, [metrics.queryObserver]);
-  const contextDeps: ContextDeps = { executor, logger, ...(options.queryObserver ? { queryObserver: options.queryObserver } : {}) };
+  // Local commits wake the dispatcher at once; other instances' commits are found by polling.
+  const commits = { wake: () => {} };
+  const executor = createExecutor(
+    { driver, database: config.neo4j.database, logger, onWriteCommitted: () => commits.wake() },
+    [metrics.queryObserver],
+  );
+  const dispatcher: Dispatcher = createDispatcher({ executor, logger, config: config.events });
+  commits.wake = () => dispatcher.wake();
+  const sockets = new SocketRegistry();
+  const contextDeps: ContextDeps = {
+    executor,
+    logger,
+    events: dispatcher,
+    closeSocketsOf: (tokenId) => sockets.close(tokenId),
+    ...(options.queryObserver ? { queryObserver: options.queryObserver } : {}),
+  };
   const schema = createSchema();
+  const auth = createAuthenticator(config.auth, executor);
+  const rateLimiter = createRateLimiter(config.limits);
+  const rules = validationRules(config.limits, { introspection: !config.production });
+
+  /** The viewer of an HTTP request, or a GraphQLError carrying the HTTP status to answer with. */
+  async function viewerFor(authorization: string | undefined): Promise<Viewer> {
+    try {
+      const viewer = await auth.authenticate(authorization);
+      await rateLimiter.consume(viewer.subject);
+      return viewer;
+    } catch (error) {
+      if (!(error instanceof PedigreeError)) throw error;
+      const retryAfter = error.details['retryAfter'];
+      const status = error.code === 'RATE_LIMITED' ? 429 : 401;
+      const headers = new HeaderMap(typeof retryAfter === 'number' ? [['retry-after', String(retryAfter)]] : []);
+      // Apollo answers with extensions.http's status and headers; the type is augmented twice
+      // (by @apollo/server and, in dev, an older @apollo/server-gateway-interface), hence the cast.
+      const extensions = { code: error.code, http: { status, headers } } as Record<string, unknown>;
+      throw new GraphQLError(error.message, { originalError: error, extensions });
+    }
+  }
 
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
   // noServer: upgrades are accepted here, for /graphql only, once the server listens.
-  const wsServer = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const wsServer = new WebSocketServer({ noServer: true, maxPayload: config.ws.maxPayloadBytes });
   httpServer.on('upgrade', (request, socket, head) => {
     if (new URL(request.url ?? '/', 'http://x').pathname !== '/graphql') {
       socket.destroy();
       return;
     }
+    if (!fromRouter(config.auth, request.headers)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
     wsServer.handleUpgrade(request, socket, head, (ws) => wsServer.emit('connection', ws, request));
   });
-  const wsCleanup = useServer<Record<string, unknown>, { context?: Context }>(
+  const wsCleanup = useServer<Record<string, unknown>, { viewer?: Viewer; subscriptions?: Set<string> }>(
     {
       schema,
-      context: (ctx) => {
+      connectionInitWaitTimeout: config.ws.connectionInitTimeoutMs,
+      subscribe: subscribeWithEventLoaders,
+      // Authentication happens once, at connection_init; a refused init closes with 4403.
+      onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.['authorization'];
-        const context = createContext(contextDeps, randomUUID(), authenticate(typeof authorization === 'string' ? authorization : undefined));
-        ctx.extra.context = context;
-        return context;
+        try {
+          ctx.extra.viewer = await auth.authenticate(typeof authorization === 'string' ? authorization : undefined);
+        } catch (error) {
+          if (error instanceof PedigreeError) return false;
+          throw error;
+        }
+        ctx.extra.subscriptions = new Set();
+        sockets.add(ctx.extra.socket, ctx.extra.viewer, (viewer) => auth.stillValid(viewer), config.auth.socketRecheckMs);
+        return true;
+      },
+      // The same parse limits, validation rules and rate limit as HTTP, before anything runs.
+      onSubscribe: async (ctx, id, payload) => {
+        const viewer = ctx.extra.viewer!;
+        const subscriptions = ctx.extra.subscriptions!;
+        try {
+          if (subscriptions.size >= config.limits.subscriptionsPerConnection) {
+            throw limitExceeded(`at most ${config.limits.subscriptionsPerConnection} subscriptions per connection`);
+          }
+          await rateLimiter.consume(viewer.subject);
+        } catch (error) {
+          if (error instanceof PedigreeError) return [new GraphQLError(error.message, { originalError: error })];
+          throw error;
+        }
+        let document;
+        try {
+          document = parse(payload.query, parseOptions(config.limits));
+        } catch (error) {
+          return [error as GraphQLError];
+        }
+        const errors = validate(schema, document, [...specifiedRules, ...rules]);
+        if (errors.length > 0) return errors;
+        subscriptions.add(id);
+        return {
+          schema,
+          document,
+          variableValues: payload.variables ?? {},
+          operationName: payload.operationName ?? null,
+          contextValue: createContext(contextDeps, randomUUID(), viewer),
+        };
+      },
+      onComplete: (ctx, id) => {
+        ctx.extra.subscriptions?.delete(id);
       },
       onNext: (_ctx, _id, _payload, _args, result) => formatResult(result as ExecutionResult),
       onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON(), error)),
     },
     wsServer,
+    config.ws.keepAliveMs,
   );
 
   const apollo = new ApolloServer<Context>({
     schema,
     introspection: !config.production,
     csrfPrevention: true,
+    validationRules: rules,
+    parseOptions: parseOptions(config.limits),
     includeStacktraceInErrorResponses: false,
     formatError,
     plugins: [
@@ -112,6 +205,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     '/graphql',
     (req, res, next) => {
       res.on('finish', () => metrics.httpRequests.inc({ route: '/graphql', status: String(res.statusCode) }));
+      // Only the router may call a subgraph that has a router secret: refused before parsing.
+      if (!fromRouter(config.auth, req.headers)) {
+        res.status(403).json({ errors: [{ message: 'this subgraph accepts requests from its router only', extensions: { code: 'FORBIDDEN' } }] });
+        return;
+      }
       next();
     },
     express.json({ limit: config.limits.bodyBytes }),
@@ -119,10 +217,22 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       context: async ({ req, res }) => {
         const requestId = requestIdFrom(req.headers['x-request-id']);
         res.setHeader('x-request-id', requestId);
-        return createContext(contextDeps, requestId, authenticate(req.headers.authorization));
+        return createContext(contextDeps, requestId, await viewerFor(req.headers.authorization));
       },
     }),
   );
+
+  // body-parser's errors (a body over the limit, malformed JSON) as GraphQL errors with a code.
+  const bodyErrors: express.ErrorRequestHandler = (error: { status?: number; type?: string }, _req, res, next) => {
+    if (error.type === 'entity.too.large') {
+      res.status(413).json({ errors: [{ message: `the request body exceeds ${config.limits.bodyBytes} bytes`, extensions: { code: 'LIMIT_EXCEEDED' } }] });
+    } else if (error.status === 400) {
+      res.status(400).json({ errors: [{ message: 'the request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+    } else {
+      next(error);
+    }
+  };
+  app.use('/graphql', bodyErrors);
 
   await listen(httpServer, config.port, config.host);
   const port = (httpServer.address() as AddressInfo).port;
@@ -133,6 +243,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const ready = (async () => {
     await waitForNeo4j(driver, config.neo4j.database, config.neo4j.startupTimeoutMs, startup.signal);
     const report = await migrate(executor, logger, await loadMigrations());
+    await dispatcher.start();
     state.migrated = true;
     logger.info({ applied: report.applied, schemaVersion: report.current }, 'neo4j ready');
   })();
@@ -149,8 +260,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     stop: () =>
       (stopping ??= (async () => {
         startup.abort();
+        sockets.stop();
         await apollo.stop(); // stops accepting, drains HTTP, then WebSocket (plugins above)
         await ready.catch(() => {});
+        await dispatcher.stop();
         await driver.close();
       })()),
   };
@@ -184,4 +297,47 @@ function listen(server: Server, port: number, host: string): Promise<void> {
       resolve();
     });
   });
+}
+
+/**
+ * Open WebSockets by credential: each re-checks its credential periodically (expiry, a
+ * revocation made through another gateway) and closes with 4403 when it no longer holds;
+ * a revocation made here closes the token's sockets at once.
+ */
+class SocketRegistry {
+  readonly #byToken = new Map<string, Set<WebSocket>>();
+  readonly #timers = new Set<NodeJS.Timeout>();
+
+  add(socket: WebSocket, viewer: Viewer, stillValid: (viewer: Viewer) => Promise<boolean>, recheckMs: number): void {
+    const tokenId = viewer.credential.kind === 'api-token' ? viewer.credential.tokenId : null;
+    if (tokenId) {
+      if (!this.#byToken.has(tokenId)) this.#byToken.set(tokenId, new Set());
+      this.#byToken.get(tokenId)!.add(socket);
+    }
+    const expiresAt = viewer.credential.kind === 'admin-token' ? null : viewer.credential.expiresAt;
+    const timer = setInterval(() => {
+      const expired = expiresAt !== null && expiresAt.getTime() <= Date.now();
+      (expired ? Promise.resolve(false) : stillValid(viewer)).then(
+        (valid) => {
+          if (!valid) socket.close(CloseCode.Forbidden, 'Forbidden');
+        },
+        () => {}, // Neo4j unreachable: keep the socket, check again next time
+      );
+    }, recheckMs);
+    timer.unref();
+    this.#timers.add(timer);
+    socket.once('close', () => {
+      clearInterval(timer);
+      this.#timers.delete(timer);
+      if (tokenId) this.#byToken.get(tokenId)?.delete(socket);
+    });
+  }
+
+  close(tokenId: string): void {
+    for (const socket of this.#byToken.get(tokenId) ?? []) socket.close(CloseCode.Forbidden, 'Forbidden');
+  }
+
+  stop(): void {
+    for (const timer of this.#timers) clearInterval(timer);
+  }
 }

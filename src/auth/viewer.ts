@@ -1,21 +1,23 @@
 /**
- * Who is asking. Built once per HTTP request or WebSocket connection and carried in the
- * request context, so every resolver, loader and subscription filter can check scope.
+ * Who is asking. Built once per HTTP request or WebSocket connection (src/auth/authenticate.ts)
+ * and carried in the request context, so loaders, mutations and subscription filters check
+ * scope in one way (src/auth/authorize.ts).
  */
-export type Role = 'VIEWER' | 'WRITER' | 'ADMIN';
+import type { Role } from '../model.ts';
+
+export type { Role };
 
 export interface Viewer {
-  /** The authenticated subject (a User id in the company graph), or null when anonymous. */
-  readonly subject: string | null;
+  /** The authenticated subject: a User id of the company graph, an API token's id, or 'admin'. */
+  readonly subject: string;
   /** Server-wide admin: creates projects and is ADMIN in every project. */
   readonly admin: boolean;
+  /** Roles per project id. */
   readonly roles: ReadonlyMap<string, Role>;
+  readonly credential: Credential;
 }
 
-/**
- * Authentication is not enforced yet (the security issue adds API tokens and JWTs here):
- * until then every caller is an anonymous admin, and `createdBy` is null.
- */
-export function authenticate(_authorization: string | undefined): Viewer {
-  return { subject: null, admin: true, roles: new Map() };
-}
+export type Credential =
+  | { readonly kind: 'admin-token' }
+  | { readonly kind: 'api-token'; readonly tokenId: string; readonly expiresAt: Date | null }
+  | { readonly kind: 'jwt'; readonly expiresAt: Date | null };

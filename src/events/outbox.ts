@@ -32,7 +32,10 @@ export interface NewEvent {
   readonly actor: string | null;
 }
 
-/** Appends the events in order; call it last in a write unit, once the change is made. */
+/**
+ * Appends the events in order, and for each an audit entry (the mutation, its actor and
+ * subject) that, unlike events, is never pruned. Call it last in a write unit.
+ */
 export async function appendEvents(tx: Tx, events: readonly NewEvent[]): Promise<void> {
   if (events.length === 0) return;
   await tx.run(
@@ -45,6 +48,10 @@ export async function appendEvents(tx: Tx, events: readonly NewEvent[]): Promise
      CREATE (:Event {
        seq: seq, id: e.id, kind: e.kind, projectId: e.projectId, subjectId: e.subjectId,
        name: e.name, previousId: e.previousId, alias: e.alias, actor: e.actor, occurredAt: datetime()
+     })
+     CREATE (:AuditEntry {
+       id: e.id, projectId: e.projectId, at: datetime(), actor: e.actor, action: $action, subjectId: e.subjectId,
+       detailsJson: e.detailsJson
      })`,
     {
       events: events.map((e) => ({
@@ -56,7 +63,20 @@ export async function appendEvents(tx: Tx, events: readonly NewEvent[]): Promise
         previousId: e.previousId ?? null,
         alias: e.alias ?? null,
         actor: e.actor,
+        detailsJson: JSON.stringify({ event: e.kind, name: e.name ?? null, alias: e.alias ?? null, previousId: e.previousId ?? null }),
       })),
+      action: tx.unit,
     },
+  );
+}
+
+/** An audit entry for a change that announces no event (e.g. an API token created or revoked). */
+export async function appendAudit(
+  tx: Tx,
+  entry: { projectId: string; actor: string | null; subjectId: string | null; details: Record<string, unknown> },
+): Promise<void> {
+  await tx.run(
+    `CREATE (:AuditEntry {id: $id, projectId: $projectId, at: datetime(), actor: $actor, action: $action, subjectId: $subjectId, detailsJson: $detailsJson})`,
+    { id: newId('Event'), projectId: entry.projectId, actor: entry.actor, action: tx.unit, subjectId: entry.subjectId, detailsJson: JSON.stringify(entry.details) },
   );
 }

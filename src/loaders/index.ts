@@ -5,6 +5,7 @@
  * are composed here.
  */
 import DataLoader from 'dataloader';
+import { canReadProject, type ReadScope } from '../auth/scope.ts';
 import type { Executor } from '../neo4j/executor.ts';
 import { nodesByIds, type ReadableLabel } from '../neo4j/queries/nodes.ts';
 import { alignById } from '../neo4j/values.ts';
@@ -23,8 +24,9 @@ import type {
 import { createDatasetLoaders, type DatasetLoaders } from './dataset.ts';
 import { createModelLoaders, type ModelLoaders } from './model.ts';
 import { createRunLoaders, type RunLoaders } from './run.ts';
+import { createUserLoaders, type UserLoaders } from './user.ts';
 
-export interface Loaders extends DatasetLoaders, RunLoaders, ModelLoaders {
+export interface Loaders extends DatasetLoaders, RunLoaders, ModelLoaders, UserLoaders {
   readonly project: DataLoader<string, ProjectRow | null>;
   readonly dataset: DataLoader<string, DatasetRow | null>;
   readonly datasetVersion: DataLoader<string, DatasetVersionRow | null>;
@@ -37,29 +39,45 @@ export interface Loaders extends DatasetLoaders, RunLoaders, ModelLoaders {
   readonly deployment: DataLoader<string, DeploymentRow | null>;
 }
 
-export function createLoaders(executor: Executor): Loaders {
+/**
+ * `scope` is the viewer's project read scope (src/auth/scope.ts). Lookups by id and by name
+ * filter by it; loaders of a parent's children need not, since children share their parent's
+ * project and the parent was loaded through a scoped loader.
+ */
+export function createLoaders(executor: Executor, scope: ReadScope): Loaders {
+  const readable = (projectId: string) => canReadProject(scope, projectId);
+  const byId = <T extends { id: string }>(label: ReadableLabel) => byIdIn<T>(executor, label, readable);
   return {
     ...createDatasetLoaders(executor),
     ...createRunLoaders(executor),
-    ...createModelLoaders(executor),
-    project: byId(executor, 'Project'),
-    dataset: byId(executor, 'Dataset'),
-    datasetVersion: byId(executor, 'DatasetVersion'),
-    experiment: byId(executor, 'Experiment'),
-    run: byId(executor, 'Run'),
-    checkpoint: byId(executor, 'Checkpoint'),
-    artifact: byId(executor, 'Artifact'),
-    model: byId(executor, 'Model'),
-    modelVersion: byId(executor, 'ModelVersion'),
-    deployment: byId(executor, 'Deployment'),
+    ...createModelLoaders(executor, readable),
+    ...createUserLoaders(executor, scope),
+    project: byId('Project'),
+    dataset: byId('Dataset'),
+    datasetVersion: byId('DatasetVersion'),
+    experiment: byId('Experiment'),
+    run: byId('Run'),
+    checkpoint: byId('Checkpoint'),
+    artifact: byId('Artifact'),
+    model: byId('Model'),
+    modelVersion: byId('ModelVersion'),
+    deployment: byId('Deployment'),
   };
 }
 
-function byId<T extends { id: string }>(executor: Executor, label: ReadableLabel): DataLoader<string, T | null> {
+function byIdIn<T extends { id: string }>(executor: Executor, label: ReadableLabel, scope: (projectId: string) => boolean): DataLoader<string, T | null> {
   return new DataLoader(
-    async (ids) => alignById(ids, await executor.read(`${label}.byIds`, (tx) => nodesByIds<T>(tx, label, ids))),
+    async (ids) => {
+      const rows = await executor.read(`${label}.byIds`, (tx) => nodesByIds<T>(tx, label, ids));
+      return alignById(ids, rows.filter((row) => scope(projectOf(row))));
+    },
     { maxBatchSize: 5_000 },
   );
+}
+
+/** A row's project: its projectId, or its own id for a Project. */
+export function projectOf(row: { id: string; projectId?: string }): string {
+  return row.projectId ?? row.id;
 }
 
 /** The rows that exist for `ids`, in order; a loader failure propagates. */

@@ -37,7 +37,7 @@ export interface ModelLoaders {
 
 const cacheKeyFn = (key: object): string => JSON.stringify(key);
 
-export function createModelLoaders(executor: Executor): ModelLoaders {
+export function createModelLoaders(executor: Executor, scope: (projectId: string) => boolean): ModelLoaders {
   /** Aligned results for structured keys, one query per batch. */
   function keyed<K extends object, V>(unit: string, fetch: (tx: Parameters<Parameters<Executor['read']>[1]>[0], keys: readonly K[]) => Promise<V[]>) {
     return new DataLoader<K, V, string>((keys) => executor.read(unit, (tx) => fetch(tx, keys)), { cacheKeyFn });
@@ -51,7 +51,10 @@ export function createModelLoaders(executor: Executor): ModelLoaders {
   }
 
   return {
-    modelByName: keyed('Model.byName', modelsByName),
+    modelByName: new DataLoader<ModelKey, ModelRow | null, string>(
+      async (keys) => (await executor.read('Model.byName', (tx) => modelsByName(tx, keys))).map((row) => (row && scope(row.projectId) ? row : null)),
+      { cacheKeyFn },
+    ),
     projectModels: keyed('Project.models', modelsPage),
     modelVersions: keyed('Model.versions', versionsPage),
     latestModelVersion: single('Model.latestVersion', latestVersions),

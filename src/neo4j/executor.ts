@@ -16,6 +16,8 @@ export type Params = Record<string, unknown>;
 
 /** What a unit of work sees: one method, so queries never touch the driver directly. */
 export interface Tx {
+  /** The unit of work's name: for mutations, the mutation (recorded as the audit action). */
+  readonly unit: string;
   run(query: string, params?: Params): Promise<Neo4jRecord[]>;
 }
 
@@ -35,6 +37,8 @@ export interface ExecutorOptions {
   readonly database: string;
   readonly logger: Logger;
   readonly timeoutMs?: number;
+  /** Called after every write unit that committed (the event dispatcher wakes on it). */
+  readonly onWriteCommitted?: () => void;
 }
 
 export function createExecutor(options: ExecutorOptions, observers: readonly QueryObserver[] = []): Executor {
@@ -43,6 +47,7 @@ export function createExecutor(options: ExecutorOptions, observers: readonly Que
 
   function runner(unit: string, mode: 'read' | 'write', tx: ManagedTransaction): Tx {
     return {
+      unit,
       async run(query, params = {}) {
         for (const observer of observers) observer.onQuery({ unit, query, mode });
         if (logger.isLevelEnabled('debug')) logger.debug({ unit, mode, query }, 'cypher');
@@ -59,9 +64,10 @@ export function createExecutor(options: ExecutorOptions, observers: readonly Que
     });
     const config = { metadata: { app: 'pedigree', unit }, timeout };
     try {
-      return mode === 'read'
-        ? await session.executeRead((tx) => work(runner(unit, mode, tx)), config)
-        : await session.executeWrite((tx) => work(runner(unit, mode, tx)), config);
+      if (mode === 'read') return await session.executeRead((tx) => work(runner(unit, mode, tx)), config);
+      const result = await session.executeWrite((tx) => work(runner(unit, mode, tx)), config);
+      options.onWriteCommitted?.();
+      return result;
     } catch (error) {
       throw mapNeo4jError(error);
     } finally {

@@ -16,20 +16,37 @@ import { checkName } from './validate.ts';
 
 const ARTIFACT_TYPE = /^[a-z][a-z0-9_-]*$/;
 
-export async function recordArtifact(ctx: Context, input: RecordArtifactInput): Promise<ArtifactRow> {
-  const type = input.type;
-  if (type.length > 64 || !ARTIFACT_TYPE.test(type)) {
-    throw badInput('input.type', "input.type must be lower-case letters, digits, '_' or '-', starting with a letter (at most 64)");
+/** A validated artifact (without project), shared by recordArtifact and recordLineage. */
+export interface ArtifactSpec {
+  readonly type: string;
+  readonly name: string;
+  readonly uri: string | null;
+  readonly digest: string | null;
+  readonly propertiesJson: string;
+  readonly producedBy: string | null;
+}
+
+/** Checks the fields of a RecordArtifactInput; `at` is the input's path for errors. */
+export function checkArtifact(at: string, input: Omit<RecordArtifactInput, 'project'>): ArtifactSpec {
+  if (input.type.length > 64 || !ARTIFACT_TYPE.test(input.type)) {
+    throw badInput(`${at}.type`, `${at}.type must be lower-case letters, digits, '_' or '-', starting with a letter (at most 64)`);
   }
-  const name = checkName('input.name', input.name);
-  const uri = input.uri === null || input.uri === undefined ? null : checkUri('input.uri', input.uri);
-  const digest = input.digest === null || input.digest === undefined ? null : checkDigest('input.digest', input.digest);
-  const propertiesJson = checkJsonObject('input.properties', input.properties);
-  const producedBy = input.producedBy ?? null;
+  return {
+    type: input.type,
+    name: checkName(`${at}.name`, input.name),
+    uri: input.uri === null || input.uri === undefined ? null : checkUri(`${at}.uri`, input.uri),
+    digest: input.digest === null || input.digest === undefined ? null : checkDigest(`${at}.digest`, input.digest),
+    propertiesJson: checkJsonObject(`${at}.properties`, input.properties),
+    producedBy: input.producedBy ?? null,
+  };
+}
+
+export async function recordArtifact(ctx: Context, input: RecordArtifactInput): Promise<ArtifactRow> {
+  const { type, name, uri, digest, propertiesJson, producedBy } = checkArtifact('input', input);
   const createdBy = ctx.viewer.subject;
 
   return ctx.executor.write('recordArtifact', async (tx) => {
-    await requireProject(tx, input.project);
+    await requireProject(tx, ctx.viewer, input.project, 'WRITER');
     if (producedBy !== null) await requireRefs(tx, input.project, [{ field: 'input.producedBy', id: producedBy, labels: ['Run'] }]);
     const { artifact, created } = await recordArtifactNode(tx, {
       id: newId('Artifact'),

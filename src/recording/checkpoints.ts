@@ -1,12 +1,12 @@
 /** logCheckpoint: validation, then one write transaction; idempotent on (run, step). */
 import type { Context } from '../context.ts';
 import { appendEvents } from '../events/outbox.ts';
-import { badInput, notFound } from '../errors.ts';
+import { badInput } from '../errors.ts';
 import type { LogCheckpointInput } from '../generated/graphql.ts';
 import { newId } from '../ids.ts';
 import type { CheckpointRow } from '../model.ts';
 import { mergeCheckpoint } from '../neo4j/queries/checkpoints.ts';
-import { lockRun } from '../neo4j/queries/runs.ts';
+import { requireRun } from './runs.ts';
 import { checkJsonObject } from './json.ts';
 import { checkName, checkOptionalText, checkText, MAX_NAME_LENGTH } from './validate.ts';
 
@@ -16,21 +16,32 @@ function checkCount(field: string, value: number | null | undefined): number | n
   return value;
 }
 
-export async function logCheckpoint(ctx: Context, input: LogCheckpointInput): Promise<CheckpointRow> {
-  const runId = checkName('input.run', input.run);
-  const step = checkCount('input.step', input.step)!;
-  const epoch = checkCount('input.epoch', input.epoch);
-  const uri = checkText('input.uri', input.uri).trim();
-  if (uri.length === 0) throw badInput('input.uri', 'input.uri must not be blank');
-  const digest = checkOptionalText('input.digest', input.digest, MAX_NAME_LENGTH);
+/** A validated checkpoint, shared by logCheckpoint and recordLineage. */
+export type CheckpointSpec = Pick<CheckpointRow, 'runId' | 'step' | 'epoch' | 'uri' | 'digest' | 'sizeBytes' | 'metricsJson'>;
+
+/** Checks the fields of a LogCheckpointInput; `at` is the input's path for errors. */
+export function checkCheckpoint(at: string, input: LogCheckpointInput): CheckpointSpec {
+  const uri = checkText(`${at}.uri`, input.uri).trim();
+  if (uri.length === 0) throw badInput(`${at}.uri`, `${at}.uri must not be blank`);
   const sizeBytes = input.sizeBytes ?? null;
-  if (sizeBytes !== null && (!Number.isFinite(sizeBytes) || sizeBytes < 0)) throw badInput('input.sizeBytes', 'input.sizeBytes must be a number >= 0');
-  const metricsJson = checkJsonObject('input.metrics', input.metrics);
+  if (sizeBytes !== null && (!Number.isFinite(sizeBytes) || sizeBytes < 0)) throw badInput(`${at}.sizeBytes`, `${at}.sizeBytes must be a number >= 0`);
+  return {
+    runId: checkName(`${at}.run`, input.run),
+    step: checkCount(`${at}.step`, input.step)!,
+    epoch: checkCount(`${at}.epoch`, input.epoch),
+    uri,
+    digest: checkOptionalText(`${at}.digest`, input.digest, MAX_NAME_LENGTH),
+    sizeBytes,
+    metricsJson: checkJsonObject(`${at}.metrics`, input.metrics),
+  };
+}
+
+export async function logCheckpoint(ctx: Context, input: LogCheckpointInput): Promise<CheckpointRow> {
+  const { runId, step, epoch, uri, digest, sizeBytes, metricsJson } = checkCheckpoint('input', input);
   const id = newId('Checkpoint');
 
   return ctx.executor.write('logCheckpoint', async (tx) => {
-    const run = await lockRun(tx, runId);
-    if (!run) throw notFound('run', runId, 'input.run');
+    const run = await requireRun(tx, ctx.viewer, runId);
     const { checkpoint, created } = await mergeCheckpoint(tx, {
       id,
       runId,

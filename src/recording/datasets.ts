@@ -12,6 +12,7 @@ import { newId } from '../ids.ts';
 import type { DatasetVersionRow } from '../model.ts';
 import { createDatasetVersion, lockDataset, releaseNumber, versionsByDigestOrLabel } from '../neo4j/queries/datasets.ts';
 import { checkJsonObject, checkOptionalJson } from './json.ts';
+import { retryOnCreateRace } from './retry.ts';
 import { requireProject, requireRefs } from './refs.ts';
 import { checkName, checkOptionalText, checkText, MAX_NAME_LENGTH } from './validate.ts';
 
@@ -38,20 +39,40 @@ export function checkCount(field: string, value: number | null | undefined): num
   return value;
 }
 
+/** A validated dataset version (without project), shared by registerDatasetVersion and recordLineage. */
+export interface DatasetVersionSpec {
+  readonly name: string;
+  readonly digest: string;
+  readonly uri: string;
+  readonly label: string | null;
+  readonly sizeBytes: number | null;
+  readonly recordCount: number | null;
+  readonly schemaJson: string | null;
+  readonly propertiesJson: string;
+  readonly producedBy: string | null;
+}
+
+/** Checks the fields of a RegisterDatasetVersionInput; `at` is the input's path for errors. */
+export function checkDatasetVersion(at: string, input: Omit<RegisterDatasetVersionInput, 'project'>): DatasetVersionSpec {
+  return {
+    name: checkName(`${at}.dataset`, input.dataset),
+    digest: checkDigest(`${at}.digest`, input.digest),
+    uri: checkUri(`${at}.uri`, input.uri),
+    label: checkOptionalText(`${at}.label`, input.label, MAX_NAME_LENGTH),
+    sizeBytes: checkCount(`${at}.sizeBytes`, input.sizeBytes),
+    recordCount: checkCount(`${at}.recordCount`, input.recordCount),
+    schemaJson: checkOptionalJson(`${at}.schema`, input.schema),
+    propertiesJson: checkJsonObject(`${at}.properties`, input.properties),
+    producedBy: input.producedBy ?? null,
+  };
+}
+
 export async function registerDatasetVersion(ctx: Context, input: RegisterDatasetVersionInput): Promise<DatasetVersionRow> {
-  const name = checkName('input.dataset', input.dataset);
-  const digest = checkDigest('input.digest', input.digest);
-  const uri = checkUri('input.uri', input.uri);
-  const label = checkOptionalText('input.label', input.label, MAX_NAME_LENGTH);
-  const sizeBytes = checkCount('input.sizeBytes', input.sizeBytes);
-  const recordCount = checkCount('input.recordCount', input.recordCount);
-  const schemaJson = checkOptionalJson('input.schema', input.schema);
-  const propertiesJson = checkJsonObject('input.properties', input.properties);
-  const producedBy = input.producedBy ?? null;
+  const { name, digest, uri, label, sizeBytes, recordCount, schemaJson, propertiesJson, producedBy } = checkDatasetVersion('input', input);
   const createdBy = ctx.viewer.subject;
 
   return retryOnCreateRace(() => ctx.executor.write('registerDatasetVersion', async (tx) => {
-    await requireProject(tx, input.project);
+    await requireProject(tx, ctx.viewer, input.project, 'WRITER');
     if (producedBy !== null) await requireRefs(tx, input.project, [{ field: 'input.producedBy', id: producedBy, labels: ['Run'] }]);
 
     // The lock first: every check below then sees what earlier lock holders committed.
@@ -88,26 +109,4 @@ export async function registerDatasetVersion(ctx: Context, input: RegisterDatase
     ]);
     return version;
   }));
-}
-
-/**
- * Runs `work` again when it lost a race the driver does not retry (or gave up retrying): a
- * creation race on a uniqueness constraint (two first uses of one dataset; the rerun finds
- * what the winner committed) or a deadlock among first users of a new dataset, whose locking
- * unique-index reads upgrade to the dataset's write lock. The unit of work is idempotent.
- */
-const RETRYABLE = new Set(['Neo.ClientError.Schema.ConstraintValidationFailed', 'Neo.TransientError.Transaction.DeadlockDetected']);
-
-async function retryOnCreateRace<T>(work: () => Promise<T>, attempts = 8): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await work();
-    } catch (error) {
-      // A constraint failure arrives as CONFLICT (src/neo4j/executor.ts) with the Neo4j error as cause.
-      const codes = [(error as { code?: unknown }).code, (error as { cause?: { code?: unknown } }).cause?.code];
-      const retryable = codes.some((code) => typeof code === 'string' && RETRYABLE.has(code));
-      if (attempt >= attempts || !retryable) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 50 * attempt));
-    }
-  }
 }

@@ -2,6 +2,7 @@
  * deployModelVersion and rollbackDeployment: one write transaction each, under the model's
  * write lock, so a model has at most one ACTIVE deployment per environment.
  */
+import { requireRole } from '../auth/authorize.ts';
 import type { Context } from '../context.ts';
 import { badInput, conflict, notFound } from '../errors.ts';
 import { appendEvents } from '../events/outbox.ts';
@@ -25,7 +26,9 @@ export async function deployModelVersion(ctx: Context, input: DeployModelVersion
   const endpoint = checkOptionalText('input.endpoint', input.endpoint, 2_000);
   return ctx.executor.write('deployModelVersion', async (tx) => {
     const found = await versionById(tx, input.version);
-    if (!found) throw notFound('model version', input.version, 'input.version');
+    const hidden = () => notFound('model version', input.version, 'input.version');
+    if (!found) throw hidden();
+    requireRole(ctx.viewer, found.projectId, 'ADMIN', hidden);
     const model = (await lockModel(tx, found.modelId))!;
     const version = (await versionById(tx, input.version))!;
     const active = await activeDeployment(tx, model.id, environment);
@@ -43,7 +46,9 @@ export async function rollbackDeployment(ctx: Context, input: RollbackDeployment
   const environment = checkSlug('input.environment', input.environment, 'environment name');
   return ctx.executor.write('rollbackDeployment', async (tx) => {
     const model = await lockModel(tx, input.model);
-    if (!model) throw notFound('model', input.model, 'input.model');
+    const hidden = () => notFound('model', input.model, 'input.model');
+    if (!model) throw hidden();
+    requireRole(ctx.viewer, model.projectId, 'ADMIN', hidden);
     const active = await activeDeployment(tx, model.id, environment);
     if (!active) throw conflict(`model '${model.name}' has no active deployment in ${environment}`, { field: 'input.environment' });
     let targetId: string;

@@ -3,6 +3,7 @@
  * Each validates its input, then runs one write transaction that takes the model's write
  * lock before reading anything it decides on.
  */
+import { requireRole } from '../auth/authorize.ts';
 import type { Context } from '../context.ts';
 import { badInput, conflict, notFound } from '../errors.ts';
 import { appendEvents, type NewEvent } from '../events/outbox.ts';
@@ -44,18 +45,36 @@ export interface RegisterModelVersionInput {
   readonly aliases?: readonly string[] | null | undefined;
 }
 
+/** A validated model version (without project), shared by registerModelVersion and recordLineage. */
+export interface ModelVersionSpec {
+  readonly name: string;
+  readonly source: string;
+  readonly semver: string | null;
+  readonly description: string | null;
+  readonly metricsJson: string;
+  readonly aliases: readonly string[];
+}
+
+/** Checks the fields of a RegisterModelVersionInput; `at` is the input's path for errors. */
+export function checkModelVersion(at: string, input: Omit<RegisterModelVersionInput, 'project'>): ModelVersionSpec {
+  return {
+    name: checkName(`${at}.model`, input.model),
+    source: checkName(`${at}.source`, input.source),
+    semver: checkOptionalSemver(`${at}.semver`, input.semver),
+    description: checkOptionalText(`${at}.description`, input.description),
+    metricsJson: checkJsonObject(`${at}.metrics`, input.metrics),
+    aliases: [...new Set((input.aliases ?? []).map((alias, i) => checkSlug(`${at}.aliases[${i}]`, alias, 'alias name')))],
+  };
+}
+
 export async function registerModelVersion(ctx: Context, input: RegisterModelVersionInput): Promise<ModelVersionRow> {
-  const name = checkName('input.model', input.model);
-  const semver = checkOptionalSemver('input.semver', input.semver);
-  const description = checkOptionalText('input.description', input.description);
-  const metricsJson = checkJsonObject('input.metrics', input.metrics);
-  const aliases = [...new Set((input.aliases ?? []).map((alias, i) => checkSlug(`input.aliases[${i}]`, alias, 'alias name')))];
+  const { name, source, semver, description, metricsJson, aliases } = checkModelVersion('input', input);
   const actor = ctx.viewer.subject;
 
   return ctx.executor.write('registerModelVersion', async (tx) => {
-    await requireProject(tx, input.project);
-    const labels = await requireRefs(tx, input.project, [{ field: 'input.source', id: input.source, labels: ['Checkpoint', 'Run'] }]);
-    const sourceLabel = labels.get(input.source) as 'Checkpoint' | 'Run';
+    await requireProject(tx, ctx.viewer, input.project, 'WRITER');
+    const labels = await requireRefs(tx, input.project, [{ field: 'input.source', id: source, labels: ['Checkpoint', 'Run'] }]);
+    const sourceLabel = labels.get(source) as 'Checkpoint' | 'Run';
     // The model's write lock is taken here and held until commit.
     const { model, number } = await mergeModelForVersion(tx, { id: newId('Model'), projectId: input.project, name, actor });
     if (semver !== null) {
@@ -72,7 +91,7 @@ export async function registerModelVersion(ctx: Context, input: RegisterModelVer
       description,
       metricsJson,
       actor,
-      sourceId: input.source,
+      sourceId: source,
       sourceLabel,
     });
     const events: NewEvent[] = [
@@ -118,7 +137,9 @@ export async function setModelAlias(ctx: Context, input: SetModelAliasInput): Pr
   const actor = ctx.viewer.subject;
   return ctx.executor.write('setModelAlias', async (tx) => {
     const model = await lockModel(tx, input.model);
-    if (!model) throw notFound('model', input.model, 'input.model');
+    const hidden = () => notFound('model', input.model, 'input.model');
+    if (!model) throw hidden();
+    requireRole(ctx.viewer, model.projectId, 'ADMIN', hidden);
     const version = await versionById(tx, input.version);
     if (!version || version.modelId !== model.id) throw badInput('input.version', `input.version must be a version of model '${model.name}'`);
     const event = await pointAlias(tx, { modelId: model.id, projectId: model.projectId, modelName: model.name, alias, versionId: version.id, actor });
@@ -138,7 +159,9 @@ export async function setModelVersionStatus(ctx: Context, input: SetModelVersion
   const actor = ctx.viewer.subject;
   return ctx.executor.write('setModelVersionStatus', async (tx) => {
     const found = await versionById(tx, input.version);
-    if (!found) throw notFound('model version', input.version, 'input.version');
+    const hidden = () => notFound('model version', input.version, 'input.version');
+    if (!found) throw hidden();
+    requireRole(ctx.viewer, found.projectId, 'WRITER', hidden);
     const model = (await lockModel(tx, found.modelId))!;
     // Re-read under the lock: a concurrent change may have committed meanwhile.
     const version = (await versionById(tx, input.version))!;

@@ -1,4 +1,5 @@
 /** createProject: validation, then one write transaction. Idempotent on name. */
+import { requireServerAdmin } from '../auth/authorize.ts';
 import type { Context } from '../context.ts';
 import { newId } from '../ids.ts';
 import { mergeProject } from '../neo4j/queries/projects.ts';
@@ -11,6 +12,7 @@ export interface CreateProjectInput {
 }
 
 export async function createProject(ctx: Context, input: CreateProjectInput): Promise<ProjectRow> {
+  requireServerAdmin(ctx.viewer);
   const name = checkName('input.name', input.name);
   const description = checkOptionalText('input.description', input.description);
   const { project } = await ctx.executor.write('createProject', (tx) =>

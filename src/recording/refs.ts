@@ -3,6 +3,8 @@
  * mutation's project and be of an accepted label, or the whole mutation fails (and, since
  * the check runs inside the transaction, nothing is written).
  */
+import { requireRole } from '../auth/authorize.ts';
+import type { Role, Viewer } from '../auth/viewer.ts';
 import { badInput, notFound } from '../errors.ts';
 import type { Tx } from '../neo4j/executor.ts';
 import { nodeHeaders, type ReadableLabel } from '../neo4j/queries/nodes.ts';
@@ -31,8 +33,12 @@ export async function requireRefs(tx: Tx, projectId: string, refs: readonly Ref[
   return labels;
 }
 
-/** Fails with NOT_FOUND unless the project exists. */
-export async function requireProject(tx: Tx, projectId: string, field = 'input.project'): Promise<void> {
+/**
+ * Fails unless the viewer has at least `role` in the project (NOT_FOUND when it cannot read
+ * it, exactly as for a missing project; FORBIDDEN when its role is lower) and it exists.
+ */
+export async function requireProject(tx: Tx, viewer: Viewer, projectId: string, role: Role, field = 'input.project'): Promise<void> {
+  requireRole(viewer, projectId, role, () => notFound('project', projectId, field));
   const headers = await nodeHeaders(tx, [projectId]);
   if (headers.get(projectId)?.label !== 'Project') throw notFound('project', projectId, field);
 }

@@ -1,14 +1,16 @@
 /** startRun, logMetrics, finishRun: validation, then one write transaction each. */
+import { requireRole } from '../auth/authorize.ts';
+import type { Viewer } from '../auth/viewer.ts';
 import type { Context } from '../context.ts';
 import { appendEvents } from '../events/outbox.ts';
 import { badInput, conflict, notFound } from '../errors.ts';
 import type { FinishRunInput, LogMetricsInput, MetricInput, StartRunInput } from '../generated/graphql.ts';
 import { newId } from '../ids.ts';
-import { LINEAGE_LABELS, type RunRow } from '../model.ts';
+import { LINEAGE_LABELS, type RunRow, type RunType } from '../model.ts';
 import type { Tx } from '../neo4j/executor.ts';
 import { appendMetrics, createRunNode, finishRunNode, linkRun, lockRun, type SeriesAppend } from '../neo4j/queries/runs.ts';
 import { runFingerprint } from './fingerprint.ts';
-import { canonicalJson, checkJsonObject, checkOptionalJson } from './json.ts';
+import { canonicalJson, checkJsonObject, checkOptionalJson, parseJson } from './json.ts';
 import { requireProject, requireRefs } from './refs.ts';
 import { transition } from './run-state.ts';
 import { checkName, checkOptionalText, MAX_NAME_LENGTH } from './validate.ts';
@@ -67,39 +69,63 @@ function summaryWith(summaryMetricsJson: string, series: readonly SeriesAppend[]
   return canonicalJson(summary);
 }
 
-export async function startRun(ctx: Context, input: StartRunInput): Promise<RunRow> {
-  const projectId = checkName('input.project', input.project);
-  const name = checkName('input.name', input.name);
-  if (!RUN_TYPES.has(input.type)) throw badInput('input.type', 'input.type is not a run type');
-  const experiment = input.experiment === null || input.experiment === undefined ? null : checkName('input.experiment', input.experiment);
-  const parentId = input.parent === null || input.parent === undefined ? null : checkName('input.parent', input.parent);
-  const paramsJson = checkJsonObject('input.params', input.params);
+/** A validated run start (without project), shared by startRun and recordLineage. */
+export interface RunSpec {
+  readonly name: string;
+  readonly type: RunType;
+  readonly experiment: string | null;
+  readonly parentId: string | null;
+  readonly paramsJson: string;
+  readonly code: { repository: string | null; commit: string | null; path: string | null; digest: string | null; dirty: boolean | null } | null;
+  readonly environmentJson: string | null;
+  readonly inputs: readonly { id: string; role: string | null }[];
+  readonly idempotencyKey: string | null;
+}
+
+/** Checks the fields of a StartRunInput; `at` is the input's path for errors. */
+export function checkRunStart(at: string, input: Omit<StartRunInput, 'project'>): RunSpec {
+  const name = checkName(`${at}.name`, input.name);
+  if (!RUN_TYPES.has(input.type)) throw badInput(`${at}.type`, `${at}.type is not a run type`);
+  const optionalName = (field: string, value: string | null | undefined) => (value === null || value === undefined ? null : checkName(`${at}.${field}`, value));
   const code = input.code
     ? {
-        repository: checkOptionalText('input.code.repository', input.code.repository),
-        commit: checkOptionalText('input.code.commit', input.code.commit, MAX_NAME_LENGTH),
-        path: checkOptionalText('input.code.path', input.code.path),
-        digest: checkOptionalText('input.code.digest', input.code.digest, MAX_NAME_LENGTH),
+        repository: checkOptionalText(`${at}.code.repository`, input.code.repository),
+        commit: checkOptionalText(`${at}.code.commit`, input.code.commit, MAX_NAME_LENGTH),
+        path: checkOptionalText(`${at}.code.path`, input.code.path),
+        digest: checkOptionalText(`${at}.code.digest`, input.code.digest, MAX_NAME_LENGTH),
         dirty: input.code.dirty ?? null,
       }
     : null;
   const environment = input.environment
     ? {
-        image: checkOptionalText('input.environment.image', input.environment.image),
-        python: checkOptionalText('input.environment.python', input.environment.python, MAX_NAME_LENGTH),
-        packages: JSON.parse(checkOptionalJson('input.environment.packages', input.environment.packages) ?? 'null') as unknown,
-        hardware: JSON.parse(checkOptionalJson('input.environment.hardware', input.environment.hardware) ?? 'null') as unknown,
+        image: checkOptionalText(`${at}.environment.image`, input.environment.image),
+        python: checkOptionalText(`${at}.environment.python`, input.environment.python, MAX_NAME_LENGTH),
+        packages: parseJson(checkOptionalJson(`${at}.environment.packages`, input.environment.packages)),
+        hardware: parseJson(checkOptionalJson(`${at}.environment.hardware`, input.environment.hardware)),
       }
     : null;
-  const environmentJson = environment ? checkOptionalJson('input.environment', environment) : null;
-  const inputs = checkRefs('input.inputs', input.inputs);
-  const idempotencyKey = input.idempotencyKey === null || input.idempotencyKey === undefined ? null : checkName('input.idempotencyKey', input.idempotencyKey);
-  const fingerprint = runFingerprint({ type: input.type, code, params: JSON.parse(paramsJson), inputIds: inputs.map((i) => i.id) });
+  return {
+    name,
+    type: input.type,
+    experiment: optionalName('experiment', input.experiment),
+    parentId: optionalName('parent', input.parent),
+    paramsJson: checkJsonObject(`${at}.params`, input.params),
+    code,
+    environmentJson: environment ? checkOptionalJson(`${at}.environment`, environment) : null,
+    inputs: checkRefs(`${at}.inputs`, input.inputs),
+    idempotencyKey: optionalName('idempotencyKey', input.idempotencyKey),
+  };
+}
+
+export async function startRun(ctx: Context, input: StartRunInput): Promise<RunRow> {
+  const projectId = checkName('input.project', input.project);
+  const { name, type, experiment, parentId, paramsJson, code, environmentJson, inputs, idempotencyKey } = checkRunStart('input', input);
+  const fingerprint = runFingerprint({ type, code, params: JSON.parse(paramsJson), inputIds: inputs.map((i) => i.id) });
   const runId = newId('Run');
   const actor = ctx.viewer.subject;
 
   return ctx.executor.write('startRun', async (tx) => {
-    await requireProject(tx, projectId);
+    await requireProject(tx, ctx.viewer, projectId, 'WRITER');
     await requireRefs(tx, projectId, [
       ...inputs.map((ref, i) => ({ field: `input.inputs[${i}].id`, id: ref.id, labels: LINEAGE_LABELS })),
       ...(parentId ? [{ field: 'input.parent', id: parentId, labels: ['Run'] as const }] : []),
@@ -109,7 +135,7 @@ export async function startRun(ctx: Context, input: StartRunInput): Promise<RunR
       projectId,
       createdBy: actor,
       name,
-      type: input.type,
+      type,
       paramsJson,
       codeJson: code ? canonicalJson(code) : null,
       environmentJson,
@@ -131,9 +157,12 @@ export async function startRun(ctx: Context, input: StartRunInput): Promise<RunR
   });
 }
 
-async function requireRun(tx: Tx, runId: string): Promise<RunRow> {
+/** The run, locked, when the viewer may record in its project. */
+export async function requireRun(tx: Tx, viewer: Viewer, runId: string): Promise<RunRow> {
   const run = await lockRun(tx, runId);
-  if (!run) throw notFound('run', runId, 'input.run');
+  const hidden = () => notFound('run', runId, 'input.run');
+  if (!run) throw hidden();
+  requireRole(viewer, run.projectId, 'WRITER', hidden);
   return run;
 }
 
@@ -141,7 +170,7 @@ export async function logMetrics(ctx: Context, input: LogMetricsInput): Promise<
   const runId = checkName('input.run', input.run);
   const series = checkMetrics('input.metrics', input.metrics);
   return ctx.executor.write('logMetrics', async (tx) => {
-    const run = await requireRun(tx, runId);
+    const run = await requireRun(tx, ctx.viewer, runId);
     if (run.status !== 'RUNNING') {
       throw conflict(`the run is ${run.status}; only RUNNING runs accept metrics`, { status: run.status });
     }
@@ -156,7 +185,7 @@ export async function finishRun(ctx: Context, input: FinishRunInput): Promise<Ru
   const outputs = checkRefs('input.outputs', input.outputs);
   const series = checkMetrics('input.metrics', input.metrics ?? []);
   return ctx.executor.write('finishRun', async (tx) => {
-    const run = await requireRun(tx, runId);
+    const run = await requireRun(tx, ctx.viewer, runId);
     if (transition(run.status, input.status) === 'noop') return run;
     await requireRefs(
       tx,

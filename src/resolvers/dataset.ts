@@ -1,4 +1,5 @@
 /** Datasets, dataset versions and artifacts: reads, and the registerDatasetVersion/recordArtifact mutations. */
+import { canRead } from '../auth/authorize.ts';
 import type { Resolvers } from '../generated/graphql.ts';
 import { badInput } from '../errors.ts';
 import type { ArtifactRow, DatasetVersionRow } from '../model.ts';
@@ -7,6 +8,7 @@ import { recordArtifact } from '../recording/artifacts.ts';
 import { registerDatasetVersion } from '../recording/datasets.ts';
 import { parseJson } from '../recording/json.ts';
 import { lineageNodeFields } from './lineage-node.ts';
+import { entityReference } from './reference.ts';
 
 export const MAX_PAGE_SIZE = 1000;
 
@@ -43,6 +45,7 @@ function connection<T>(rows: readonly T[], first: number, position: (row: T) => 
 export const datasetResolvers: Resolvers = {
   Query: {
     async dataset(_parent, { project, name }, ctx) {
+      if (!canRead(ctx.viewer, project)) return null;
       const row = await ctx.executor.read('Dataset.byName', (tx) => datasetByName(tx, project, name));
       if (row) ctx.loaders.dataset.prime(row.id, row);
       return row;
@@ -64,7 +67,7 @@ export const datasetResolvers: Resolvers = {
     },
   },
   Dataset: {
-    __resolveReference: (reference, ctx) => ctx.loaders.dataset.load(reference.id),
+    __resolveReference: entityReference('Dataset', (loaders) => loaders.dataset),
     project: async (dataset, _args, ctx) => (await ctx.loaders.project.load(dataset.projectId))!,
     description: (dataset) => dataset.description ?? null,
     async versions(dataset, { first, after }, ctx) {
@@ -81,7 +84,7 @@ export const datasetResolvers: Resolvers = {
   },
   DatasetVersion: {
     ...lineageNodeFields<DatasetVersionRow>('DatasetVersion'),
-    __resolveReference: (reference, ctx) => ctx.loaders.datasetVersion.load(reference.id),
+    __resolveReference: entityReference('DatasetVersion', (loaders) => loaders.datasetVersion),
     displayName: async (version, _args, ctx) => {
       const dataset = await ctx.loaders.dataset.load(version.datasetId);
       return `${dataset?.name ?? version.datasetId}@${version.number}`;
@@ -99,7 +102,7 @@ export const datasetResolvers: Resolvers = {
   },
   Artifact: {
     ...lineageNodeFields<ArtifactRow>('Artifact'),
-    __resolveReference: (reference, ctx) => ctx.loaders.artifact.load(reference.id),
+    __resolveReference: entityReference('Artifact', (loaders) => loaders.artifact),
     displayName: (artifact) => `${artifact.type}:${artifact.name}`,
     uri: (artifact) => artifact.uri ?? null,
     digest: (artifact) => artifact.digest ?? null,

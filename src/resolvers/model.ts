@@ -8,6 +8,7 @@ import { deployModelVersion, rollbackDeployment } from '../recording/deployments
 import { parseJson } from '../recording/json.ts';
 import { registerModelVersion, setModelAlias, setModelVersionStatus } from '../recording/models.ts';
 import { lineageNodeFields, userRef } from './lineage-node.ts';
+import { entityReference } from './reference.ts';
 
 const MAX_PAGE = 500;
 
@@ -91,7 +92,7 @@ export const modelResolvers: Resolvers = {
     },
   },
   Model: {
-    __resolveReference: (reference, ctx) => ctx.loaders.model.load(reference.id),
+    __resolveReference: entityReference('Model', (loaders) => loaders.model),
     project: async (model, _args, ctx) => (await ctx.loaders.project.load(model.projectId))!,
     async versions(model, { first, after }, ctx) {
       checkFirst(first);
@@ -113,7 +114,7 @@ export const modelResolvers: Resolvers = {
   },
   ModelVersion: {
     ...lineageNodeFields<ModelVersionRow>('ModelVersion'),
-    __resolveReference: (reference, ctx) => ctx.loaders.modelVersion.load(reference.id),
+    __resolveReference: entityReference('ModelVersion', (loaders) => loaders.modelVersion),
     displayName: async (version, _args, ctx) => `${(await loadModel(ctx, version.modelId)).name}@${version.number}`,
     model: (version, _args, ctx) => loadModel(ctx, version.modelId),
     aliases: (version, _args, ctx) => ctx.loaders.versionAliasNames.load(version.id),
@@ -124,7 +125,7 @@ export const modelResolvers: Resolvers = {
   },
   Deployment: {
     ...lineageNodeFields<DeploymentRow>('Deployment'),
-    __resolveReference: (reference, ctx) => ctx.loaders.deployment.load(reference.id),
+    __resolveReference: entityReference('Deployment', (loaders) => loaders.deployment),
     async displayName(deployment, _args, ctx) {
       const [model, version] = await Promise.all([loadModel(ctx, deployment.modelId), loadVersion(ctx, deployment.modelVersionId)]);
       return `${model.name}@${version.number} -> ${deployment.environment}`;

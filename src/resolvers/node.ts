@@ -18,7 +18,7 @@ export async function loadLineageNode(ctx: Context, id: string): Promise<Lineage
   const label = lineageTypeOf({ id });
   if (!label) return null;
   const row = await ctx.loaders[LOADER_BY_LABEL[label]].load(id);
-  return row ? ({ ...row, label } as LineageNodeRow) : null;
+  return row ? ({ ...row, nodeLabel: label } as LineageNodeRow) : null;
 }
 
 export const nodeResolvers: Resolvers = {

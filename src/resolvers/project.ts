@@ -3,6 +3,7 @@ import { allProjectIds, projectIdByName } from '../neo4j/queries/projects.ts';
 import { createProject } from '../recording/projects.ts';
 import { badInput } from '../errors.ts';
 import { loadExisting } from '../loaders/index.ts';
+import { entityReference } from './reference.ts';
 
 export const projectResolvers: Resolvers = {
   Query: {
@@ -20,6 +21,6 @@ export const projectResolvers: Resolvers = {
     createProject: (_parent, { input }, ctx) => createProject(ctx, input),
   },
   Project: {
-    __resolveReference: (reference, ctx) => ctx.loaders.project.load(reference.id),
+    __resolveReference: entityReference('Project', (loaders) => loaders.project),
   },
 };

@@ -1,14 +1,19 @@
 /** Runs, experiments, checkpoints and metric series: reads through loaders, writes in src/recording. */
 import type { Context } from '../context.ts';
-import { badInput } from '../errors.ts';
+import { canRead } from '../auth/authorize.ts';
+import { compareRuns } from '../audit/compare.ts';
+import { badInput, notFound } from '../errors.ts';
 import type { Resolvers } from '../generated/graphql.ts';
 import type { LineageNodeRow, RunRow } from '../model.ts';
 import type { EdgeRow, PageKey } from '../neo4j/queries/runs.ts';
-import { experimentIdByName } from '../neo4j/queries/runs.ts';
+import { completedRunByFingerprint, experimentIdByName } from '../neo4j/queries/runs.ts';
+import { runFingerprint } from '../recording/fingerprint.ts';
+import { checkName } from '../recording/validate.ts';
 import { logCheckpoint } from '../recording/checkpoints.ts';
-import { parseJson } from '../recording/json.ts';
+import { checkJsonObject, parseJson } from '../recording/json.ts';
 import { finishRun, logMetrics, startRun } from '../recording/runs.ts';
 import { lineageNodeFields } from './lineage-node.ts';
+import { entityReference } from './reference.ts';
 import { loadLineageNode } from './node.ts';
 
 const MAX_PAGE = 500;
@@ -41,8 +46,26 @@ async function loadRun(ctx: Context, id: string): Promise<RunRow> {
   return (await ctx.loaders.run.load(id))!;
 }
 
+const MAX_COMPARED = 100;
+
 export const runResolvers: Resolvers = {
   Query: {
+    async compareRuns(_parent, { ids }, ctx) {
+      if (ids.length === 0 || ids.length > MAX_COMPARED) throw badInput('ids', `ids must hold 1 to ${MAX_COMPARED} run ids`);
+      const runs = await Promise.all(ids.map((id) => ctx.loaders.run.load(id)));
+      const missing = runs.findIndex((run) => run === null);
+      if (missing >= 0) throw notFound('run', ids[missing]!, `ids[${missing}]`);
+      const found = runs as RunRow[];
+      return { runs: found, ...compareRuns(found) };
+    },
+    async cachedRun(_parent, { input }, ctx) {
+      if (!canRead(ctx.viewer, input.project)) return null;
+      const params: unknown = JSON.parse(checkJsonObject('input.params', input.params));
+      const inputIds = input.inputs.map((id, i) => checkName(`input.inputs[${i}]`, id));
+      const code = input.code ? { digest: input.code.digest ?? null, commit: input.code.commit ?? null } : null;
+      const fingerprint = runFingerprint({ type: input.type, code, params, inputIds });
+      return ctx.executor.read('cachedRun', (tx) => completedRunByFingerprint(tx, input.project, fingerprint));
+    },
     run: (_parent, { id }, ctx) => ctx.loaders.run.load(id),
     async experiment(_parent, { project, name }, ctx) {
       const id = await ctx.executor.read('experiments.byName', (tx) => experimentIdByName(tx, project, name));
@@ -61,7 +84,7 @@ export const runResolvers: Resolvers = {
     },
   },
   Experiment: {
-    __resolveReference: (reference, ctx) => ctx.loaders.experiment.load(reference.id),
+    __resolveReference: entityReference('Experiment', (loaders) => loaders.experiment),
     project: async (experiment, _args, ctx) => (await ctx.loaders.project.load(experiment.projectId))!,
     async runs(experiment, { first, after }, ctx) {
       return connection(await ctx.loaders.experimentRuns.load(pageKey(experiment.id, first, after)), first);
@@ -69,7 +92,7 @@ export const runResolvers: Resolvers = {
   },
   Run: {
     ...lineageNodeFields<RunRow>('Run'),
-    __resolveReference: (reference, ctx) => ctx.loaders.run.load(reference.id),
+    __resolveReference: entityReference('Run', (loaders) => loaders.run),
     displayName: (run) => run.name,
     experiment: (run, _args, ctx) => (run.experimentId ? ctx.loaders.experiment.load(run.experimentId) : null),
     parent: (run, _args, ctx) => (run.parentId ? ctx.loaders.run.load(run.parentId) : null),
@@ -100,7 +123,7 @@ export const runResolvers: Resolvers = {
   },
   Checkpoint: {
     ...lineageNodeFields('Checkpoint'),
-    __resolveReference: (reference, ctx) => ctx.loaders.checkpoint.load(reference.id),
+    __resolveReference: entityReference('Checkpoint', (loaders) => loaders.checkpoint),
     async displayName(ckp, _args, ctx) {
       const run = await ctx.loaders.run.load(ckp.runId);
       return `${run?.name ?? ckp.runId}@${ckp.step}`;

@@ -18,7 +18,7 @@ const GRAPHQL_OWN_CODES = new Set([
 ]);
 
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-  const original = unwrapResolverError(error);
+  const original = pedigreeErrorIn(error) ?? unwrapResolverError(error);
   if (original instanceof PedigreeError) {
     return {
       message: original.message,
@@ -28,6 +28,10 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     };
   }
   const code = formatted.extensions?.['code'];
+  // graphql-js's maxTokens parse option: a limit, reported like the others.
+  if (code === 'GRAPHQL_PARSE_FAILED' && /Document contains more tha[nt] \d+ tokens/.test(formatted.message)) {
+    return { message: formatted.message.replace(/^Syntax Error: /, ''), extensions: { code: ErrorCode.LIMIT_EXCEEDED } };
+  }
   if (typeof code === 'string' && GRAPHQL_OWN_CODES.has(code)) {
     return { message: formatted.message, ...(formatted.locations ? { locations: formatted.locations } : {}), extensions: { code } };
   }
@@ -44,9 +48,25 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
 
 /** True when the client will see a masked error: those are the ones worth logging in full. */
 export function isMasked(error: unknown): boolean {
+  if (pedigreeErrorIn(error)) return false;
   const original = unwrapResolverError(error);
-  if (original instanceof PedigreeError) return false;
+  // Apollo's parse and validation errors wrap graphql-js's, so they carry an originalError.
+  const code = (error as { extensions?: { code?: unknown } }).extensions?.code;
+  if (typeof code === 'string' && GRAPHQL_OWN_CODES.has(code)) return false;
   return !(isGraphQLError(original) && !original.originalError);
+}
+
+/**
+ * The PedigreeError behind an error, if any: resolvers' errors are wrapped once by graphql-js;
+ * limit rules and context failures wrap one in a GraphQLError that Apollo may wrap again.
+ */
+function pedigreeErrorIn(error: unknown): PedigreeError | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current !== null && typeof current === 'object'; depth++) {
+    if (current instanceof PedigreeError) return current;
+    current = (current as { originalError?: unknown }).originalError;
+  }
+  return undefined;
 }
 
 /**

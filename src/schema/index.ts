@@ -9,12 +9,16 @@ import { parse, type GraphQLSchema, type ObjectTypeDefinitionNode, type ObjectTy
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import { notImplemented } from '../errors.ts';
 import type { Resolvers } from '../generated/graphql.ts';
+import { accessResolvers } from '../resolvers/access.ts';
 import { datasetResolvers } from '../resolvers/dataset.ts';
+import { lineageBatchResolvers } from '../resolvers/lineage-batch.ts';
+import { eventResolvers } from '../resolvers/events.ts';
 import { lineageResolvers } from '../resolvers/lineage.ts';
 import { modelResolvers } from '../resolvers/model.ts';
 import { nodeResolvers } from '../resolvers/node.ts';
 import { projectResolvers } from '../resolvers/project.ts';
 import { runResolvers } from '../resolvers/run.ts';
+import { userResolvers } from '../resolvers/user.ts';
 
 export const SCHEMA_DIR = join(import.meta.dirname, '..', '..', 'schema');
 
@@ -26,7 +30,18 @@ export function loadTypeDefs(dir = SCHEMA_DIR): string {
     .join('\n');
 }
 
-const RESOLVERS: readonly Resolvers[] = [projectResolvers, nodeResolvers, datasetResolvers, runResolvers, modelResolvers, lineageResolvers];
+const RESOLVERS: readonly Resolvers[] = [
+  projectResolvers,
+  nodeResolvers,
+  datasetResolvers,
+  runResolvers,
+  modelResolvers,
+  lineageBatchResolvers,
+  accessResolvers,
+  userResolvers,
+  eventResolvers,
+  lineageResolvers,
+];
 
 export function createSchema(): GraphQLSchema {
   const typeDefs = parse(loadTypeDefs());

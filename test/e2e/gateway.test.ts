@@ -81,8 +81,8 @@ describe('the gateway over WebSocket', () => {
   });
 
   it('applies the same error vocabulary to subscriptions', async () => {
-    const results = await wsCollect(server.ws(), 'subscription { versionEvents { id } }');
-    expect(results[0]!.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_IMPLEMENTED' });
+    const results = await wsCollect(server.ws(), 'subscription { versionEvents(filter: { projects: ["nope"] }) { id } }');
+    expect(results[0]!.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'filter.projects[0]' });
   });
 
   it('rejects invalid operations with a validation error, not a crash', async () => {

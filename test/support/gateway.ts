@@ -33,9 +33,13 @@ export interface TestGatewayOptions {
   readonly waitReady?: boolean;
 }
 
+/** The server-wide admin credential every test gateway accepts; requests send it unless told otherwise. */
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+export const ADMIN = `Bearer ${ADMIN_TOKEN}`;
+
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
   const config = loadConfig(
-    { NEO4J_URI: inject('neo4jUri'), ...options.env },
+    { NEO4J_URI: inject('neo4jUri'), PEDIGREE_ADMIN_TOKEN: ADMIN_TOKEN, PEDIGREE_RATE_LIMIT_PER_SECOND: '0', ...options.env },
     { port: 0, host: '127.0.0.1', logLevel: 'silent', ...options.config },
   );
   const counts = new Map<string, number>();
@@ -52,7 +56,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   async function gql<T>(query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
     const response = await fetch(gateway.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
+      // `authorization: ''` sends none.
+      headers: Object.fromEntries(Object.entries({ 'content-type': 'application/json', authorization: ADMIN, ...headers }).filter(([, v]) => v !== '')),
       body: JSON.stringify({ query, variables }),
     });
     return (await response.json()) as GraphQLResponse<T>;
@@ -68,7 +73,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       return result.data as T;
     },
     lastQueryCount: () => counts.get(lastRequestId) ?? 0,
-    ws(connectionParams = {}) {
+    ws(connectionParams = { authorization: ADMIN }) {
       const client = createClient({ url: gateway.wsUrl, webSocketImpl: WebSocket, connectionParams, retryAttempts: 0, lazy: true });
       clients.push(client);
       return client;

@@ -236,3 +236,14 @@ async function experimentPages(tx: Tx, keys: readonly PageKey[]): Promise<Experi
   for (const rec of records) pages[rec.get('i') as number] = (rec.get('rows') as Node[]).map((n) => toPlain(n.properties) as ExperimentRow);
   return pages;
 }
+
+/** The newest COMPLETED run of the project with this fingerprint (through the fingerprint index). */
+export async function completedRunByFingerprint(tx: Tx, projectId: string, fingerprint: string): Promise<RunRow | null> {
+  const [record] = await tx.run(
+    `MATCH (r:Run {fingerprint: $fingerprint})
+     WHERE r.projectId = $projectId AND r.status = 'COMPLETED'
+     RETURN r ORDER BY r.startedAt DESC, r.id DESC LIMIT 1`,
+    { projectId, fingerprint },
+  );
+  return record ? nodeRow<RunRow>(record.get('r') as Node) : null;
+}

@@ -151,8 +151,8 @@ describe('startRun', () => {
     const [id] = [...ids];
     expect(await eventsOf(id!, 'RUN_STARTED')).toBe(1);
     const after = await graphCounts(driver);
-    // the run and its experiment; PART_OF; one event
-    expect(after).toEqual({ nodes: before.nodes + 3, relationships: before.relationships + 1, events: before.events + 1 });
+    // the run and its experiment; PART_OF; one event and its audit entry
+    expect(after).toEqual({ nodes: before.nodes + 4, relationships: before.relationships + 1, events: before.events + 1 });
   });
 
   it('rejects bad input with the field and writes nothing', async () => {

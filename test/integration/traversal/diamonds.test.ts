@@ -152,6 +152,7 @@ describe('cost of a traversal on diamond ladders', () => {
   /** An executor whose every statement runs under PROFILE; collects the plans. */
   function profilingExecutor(plans: any[]): Executor {
     const tx: Tx = {
+      unit: 'test.profile',
       async run(query, params) {
         const result = await driver.executeQuery(`PROFILE ${query}`, params ?? {}, { routing: 'READ' });
         plans.push(result.summary.profile);

@@ -1,0 +1,282 @@
+/**
+ * The event dispatcher of one gateway process (DESIGN.md §6). It tails the event log in Neo4j
+ * (seq > lastSeen, in pages), is woken at once by this process's commits and polls for other
+ * instances' commits every `pollMs`, and hands each event to the matching subscribers. It keeps
+ * no state that Neo4j does not have: a restarted process resumes from the log's head, and
+ * clients resume from their cursors.
+ *
+ * Why seq order is commit order, and what a reader can still see: a writer increments the
+ * `events` counter first thing in `appendEvents` and holds its write lock until commit, so
+ * writers that append events commit one after another in seq order; a rolled-back writer
+ * rolls its increment back, so seqs have no permanent holes. Neo4j reads are read-committed,
+ * not snapshots, though: one index scan that overlaps two commits can in principle miss seq n
+ * (not committed when the scan passed it) yet see n+1 (committed before the scan got there).
+ * So the dispatcher only advances over a contiguous run of seqs and re-reads from the first
+ * hole; a hole that persists past HOLE_GRACE_MS (an event deleted by hand) is skipped with a
+ * warning rather than stalling every subscriber.
+ *
+ * Seam between replay and live: a subscription replays from Neo4j up to the dispatcher's
+ * `lastSeen` and is attached (goLive) in the same synchronous step that observes
+ * `position >= lastSeen`; the dispatcher dispatches a page and advances `lastSeen` in one
+ * synchronous step too. So every seq is handed to a subscription exactly once, by replay or by
+ * the dispatcher, in seq order.
+ */
+import type { ReadScope } from '../auth/scope.ts';
+import type { Logger } from 'pino';
+import { notFound, unavailable } from '../errors.ts';
+import { createLoaders } from '../loaders/index.ts';
+import type { Executor } from '../neo4j/executor.ts';
+import { eventLogBounds, eventsInRange, lineageNodeProject, pruneEventsBefore, upstreamWatch, type StoredEvent } from '../neo4j/queries/events.ts';
+import { checkCursor, cursorExpired } from './cursor.ts';
+import { LINEAGE_CHANGING_KINDS, createMatcher, refreshMatcher, type EventFilter } from './filter.ts';
+import { readMatching } from './log.ts';
+import { createSubscription, type Delivery, type Subscription } from './subscription.ts';
+
+export interface DispatcherConfig {
+  /** How often to look for other instances' commits, in ms. */
+  readonly pollMs: number;
+  /** Events read per query, for tailing and for replay. */
+  readonly pageSize: number;
+  /** Undelivered live events a subscriber may have before its subscription ends. */
+  readonly queueSize: number;
+  /** Events older than this are pruned, in ms. */
+  readonly retentionMs: number;
+  /** How often to prune, in ms; 0 turns pruning off in this process. */
+  readonly pruneIntervalMs: number;
+}
+
+export interface Dispatcher {
+  /** Reads the log's head and starts tailing from it; call once Neo4j is migrated. */
+  start(): Promise<void>;
+  /** Wakes the tail loop at once (a local write committed). Cheap; calls coalesce. */
+  wake(): void;
+  /**
+   * Opens a subscription: replays events after `after` (a seq) then continues live; without
+   * `after`, starts at this dispatcher's current position. Throws CURSOR_EXPIRED,
+   * BAD_USER_INPUT (cursor ahead of the log), NOT_FOUND (upstreamOf) or UNAVAILABLE (not
+   * started yet) before streaming.
+   */
+  subscribe(filter: EventFilter, after: number | null): Promise<AsyncIterableIterator<Delivery>>;
+  /** Stops tailing and pruning and ends every subscription; resolves when the loop is idle. */
+  stop(): Promise<void>;
+}
+
+const HOLE_GRACE_MS = 5_000;
+const MAX_BACKOFF_MS = 5_000;
+const PRUNE_BATCH = 10_000;
+
+/**
+ * Loaders shared by every subscriber of a page read all projects: each subscriber's filter is
+ * already restricted to the projects its viewer can read (checkFilter), and lineage never
+ * crosses projects, so nothing it receives is outside its scope.
+ */
+const ALL_PROJECTS: ReadScope = { projectIds: null };
+
+export function createDispatcher(options: { executor: Executor; logger: Logger; config: DispatcherConfig }): Dispatcher {
+  const { executor, config } = options;
+  const logger = options.logger.child({ component: 'events' });
+  const subscriptions = new Set<Subscription>();
+  let lastSeen: number | undefined;
+  let holeSince: number | undefined;
+  let stopped = false;
+  let wakeRequested = false;
+  let wakeSleeper: (() => void) | null = null;
+  let loop: Promise<void> | undefined;
+  let pruneTimer: NodeJS.Timeout | undefined;
+  let pruning: Promise<void> | undefined;
+
+  function sleep(ms: number): Promise<void> {
+    if (wakeRequested || stopped) {
+      wakeRequested = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wakeSleeper = null;
+        wakeRequested = false;
+        resolve();
+      }
+      wakeSleeper = done;
+    });
+  }
+
+  async function run(): Promise<void> {
+    let failures = 0;
+    while (!stopped) {
+      let more = false;
+      try {
+        more = await tailOnce();
+        if (failures > 0) logger.info({ lastSeen }, 'event dispatcher reconnected');
+        failures = 0;
+      } catch (error) {
+        failures += 1;
+        if (failures === 1) logger.warn({ err: error }, 'event dispatcher cannot read the log; retrying');
+      }
+      if (more && !stopped) continue;
+      await sleep(failures > 0 ? Math.min(MAX_BACKOFF_MS, config.pollMs * 2 ** failures) : config.pollMs);
+    }
+  }
+
+  /** Reads and dispatches one page; true when more may be waiting. */
+  async function tailOnce(): Promise<boolean> {
+    const from = lastSeen!;
+    const rows = await executor.read('events.tail', (tx) => eventsInRange(tx, { after: from, through: from + config.pageSize, limit: config.pageSize }));
+    let accepted = contiguous(from, rows);
+    if (accepted.length < rows.length) {
+      holeSince ??= Date.now();
+      if (Date.now() - holeSince < HOLE_GRACE_MS) {
+        if (accepted.length === 0) return false;
+      } else {
+        logger.warn({ missingSeq: from + accepted.length + 1 }, 'event log has a hole that did not fill; skipping it');
+        accepted = rows;
+        holeSince = undefined;
+      }
+    } else {
+      holeSince = undefined;
+    }
+    if (accepted.length === 0) return false;
+    await refreshWatches(accepted);
+    if (stopped) return false;
+    // Synchronous from here: dispatch, then advance lastSeen (see the seam comment above).
+    const loaders = createLoaders(executor, ALL_PROJECTS);
+    for (const event of accepted) {
+      for (const subscription of subscriptions) subscription.offer(event, loaders);
+    }
+    lastSeen = accepted[accepted.length - 1]!.seq;
+    return rows.length === config.pageSize;
+  }
+
+  /** Recomputes, once per watched node, the watches a lineage-changing event may have grown. */
+  async function refreshWatches(events: readonly StoredEvent[]): Promise<void> {
+    const changed = new Set(events.filter((e) => LINEAGE_CHANGING_KINDS.has(e.kind)).map((e) => e.projectId));
+    if (changed.size === 0) return;
+    const byNode = new Map<string, Subscription[]>();
+    for (const subscription of subscriptions) {
+      const { filter, watchedProject } = subscription.matcher;
+      if (filter.upstreamOf === null || watchedProject === null || !changed.has(watchedProject)) continue;
+      subscription.watchStale = true;
+      const list = byNode.get(filter.upstreamOf) ?? [];
+      list.push(subscription);
+      byNode.set(filter.upstreamOf, list);
+    }
+    if (byNode.size === 0) return;
+    const watches = await executor.read('events.refreshWatches', async (tx) => {
+      const result = new Map<string, Awaited<ReturnType<typeof upstreamWatch>>>();
+      for (const id of byNode.keys()) result.set(id, await upstreamWatch(tx, id));
+      return result;
+    });
+    for (const [id, list] of byNode) {
+      for (const subscription of list) {
+        refreshMatcher(subscription.matcher, watches.get(id)!);
+        subscription.watchStale = false;
+      }
+    }
+  }
+
+  async function subscribe(filter: EventFilter, after: number | null): Promise<AsyncIterableIterator<Delivery>> {
+    if (stopped || lastSeen === undefined) throw unavailable('the event stream is not available yet; retry');
+    const bounds = await executor.read('events.bounds', eventLogBounds);
+    if (after !== null) checkCursor(after, bounds);
+    const watchedProject = filter.upstreamOf === null ? null : await executor.read('events.watchedNode', (tx) => lineageNodeProject(tx, filter.upstreamOf!));
+    if (filter.upstreamOf !== null && watchedProject === null) throw notFound('lineage node', filter.upstreamOf, 'filter.upstreamOf');
+    const matcher = createMatcher(filter, watchedProject);
+    const subscription = createSubscription({
+      start: after ?? lastSeen!,
+      matcher,
+      queueSize: config.queueSize,
+      onEnd: () => subscriptions.delete(subscription),
+    });
+    subscriptions.add(subscription); // from now on, lineage changes mark its watch stale
+    try {
+      if (filter.upstreamOf !== null) {
+        do {
+          subscription.watchStale = false;
+          refreshMatcher(matcher, await executor.read('events.watch', (tx) => upstreamWatch(tx, filter.upstreamOf!)));
+        } while (subscription.watchStale);
+      }
+    } catch (error) {
+      subscription.end();
+      throw error;
+    }
+    void replay(subscription);
+    return subscription;
+  }
+
+  /** Replays from Neo4j until caught up with lastSeen, then attaches the subscription to the live feed. */
+  async function replay(subscription: Subscription): Promise<void> {
+    while (!subscription.ended && !stopped) {
+      const target = lastSeen!;
+      if (subscription.position >= target) {
+        subscription.goLive();
+        return;
+      }
+      try {
+        const page = await executor.read('events.replay', async (tx) => {
+          const { prunedThrough } = await eventLogBounds(tx);
+          if (subscription.position < prunedThrough) throw cursorExpired(subscription.position);
+          return readMatching(tx, { after: subscription.position, through: target, limit: config.pageSize, matcher: subscription.matcher });
+        });
+        const loaders = createLoaders(executor, ALL_PROJECTS);
+        for (const event of page.events) {
+          if (!(await subscription.enqueueReplayed(event, loaders))) return;
+        }
+        subscription.advance(page.scannedThrough);
+      } catch (error) {
+        logger.warn({ err: error }, 'event replay failed; ending the subscription');
+        subscription.end(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+    }
+  }
+
+  async function prune(): Promise<void> {
+    const cutoffMs = Date.now() - config.retentionMs;
+    let total = 0;
+    for (;;) {
+      const deleted = await executor.write('events.prune', (tx) => pruneEventsBefore(tx, cutoffMs, PRUNE_BATCH));
+      total += deleted;
+      if (deleted < PRUNE_BATCH || stopped) break;
+    }
+    if (total > 0) logger.info({ deleted: total }, 'pruned old events');
+  }
+
+  return {
+    async start() {
+      if (loop) return;
+      lastSeen = (await executor.read('events.head', eventLogBounds)).head;
+      logger.debug({ head: lastSeen }, 'event dispatcher started');
+      if (stopped) return;
+      loop = run();
+      if (config.pruneIntervalMs > 0 && !pruneTimer) {
+        pruneTimer = setInterval(() => {
+          pruning ??= prune()
+            .catch((error: unknown) => logger.warn({ err: error }, 'event pruning failed; retrying at the next interval'))
+            .finally(() => (pruning = undefined));
+        }, config.pruneIntervalMs);
+        pruneTimer.unref();
+      }
+    },
+    wake() {
+      wakeRequested = true;
+      wakeSleeper?.();
+    },
+    subscribe,
+    async stop() {
+      stopped = true;
+      clearInterval(pruneTimer);
+      wakeSleeper?.();
+      await loop;
+      await pruning;
+      for (const subscription of [...subscriptions]) subscription.end();
+    },
+  };
+}
+
+/** The leading events whose seqs follow `from` without a hole. */
+function contiguous(from: number, rows: readonly StoredEvent[]): StoredEvent[] {
+  let count = 0;
+  while (count < rows.length && rows[count]!.seq === from + count + 1) count += 1;
+  return rows.slice(0, count);
+}

@@ -1,0 +1,164 @@
+/**
+ * Reads of the event log (the outbox written by src/events/outbox.ts), its retention, and the
+ * upstream set behind the `upstreamOf` staleness watch.
+ *
+ * A "series" names what a new version is a version of: a dataset ('ds:<datasetId>'), a model
+ * ('mdl:<modelId>') or an artifact ('art:<projectId>:<type>:<name>', the identity that its
+ * digest uniqueness is scoped to). Only dataset versions, model versions and artifacts have one.
+ */
+import type { Tx } from '../executor.ts';
+import { toPlain } from '../values.ts';
+
+/** Kinds whose subject is a new version of a series. */
+export const NEW_VERSION_KINDS = ['DATASET_VERSION_CREATED', 'MODEL_VERSION_CREATED', 'ARTIFACT_CREATED'] as const;
+
+export interface StoredEvent {
+  readonly seq: number;
+  readonly id: string;
+  readonly kind: string;
+  readonly projectId: string;
+  readonly subjectId: string;
+  readonly name: string | null;
+  readonly previousId: string | null;
+  readonly alias: string | null;
+  readonly actor: string | null;
+  readonly occurredAt: Date;
+  /** The subject's series, for new-version kinds whose subject still exists; else null. */
+  readonly series: string | null;
+  /** The subject's createdAt in epoch ms, when `series` is set. */
+  readonly subjectCreatedMs: number | null;
+}
+
+/** The column filters of EventFilter, each null when absent. */
+export interface EventColumns {
+  readonly projects: readonly string[] | null;
+  readonly kinds: readonly string[] | null;
+  readonly names: readonly string[] | null;
+}
+
+/**
+ * What an `upstreamOf` watch compares against: the ids upstream of the watched node, and per
+ * series the creation time (epoch ms) of its earliest version among them.
+ */
+export interface UpstreamWatch {
+  readonly closure: readonly string[];
+  readonly since: Readonly<Record<string, number>>;
+}
+
+const seriesOf = (v: string) =>
+  `CASE WHEN ${v}:DatasetVersion THEN 'ds:' + ${v}.datasetId
+        WHEN ${v}:ModelVersion THEN 'mdl:' + ${v}.modelId
+        WHEN ${v}:Artifact THEN 'art:' + ${v}.projectId + ':' + ${v}.type + ':' + coalesce(${v}.name, '') END`;
+
+/** The log's head (highest committed seq; 0 when empty) and the highest pruned seq (0 when none). */
+export async function eventLogBounds(tx: Tx): Promise<{ head: number; prunedThrough: number }> {
+  const [record] = await tx.run(
+    `OPTIONAL MATCH (c:Counter {name: 'events'})
+     OPTIONAL MATCH (p:Counter {name: 'events_pruned'})
+     RETURN coalesce(c.value, 0) AS head, coalesce(p.value, 0) AS prunedThrough`,
+  );
+  return { head: record!.get('head') as number, prunedThrough: record!.get('prunedThrough') as number };
+}
+
+/**
+ * Events with `after < seq <= through` in seq order, at most `limit`, matching the column
+ * filters and (when given) the upstream watch. Each query scans at most `through - after`
+ * seq values through the `event_seq` index; callers keep that window bounded.
+ */
+export async function eventsInRange(
+  tx: Tx,
+  args: { after: number; through: number; limit: number; columns?: EventColumns; watch?: UpstreamWatch | null },
+): Promise<StoredEvent[]> {
+  const columns = args.columns ?? { projects: null, kinds: null, names: null };
+  const records = await tx.run(
+    `MATCH (e:Event) WHERE e.seq > $after AND e.seq <= $through
+       AND ($projects IS NULL OR e.projectId IN $projects)
+       AND ($kinds IS NULL OR e.kind IN $kinds)
+       AND ($names IS NULL OR e.name IN $names)
+     OPTIONAL MATCH (s:LineageNode {id: e.subjectId}) WHERE e.kind IN $newVersionKinds
+     WITH e, s, ${seriesOf('s')} AS series
+     WITH e, s, series, s.createdAt.epochMillis AS subjectCreatedMs
+     WHERE $watch IS NULL OR (series IS NOT NULL AND NOT s.id IN $watch.closure
+       AND $watch.since[series] IS NOT NULL AND subjectCreatedMs >= $watch.since[series])
+     RETURN e {.*} AS event, series, subjectCreatedMs
+     ORDER BY e.seq
+     LIMIT toInteger($limit)`,
+    {
+      after: args.after,
+      through: args.through,
+      limit: args.limit,
+      projects: columns.projects,
+      kinds: columns.kinds,
+      names: columns.names,
+      newVersionKinds: NEW_VERSION_KINDS,
+      watch: args.watch ?? null,
+    },
+  );
+  return records.map((r) => {
+    const event = toPlain(r.get('event')) as Omit<StoredEvent, 'series' | 'subjectCreatedMs'>;
+    return {
+      ...event,
+      name: event.name ?? null,
+      previousId: event.previousId ?? null,
+      alias: event.alias ?? null,
+      actor: event.actor ?? null,
+      series: (r.get('series') as string | null) ?? null,
+      subjectCreatedMs: (r.get('subjectCreatedMs') as number | null) ?? null,
+    };
+  });
+}
+
+/** The project of a lineage node, or null when no lineage node has this id. */
+export async function lineageNodeProject(tx: Tx, id: string): Promise<string | null> {
+  const [record] = await tx.run('MATCH (n:LineageNode {id: $id}) RETURN n.projectId AS projectId', { id });
+  return record ? (record.get('projectId') as string) : null;
+}
+
+/**
+ * Everything upstream of the node within 50 lineage edges (USED, GENERATED_BY, DERIVED_FROM,
+ * DEPLOYS followed forwards), as a watch. `WITH DISTINCT u` right after the var-length
+ * pattern lets the planner expand breadth-first visiting each node once
+ * (VarLengthExpand(Pruning)), so diamond-shaped lineage is not enumerated path by path.
+ */
+export async function upstreamWatch(tx: Tx, id: string): Promise<UpstreamWatch> {
+  const records = await tx.run(
+    `MATCH (:LineageNode {id: $id})-[:USED|GENERATED_BY|DERIVED_FROM|DEPLOYS*1..50]->(u:LineageNode)
+     WITH DISTINCT u
+     RETURN u.id AS id, ${seriesOf('u')} AS series, u.createdAt.epochMillis AS createdMs`,
+    { id },
+  );
+  const closure: string[] = [];
+  const since: Record<string, number> = {};
+  for (const r of records) {
+    closure.push(r.get('id') as string);
+    const series = r.get('series') as string | null;
+    const createdMs = r.get('createdMs') as number;
+    if (series !== null && !(series in since && since[series]! <= createdMs)) since[series] = createdMs;
+  }
+  return { closure, since };
+}
+
+/**
+ * Deletes, in one batch of at most `batch`, events up to the highest seq older than `cutoff`
+ * (so the log stays a contiguous suffix of seqs) and records that seq as `events_pruned`.
+ * Returns how many were deleted; 0 means nothing is left to prune.
+ */
+export async function pruneEventsBefore(tx: Tx, cutoffMs: number, batch: number): Promise<number> {
+  const [record] = await tx.run(
+    `MATCH (old:Event) WHERE old.occurredAt < datetime({epochMillis: toInteger($cutoffMs)})
+     WITH max(old.seq) AS through
+     WHERE through IS NOT NULL
+     MERGE (p:Counter {name: 'events_pruned'}) ON CREATE SET p.value = 0
+     SET p.value = CASE WHEN p.value > through THEN p.value ELSE through END
+     WITH through
+     CALL (through) {
+       MATCH (e:Event) WHERE e.seq <= through
+       WITH e ORDER BY e.seq LIMIT toInteger($batch)
+       DETACH DELETE e
+       RETURN count(*) AS deleted
+     }
+     RETURN deleted`,
+    { cutoffMs, batch },
+  );
+  return record ? (record.get('deleted') as number) : 0;
+}

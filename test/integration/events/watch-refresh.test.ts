@@ -1,0 +1,62 @@
+/**
+ * Cost shape of the staleness watch: the upstream set is computed once per subscription and
+ * recomputed once per watched node only when lineage can have changed, never per event per
+ * subscriber.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { pino } from 'pino';
+import { createDispatcher } from '../../../src/events/dispatcher.ts';
+import { checkFilter } from '../../../src/events/filter.ts';
+import type { Delivery } from '../../../src/events/subscription.ts';
+import { createDriver } from '../../../src/neo4j/driver.ts';
+import { createExecutor } from '../../../src/neo4j/executor.ts';
+import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
+import { unique } from '../../support/graph.ts';
+import { createProject, registerDataset } from '../../support/events.ts';
+
+let server: TestGateway;
+beforeAll(async () => {
+  server = await startTestGateway();
+});
+afterAll(() => server.stop());
+
+async function take(iterator: AsyncIterator<Delivery>): Promise<string> {
+  const result = await iterator.next();
+  if (result.done || 'error' in result.value) throw new Error('stream ended');
+  return result.value.event.subjectId;
+}
+
+describe('the upstreamOf watch', () => {
+  it('runs one traversal per subscription, none per event, and one per watched node when a run finishes', async () => {
+    const project = await createProject(server, unique('watch-cost'));
+    const data = await registerDataset(server, project, 'clicks', 1);
+    const run = (await server.ok<any>('mutation($i: StartRunInput!) { startRun(input: $i) { id } }', { i: { project, name: 'train', type: 'TRAINING', inputs: [{ id: data }] } })).startRun.id;
+    const ckpt = (await server.ok<any>('mutation($i: LogCheckpointInput!) { logCheckpoint(input: $i) { id } }', { i: { run, step: 1, uri: 's3://c/1' } })).logCheckpoint.id;
+
+    const units: string[] = [];
+    const driver = createDriver({ uri: inject('neo4jUri'), user: 'neo4j', password: 'neo4j', retryMs: 2_000 });
+    const executor = createExecutor({ driver, database: 'neo4j', logger: pino({ level: 'silent' }) }, [{ onQuery: ({ unit }) => units.push(unit) }]);
+    const dispatcher = createDispatcher({ executor, logger: pino({ level: 'silent' }), config: { pollMs: 20, pageSize: 500, queueSize: 1_000, retentionMs: 3_600_000, pruneIntervalMs: 0 } });
+    try {
+      await dispatcher.start();
+      const watchers = await Promise.all([ckpt, ckpt, ckpt, run].map((id) => dispatcher.subscribe(checkFilter({ upstreamOf: id }), null)));
+      const everything = await dispatcher.subscribe(checkFilter({ projects: [project] }), null);
+      const count = (unit: string) => units.filter((u) => u === unit).length;
+      expect(count('events.watch')).toBe(4);
+
+      const versions: string[] = [];
+      for (let i = 2; i <= 21; i += 1) versions.push(await registerDataset(server, project, 'clicks', i));
+      for (const version of versions) expect(await take(everything)).toBe(version);
+      for (const watcher of watchers) expect(await take(watcher)).toBe(versions[0]);
+      expect(count('events.refreshWatches')).toBe(0);
+
+      await server.ok('mutation($i: FinishRunInput!) { finishRun(input: $i) { id } }', { i: { run, status: 'COMPLETED' } });
+      expect(await take(everything)).toBe(run);
+      expect(count('events.refreshWatches')).toBe(2); // two distinct watched nodes, five subscribers
+      for (const watcher of [...watchers, everything]) await watcher.return!();
+    } finally {
+      await dispatcher.stop();
+      await driver.close();
+    }
+  });
+});
