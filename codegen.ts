@@ -28,6 +28,8 @@ const config: CodegenConfig = {
           ApiToken: '../model.ts#ApiTokenRow',
           AuditEntry: '../model.ts#AuditEntryRow',
           VersionEvent: '../neo4j/queries/events.ts#StoredEvent',
+          LineageGraph: '../traversal/lineage.ts#LineageGraphRow<LineageNodeRow>',
+          LineageHit: '../traversal/lineage.ts#LineageHitRow',
         },
         scalars: { DateTime: { input: 'string', output: 'Date | string' }, JSON: 'unknown', ID: 'string' },
         avoidOptionals: { field: true, inputValue: false, object: false },

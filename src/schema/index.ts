@@ -13,6 +13,7 @@ import { accessResolvers } from '../resolvers/access.ts';
 import { datasetResolvers } from '../resolvers/dataset.ts';
 import { lineageBatchResolvers } from '../resolvers/lineage-batch.ts';
 import { eventResolvers } from '../resolvers/events.ts';
+import { lineageResolvers } from '../resolvers/lineage.ts';
 import { modelResolvers } from '../resolvers/model.ts';
 import { nodeResolvers } from '../resolvers/node.ts';
 import { projectResolvers } from '../resolvers/project.ts';
@@ -39,6 +40,7 @@ const RESOLVERS: readonly Resolvers[] = [
   accessResolvers,
   userResolvers,
   eventResolvers,
+  lineageResolvers,
 ];
 
 export function createSchema(): GraphQLSchema {

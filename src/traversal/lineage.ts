@@ -1,0 +1,117 @@
+/**
+ * Provenance (upstream), impact (downstream) and derivation paths over the lineage graph:
+ * argument validation and the read transaction; the Cypher lives in
+ * src/neo4j/queries/lineage.ts. Results carry ids only: resolvers hydrate nodes through the
+ * per-request loaders (one query per label per request).
+ */
+import { badInput } from '../errors.ts';
+import type { LineageLabel } from '../model.ts';
+import { NODE_KIND_BY_LABEL } from '../model.ts';
+import type { Executor } from '../neo4j/executor.ts';
+import {
+  MAX_DEPTH,
+  edgesAmong,
+  reachableNodes,
+  shortestUpstreamPath,
+  type LineageEdgeRow,
+  type ReadScope,
+  type TraversalDirection,
+} from '../neo4j/queries/lineage.ts';
+
+export type { TraversalDirection } from '../neo4j/queries/lineage.ts';
+
+/** Largest `limit` a traversal accepts: the nodes of one answer are hydrated in one request. */
+export const MAX_LIMIT = 10_000;
+
+export type NodeKind = (typeof NODE_KIND_BY_LABEL)[LineageLabel];
+
+const LABEL_BY_KIND = new Map(Object.entries(NODE_KIND_BY_LABEL).map(([label, kind]) => [kind as NodeKind, label as LineageLabel]));
+
+export interface TraversalArgs {
+  readonly maxDepth: number;
+  readonly kinds?: readonly NodeKind[] | null | undefined;
+  /** A Date (the DateTime scalar's value) or an ISO-8601 string. */
+  readonly asOf?: Date | string | null | undefined;
+  readonly limit: number;
+}
+
+export interface LineageHitRow {
+  readonly id: string;
+  readonly depth: number;
+}
+
+export interface LineageGraphRow<Root> {
+  readonly root: Root;
+  /** Nearest first, then by id; at most `limit`. */
+  readonly hits: readonly LineageHitRow[];
+  /** Every visible lineage edge whose ends are both the root or a hit. */
+  readonly edges: readonly LineageEdgeRow[];
+  /** limit or maxDepth left something out. */
+  readonly truncated: boolean;
+}
+
+export type { LineageEdgeRow } from '../neo4j/queries/lineage.ts';
+
+/**
+ * The lineage graph around `root` in one direction. Two statements in one read transaction:
+ * the reachable set (breadth first, each node once, with its minimum depth), then the edges
+ * among the root and the returned nodes. Throws BAD_USER_INPUT for arguments out of range.
+ */
+export async function traverseLineage<Root extends { id: string }>(
+  executor: Executor,
+  root: Root,
+  direction: TraversalDirection,
+  args: TraversalArgs,
+): Promise<LineageGraphRow<Root>> {
+  const maxDepth = checkMaxDepth(args.maxDepth);
+  const limit = checkLimit(args.limit);
+  const labels = labelsOf(args.kinds);
+  const scope: ReadScope = { asOf: instant(args.asOf) };
+  return executor.read(`lineage.${direction.toLowerCase()}`, async (tx) => {
+    const reach = await reachableNodes(tx, { rootId: root.id, direction, maxDepth, labels, limit, scope });
+    const edges = await edgesAmong(tx, [root.id, ...reach.hits.map((hit) => hit.id)], scope);
+    return { root, hits: reach.hits, edges, truncated: reach.truncated };
+  });
+}
+
+/**
+ * Ids along one shortest derivation path from `fromId` up to its ancestor `toId`, both
+ * included; null when `toId` is not upstream of `fromId` within maxDepth (a node is not its
+ * own ancestor). The caller checks that both ids exist.
+ */
+export async function findLineagePath(executor: Executor, fromId: string, toId: string, maxDepthArg: number): Promise<string[] | null> {
+  const maxDepth = checkMaxDepth(maxDepthArg);
+  if (fromId === toId) return null;
+  return executor.read('lineage.path', (tx) => shortestUpstreamPath(tx, fromId, toId, maxDepth, { asOf: null }));
+}
+
+function checkMaxDepth(maxDepth: number): number {
+  if (!Number.isInteger(maxDepth) || maxDepth < 1 || maxDepth > MAX_DEPTH) {
+    throw badInput('maxDepth', `maxDepth must be an integer between 1 and ${MAX_DEPTH}`);
+  }
+  return maxDepth;
+}
+
+function checkLimit(limit: number): number {
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+    throw badInput('limit', `limit must be an integer between 1 and ${MAX_LIMIT}`);
+  }
+  return limit;
+}
+
+function labelsOf(kinds: readonly NodeKind[] | null | undefined): LineageLabel[] | null {
+  if (kinds === null || kinds === undefined) return null;
+  if (kinds.length === 0) throw badInput('kinds', 'kinds must name at least one kind; omit it to return every kind');
+  return [...new Set(kinds)].map((kind) => {
+    const label = LABEL_BY_KIND.get(kind);
+    if (!label) throw badInput('kinds', `unknown kind ${kind}`);
+    return label;
+  });
+}
+
+function instant(asOf: Date | string | null | undefined): string | null {
+  if (asOf === null || asOf === undefined) return null;
+  const date = asOf instanceof Date ? asOf : new Date(asOf);
+  if (Number.isNaN(date.getTime())) throw badInput('asOf', 'asOf must be an ISO-8601 date-time');
+  return date.toISOString();
+}
