@@ -31,6 +31,7 @@ import { createMetrics } from './http/metrics.ts';
 import { createDriver, waitForNeo4j } from './neo4j/driver.ts';
 import { createExecutor, type Executor, type QueryObserver } from './neo4j/executor.ts';
 import { loadMigrations, migrate } from './neo4j/migrations.ts';
+import { backfillRunSearch } from './audit/search-backfill.ts';
 import { formatError } from './schema/format-error.ts';
 import { createSchema } from './schema/index.ts';
 import { parseOptions, validationRules } from './schema/limits.ts';
@@ -243,6 +244,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const ready = (async () => {
     await waitForNeo4j(driver, config.neo4j.database, config.neo4j.startupTimeoutMs, startup.signal);
     const report = await migrate(executor, logger, await loadMigrations());
+    const backfilled = await backfillRunSearch(executor);
+    if (backfilled > 0) logger.info({ runs: backfilled }, 'run search: flattened params of older runs');
     await dispatcher.start();
     state.migrated = true;
     logger.info({ applied: report.applied, schemaVersion: report.current }, 'neo4j ready');

@@ -11,6 +11,7 @@
  * are never changed, their inline references are not applied, and edges are created only
  * where the same edge does not exist, so re-sending a batch writes nothing.
  */
+import { searchProperties } from '../audit/search-params.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import type { Context } from '../context.ts';
 import { badInput, conflict } from '../errors.ts';
@@ -417,6 +418,7 @@ async function writeBatch(tx: Tx, viewer: Viewer, plan: Plan, actor: string | nu
       parentId: parent ? idOf(parent) : null,
       experiment: spec.experiment,
       experimentId: newId('Experiment'),
+      searchProps: searchProperties(spec.paramsJson),
     };
   });
   const datasetVersionRows: BatchDatasetVersion[] = fresh('DatasetVersion').map((n) => {

@@ -1,5 +1,6 @@
 /** startRun, logMetrics, finishRun: validation, then one write transaction each. */
 import { requireRole } from '../auth/authorize.ts';
+import { searchProperties } from '../audit/search-params.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import type { Context } from '../context.ts';
 import { appendEvents } from '../events/outbox.ts';
@@ -142,6 +143,7 @@ export async function startRun(ctx: Context, input: StartRunInput): Promise<RunR
       fingerprint,
       idempotencyKey,
       parentId,
+      searchProps: searchProperties(paramsJson),
     });
     if (!created) return run;
     const linked = await linkRun(tx, {

@@ -2,6 +2,8 @@
 import type { Context } from '../context.ts';
 import { canRead } from '../auth/authorize.ts';
 import { compareRuns } from '../audit/compare.ts';
+import { pruneCheckpoints } from '../audit/prune.ts';
+import { searchRuns } from '../audit/run-search.ts';
 import { badInput, notFound } from '../errors.ts';
 import type { Resolvers } from '../generated/graphql.ts';
 import type { LineageNodeRow, RunRow } from '../model.ts';
@@ -66,6 +68,7 @@ export const runResolvers: Resolvers = {
       const fingerprint = runFingerprint({ type: input.type, code, params, inputIds });
       return ctx.executor.read('cachedRun', (tx) => completedRunByFingerprint(tx, input.project, fingerprint));
     },
+    runs: (_parent, args, ctx) => searchRuns(ctx, args),
     run: (_parent, { id }, ctx) => ctx.loaders.run.load(id),
     async experiment(_parent, { project, name }, ctx) {
       const id = await ctx.executor.read('experiments.byName', (tx) => experimentIdByName(tx, project, name));
@@ -77,6 +80,7 @@ export const runResolvers: Resolvers = {
     logMetrics: (_parent, { input }, ctx) => logMetrics(ctx, input),
     logCheckpoint: (_parent, { input }, ctx) => logCheckpoint(ctx, input),
     finishRun: (_parent, { input }, ctx) => finishRun(ctx, input),
+    pruneCheckpoints: (_parent, { input }, ctx) => pruneCheckpoints(ctx, input),
   },
   Project: {
     async experiments(project, { first, after }, ctx) {

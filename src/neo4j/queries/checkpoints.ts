@@ -43,3 +43,43 @@ export async function checkpointsOfRuns(tx: Tx, runIds: readonly string[]): Prom
   );
   return records.map((rec) => [rec.get('runId') as string, nodeRow<CheckpointRow>(rec.get('c') as Node)]);
 }
+
+/** How far downstream pruning looks for a model version or deployment (edges). */
+export const PROTECTION_DEPTH = 100;
+
+/**
+ * The checkpoints among `ids` from which a model version or deployment derives, directly or
+ * through other nodes (within PROTECTION_DEPTH edges downstream). Per checkpoint, a
+ * breadth-first expansion that visits each downstream node once (var-length + DISTINCT,
+ * planned as VarLengthExpand(Pruning)), not path enumeration.
+ */
+export async function protectedCheckpointIds(tx: Tx, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const records = await tx.run(
+    `UNWIND $ids AS id
+     MATCH (c:Checkpoint {id: id})
+     CALL (c) {
+       MATCH (c)<-[:USED|GENERATED_BY|DERIVED_FROM|DEPLOYS*1..${PROTECTION_DEPTH}]-(d:LineageNode)
+       WITH DISTINCT d
+       WHERE d:ModelVersion OR d:Deployment
+       RETURN count(d) AS dependants
+     }
+     WITH c, dependants WHERE dependants > 0
+     RETURN c.id AS id`,
+    { ids },
+  );
+  return new Set(records.map((rec) => rec.get('id') as string));
+}
+
+/** Marks the checkpoints DELETED (their lineage stays); returns them as stored now. */
+export async function markCheckpointsDeleted(tx: Tx, ids: readonly string[]): Promise<CheckpointRow[]> {
+  if (ids.length === 0) return [];
+  const records = await tx.run(
+    `UNWIND $ids AS id
+     MATCH (c:Checkpoint {id: id})
+     SET c.retention = 'DELETED', c.deletedAt = datetime()
+     RETURN c ORDER BY c.step`,
+    { ids },
+  );
+  return records.map((rec) => nodeRow<CheckpointRow>(rec.get('c') as Node));
+}

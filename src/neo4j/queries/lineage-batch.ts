@@ -191,6 +191,8 @@ export type BatchRun = Stamp &
     /** Experiment name, created on first use with experimentId. */
     readonly experiment: string | null;
     readonly experimentId: string;
+    /** Flattened params and search version (src/audit/search-params.ts). */
+    readonly searchProps: Record<string, string | number>;
   };
 
 export type BatchCheckpoint = Stamp & Pick<CheckpointRow, 'runId' | 'step' | 'epoch' | 'uri' | 'digest' | 'sizeBytes' | 'metricsJson'>;
@@ -233,7 +235,8 @@ export async function createBatchNodes(tx: Tx, scope: { projectId: string; creat
          fingerprint: row.fingerprint, idempotencyKey: row.idempotencyKey, parentId: row.parentId,
          createdAt: datetime(), startedAt: datetime(),
          endedAt: CASE WHEN row.status = 'RUNNING' THEN null ELSE datetime() END
-       })`,
+       })
+       SET r += row.searchProps`,
       { ...scope, rows: runs },
     );
     const withExperiment = runs.filter((r) => r.experiment !== null).map((r) => ({ id: r.id, name: r.experiment, experimentId: r.experimentId }));

@@ -16,13 +16,15 @@ export interface NewRun {
   readonly fingerprint: string;
   readonly idempotencyKey: string | null;
   readonly parentId: string | null;
+  /** Flattened params (`p.<dotted key>` -> canonical JSON) and the search version: see src/audit/search-params.ts. */
+  readonly searchProps: Record<string, string | number>;
 }
 
 const RUN_PROPS = `r.id = $run.id, r.projectId = $run.projectId, r.createdBy = $run.createdBy, r.externalId = null,
   r.name = $run.name, r.type = $run.type, r.status = 'RUNNING', r.paramsJson = $run.paramsJson,
   r.codeJson = $run.codeJson, r.environmentJson = $run.environmentJson, r.summaryMetricsJson = '{}',
   r.fingerprint = $run.fingerprint, r.idempotencyKey = $run.idempotencyKey, r.parentId = $run.parentId,
-  r.experimentId = null, r.createdAt = datetime(), r.startedAt = datetime(), r.endedAt = null`;
+  r.experimentId = null, r.createdAt = datetime(), r.startedAt = datetime(), r.endedAt = null, r += $run.searchProps`;
 
 /**
  * Creates the run node, or with an idempotency key returns the run that already has it
@@ -100,7 +102,7 @@ export async function appendMetrics(tx: Tx, runId: string, series: readonly Seri
      WITH r
      UNWIND $series AS s
      MERGE (m:MetricSeries {runId: $runId, key: s.key})
-     ON CREATE SET m.steps = [], m.values = [], m.timestamps = [], m.created = true
+     ON CREATE SET m.projectId = r.projectId, m.steps = [], m.values = [], m.timestamps = [], m.created = true
      WITH r, m, s, m.created AS created
      REMOVE m.created
      SET m.steps = m.steps + [x IN s.steps | toInteger(x)],
@@ -245,5 +247,11 @@ export async function completedRunByFingerprint(tx: Tx, projectId: string, finge
      RETURN r ORDER BY r.startedAt DESC, r.id DESC LIMIT 1`,
     { projectId, fingerprint },
   );
+  return record ? nodeRow<RunRow>(record.get('r') as Node) : null;
+}
+
+/** The run without locking it (for read transactions); null if missing. */
+export async function findRun(tx: Tx, runId: string): Promise<RunRow | null> {
+  const [record] = await tx.run('MATCH (r:Run {id: $runId}) RETURN r', { runId });
   return record ? nodeRow<RunRow>(record.get('r') as Node) : null;
 }
