@@ -24,7 +24,9 @@
 import type { ReadScope } from '../auth/scope.ts';
 import type { Logger } from 'pino';
 import { notFound, unavailable } from '../errors.ts';
-import { createLoaders } from '../loaders/index.ts';
+import type DataLoader from 'dataloader';
+import { labelOf } from '../ids.ts';
+import { createLoaders, type Loaders } from '../loaders/index.ts';
 import type { Executor } from '../neo4j/executor.ts';
 import { eventLogBounds, eventsInRange, lineageNodeProject, pruneEventsBefore, upstreamWatch, type StoredEvent } from '../neo4j/queries/events.ts';
 import { checkCursor, cursorExpired } from './cursor.ts';
@@ -64,6 +66,28 @@ export interface Dispatcher {
 const HOLE_GRACE_MS = 5_000;
 const MAX_BACKOFF_MS = 5_000;
 const PRUNE_BATCH = 10_000;
+
+const LOADER_BY_LABEL: Readonly<Record<string, keyof Loaders>> = {
+  DatasetVersion: 'datasetVersion',
+  Run: 'run',
+  Checkpoint: 'checkpoint',
+  ModelVersion: 'modelVersion',
+  Deployment: 'deployment',
+  Artifact: 'artifact',
+};
+
+/** Loads the events' projects, subjects and previous nodes; throws the first load failure. */
+async function preload(loaders: Loaders, events: readonly StoredEvent[]): Promise<void> {
+  const loads: Promise<unknown>[] = [loaders.project.loadMany([...new Set(events.map((e) => e.projectId))])];
+  for (const id of new Set(events.flatMap((e) => (e.previousId ? [e.subjectId, e.previousId] : [e.subjectId])))) {
+    const key = LOADER_BY_LABEL[labelOf(id) ?? ''];
+    if (key) loads.push((loaders[key] as DataLoader<string, unknown>).load(id));
+  }
+  for (const result of await Promise.all(loads)) {
+    const failed = Array.isArray(result) ? result.find((r) => r instanceof Error) : undefined;
+    if (failed) throw failed;
+  }
+}
 
 /**
  * Loaders shared by every subscriber of a page read all projects: each subscriber's filter is
@@ -139,8 +163,13 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
     if (accepted.length === 0) return false;
     await refreshWatches(accepted);
     if (stopped) return false;
-    // Synchronous from here: dispatch, then advance lastSeen (see the seam comment above).
+    // Load what every delivery of these events reads (project, subject, previous) into the page's
+    // shared loaders first: if Neo4j is not back yet this throws, lastSeen stays, and the page
+    // is read again after the back-off, instead of reaching subscribers with UNAVAILABLE fields.
     const loaders = createLoaders(executor, ALL_PROJECTS);
+    await preload(loaders, accepted);
+    if (stopped) return false;
+    // Synchronous from here: dispatch, then advance lastSeen (see the seam comment above).
     for (const event of accepted) {
       for (const subscription of subscriptions) subscription.offer(event, loaders);
     }

@@ -104,9 +104,8 @@ describe('several gateways and failures', () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'pedigree-events-restart-'));
     const port = await freePort();
     let neo4j = await startEmbeddedNeo4j({ port, dataDir, heap: '512m', pagecache: '64m', tieToParent: true });
-    // The default driver retry (5 s): an event whose fields are loaded while Neo4j is still
-    // coming back is delivered with an UNAVAILABLE field error once retries run out (issue #6).
-    const config = { events: { pollMs: 100 } };
+    // A short driver retry window: the dispatcher, not the driver, must ride out the restart.
+    const config = { events: { pollMs: 100 }, neo4j: { retryMs: 2_000 } };
     const gateway = await startTestGateway({ neo4jUri: neo4j.uri, config });
     const writer = await startTestGateway({ neo4jUri: neo4j.uri, config });
     try {
