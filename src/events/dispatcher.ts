@@ -26,7 +26,7 @@ import type { Logger } from 'pino';
 import { notFound, unavailable } from '../errors.ts';
 import type DataLoader from 'dataloader';
 import { labelOf } from '../ids.ts';
-import { createLoaders, type Loaders } from '../loaders/index.ts';
+import { createLoaders, LINEAGE_LOADER, type Loaders } from '../loaders/index.ts';
 import type { Executor } from '../neo4j/executor.ts';
 import { eventLogBounds, eventsInRange, lineageNodeProject, pruneEventsBefore, upstreamWatch, type StoredEvent } from '../neo4j/queries/events.ts';
 import { checkCursor, cursorExpired } from './cursor.ts';
@@ -67,21 +67,12 @@ const HOLE_GRACE_MS = 5_000;
 const MAX_BACKOFF_MS = 5_000;
 const PRUNE_BATCH = 10_000;
 
-const LOADER_BY_LABEL: Readonly<Record<string, keyof Loaders>> = {
-  DatasetVersion: 'datasetVersion',
-  Run: 'run',
-  Checkpoint: 'checkpoint',
-  ModelVersion: 'modelVersion',
-  Deployment: 'deployment',
-  Artifact: 'artifact',
-};
-
 /** Loads the events' projects, subjects and previous nodes; throws the first load failure. */
 async function preload(loaders: Loaders, events: readonly StoredEvent[]): Promise<void> {
   const loads: Promise<unknown>[] = [loaders.project.loadMany([...new Set(events.map((e) => e.projectId))])];
   for (const id of new Set(events.flatMap((e) => (e.previousId ? [e.subjectId, e.previousId] : [e.subjectId])))) {
-    const key = LOADER_BY_LABEL[labelOf(id) ?? ''];
-    if (key) loads.push((loaders[key] as DataLoader<string, unknown>).load(id));
+    const label = labelOf(id);
+    if (label && label in LINEAGE_LOADER) loads.push((loaders[LINEAGE_LOADER[label as keyof typeof LINEAGE_LOADER]] as DataLoader<string, unknown>).load(id));
   }
   for (const result of await Promise.all(loads)) {
     const failed = Array.isArray(result) ? result.find((r) => r instanceof Error) : undefined;

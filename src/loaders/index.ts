@@ -11,6 +11,7 @@ import { nodesByIds, type ReadableLabel } from '../neo4j/queries/nodes.ts';
 import { alignById } from '../neo4j/values.ts';
 import type {
   ArtifactRow,
+  LineageLabel,
   CheckpointRow,
   DatasetRow,
   DatasetVersionRow,
@@ -74,6 +75,16 @@ function byIdIn<T extends { id: string }>(executor: Executor, label: ReadableLab
     { maxBatchSize: 5_000 },
   );
 }
+
+/** The byId loader of each lineage label (node(id), event pages). */
+export const LINEAGE_LOADER = {
+  DatasetVersion: 'datasetVersion',
+  Run: 'run',
+  Checkpoint: 'checkpoint',
+  ModelVersion: 'modelVersion',
+  Deployment: 'deployment',
+  Artifact: 'artifact',
+} as const satisfies Record<LineageLabel, keyof Loaders>;
 
 /** A row's project: its projectId, or its own id for a Project. */
 export function projectOf(row: { id: string; projectId?: string }): string {
