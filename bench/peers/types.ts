@@ -1,0 +1,53 @@
+/**
+ * What the harness asks of every contender besides Pedigree (hand-written Cypher, MLMD,
+ * MLflow, @neo4j/graphql). A contender translates a `Shape` into its own model and answers
+ * the same questions; what it cannot answer it reports as unsupported, with the reason,
+ * and the harness prints that reason in the table instead of dropping the row.
+ */
+import type { Shape } from '../lib/shapes.ts';
+
+export interface Unsupported {
+  readonly unsupported: string;
+}
+
+export type Outcome<T> = T | Unsupported;
+
+export const isUnsupported = <T>(outcome: Outcome<T>): outcome is Unsupported =>
+  typeof outcome === 'object' && outcome !== null && 'unsupported' in outcome;
+
+/** Wall times in milliseconds of repeated runs of one operation (after warm-up), plus what one run returned. */
+export interface Timed {
+  readonly samples: readonly number[];
+  /** How many nodes (or records) one run returned: the harness checks contenders agree. */
+  readonly count: number;
+}
+
+export interface Ingested {
+  readonly ms: number;
+  /** Nodes plus edges written. */
+  readonly elements: number;
+}
+
+export interface TraversalQuestion {
+  /** A key of `shape.roots`' values (a node key of the shape). */
+  readonly root: string;
+  readonly direction: 'UPSTREAM' | 'DOWNSTREAM';
+  /** Hops; the traversal passes through every kind of node. */
+  readonly depth: number;
+  /** At most this many nodes (nearest first); null for all within `depth`. */
+  readonly limit: number | null;
+}
+
+export interface Peer {
+  /** Name and version as printed in the table, e.g. "MLMD 1.17.0 (SQLite)". */
+  readonly name: string;
+  /** Stores the whole shape in batches (its own bulk API), timed end to end. */
+  ingestBatched(shape: Shape): Promise<Outcome<Ingested>>;
+  /** Stores `count` nodes of the shape one API call per node or edge (a pipeline logging as it goes). */
+  ingestSingle(shape: Shape, count: number): Promise<Outcome<Ingested>>;
+  /** The nodes reachable from a root of an already ingested shape. */
+  traverse(shape: Shape, question: TraversalQuestion, runs: number): Promise<Outcome<Timed>>;
+  /** Fetches nodes of an ingested shape by key in one request (`_entities` with 1,000 keys). */
+  lookup(shape: Shape, keys: readonly string[], runs: number): Promise<Outcome<Timed>>;
+  close(): Promise<void>;
+}
