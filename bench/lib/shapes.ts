@@ -9,6 +9,7 @@
  * a checkpoint's `run` (GENERATED_BY), a model version's `source` (DERIVED_FROM) and a
  * deployment's `modelVersion` (DEPLOYS).
  */
+import { createHash } from 'node:crypto';
 
 export type SpecNode =
   | { readonly key: string; readonly kind: 'DATASET_VERSION'; readonly dataset: string; readonly uri: string; readonly digest: string }
@@ -99,7 +100,8 @@ class Batcher {
   }
 }
 
-const digest = (key: string) => `sha256:${key}`;
+/** A valid content address per key (Pedigree checks `<algorithm>:<hex>`). */
+const digest = (key: string) => `sha256:${createHash('sha256').update(key).digest('hex')}`;
 const datasetVersion = (key: string, dataset: string): SpecNode => ({ key, kind: 'DATASET_VERSION', dataset, uri: `s3://bench/${dataset}/${key}`, digest: digest(key) });
 const run = (key: string, name: string, type: 'TRAINING' | 'EVALUATION' | 'PREPROCESSING', params: Record<string, number | string> = {}): SpecNode => ({ key, kind: 'RUN', name, type, params });
 

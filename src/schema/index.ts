@@ -16,6 +16,7 @@ import { eventResolvers } from '../resolvers/events.ts';
 import { lineageResolvers } from '../resolvers/lineage.ts';
 import { modelResolvers } from '../resolvers/model.ts';
 import { nodeResolvers } from '../resolvers/node.ts';
+import { provenanceResolvers } from '../resolvers/provenance.ts';
 import { projectResolvers } from '../resolvers/project.ts';
 import { runResolvers } from '../resolvers/run.ts';
 import { userResolvers } from '../resolvers/user.ts';
@@ -41,6 +42,7 @@ const RESOLVERS: readonly Resolvers[] = [
   userResolvers,
   eventResolvers,
   lineageResolvers,
+  provenanceResolvers,
 ];
 
 export function createSchema(): GraphQLSchema {

@@ -185,6 +185,22 @@ describe('roles and project scope', () => {
     });
   });
 
+  it('answers NOT_FOUND for another project\'s nodes in paths, manifests and diffs', async () => {
+    const either = expect.stringMatching(/^(from|to)$/);
+    const queries: [string, Record<string, unknown>, unknown][] = [
+      ['query($from: ID!, $to: ID!) { lineagePath(from: $from, to: $to) { id } }', { from: bRun, to: bVersion }, either],
+      ['query($of: ID!) { provenanceManifest(of: $of) { digest } }', { of: bRun }, 'of'],
+      ['query($from: ID!, $to: ID!) { lineageDiff(from: $from, to: $to) { codeChanged } }', { from: bRun, to: bRun }, either],
+    ];
+    for (const [query, variables, field] of queries) {
+      const response = await server.gql(query, variables, bearer(viewer));
+      expect(response.errors?.[0]?.extensions, JSON.stringify(response)).toMatchObject({ code: 'NOT_FOUND', field });
+      expect(response.errors?.[0]?.message).not.toContain('secret');
+    }
+    const own = await server.gql('query($of: ID!) { provenanceManifest(of: $of) { digest } }', { of: bRun });
+    expect(own.errors, JSON.stringify(own.errors)).toBeUndefined();
+  });
+
   it('treats another project\'s ids in writes as missing', async () => {
     await refused('NOT_FOUND', REGISTER, { input: { project: b, dataset: 'd', uri: 's3://x', digest: sha() } }, bearer(writer));
     await refused('NOT_FOUND', 'mutation($input: StartRunInput!) { startRun(input: $input) { id } }', { input: { project: a, name: 'r', type: 'OTHER', inputs: [{ id: bVersion }] } }, bearer(writer));
