@@ -23,6 +23,8 @@ export interface Neo4jConfig {
   readonly startupTimeoutMs: number;
   /** How long the driver retries a transaction on transient errors before UNAVAILABLE, in ms. */
   readonly retryMs: number;
+  /** PEDIGREE_SLOW_QUERY_MS: statements slower than this are logged at warn (0: never). */
+  readonly slowQueryMs: number;
   readonly embedded: EmbeddedNeo4jConfig;
 }
 
@@ -120,6 +122,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
       database: env['NEO4J_DATABASE'] ?? 'neo4j',
       startupTimeoutMs: integer(env, 'PEDIGREE_NEO4J_STARTUP_TIMEOUT_MS', 60_000, 0, 3_600_000),
       retryMs: integer(env, 'PEDIGREE_NEO4J_RETRY_MS', 5_000, 0, 300_000),
+      slowQueryMs: integer(env, 'PEDIGREE_SLOW_QUERY_MS', 1_000, 0, 3_600_000),
       ...overrides.neo4j,
       embedded: {
         port: integer(env, 'NEO4J_PORT', 7687, 1, 65535),

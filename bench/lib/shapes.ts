@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 
 export type SpecNode =
   | { readonly key: string; readonly kind: 'DATASET_VERSION'; readonly dataset: string; readonly uri: string; readonly digest: string }
-  | { readonly key: string; readonly kind: 'RUN'; readonly name: string; readonly type: 'TRAINING' | 'EVALUATION' | 'PREPROCESSING'; readonly params: Readonly<Record<string, number | string>> }
+  | { readonly key: string; readonly kind: 'RUN'; readonly name: string; readonly type: 'TRAINING' | 'EVALUATION' | 'DATA_PROCESSING'; readonly params: Readonly<Record<string, number | string>> }
   | { readonly key: string; readonly kind: 'CHECKPOINT'; readonly run: string; readonly step: number; readonly uri: string }
   | { readonly key: string; readonly kind: 'MODEL_VERSION'; readonly model: string; readonly source: string }
   | { readonly key: string; readonly kind: 'DEPLOYMENT'; readonly modelVersion: string; readonly environment: string };
@@ -103,7 +103,7 @@ class Batcher {
 /** A valid content address per key (Pedigree checks `<algorithm>:<hex>`). */
 const digest = (key: string) => `sha256:${createHash('sha256').update(key).digest('hex')}`;
 const datasetVersion = (key: string, dataset: string): SpecNode => ({ key, kind: 'DATASET_VERSION', dataset, uri: `s3://bench/${dataset}/${key}`, digest: digest(key) });
-const run = (key: string, name: string, type: 'TRAINING' | 'EVALUATION' | 'PREPROCESSING', params: Record<string, number | string> = {}): SpecNode => ({ key, kind: 'RUN', name, type, params });
+const run = (key: string, name: string, type: 'TRAINING' | 'EVALUATION' | 'DATA_PROCESSING', params: Record<string, number | string> = {}): SpecNode => ({ key, kind: 'RUN', name, type, params });
 
 /**
  * A chain `hops` edges long: d0 <- r1 <- d1 <- r2 <- ... Runs USE the dataset version below
@@ -123,7 +123,7 @@ export function chain(hops: number): Shape {
       for (let hop = 1; hop <= hops; hop++) {
         const i = Math.ceil(hop / 2);
         if (hop % 2 === 1) {
-          out.node(run(`r${i}`, 'step', 'PREPROCESSING', { i }));
+          out.node(run(`r${i}`, 'step', 'DATA_PROCESSING', { i }));
           out.edge(`r${i}`, `d${i - 1}`, 'USED');
         } else {
           out.node(datasetVersion(`d${i}`, 'chain'));
@@ -154,7 +154,7 @@ export function ladder(layers: number): Shape {
       for (let i = 1; i <= layers; i++) {
         out.reserve(10);
         for (const side of ['a', 'b']) {
-          out.node(run(`r${i}${side}`, 'mix', 'PREPROCESSING', { i }));
+          out.node(run(`r${i}${side}`, 'mix', 'DATA_PROCESSING', { i }));
           out.edge(`r${i}${side}`, `d${i - 1}a`, 'USED');
           out.edge(`r${i}${side}`, `d${i - 1}b`, 'USED');
           out.node(datasetVersion(`d${i}${side}`, 'ladder'));
@@ -217,7 +217,7 @@ export function pipelines(count: number): Shape {
         out.reserve(20);
         out.node(datasetVersion(k('raw'), `raw-${p % 10}`));
         if (p > 0) out.edge(k('raw'), `p${p - 1}.prep`, 'GENERATED_BY');
-        out.node(run(k('prep'), 'prepare', 'PREPROCESSING', { window: 7 + (p % 3) }));
+        out.node(run(k('prep'), 'prepare', 'DATA_PROCESSING', { window: 7 + (p % 3) }));
         out.edge(k('prep'), k('raw'), 'USED');
         out.node(datasetVersion(k('features'), `features-${p % 10}`));
         out.edge(k('features'), k('prep'), 'GENERATED_BY');
@@ -256,7 +256,7 @@ export function wide(width: number, layers: number, fanIn: number): Shape {
       for (let i = 1; i <= layers; i++) {
         for (let j = 0; j < width; j++) {
           out.reserve(fanIn + 3);
-          out.node(run(`r${i}.${j}`, `layer-${i}`, 'PREPROCESSING'));
+          out.node(run(`r${i}.${j}`, `layer-${i}`, 'DATA_PROCESSING'));
           for (let f = 0; f < fanIn; f++) out.edge(`r${i}.${j}`, `d${i - 1}.${(j + f) % width}`, 'USED');
           out.node(datasetVersion(`d${i}.${j}`, `wide-${i}`));
           out.edge(`d${i}.${j}`, `r${i}.${j}`, 'GENERATED_BY');

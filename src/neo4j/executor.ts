@@ -8,6 +8,7 @@
  * Because the driver may run a unit of work more than once (even after a commit whose
  * acknowledgement was lost), every write unit must be idempotent.
  */
+import { performance } from 'node:perf_hooks';
 import neo4j, { type Driver, type ManagedTransaction, type Record as Neo4jRecord } from 'neo4j-driver';
 import type { Logger } from 'pino';
 import { ErrorCode, PedigreeError, conflict, unavailable } from '../errors.ts';
@@ -39,11 +40,14 @@ export interface ExecutorOptions {
   readonly timeoutMs?: number;
   /** Called after every write unit that committed (the event dispatcher wakes on it). */
   readonly onWriteCommitted?: () => void;
+  /** Statements slower than this are logged at warn with their unit (0 turns it off). */
+  readonly slowQueryMs?: number;
 }
 
 export function createExecutor(options: ExecutorOptions, observers: readonly QueryObserver[] = []): Executor {
   const { driver, database, logger } = options;
   const timeout = options.timeoutMs ?? 60_000;
+  const slowMs = options.slowQueryMs ?? 0;
 
   function runner(unit: string, mode: 'read' | 'write', tx: ManagedTransaction): Tx {
     return {
@@ -51,7 +55,10 @@ export function createExecutor(options: ExecutorOptions, observers: readonly Que
       async run(query, params = {}) {
         for (const observer of observers) observer.onQuery({ unit, query, mode });
         if (logger.isLevelEnabled('debug')) logger.debug({ unit, mode, query }, 'cypher');
+        const started = performance.now();
         const result = await tx.run(query, params);
+        const ms = performance.now() - started;
+        if (slowMs > 0 && ms >= slowMs) logger.warn({ unit, mode, ms: Math.round(ms), rows: result.records.length, query: query.slice(0, 300) }, 'slow cypher');
         return result.records;
       },
     };

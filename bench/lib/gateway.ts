@@ -1,0 +1,82 @@
+/**
+ * A Pedigree gateway as users run it: `node src/main.ts` in a child process, so the
+ * benchmark's clients do not share its event loop. Its resident memory is read from /proc.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+export const BENCH_TOKEN = 'bench-admin-token-0123456789abcdef';
+
+export interface BenchGateway {
+  readonly url: string;
+  readonly wsUrl: string;
+  readonly pid: number;
+  /** POSTs an operation that must succeed; returns `data`. */
+  post<T = Record<string, { id: string }>>(query: string, variables?: Record<string, unknown>): Promise<T>;
+  /** Current and peak resident set size in MB. */
+  memory(): { rssMb: number; peakMb: number };
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+export async function startBenchGateway(neo4jUri: string, env: Record<string, string> = {}): Promise<BenchGateway> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'src', 'main.ts')], {
+    env: {
+      ...process.env,
+      NEO4J_URI: neo4jUri,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PEDIGREE_ADMIN_TOKEN: BENCH_TOKEN,
+      PEDIGREE_RATE_LIMIT_PER_SECOND: '0',
+      PEDIGREE_LOG_LEVEL: 'warn',
+      ...env,
+    },
+    // BENCH_GATEWAY_LOGS=1 shows the gateway's log (e.g. with PEDIGREE_SLOW_QUERY_MS to find slow statements).
+    stdio: ['ignore', process.env['BENCH_GATEWAY_LOGS'] ? 'inherit' : 'ignore', 'pipe'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+      if (stderr.includes('serving http')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`the gateway exited with ${code}: ${stderr}`)));
+  });
+  const url = `http://127.0.0.1:${port}/graphql`;
+  const status = () => readFileSync(`/proc/${child.pid}/status`, 'utf8');
+  const mb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status())![1]) / 1024;
+  return {
+    url,
+    wsUrl: url.replace('http', 'ws'),
+    pid: child.pid!,
+    async post<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_TOKEN}` },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await response.json()) as { data?: T; errors?: unknown[] };
+      if (body.errors) throw new Error(`GraphQL errors: ${JSON.stringify(body.errors).slice(0, 2000)}`);
+      return body.data!;
+    },
+    memory: () => ({ rssMb: mb('VmRSS'), peakMb: mb('VmHWM') }),
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,153 @@
+/**
+ * Pedigree as a contender: shapes go in through its public API (`recordLineage` batches, or
+ * one mutation per node as a pipeline logging as it goes), questions go to its GraphQL
+ * endpoint over HTTP, exactly as a client sends them.
+ */
+import type { Ingested, Outcome, Peer, Timed, TraversalQuestion } from '../peers/types.ts';
+import type { BenchGateway } from './gateway.ts';
+import { batchEdges, type Batch, type Shape, type SpecEdge, type SpecNode } from './shapes.ts';
+import { timeOnce, timeRepeated } from './stats.ts';
+
+/** Where one shape was loaded: its project and the id of every key. */
+export interface Loaded {
+  readonly project: string;
+  readonly ids: ReadonlyMap<string, string>;
+}
+
+const RECORD = 'mutation($input: LineageBatchInput!) { recordLineage(input: $input) { ids } }';
+const DEPLOY = 'mutation($input: DeployModelVersionInput!) { deployModelVersion(input: $input) { id } }';
+
+export async function createProject(gateway: BenchGateway, name: string): Promise<string> {
+  return (await gateway.post<{ createProject: { id: string } }>('mutation($name: String!) { createProject(input: { name: $name }) { id } }', { name })).createProject.id;
+}
+
+/** Loads a shape with one `recordLineage` call per batch (deployments, which batches refuse, one mutation each). */
+export async function loadShape(gateway: BenchGateway, project: string, shape: Shape): Promise<Map<string, string>> {
+  const ids = new Map<string, string>();
+  const ref = (key: string) => ids.get(key) ?? key;
+  for (const batch of shape.batches()) {
+    const recorded = batch.nodes.filter((node) => node.kind !== 'DEPLOYMENT');
+    const data = await gateway.post<{ recordLineage: { ids: string[] } }>(RECORD, {
+      input: {
+        project,
+        nodes: recorded.map((node) => ({ key: node.key, kind: node.kind, fields: batchFields(node, ref) })),
+        edges: batch.edges.map((edge) => ({ from: ref(edge.from), to: ref(edge.to), kind: edge.kind })),
+      },
+    });
+    recorded.forEach((node, i) => ids.set(node.key, data.recordLineage.ids[i]!));
+    for (const node of batch.nodes) {
+      if (node.kind !== 'DEPLOYMENT') continue;
+      const deployed = await gateway.post<{ deployModelVersion: { id: string } }>(DEPLOY, { input: { version: ids.get(node.modelVersion), environment: node.environment } });
+      ids.set(node.key, deployed.deployModelVersion.id);
+    }
+  }
+  return ids;
+}
+
+function batchFields(node: SpecNode, ref: (key: string) => string): Record<string, unknown> {
+  switch (node.kind) {
+    case 'DATASET_VERSION':
+      return { dataset: node.dataset, uri: node.uri, digest: node.digest };
+    case 'RUN':
+      return { name: node.name, type: node.type, params: node.params, status: 'COMPLETED' };
+    case 'CHECKPOINT':
+      return { run: ref(node.run), step: node.step, uri: node.uri };
+    case 'MODEL_VERSION':
+      return { model: node.model, source: ref(node.source) };
+    case 'DEPLOYMENT':
+      throw new Error('deployments are not recorded in batches');
+  }
+}
+
+/** The first `count` nodes of a shape, each with the explicit edges that leave it. */
+export function firstNodes(shape: Shape, count: number): { node: SpecNode; edges: SpecEdge[] }[] {
+  const picked: { node: SpecNode; edges: SpecEdge[] }[] = [];
+  for (const batch of shape.batches()) {
+    const out = Map.groupBy(batch.edges, (edge) => edge.from);
+    for (const node of batch.nodes) {
+      if (picked.length === count) return picked;
+      picked.push({ node, edges: out.get(node.key) ?? [] });
+    }
+  }
+  return picked;
+}
+
+/** Nodes plus every edge (explicit and implied) of some batches. */
+export const elementsOf = (batches: Iterable<Batch>): number => {
+  let n = 0;
+  for (const batch of batches) n += batch.nodes.length + batchEdges(batch).length;
+  return n;
+};
+
+/** One mutation per node, the way a pipeline logs as it runs; edges ride on the node's mutation. */
+async function ingestOneByOne(gateway: BenchGateway, project: string, nodes: { node: SpecNode; edges: SpecEdge[] }[]): Promise<Ingested> {
+  const ids = new Map<string, string>();
+  let elements = 0;
+  const { ms } = await timeOnce(async () => {
+    for (const { node, edges } of nodes) {
+      const used = edges.filter((e) => e.kind === 'USED').map((e) => ({ id: ids.get(e.to)! }));
+      const producedBy = edges.find((e) => e.kind === 'GENERATED_BY')?.to;
+      const [field, input] = singleMutation(node, project, ids, used, producedBy);
+      const mutation = `mutation($input: ${field[0]!.toUpperCase()}${field.slice(1)}Input!) { ${field}(input: $input) { id } }`;
+      const id = (await gateway.post(mutation, { input }))[field]!.id;
+      ids.set(node.key, id);
+      elements += 1 + edges.length + (node.kind === 'CHECKPOINT' || node.kind === 'MODEL_VERSION' || node.kind === 'DEPLOYMENT' ? 1 : 0);
+    }
+  });
+  return { ms, elements };
+}
+
+/** The mutation a pipeline sends for one node, and its input. */
+function singleMutation(node: SpecNode, project: string, ids: ReadonlyMap<string, string>, used: { id: string }[], producedBy: string | undefined): [string, Record<string, unknown>] {
+  switch (node.kind) {
+    case 'DATASET_VERSION':
+      return ['registerDatasetVersion', { project, dataset: node.dataset, uri: node.uri, digest: node.digest, producedBy: producedBy ? ids.get(producedBy) : null }];
+    case 'RUN':
+      return ['startRun', { project, name: node.name, type: node.type, params: node.params, inputs: used }];
+    case 'CHECKPOINT':
+      return ['logCheckpoint', { run: ids.get(node.run), step: node.step, uri: node.uri }];
+    case 'MODEL_VERSION':
+      return ['registerModelVersion', { project, model: node.model, source: ids.get(node.source) }];
+    case 'DEPLOYMENT':
+      return ['deployModelVersion', { version: ids.get(node.modelVersion), environment: node.environment }];
+  }
+}
+
+/** The GraphQL selection of every traversal; the hand-written Cypher returns the same fields. */
+export const TRAVERSAL_SELECTION = 'truncated nodes { depth node { id kind createdAt } } edges { from to kind }';
+
+export function pedigreePeer(gateway: BenchGateway, loaded: (shape: Shape) => Loaded, newProject: () => Promise<string>): Peer & { trivialRead(id: string): Promise<unknown> } {
+  return {
+    name: 'Pedigree (GraphQL over HTTP)',
+    async ingestBatched(shape) {
+      const project = await newProject();
+      const { ms } = await timeOnce(() => loadShape(gateway, project, shape));
+      return { ms, elements: shape.nodeCount + shape.edgeCount };
+    },
+    async ingestSingle(shape, count) {
+      return ingestOneByOne(gateway, await newProject(), firstNodes(shape, count));
+    },
+    async traverse(shape, question, runs): Promise<Outcome<Timed>> {
+      if (question.limit === null) return { unsupported: 'no count-only answer; see the count scenario' };
+      const id = loaded(shape).ids.get(question.root)!;
+      const field = question.direction === 'UPSTREAM' ? 'upstream' : 'downstream';
+      const query = `query($id: ID!, $depth: Int!, $limit: Int!) { node(id: $id) { ${field}(maxDepth: $depth, limit: $limit) { ${TRAVERSAL_SELECTION} } } }`;
+      const { samples, last } = await timeRepeated(
+        () => gateway.post<{ node: { [k: string]: { nodes: unknown[] } } }>(query, { id, depth: question.depth, limit: question.limit }),
+        { warmup: 2, runs },
+      );
+      return { samples, count: last.node[field]!.nodes.length };
+    },
+    async lookup(shape, keys, runs) {
+      const ids = loaded(shape).ids;
+      const representations = keys.map((key) => ({ __typename: 'ModelVersion', id: ids.get(key)! }));
+      const query = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on ModelVersion { id number status createdAt } } }';
+      const { samples, last } = await timeRepeated(() => gateway.post<{ _entities: unknown[] }>(query, { r: representations }), { warmup: 2, runs });
+      return { samples, count: last._entities.filter((e) => e !== null).length };
+    },
+    trivialRead: (id) => gateway.post('query($id: ID!) { node(id: $id) { id kind } }', { id }),
+    close: async () => {},
+  };
+}
+
+export type { TraversalQuestion };

@@ -1,0 +1,75 @@
+/** Timing helpers of the benchmark: repeated runs after warm-up, percentiles, concurrency. */
+import { performance } from 'node:perf_hooks';
+
+export interface Summary {
+  readonly runs: number;
+  readonly median: number;
+  readonly p99: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+/** Nearest-rank percentile of unsorted samples. */
+export function percentile(samples: readonly number[], p: number): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+export function summarize(samples: readonly number[]): Summary {
+  return {
+    runs: samples.length,
+    median: percentile(samples, 50),
+    p99: percentile(samples, 99),
+    min: Math.min(...samples),
+    max: Math.max(...samples),
+  };
+}
+
+/** Runs `fn` `warmup` times untimed, then `runs` times; wall times in ms and what the last run returned. */
+export async function timeRepeated<T>(fn: () => Promise<T>, options: { warmup: number; runs: number }): Promise<{ samples: number[]; last: T }> {
+  let last: T | undefined;
+  for (let i = 0; i < options.warmup; i++) last = await fn();
+  const samples: number[] = [];
+  for (let i = 0; i < options.runs; i++) {
+    const start = performance.now();
+    last = await fn();
+    samples.push(performance.now() - start);
+  }
+  return { samples, last: last as T };
+}
+
+/** Times one call. */
+export async function timeOnce<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const start = performance.now();
+  const value = await fn();
+  return { ms: performance.now() - start, value };
+}
+
+/**
+ * `concurrency` workers calling `fn` back to back for `seconds` (after `warmupSeconds`):
+ * per-call latencies and completed calls per second.
+ */
+export async function closedLoop(fn: (worker: number, i: number) => Promise<unknown>, options: { concurrency: number; seconds: number; warmupSeconds: number }): Promise<{ samples: number[]; perSecond: number }> {
+  const samples: number[] = [];
+  const warmupEnd = performance.now() + options.warmupSeconds * 1000;
+  const end = warmupEnd + options.seconds * 1000;
+  let measuredFrom = Number.NaN;
+  const worker = async (w: number) => {
+    for (let i = 0; ; i++) {
+      const start = performance.now();
+      if (start >= end) return;
+      await fn(w, i);
+      const done = performance.now();
+      if (start >= warmupEnd) {
+        if (Number.isNaN(measuredFrom)) measuredFrom = start;
+        samples.push(done - start);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, (_, w) => worker(w)));
+  return { samples, perSecond: samples.length / ((performance.now() - warmupEnd) / 1000) };
+}
+
+export const fmtMs = (ms: number): string => (Number.isNaN(ms) ? '–' : ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
+export const fmtRate = (perSecond: number): string => Math.round(perSecond).toLocaleString('en');

