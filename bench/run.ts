@@ -147,22 +147,22 @@ async function run(driver: Driver, gateway: BenchGateway, peers: Peer[], neo4jUr
   if (only.has('provenance')) {
     await ensureLoaded(shapes.chain);
     for (const depth of [10, 50, 100, 1000]) {
-      await traversalTable(`Deep provenance: upstream of the end of ${shapes.chain.description}, depth ${depth}`, shapes.chain, { root: 'top', direction: 'UPSTREAM', depth, limit: 10_000 });
+      await traversalTable(`Deep provenance: upstream of the end of ${shapes.chain.description}, depth ${depth}`, shapes.chain, { root: shapes.chain.roots['top']!, direction: 'UPSTREAM', depth, limit: 10_000 });
     }
     await ensureLoaded(shapes.ladder);
     const ladderDepth = 2 * Number(shapes.ladder.name.split('-')[1]);
-    await traversalTable(`Deep provenance: upstream of the top of ${shapes.ladder.description}`, shapes.ladder, { root: 'top', direction: 'UPSTREAM', depth: ladderDepth, limit: 10_000 });
+    await traversalTable(`Deep provenance: upstream of the top of ${shapes.ladder.description}`, shapes.ladder, { root: shapes.ladder.roots['top']!, direction: 'UPSTREAM', depth: ladderDepth, limit: 10_000 });
     await ensureLoaded(shapes.wide);
     for (const limit of [1_000, 10_000]) {
-      await traversalTable(`Deep provenance at scale: the nearest ${limit.toLocaleString('en')} upstream of the top of ${shapes.wide.description} (${shapes.wide.nodeCount.toLocaleString('en')} nodes)`, shapes.wide, { root: 'top', direction: 'UPSTREAM', depth: 1000, limit });
+      await traversalTable(`Deep provenance at scale: the nearest ${limit.toLocaleString('en')} upstream of the top of ${shapes.wide.description} (${shapes.wide.nodeCount.toLocaleString('en')} nodes)`, shapes.wide, { root: shapes.wide.roots['top']!, direction: 'UPSTREAM', depth: 1000, limit });
     }
   }
 
   // ------------------------------------------------------------------ impact
   if (only.has('impact')) {
     await ensureLoaded(shapes.hub);
-    await traversalTable(`Wide impact: how many nodes are downstream of ${shapes.hub.description}`, shapes.hub, { root: 'hub', direction: 'DOWNSTREAM', depth: 2, limit: null });
-    await traversalTable('Wide impact: the first 1,000 downstream of the hub', shapes.hub, { root: 'hub', direction: 'DOWNSTREAM', depth: 2, limit: 1_000 });
+    await traversalTable(`Wide impact: how many nodes are downstream of ${shapes.hub.description}`, shapes.hub, { root: shapes.hub.roots['hub']!, direction: 'DOWNSTREAM', depth: 2, limit: null });
+    await traversalTable('Wide impact: the first 1,000 downstream of the hub', shapes.hub, { root: shapes.hub.roots['hub']!, direction: 'DOWNSTREAM', depth: 2, limit: 1_000 });
   }
 
   // ------------------------------------------------------------------ entities

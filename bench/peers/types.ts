@@ -29,7 +29,7 @@ export interface Ingested {
 }
 
 export interface TraversalQuestion {
-  /** A key of `shape.roots`' values (a node key of the shape). */
+  /** A node key of the shape, e.g. `shape.roots.top`. */
   readonly root: string;
   readonly direction: 'UPSTREAM' | 'DOWNSTREAM';
   /** Hops; the traversal passes through every kind of node. */
