@@ -81,8 +81,9 @@ async function main(): Promise<void> {
       ? [
           { shape: shapes.chain, root: shapes.chain.roots['top']!, direction: 'UPSTREAM', depth: 10, limit: null },
           { shape: shapes.chain, root: shapes.chain.roots['top']!, direction: 'UPSTREAM', depth: 100, limit: null },
-          { shape: shapes.hub, root: 'hub', direction: 'DOWNSTREAM', depth: 2, limit: null },
+          // Pedigree answers at most 10,000 nodes (MAX_LIMIT): the hub's 20,000 come in pages.
           { shape: shapes.hub, root: 'hub', direction: 'DOWNSTREAM', depth: 2, limit: 1000 },
+          { shape: shapes.hub, root: 'hub', direction: 'DOWNSTREAM', depth: 2, limit: 10_000 },
         ]
       : [
           { shape: shapes.chain, root: shapes.chain.roots['top']!, direction: 'UPSTREAM', depth: 10, limit: null },
