@@ -18,7 +18,8 @@ import { parseArgs } from 'node:util';
 import neo4j, { type Driver } from 'neo4j-driver';
 import { ensureBuilt, startEmbeddedNeo4j, type EmbeddedNeo4j } from '../src/neo4j/embedded.ts';
 import { startBenchGateway, type BenchGateway } from './lib/gateway.ts';
-import { createProject, loadShape, pedigreePeer, type Loaded } from './lib/pedigree.ts';
+import { loadShape } from './lib/load-pedigree.ts';
+import { createProject, pedigreePeer, type Loaded } from './lib/pedigree.ts';
 import { rawPeer } from './lib/raw.ts';
 import { expectedReach } from './lib/reach.ts';
 import { INGEST_HEADER, TIMED_HEADER, ingestRow, machineDescription, renderTable, timedRow, type Row, type Table } from './lib/report.ts';
@@ -100,7 +101,7 @@ async function run(driver: Driver, gateway: BenchGateway, peers: Peer[], neo4jUr
   const ensureLoaded = async (shape: Shape): Promise<{ pedigreeMs: number; peerIngests: Map<Peer, Outcome<{ ms: number; elements: number }>> }> => {
     const project = await newProject();
     log(`loading ${shape.name} (${shape.nodeCount.toLocaleString('en')} nodes, ${shape.edgeCount.toLocaleString('en')} edges) into Pedigree`);
-    const { ms, value: ids } = await timeOnce(() => loadShape(gateway, project, shape));
+    const { ms, value: ids } = await timeOnce(() => loadShape((query, variables) => gateway.post(query, variables), project, shape));
     loaded.set(shape.name, { project, ids });
     const peerIngests = new Map<Peer, Outcome<{ ms: number; elements: number }>>();
     for (const peer of others) {

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { fetchOnce } from './load-pedigree.ts';
 
 export const BENCH_TOKEN = 'bench-admin-token-0123456789abcdef';
 
@@ -62,7 +63,7 @@ export async function startBenchGateway(neo4jUri: string, env: Record<string, st
     wsUrl: url.replace('http', 'ws'),
     pid: child.pid!,
     async post<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
-      const response = await fetch(url, {
+      const response = await fetchOnce(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_TOKEN}` },
         body: JSON.stringify({ query, variables }),

@@ -8,7 +8,6 @@
  * dataset, a checkpoint's step within its run), so give every shape a project of its own:
  * two shapes with the same dataset name and key would share the node.
  */
-import { createHash } from 'node:crypto';
 import { batchEdges, type Shape, type SpecNode } from './shapes.ts';
 
 /** POSTs a GraphQL operation that must succeed and returns its data. */
@@ -16,9 +15,6 @@ export type Post = <T>(query: string, variables: Record<string, unknown>) => Pro
 
 const RECORD_LINEAGE = 'mutation($input: LineageBatchInput!) { recordLineage(input: $input) { ids } }';
 const DEPLOY = 'mutation($input: DeployModelVersionInput!) { deployModelVersion(input: $input) { id } }';
-
-/** Pedigree's run type for a shape's run type (Pedigree names preprocessing DATA_PROCESSING). */
-const RUN_TYPE = { TRAINING: 'TRAINING', EVALUATION: 'EVALUATION', PREPROCESSING: 'DATA_PROCESSING' } as const;
 
 export async function loadShape(post: Post, projectId: string, shape: Shape): Promise<Map<string, string>> {
   const ids = new Map<string, string>();
@@ -56,19 +52,14 @@ export function elementsOf(shape: Shape): number {
 function fieldsOf(node: Exclude<SpecNode, { kind: 'DEPLOYMENT' }>, ref: (key: string) => string): Record<string, unknown> {
   switch (node.kind) {
     case 'DATASET_VERSION':
-      return { dataset: node.dataset, uri: node.uri, digest: pedigreeDigest(node.digest) };
+      return { dataset: node.dataset, uri: node.uri, digest: node.digest };
     case 'RUN':
-      return { name: node.name, type: RUN_TYPE[node.type], params: node.params, status: 'COMPLETED' };
+      return { name: node.name, type: node.type, params: node.params, status: 'COMPLETED' };
     case 'CHECKPOINT':
       return { run: ref(node.run), step: node.step, uri: node.uri };
     case 'MODEL_VERSION':
       return { model: node.model, source: ref(node.source) };
   }
-}
-
-/** Pedigree wants `<algorithm>:<lower-case hex>`; a shape's digest is a readable tag, hashed here. */
-export function pedigreeDigest(digest: string): string {
-  return `sha256:${createHash('sha256').update(digest).digest('hex')}`;
 }
 
 /**

@@ -5,7 +5,8 @@
  */
 import type { Ingested, Outcome, Peer, Timed, TraversalQuestion } from '../peers/types.ts';
 import type { BenchGateway } from './gateway.ts';
-import { batchEdges, type Batch, type Shape, type SpecEdge, type SpecNode } from './shapes.ts';
+import { loadShape } from './load-pedigree.ts';
+import type { Shape, SpecEdge, SpecNode } from './shapes.ts';
 import { timeOnce, timeRepeated } from './stats.ts';
 
 /** Where one shape was loaded: its project and the id of every key. */
@@ -14,49 +15,8 @@ export interface Loaded {
   readonly ids: ReadonlyMap<string, string>;
 }
 
-const RECORD = 'mutation($input: LineageBatchInput!) { recordLineage(input: $input) { ids } }';
-const DEPLOY = 'mutation($input: DeployModelVersionInput!) { deployModelVersion(input: $input) { id } }';
-
 export async function createProject(gateway: BenchGateway, name: string): Promise<string> {
   return (await gateway.post<{ createProject: { id: string } }>('mutation($name: String!) { createProject(input: { name: $name }) { id } }', { name })).createProject.id;
-}
-
-/** Loads a shape with one `recordLineage` call per batch (deployments, which batches refuse, one mutation each). */
-export async function loadShape(gateway: BenchGateway, project: string, shape: Shape): Promise<Map<string, string>> {
-  const ids = new Map<string, string>();
-  const ref = (key: string) => ids.get(key) ?? key;
-  for (const batch of shape.batches()) {
-    const recorded = batch.nodes.filter((node) => node.kind !== 'DEPLOYMENT');
-    const data = await gateway.post<{ recordLineage: { ids: string[] } }>(RECORD, {
-      input: {
-        project,
-        nodes: recorded.map((node) => ({ key: node.key, kind: node.kind, fields: batchFields(node, ref) })),
-        edges: batch.edges.map((edge) => ({ from: ref(edge.from), to: ref(edge.to), kind: edge.kind })),
-      },
-    });
-    recorded.forEach((node, i) => ids.set(node.key, data.recordLineage.ids[i]!));
-    for (const node of batch.nodes) {
-      if (node.kind !== 'DEPLOYMENT') continue;
-      const deployed = await gateway.post<{ deployModelVersion: { id: string } }>(DEPLOY, { input: { version: ids.get(node.modelVersion), environment: node.environment } });
-      ids.set(node.key, deployed.deployModelVersion.id);
-    }
-  }
-  return ids;
-}
-
-function batchFields(node: SpecNode, ref: (key: string) => string): Record<string, unknown> {
-  switch (node.kind) {
-    case 'DATASET_VERSION':
-      return { dataset: node.dataset, uri: node.uri, digest: node.digest };
-    case 'RUN':
-      return { name: node.name, type: node.type, params: node.params, status: 'COMPLETED' };
-    case 'CHECKPOINT':
-      return { run: ref(node.run), step: node.step, uri: node.uri };
-    case 'MODEL_VERSION':
-      return { model: node.model, source: ref(node.source) };
-    case 'DEPLOYMENT':
-      throw new Error('deployments are not recorded in batches');
-  }
 }
 
 /** The first `count` nodes of a shape, each with the explicit edges that leave it. */
@@ -71,13 +31,6 @@ export function firstNodes(shape: Shape, count: number): { node: SpecNode; edges
   }
   return picked;
 }
-
-/** Nodes plus every edge (explicit and implied) of some batches. */
-export const elementsOf = (batches: Iterable<Batch>): number => {
-  let n = 0;
-  for (const batch of batches) n += batch.nodes.length + batchEdges(batch).length;
-  return n;
-};
 
 /** One mutation per node, the way a pipeline logs as it runs; edges ride on the node's mutation. */
 async function ingestOneByOne(gateway: BenchGateway, project: string, nodes: { node: SpecNode; edges: SpecEdge[] }[]): Promise<Ingested> {
@@ -121,7 +74,7 @@ export function pedigreePeer(gateway: BenchGateway, loaded: (shape: Shape) => Lo
     name: 'Pedigree (GraphQL over HTTP)',
     async ingestBatched(shape) {
       const project = await newProject();
-      const { ms } = await timeOnce(() => loadShape(gateway, project, shape));
+      const { ms } = await timeOnce(() => loadShape((query, variables) => gateway.post(query, variables), project, shape));
       return { ms, elements: shape.nodeCount + shape.edgeCount };
     },
     async ingestSingle(shape, count) {
