@@ -74,7 +74,7 @@ class PeerProcess {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(python: string, script: string, log: Log, label: string) {
-    this.child = spawn(python, ['-u', join(PYTHON_DIR, script)], { cwd: PYTHON_DIR, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = spawn(python, ['-u', '-B', join(PYTHON_DIR, script)], { cwd: PYTHON_DIR, stdio: ['pipe', 'pipe', 'pipe'] });
     createInterface({ input: this.child.stdout }).on('line', (line) => {
       const next = this.waiting.shift();
       if (next) next.resolve(JSON.parse(line) as Response);

@@ -75,6 +75,8 @@ class Store:
 class Peer:
     def __init__(self) -> None:
         self.dir = tempfile.mkdtemp(prefix="pedigree-bench-mlflow-")
+        # MLflow falls back to ./mlflow.db wherever no tracking URI reaches: keep that here.
+        os.chdir(self.dir)
         self.stores: Dict[str, Store] = {}
 
     def hello(self, _: Dict[str, Any]) -> Dict[str, Any]:
@@ -190,6 +192,7 @@ class Peer:
         """One search per frontier node and relation."""
         client = store.client
         found: List[str] = []
+        runs_in_frontier: List[str] = []
         for key in keys:
             kind = store.kind[key]
             if key in store.unstored_down:
@@ -206,11 +209,20 @@ class Peer:
                     if not token:
                         break
             elif kind == "RUN":
-                models = client.search_logged_models([store.experiment], filter_string=f"source_run_id = '{store.run_id[key]}'")
-                found.extend(store.key_of_model[m.model_id] for m in models)
+                runs_in_frontier.append(store.run_id[key])
             elif kind == "CHECKPOINT":
                 versions = client.search_model_versions(f"model_id = '{store.model_id[key]}'") if any(m == store.model_id[key] for m in store.version_model.values()) else []
                 found.extend(k for k, v in store.version.items() if any(v == (mv.name, mv.version) for mv in versions))
+        # The checkpoints of a frontier of runs: one search per 100 runs (source_run_id IN).
+        for start in range(0, len(runs_in_frontier), 100):
+            quoted = ", ".join(f"'{r}'" for r in runs_in_frontier[start : start + 100])
+            token = None
+            while True:
+                models = client.search_logged_models([store.experiment], filter_string=f"source_run_id IN ({quoted})", max_results=1000, page_token=token)
+                found.extend(store.key_of_model[m.model_id] for m in models)
+                token = models.token
+                if not token:
+                    break
         return found
 
     def walk(self, store: Store, root: str, direction: str, depth: int, limit: Optional[int]) -> int:
