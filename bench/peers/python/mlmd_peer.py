@@ -104,13 +104,12 @@ class Peer:
     def __init__(self) -> None:
         self.dir = tempfile.mkdtemp(prefix="pedigree-bench-mlmd-")
         self.stores: Dict[str, Store] = {}
+        self.opened = 0
 
     def store(self, name: str, fresh: bool = False) -> Store:
         if fresh or name not in self.stores:
-            path = os.path.join(self.dir, f"{len(self.stores)}-{abs(hash(name))}.sqlite")
-            if os.path.exists(path):
-                os.remove(path)
-            self.stores[name] = Store(path)
+            self.opened += 1
+            self.stores[name] = Store(os.path.join(self.dir, f"store-{self.opened}.sqlite"))
         return self.stores[name]
 
     # ---- requests ---------------------------------------------------------------------
