@@ -206,16 +206,14 @@ export interface MlflowOptions {
 
 /** Why MLflow cannot hold a shape at all, or null: see the header of mlflow_peer.py. */
 function mlflowRefusal(shape: Shape, maxNodes: number): string | null {
-  let datasetOutputs = 0;
-  let modelVersions = 0;
-  for (const batch of shape.batches()) {
-    modelVersions += batch.nodes.filter((n) => n.kind === 'MODEL_VERSION').length;
-    // Explicit GENERATED_BY edges are always dataset version -> run (see `Batch`).
-    datasetOutputs += batch.edges.filter((e) => e.kind === 'GENERATED_BY').length;
-  }
-  if (datasetOutputs > 0 && modelVersions === 0) return `${shape.name} is dataset versions GENERATED_BY runs, which MLflow cannot record (run outputs hold logged models only)`;
   if (shape.nodeCount > maxNodes) return `MLflow has no bulk API: ${shape.nodeCount.toLocaleString('en')} nodes would take one client call each (limit here ${maxNodes.toLocaleString('en')} nodes)`;
-  return null;
+  let datasetOutputs = false;
+  for (const batch of shape.batches()) {
+    if (batch.nodes.some((n) => n.kind === 'MODEL_VERSION')) return null;
+    // Explicit GENERATED_BY edges are always dataset version -> run (see `Batch`).
+    datasetOutputs ||= batch.edges.some((e) => e.kind === 'GENERATED_BY');
+  }
+  return datasetOutputs ? `${shape.name} is dataset versions GENERATED_BY runs, which MLflow cannot record (run outputs hold logged models only)` : null;
 }
 
 /**
