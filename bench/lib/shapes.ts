@@ -277,5 +277,5 @@ export type Size = 'quick' | 'L';
 export function shapesFor(size: Size) {
   return size === 'L'
     ? { chain: chain(1000), ladder: ladder(160), hub: hub(10_000), pipelines: pipelines(10_000), wide: wide(1000, 500, 5) }
-    : { chain: chain(1000), ladder: ladder(40), hub: hub(10_000), pipelines: pipelines(500), wide: wide(100, 20, 5) };
+    : { chain: chain(1000), ladder: ladder(40), hub: hub(10_000), pipelines: pipelines(1000), wide: wide(100, 20, 5) };
 }
