@@ -136,6 +136,18 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
 
   /** Reads and dispatches one page; true when more may be waiting. */
   async function tailOnce(): Promise<boolean> {
+    if (subscriptions.size === 0) {
+      // Nobody to deliver to: move to the log's head without reading events. The counter's
+      // committed value is only ever the last seq of a committed writer, so nothing at or
+      // below it is still to come. A subscription that arrived meanwhile keeps the normal
+      // path (it replays up to lastSeen, whatever lastSeen becomes).
+      const { head } = await executor.read('events.head', eventLogBounds);
+      if (subscriptions.size === 0) {
+        if (head > lastSeen!) lastSeen = head;
+        holeSince = undefined;
+        return false;
+      }
+    }
     const from = lastSeen!;
     const rows = await executor.read('events.tail', (tx) => eventsInRange(tx, { after: from, through: from + config.pageSize, limit: config.pageSize }));
     let accepted = contiguous(from, rows);

@@ -457,17 +457,20 @@ async function writeBatch(tx: Tx, viewer: Viewer, plan: Plan, actor: string | nu
     { datasetVersions: datasetVersionRows, runs: runRows, checkpoints: checkpointRows, artifacts: artifactRows, modelVersions: modelVersionRows },
   );
 
-  const byKind = new Map<LineageEdgeKind, Map<string, { from: string; to: string; role: string | null }>>();
+  // Edges leaving a node created just now cannot exist yet: only the others need the existence check.
+  const byKind = new Map<string, { kind: LineageEdgeKind; fromNew: boolean; rows: Map<string, { from: string; to: string; role: string | null }> }>();
   for (const edge of lineage) {
     let kind = edge.kind;
     let role = edge.role;
     if (kind === 'SOURCE') [kind, role] = labelOf(edge.to) === 'Checkpoint' ? ['DERIVED_FROM', null] : ['GENERATED_BY', 'model'];
+    const fromNew = 'node' in edge.from && !existing.has(edge.from.node);
     const row = { from: idOf(edge.from), to: idOf(edge.to), role };
-    if (!byKind.has(kind)) byKind.set(kind, new Map());
-    byKind.get(kind)!.set(JSON.stringify(row), row);
+    const group = `${kind}:${fromNew}`;
+    if (!byKind.has(group)) byKind.set(group, { kind, fromNew, rows: new Map() });
+    byKind.get(group)!.rows.set(JSON.stringify(row), row);
   }
   let edges = 0;
-  for (const [kind, rows] of byKind) edges += await createLineageEdges(tx, kind, [...rows.values()]);
+  for (const { kind, fromNew, rows } of byKind.values()) edges += await createLineageEdges(tx, kind, [...rows.values()], fromNew);
 
   await appendEvents(tx, events);
   return { ids: nodes.map((n) => idOf({ node: n })), created: nodes.length - existing.size, existing: existing.size, edges };

@@ -47,6 +47,11 @@ NO_DATASET_OUTPUTS = "MLflow cannot record a dataset version GENERATED_BY a run 
 NO_DEPLOYMENTS = "MLflow's tracking store has no deployment entity"
 
 
+
+def mlflow_digest(digest: str) -> str:
+    """MLflow stores at most 36 characters of a dataset digest: keep the hex, cut to fit."""
+    return digest.split(":", 1)[-1][:36]
+
 class Store:
     def __init__(self, root: str, name: str) -> None:
         os.makedirs(root, exist_ok=True)
@@ -109,7 +114,7 @@ class Peer:
             if kind == "DATASET_VERSION":
                 # No call: MLflow stores a dataset only as an input of a run (see USED).
                 store.datasets[key] = node
-                store.dataset_key[(node["dataset"], node["digest"])] = key
+                store.dataset_key[(node["dataset"], mlflow_digest(node["digest"]))] = key
                 written += 1
             elif kind == "RUN":
                 run = client.create_run(store.experiment, run_name=node["name"], tags={"pedigree.key": key, "pedigree.type": node["type"]})
@@ -151,7 +156,7 @@ class Peer:
             run_id = store.run_id[derived]
             if store.kind[source] == "DATASET_VERSION":
                 ds = store.datasets[source]
-                dataset = Dataset(name=ds["dataset"], digest=ds["digest"], source_type="s3", source=f'{{"uri": "{ds["uri"]}"}}')
+                dataset = Dataset(name=ds["dataset"], digest=mlflow_digest(ds["digest"]), source_type="s3", source=f'{{"uri": "{ds["uri"]}"}}')
                 client.log_inputs(run_id, datasets=[DatasetInput(dataset, tags=[InputTag("mlflow.data.context", "training")])])
             else:
                 model_id = store.model_id.get(source) or store.version_model[source]
@@ -203,7 +208,7 @@ class Peer:
                 ds = store.datasets[key]
                 token: Optional[str] = None
                 while True:
-                    runs = client.search_runs([store.experiment], filter_string=f"dataset.name = '{ds['dataset']}' AND dataset.digest = '{ds['digest']}'", max_results=50_000, page_token=token)
+                    runs = client.search_runs([store.experiment], filter_string=f"dataset.name = '{ds['dataset']}' AND dataset.digest = '{mlflow_digest(ds['digest'])}'", max_results=50_000, page_token=token)
                     found.extend(store.key_of_run[r.info.run_id] for r in runs)
                     token = runs.token
                     if not token:

@@ -304,14 +304,16 @@ export async function createLineageEdges(
   tx: Tx,
   kind: LineageEdgeKind,
   edges: readonly { from: string; to: string; role: string | null }[],
+  /** True when every `from` was created in this transaction: then no such edge can exist yet. */
+  fromNewNodes = false,
 ): Promise<number> {
   if (!EDGE_KINDS.includes(kind)) throw new Error(`${kind} is not a lineage edge kind`);
   if (edges.length === 0) return 0;
   const [record] = await tx.run(
     `UNWIND $edges AS e
-     MATCH (a:LineageNode {id: e.from})
-     MATCH (b:LineageNode {id: e.to})
-     WHERE NOT EXISTS { MATCH (a)-[r:${kind}]->(b) WHERE coalesce(r.role, '') = coalesce(e.role, '') }
+     MATCH (a:LineageNode {id: e.from}) USING INDEX SEEK a:LineageNode(id)
+     MATCH (b:LineageNode {id: e.to}) USING INDEX SEEK b:LineageNode(id)
+     ${fromNewNodes ? '' : `WHERE NOT EXISTS { MATCH (a)-[r:${kind}]->(b) WHERE coalesce(r.role, '') = coalesce(e.role, '') }`}
      CREATE (a)-[:${kind} {role: e.role, createdAt: datetime()}]->(b)
      RETURN count(*) AS created`,
     { edges },
