@@ -33,11 +33,24 @@ export interface NewEvent {
 }
 
 /**
- * Appends the events in order, and for each an audit entry (the mutation, its actor and
- * subject) that, unlike events, is never pruned. Call it last in a write unit.
+ * Appends the events in order and, in the same statement, the audit trail that, unlike
+ * events, is never pruned: an entry per event (the mutation, its actor and subject), or with
+ * `summary` one entry for the whole unit (a recordLineage batch of thousands of nodes: its
+ * details count the events by kind; each node keeps its createdBy). Call it last in a write unit.
  */
-export async function appendEvents(tx: Tx, events: readonly NewEvent[]): Promise<void> {
+export async function appendEvents(tx: Tx, events: readonly NewEvent[], options: { summary?: Record<string, unknown> } = {}): Promise<void> {
   if (events.length === 0) return;
+  const rows = events.map((e) => ({
+    id: newId('Event'),
+    kind: e.kind,
+    projectId: e.projectId,
+    subjectId: e.subjectId,
+    name: e.name ?? null,
+    previousId: e.previousId ?? null,
+    alias: e.alias ?? null,
+    actor: e.actor,
+    detailsJson: options.summary ? null : JSON.stringify({ event: e.kind, name: e.name ?? null, alias: e.alias ?? null, previousId: e.previousId ?? null }),
+  }));
   await tx.run(
     // MATCH then SET: the exclusive lock is taken at once (see V002__event_counter.cypher).
     `MATCH (c:Counter {name: 'events'})
@@ -49,25 +62,18 @@ export async function appendEvents(tx: Tx, events: readonly NewEvent[]): Promise
        seq: seq, id: e.id, kind: e.kind, projectId: e.projectId, subjectId: e.subjectId,
        name: e.name, previousId: e.previousId, alias: e.alias, actor: e.actor, occurredAt: datetime()
      })
-     CREATE (:AuditEntry {
-       id: e.id, projectId: e.projectId, at: datetime(), actor: e.actor, action: $action, subjectId: e.subjectId,
-       detailsJson: e.detailsJson
-     })`,
-    {
-      events: events.map((e) => ({
-        id: newId('Event'),
-        kind: e.kind,
-        projectId: e.projectId,
-        subjectId: e.subjectId,
-        name: e.name ?? null,
-        previousId: e.previousId ?? null,
-        alias: e.alias ?? null,
-        actor: e.actor,
-        detailsJson: JSON.stringify({ event: e.kind, name: e.name ?? null, alias: e.alias ?? null, previousId: e.previousId ?? null }),
-      })),
-      action: tx.unit,
-    },
+     FOREACH (_ IN CASE WHEN e.detailsJson IS NULL THEN [] ELSE [1] END |
+       CREATE (:AuditEntry {
+         id: e.id, projectId: e.projectId, at: datetime(), actor: e.actor, action: $action, subjectId: e.subjectId,
+         detailsJson: e.detailsJson
+       }))`,
+    { events: rows, action: tx.unit },
   );
+  if (options.summary) {
+    const byKind: Record<string, number> = {};
+    for (const e of events) byKind[e.kind] = (byKind[e.kind] ?? 0) + 1;
+    await appendAudit(tx, { projectId: events[0]!.projectId, actor: events[0]!.actor, subjectId: null, details: { ...options.summary, events: byKind } });
+  }
 }
 
 /** An audit entry for a change that announces no event (e.g. an API token created or revoked). */

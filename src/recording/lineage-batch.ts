@@ -472,8 +472,9 @@ async function writeBatch(tx: Tx, viewer: Viewer, plan: Plan, actor: string | nu
   let edges = 0;
   for (const { kind, fromNew, rows } of byKind.values()) edges += await createLineageEdges(tx, kind, [...rows.values()], fromNew);
 
-  await appendEvents(tx, events);
-  return { ids: nodes.map((n) => idOf({ node: n })), created: nodes.length - existing.size, existing: existing.size, edges };
+  const result = { ids: nodes.map((n) => idOf({ node: n })), created: nodes.length - existing.size, existing: existing.size, edges };
+  await appendEvents(tx, events, { summary: { created: result.created, existing: result.existing, edges } });
+  return result;
 }
 
 async function lockVersioned(tx: Tx, label: VersionedLabel, projectId: string, actor: string | null, names: readonly string[]) {

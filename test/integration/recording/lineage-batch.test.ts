@@ -231,10 +231,14 @@ describe('recordLineage', () => {
     expect(smallResult).toMatchObject({ created: 6, edges: 5 });
     expect(bigResult).toMatchObject({ created: 5_000, existing: 0, edges: 4_999 });
     expect(bigCount).toBe(smallCount);
-    // 5,000 nodes, the dataset; 4,999 USED + 2,500 VERSION_OF; one event (and audit entry) per node.
-    expect(after.nodes - before.nodes).toBe(5_000 + 1 + 5_000 + 5_000); // and an audit entry per event
+    // 5,000 nodes, the dataset, one event per node and one audit entry for the batch; 4,999 USED + 2,500 VERSION_OF.
+    expect(after.nodes - before.nodes).toBe(5_000 + 1 + 5_000 + 1);
     expect(after.relationships - before.relationships).toBe(4_999 + 2_500);
     expect(after.events - before.events).toBe(5_000);
+    const audit = await server.ok('query($p: ID!) { auditLog(project: $p, first: 1) { nodes { action subject { id } details } } }', { p: project });
+    expect(audit.auditLog.nodes).toEqual([
+      { action: 'recordLineage', subject: null, details: { created: 5_000, existing: 0, edges: 4_999, events: { DATASET_VERSION_CREATED: 2_500, RUN_STARTED: 2_500 } } },
+    ]);
   });
 
   describe('misuse writes nothing', () => {
