@@ -71,7 +71,14 @@ export function batchEdges(batch: Batch): SpecEdge[] {
 class Batcher {
   private nodes: SpecNode[] = [];
   private edges: SpecEdge[] = [];
-  readonly full: Batch[] = [];
+  private full: Batch[] = [];
+
+  /** The batches completed so far (yield them as you go: a 1M-node shape is never held whole). */
+  drain(): Batch[] {
+    const done = this.full;
+    this.full = [];
+    return done;
+  }
 
   node(node: SpecNode): void {
     this.nodes.push(node);
@@ -131,7 +138,7 @@ export function chain(hops: number): Shape {
         }
       }
       out.flush();
-      yield* out.full;
+      yield* out.drain();
     },
   };
 }
@@ -152,6 +159,7 @@ export function ladder(layers: number): Shape {
       out.node(datasetVersion('d0a', 'ladder'));
       out.node(datasetVersion('d0b', 'ladder'));
       for (let i = 1; i <= layers; i++) {
+        yield* out.drain();
         out.reserve(10);
         for (const side of ['a', 'b']) {
           out.node(run(`r${i}${side}`, 'mix', 'DATA_PROCESSING', { i }));
@@ -162,7 +170,7 @@ export function ladder(layers: number): Shape {
         }
       }
       out.flush();
-      yield* out.full;
+      yield* out.drain();
     },
   };
 }
@@ -182,13 +190,14 @@ export function hub(fanout: number): Shape {
       const out = new Batcher();
       out.node(datasetVersion('hub', 'hub'));
       for (let i = 0; i < fanout; i++) {
+        yield* out.drain();
         out.reserve(3);
         out.node(run(`r${i}`, 'train', 'TRAINING', { seed: i }));
         out.edge(`r${i}`, 'hub', 'USED');
         out.node({ key: `c${i}`, kind: 'CHECKPOINT', run: `r${i}`, step: 1, uri: `s3://bench/hub/c${i}` });
       }
       out.flush();
-      yield* out.full;
+      yield* out.drain();
     },
   };
 }
@@ -214,6 +223,7 @@ export function pipelines(count: number): Shape {
       out.node(datasetVersion('validation', 'validation'));
       for (let p = 0; p < count; p++) {
         const k = (name: string) => `p${p}.${name}`;
+        yield* out.drain();
         out.reserve(20);
         out.node(datasetVersion(k('raw'), `raw-${p % 10}`));
         if (p > 0) out.edge(k('raw'), `p${p - 1}.prep`, 'GENERATED_BY');
@@ -232,7 +242,7 @@ export function pipelines(count: number): Shape {
         if (p % 10 === 9) out.node({ key: k('deploy'), kind: 'DEPLOYMENT', modelVersion: k('model'), environment: `env-${p}` });
       }
       out.flush();
-      yield* out.full;
+      yield* out.drain();
     },
   };
 }
@@ -255,6 +265,7 @@ export function wide(width: number, layers: number, fanIn: number): Shape {
       for (let j = 0; j < width; j++) out.node(datasetVersion(`d0.${j}`, 'wide-0'));
       for (let i = 1; i <= layers; i++) {
         for (let j = 0; j < width; j++) {
+          yield* out.drain();
           out.reserve(fanIn + 3);
           out.node(run(`r${i}.${j}`, `layer-${i}`, 'DATA_PROCESSING'));
           for (let f = 0; f < fanIn; f++) out.edge(`r${i}.${j}`, `d${i - 1}.${(j + f) % width}`, 'USED');
@@ -266,7 +277,7 @@ export function wide(width: number, layers: number, fanIn: number): Shape {
       out.node(run('top', 'evaluate', 'EVALUATION'));
       for (let j = 0; j < width; j++) out.edge('top', `d${layers}.${j}`, 'USED');
       out.flush();
-      yield* out.full;
+      yield* out.drain();
     },
   };
 }
