@@ -63,6 +63,21 @@ async function writeNodesAndEdges(driver: Driver, project: string, nodes: readon
   }
 }
 
+/** One node and its outgoing edges in one auto-commit statement: one round trip per node. */
+async function writeOneNode(driver: Driver, project: string, node: SpecNode, edges: readonly SpecEdge[], ids: Map<string, string>): Promise<void> {
+  const id = newId(LABEL[node.kind]);
+  ids.set(node.key, id);
+  const ref = (key: string) => ids.get(key)!;
+  const create = (kind: string) => `FOREACH (_ IN CASE WHEN e.kind = '${kind}' THEN [1] ELSE [] END | CREATE (n)-[:${kind} {createdAt: datetime()}]->(b))`;
+  await driver.executeQuery(
+    `CREATE (n:${LABEL[node.kind]}:LineageNode) SET n = $props, n.createdAt = datetime()
+     WITH n UNWIND $edges AS e
+     MATCH (b:LineageNode {id: e.to}) USING INDEX SEEK b:LineageNode(id)
+     ${['USED', 'GENERATED_BY', 'DERIVED_FROM', 'DEPLOYS'].map(create).join('\n     ')}`,
+    { props: props(node, id, project, ref), edges: edges.map((edge) => ({ to: ref(edge.to), kind: edge.kind })) },
+  );
+}
+
 export function rawPeer(driver: Driver, loaded: (shape: Shape) => Loaded): Peer & { trivialRead(id: string): Promise<unknown> } {
   const read = (query: string, params: Record<string, unknown>) => driver.executeQuery(query, params, { routing: neo4j.routing.READ });
   return {
@@ -82,7 +97,7 @@ export function rawPeer(driver: Driver, loaded: (shape: Shape) => Loaded): Peer 
       const { ms } = await timeOnce(async () => {
         for (const { node, edges } of firstNodes(shape, count)) {
           const all = [...edges, ...batchEdges({ nodes: [node], edges: [] })];
-          await writeNodesAndEdges(driver, project, [node], all, ids);
+          await writeOneNode(driver, project, node, all, ids);
           elements += 1 + all.length;
         }
       });
