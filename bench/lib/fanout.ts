@@ -57,6 +57,7 @@ export interface ContenderResult {
   readonly achievedPerSecond: number;
   /** Median round trip of the mutation (or trigger) itself. */
   readonly commitP50Ms: number;
+  readonly commitP99Ms: number;
   readonly serverRssBeforeMb: number;
   readonly serverRssPeakMb: number;
   /** Server process CPU while events flowed, as a share of one core. */
@@ -172,6 +173,7 @@ async function runContender(name: ContenderName, options: FanoutOptions): Promis
       maxMs: report.max,
       achievedPerSecond,
       commitP50Ms: roundTrips[Math.floor(roundTrips.length / 2)]!,
+      commitP99Ms: roundTrips[Math.min(roundTrips.length - 1, Math.floor(roundTrips.length * 0.99))]!,
       serverRssBeforeMb: rssBefore,
       serverRssPeakMb: rssPeak,
       serverCpuShare,
