@@ -36,6 +36,7 @@ import { formatError } from './schema/format-error.ts';
 import { createSchema } from './schema/index.ts';
 import { parseOptions, validationRules } from './schema/limits.ts';
 import { subscribeWithEventLoaders } from './schema/operations.ts';
+import { shareNextFrames, sharedNextPayload } from './schema/shared-next.ts';
 
 export interface GatewayOptions {
   readonly config: Config;
@@ -117,6 +118,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     wsServer.handleUpgrade(request, socket, head, (ws) => wsServer.emit('connection', ws, request));
   });
+  // Before graphql-ws's own listener: each event's `next` payload is serialized once per operation.
+  wsServer.on('connection', shareNextFrames);
   const wsCleanup = useServer<Record<string, unknown>, { viewer?: Viewer; subscriptions?: Set<string> }>(
     {
       schema,
@@ -168,7 +171,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       onComplete: (ctx, id) => {
         ctx.extra.subscriptions?.delete(id);
       },
-      onNext: (_ctx, _id, _payload, _args, result) => formatResult(result as ExecutionResult),
+      onNext: (ctx, id, _payload, _args, result) => sharedNextPayload(ctx.extra.socket, id, result as ExecutionResult, formatResult),
       onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON(), error)),
     },
     wsServer,

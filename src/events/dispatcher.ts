@@ -17,9 +17,10 @@
  *
  * Seam between replay and live: a subscription replays from Neo4j up to the dispatcher's
  * `lastSeen` and is attached (goLive) in the same synchronous step that observes
- * `position >= lastSeen`; the dispatcher dispatches a page and advances `lastSeen` in one
- * synchronous step too. So every seq is handed to a subscription exactly once, by replay or by
- * the dispatcher, in seq order.
+ * `position >= lastSeen`; the dispatcher advances `lastSeen` over a page and takes the list of
+ * subscriptions to offer it to in one synchronous step, and a subscription ignores offers at or
+ * below its position. So every seq is handed to a subscription exactly once, by replay or by
+ * the dispatcher, in seq order (dispatchInChunks says why offering in chunks keeps this).
  */
 import type { ReadScope } from '../auth/scope.ts';
 import type { Logger } from 'pino';
@@ -66,6 +67,8 @@ export interface Dispatcher {
 const HOLE_GRACE_MS = 5_000;
 const MAX_BACKOFF_MS = 5_000;
 const PRUNE_BATCH = 10_000;
+/** Subscribers offered a page per macrotask (see dispatchInChunks). */
+const DISPATCH_CHUNK = 100;
 
 /** Loads the events' projects, subjects and previous nodes; throws the first load failure. */
 async function preload(loaders: Loaders, events: readonly StoredEvent[]): Promise<void> {
@@ -172,12 +175,32 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
     const loaders = createLoaders(executor, ALL_PROJECTS);
     await preload(loaders, accepted);
     if (stopped) return false;
-    // Synchronous from here: dispatch, then advance lastSeen (see the seam comment above).
-    for (const event of accepted) {
-      for (const subscription of subscriptions) subscription.offer(event, loaders);
-    }
+    // Advance lastSeen and take the list of receivers in one synchronous step, then offer the
+    // page to them DISPATCH_CHUNK at a time, letting I/O in between (see dispatchInChunks).
     lastSeen = accepted[accepted.length - 1]!.seq;
+    await dispatchInChunks(accepted, loaders, [...subscriptions]);
     return rows.length === config.pageSize;
+  }
+
+  /**
+   * Offers the page to each receiver, all of the page's events at once and in seq order, a
+   * chunk of receivers per macrotask. Each offer starts that subscriber's delivery (execution,
+   * serialization, socket write, all in microtasks), so offering to 1,000 subscribers in one go
+   * would hold the event loop for the whole fan-out; meanwhile this process's writers, which
+   * hold the events counter's lock until their COMMIT is sent, would wait, and every writer
+   * behind them. Chunking keeps the seam exact: lastSeen already covers the page, so a
+   * subscription that was still replaying when its chunk came reads the page from Neo4j
+   * (replay runs up to lastSeen), and one that went live before its chunk was offered to
+   * ignores what its replay already covered (offer skips seq <= position); a subscription
+   * opened after the snapshot starts at lastSeen, after this page.
+   */
+  async function dispatchInChunks(events: readonly StoredEvent[], loaders: Loaders, receivers: readonly Subscription[]): Promise<void> {
+    for (let i = 0; i < receivers.length; i += DISPATCH_CHUNK) {
+      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+      for (const subscription of receivers.slice(i, i + DISPATCH_CHUNK)) {
+        for (const event of events) subscription.offer(event, loaders);
+      }
+    }
   }
 
   /** Recomputes, once per watched node, the watches a lineage-changing event may have grown. */

@@ -1,0 +1,59 @@
+/**
+ * One JSON serialization per event and operation, shared by every subscriber of it.
+ *
+ * `subscribeWithEventLoaders` (operations.ts) already gives subscribers that sent the same
+ * operation the same ExecutionResult object for an event; graphql-ws would still format and
+ * JSON.stringify that result once per subscriber. Here `onNext` formats and serializes each
+ * result object once (cached by identity), remembers the JSON under the socket and
+ * subscription id, and hands graphql-ws a stand-in payload that serializes as `null`; the
+ * socket's `send` (wrapped by `shareNextFrames`) replaces that `null` with the remembered JSON.
+ * The frame on the wire is exactly the `next` message graphql-ws would have sent:
+ * `{"id":<id>,"type":"next","payload":<payload>}`.
+ *
+ * Why the pairing is safe: graphql-ws calls `onNext` and then, in the same continuation,
+ * stringifies and sends that subscription's message, and it awaits the send before taking the
+ * subscription's next result; so per socket and id there is at most one payload waiting, and
+ * it is the one the message being sent belongs to. A different id on the same socket (another
+ * subscription) has its own slot, and a different operation has its own result object, so its
+ * own JSON. A `next` frame whose payload is not the stand-in passes through untouched.
+ */
+import type { ExecutionResult, FormattedExecutionResult } from 'graphql';
+import type { WebSocket } from 'ws';
+
+const serialized = new WeakMap<ExecutionResult, string>();
+const waiting = new WeakMap<WebSocket, Map<string, string>>();
+
+/** What graphql-ws puts in the message instead of the payload; it is an object, so it passes graphql-ws's message validation. */
+const STAND_IN: FormattedExecutionResult = Object.freeze({ toJSON: () => null }) as FormattedExecutionResult;
+const STAND_IN_TAIL = ',"type":"next","payload":null}';
+
+/** Wraps the socket's `send` so `next` messages carrying the stand-in get their shared JSON. */
+export function shareNextFrames(socket: WebSocket): void {
+  const slots = new Map<string, string>();
+  waiting.set(socket, slots);
+  const send = socket.send.bind(socket) as (data: unknown, callback?: (error?: Error) => void) => void;
+  socket.send = ((data: unknown, ...rest: [((error?: Error) => void)?]) => {
+    if (typeof data === 'string' && slots.size > 0 && data.endsWith(STAND_IN_TAIL)) {
+      const { id, type } = JSON.parse(data) as { id: string; type: string };
+      const json = slots.get(id);
+      if (type === 'next' && json !== undefined) {
+        slots.delete(id);
+        data = `{"id":${JSON.stringify(id)},"type":"next","payload":${json}}`;
+      }
+    }
+    send(data, ...rest);
+  }) as WebSocket['send'];
+}
+
+/**
+ * graphql-ws `onNext`: formats the result with `format` once per result object and returns the
+ * stand-in; on a socket not wrapped by `shareNextFrames` it returns the formatted result.
+ */
+export function sharedNextPayload(socket: WebSocket, id: string, result: ExecutionResult, format: (result: ExecutionResult) => FormattedExecutionResult): FormattedExecutionResult {
+  const slots = waiting.get(socket);
+  if (!slots) return format(result);
+  let json = serialized.get(result);
+  if (json === undefined) serialized.set(result, (json = JSON.stringify(format(result))));
+  slots.set(id, json);
+  return STAND_IN;
+}
