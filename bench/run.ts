@@ -25,6 +25,7 @@ import { expectedReach } from './lib/reach.ts';
 import { INGEST_HEADER, TIMED_HEADER, ingestRow, machineDescription, renderTable, timedRow, type Row, type Table } from './lib/report.ts';
 import { pipelines, shapesFor, type Shape, type Size } from './lib/shapes.ts';
 import { closedLoop, fmtMs, fmtRate, summarize, timeOnce } from './lib/stats.ts';
+import { runFanout } from './lib/fanout.ts';
 import { runMixedLoad } from './lib/mixed-load.ts';
 import { startNeo4jGraphQLPeer, type Neo4jGraphQLPeer } from './peers/neo4j-graphql.ts';
 import { startMlflowPeer, startMlmdPeer } from './peers/python.ts';
@@ -158,7 +159,11 @@ async function run(driver: Driver, gateway: BenchGateway, peers: Peer[], neo4jUr
     print({ title: `Ingest one node per call: the first ${PLAN.singleNodes.toLocaleString('en')} nodes of the pipelines, sequentially`, header: INGEST_HEADER, rows: singleRows });
   }
 
-  const traversalTable = async (title: string, shape: Shape, question: TraversalQuestion, note?: string) => {
+  const traversalTable = async (title: string, shape: Shape, asked: TraversalQuestion, note?: string) => {
+    // A limit above the whole answer changes nothing: ask for everything, so that stores
+    // without a nearest-first limit (MLMD) answer the same question.
+    const whole = expectedReach(shape, { ...asked, limit: null });
+    const question = asked.limit !== null && whole <= asked.limit ? { ...asked, limit: null } : asked;
     const expected = expectedReach(shape, question);
     const limit = await raw.traverse(shape, question, PLAN.runs);
     const limitMedian = isUnsupported(limit) ? null : summarize(limit.samples).median;
@@ -221,6 +226,30 @@ async function run(driver: Driver, gateway: BenchGateway, peers: Peer[], neo4jUr
     for (const peer of sameDatabase) rows.push((await floorRow(peer.name, (id) => peer.trivialRead(id, labelOf(id) as never), limit.median)).row);
     for (const peer of storing) rows.push({ contender: peer.name, cells: ['–', '–', '–', 'an in-process library, no request to compare'] });
     print({ title: 'Floor overhead: one node by id, 16 concurrent clients', header: ['requests/s', 'median ms', 'p99 ms', 'median vs hand-written'], rows });
+  }
+
+  // ------------------------------------------------------------------ fan-out
+  if (only.has('fanout')) {
+    const result = await runFanout({ neo4jUri, ...PLAN.fanout, log });
+    const broadcast = result.results.find((r) => r.name === 'broadcast');
+    print({
+      title: `Subscription fan-out: ${PLAN.fanout.subscribers.toLocaleString('en')} subscribers, target ${PLAN.fanout.eventsPerSecond} events/s for ${PLAN.fanout.seconds} s`,
+      note: 'Latency from sending the mutation (or the broadcast trigger) to each subscriber receiving the event, so Pedigree\'s includes its commit. Subscribers run in their own process with the same raw `ws` client for both. Writers (or triggers) keep at most 16 in flight; "achieved" is the rate they reached.',
+      header: ['achieved events/s', 'delivered / expected', 'p50 ms', 'p99 ms', 'max ms', 'commit p99 ms', 'server peak MB', 'p99 vs broadcast'],
+      rows: result.results.map((r) => ({
+        contender: r.name === 'broadcast' ? 'bare `ws` broadcast of a pre-serialized frame (the limit)' : 'Pedigree `versionEvents` over graphql-ws',
+        cells: [
+          r.achievedPerSecond.toFixed(1),
+          `${r.delivered.toLocaleString('en')} / ${r.expected.toLocaleString('en')}${r.lost > 0 ? ` (${r.lost} lost)` : ''}`,
+          fmtMs(r.p50Ms),
+          fmtMs(r.p99Ms),
+          fmtMs(r.maxMs),
+          r.name === 'broadcast' ? '–' : fmtMs(r.commitP99Ms),
+          r.serverRssPeakMb.toFixed(0),
+          broadcast ? `${(r.p99Ms / broadcast.p99Ms).toFixed(2)}x` : '–',
+        ],
+      })),
+    });
   }
 
   // ------------------------------------------------------------------ memory

@@ -3,6 +3,7 @@
  * one mutation per node as a pipeline logging as it goes), questions go to its GraphQL
  * endpoint over HTTP, exactly as a client sends them.
  */
+import { MAX_LIMIT } from '../../src/traversal/lineage.ts';
 import type { Ingested, Outcome, Peer, Timed, TraversalQuestion } from '../peers/types.ts';
 import type { BenchGateway } from './gateway.ts';
 import { loadShape } from './load-pedigree.ts';
@@ -81,14 +82,14 @@ export function pedigreePeer(gateway: BenchGateway, loaded: (shape: Shape) => Lo
       return ingestOneByOne(gateway, await newProject(), firstNodes(shape, count));
     },
     async traverse(shape, question, runs): Promise<Outcome<Timed>> {
-      if (question.limit === null) return { unsupported: 'no count-only answer; see the count scenario' };
       const id = loaded(shape).ids.get(question.root)!;
       const field = question.direction === 'UPSTREAM' ? 'upstream' : 'downstream';
       const query = `query($id: ID!, $depth: Int!, $limit: Int!) { node(id: $id) { ${field}(maxDepth: $depth, limit: $limit) { ${TRAVERSAL_SELECTION} } } }`;
-      const { samples, last } = await timeRepeated(
-        () => gateway.post<{ node: { [k: string]: { nodes: unknown[] } } }>(query, { id, depth: question.depth, limit: question.limit }),
-        { warmup: 2, runs },
-      );
+      const ask = () => gateway.post<{ node: { [k: string]: { nodes: unknown[]; truncated: boolean } } }>(query, { id, depth: question.depth, limit: question.limit ?? MAX_LIMIT });
+      if (question.limit === null && (await ask()).node[field]!.truncated) {
+        return { unsupported: `more than ${MAX_LIMIT.toLocaleString('en')} nodes: one answer holds at most ${MAX_LIMIT.toLocaleString('en')} (nearest first)` };
+      }
+      const { samples, last } = await timeRepeated(ask, { warmup: 2, runs });
       return { samples, count: last.node[field]!.nodes.length };
     },
     async lookup(shape, keys, runs) {
