@@ -2,7 +2,7 @@
  * `node bench/entities.ts [keys=1000] [rounds=30]`: one `_entities` request for 1,000
  * ModelVersion keys (HTTP POST to the gateway, reference resolution through the per-request
  * loader, GraphQL execution and serialization) next to the physical limit, a single
- * hand-written `UNWIND` Cypher query for the same keys through the same driver, and between
+ * hand-written `UNWIND` Cypher query for the same keys and fields through the same driver, and between
  * them the loader's own Cypher query without GraphQL (where the difference goes).
  *
  * Uses NEO4J_URI when set (the data it writes stays in a project of its own), otherwise a
@@ -23,6 +23,8 @@ import { freePort } from '../test/support/ports.ts';
 const KEYS = Number(process.argv[2] ?? 1000);
 const ROUNDS = Number(process.argv[3] ?? 30);
 const WARMUP = 5;
+/** The bench's own server-wide admin credential (the gateway requires a bearer token). */
+const ADMIN_TOKEN = `bench-admin-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
 
 const ENTITIES = `query($representations: [_Any!]!) {
   _entities(representations: $representations) { ... on ModelVersion { id number status createdAt } }
@@ -44,12 +46,15 @@ async function main(): Promise<void> {
     embedded = await startEmbeddedNeo4j({ port: await freePort(), dataDir, heap: '1g', pagecache: '256m', tieToParent: true });
     uri = embedded.uri;
   }
-  const config = loadConfig({ ...process.env, NEO4J_URI: uri }, { port: 0, host: '127.0.0.1', logLevel: 'silent' });
+  const config = loadConfig(
+    { ...process.env, NEO4J_URI: uri, PEDIGREE_ADMIN_TOKEN: ADMIN_TOKEN, PEDIGREE_RATE_LIMIT_PER_SECOND: '0' },
+    { port: 0, host: '127.0.0.1', logLevel: 'silent' },
+  );
   const gateway = await startGateway({ config, neo4jUri: uri });
   try {
     await gateway.ready;
     const post: Post = async (query, variables) => {
-      const response = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+      const response = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ query, variables }) });
       const body = (await response.json()) as { data?: Record<string, unknown>; errors?: unknown[] };
       if (body.errors) throw new Error(JSON.stringify(body.errors));
       return Object.values(body.data!)[0] as never;
