@@ -9,7 +9,7 @@
  * throwaway embedded Neo4j in a temp directory. Prints medians and p99 in milliseconds.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import neo4j, { type Driver } from 'neo4j-driver';
@@ -29,9 +29,10 @@ const ADMIN_TOKEN = `bench-admin-${Math.random().toString(36).slice(2)}${Math.ra
 const ENTITIES = `query($representations: [_Any!]!) {
   _entities(representations: $representations) { ... on ModelVersion { id number status createdAt } }
 }`;
+/** Datetimes as epoch milliseconds: decoding a Neo4j DateTime in the driver costs more than the rest of the row. */
 const UNWIND = `UNWIND $ids AS id
   MATCH (v:ModelVersion {id: id})
-  RETURN v.id AS id, v.number AS number, v.status AS status, v.createdAt AS createdAt`;
+  RETURN v.id AS id, v.number AS number, v.status AS status, v.createdAt.epochMillis AS createdAt`;
 
 /** POSTs an operation that must succeed and returns its one root field's value. */
 type Post = <T>(query: string, variables: Record<string, unknown>) => Promise<T>;
@@ -62,21 +63,22 @@ async function main(): Promise<void> {
     const ids = await seed(post, gateway.driver, KEYS);
     const representations = ids.map((id) => ({ __typename: 'ModelVersion', id }));
 
-    const viaEntities = await measure(async () => {
-      const entities = await post<unknown[]>(ENTITIES, { representations });
-      if (entities.length !== KEYS || entities.some((e) => e === null)) throw new Error('missing entities');
-    });
-    const viaUnwind = await measure(async () => {
-      const { records } = await gateway.driver.executeQuery(UNWIND, { ids }, { database: config.neo4j.database, routing: neo4j.routing.READ });
-      if (records.length !== KEYS) throw new Error('missing rows');
-    });
+    const [viaEntities, viaUnwind, viaLoaderQuery] = (await measure([
+      async () => {
+        const entities = await post<unknown[]>(ENTITIES, { representations });
+        if (entities.length !== KEYS || entities.some((e) => e === null)) throw new Error('missing entities');
+      },
+      async () => {
+        const { records } = await gateway.driver.executeQuery(UNWIND, { ids }, { database: config.neo4j.database, routing: neo4j.routing.READ });
+        if (records.length !== KEYS) throw new Error('missing rows');
+      },
+      async () => {
+        const rows = await gateway.executor.read('bench', (tx) => nodesByIds(tx, 'ModelVersion', ids));
+        if (rows.length !== KEYS) throw new Error('missing rows');
+      },
+    ])) as [Timing, Timing, Timing];
 
-    const viaLoaderQuery = await measure(async () => {
-      const rows = await gateway.executor.read('bench', (tx) => nodesByIds(tx, 'ModelVersion', ids));
-      if (rows.length !== KEYS) throw new Error('missing rows');
-    });
-
-    console.log(`\n${KEYS} ModelVersion keys, ${ROUNDS} rounds after ${WARMUP} warm-up, Node ${process.version}\n`);
+    console.log(`\n${KEYS} ModelVersion keys, ${ROUNDS} rounds after ${WARMUP} warm-up, contenders alternating, Node ${process.version}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
     console.log('| path | median ms | p99 ms |');
     console.log('|---|---:|---:|');
     console.log(`| _entities over HTTP (loader, one Cypher query) | ${viaEntities.median.toFixed(1)} | ${viaEntities.p99.toFixed(1)} |`);
@@ -107,17 +109,27 @@ async function seed(post: Post, driver: Driver, count: number): Promise<string[]
   return [version, ...copies.map((c) => c.id)];
 }
 
-async function measure(once: () => Promise<void>): Promise<{ median: number; p99: number }> {
-  for (let i = 0; i < WARMUP; i++) await once();
-  const times: number[] = [];
+/** Warm-up, then ROUNDS rounds running each contender once in turn (all see the same machine load). */
+interface Timing {
+  readonly median: number;
+  readonly p99: number;
+}
+
+async function measure(contenders: ReadonlyArray<() => Promise<void>>): Promise<Timing[]> {
+  for (let i = 0; i < WARMUP; i++) for (const once of contenders) await once();
+  const times = contenders.map((): number[] => []);
   for (let i = 0; i < ROUNDS; i++) {
-    const start = performance.now();
-    await once();
-    times.push(performance.now() - start);
+    for (const [k, once] of contenders.entries()) {
+      const start = performance.now();
+      await once();
+      times[k]!.push(performance.now() - start);
+    }
   }
-  times.sort((a, b) => a - b);
-  const at = (q: number) => times[Math.min(times.length - 1, Math.ceil(q * times.length) - 1)]!;
-  return { median: at(0.5), p99: at(0.99) };
+  return times.map((samples) => {
+    samples.sort((a, b) => a - b);
+    const at = (q: number) => samples[Math.min(samples.length - 1, Math.ceil(q * samples.length) - 1)]!;
+    return { median: at(0.5), p99: at(0.99) };
+  });
 }
 
 await main();
