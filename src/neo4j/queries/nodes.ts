@@ -64,9 +64,27 @@ export function rowOf<T>(label: ReadableLabel, map: Record<string, unknown>): T 
 
 /** Nodes of `label` with these ids (any order; missing ids are simply absent). */
 export async function nodesByIds<T>(tx: Tx, label: ReadableLabel, ids: readonly string[]): Promise<T[]> {
-  if (!READABLE_LABELS.includes(label)) throw new Error(`label ${label} is not readable`);
-  const records = await tx.run(`UNWIND $ids AS id MATCH (n:${label} {id: id}) RETURN ${rowProjection(label, 'n')} AS n`, { ids });
-  return records.map((r) => rowOf<T>(label, r.get('n') as Record<string, unknown>));
+  return ((await nodesByLabelledIds(tx, new Map([[label, ids]]))).get(label) ?? []) as T[];
+}
+
+/**
+ * Nodes of several labels in one statement (one UNION ALL branch per label, each an index
+ * seek per id): for each label, its rows with these ids (any order; missing ids are absent).
+ */
+export async function nodesByLabelledIds(tx: Tx, idsByLabel: ReadonlyMap<ReadableLabel, readonly string[]>): Promise<Map<ReadableLabel, unknown[]>> {
+  const labels = [...idsByLabel.keys()];
+  const rows = new Map<ReadableLabel, unknown[]>(labels.map((label) => [label, []]));
+  if (labels.length === 0) return rows;
+  const branches = labels.map((label, i) => {
+    if (!READABLE_LABELS.includes(label)) throw new Error(`label ${label} is not readable`);
+    return `UNWIND $ids[${i}] AS id MATCH (n:${label} {id: id}) RETURN ${i} AS label, ${rowProjection(label, 'n')} AS n`;
+  });
+  const records = await tx.run(branches.join(' UNION ALL '), { ids: labels.map((label) => idsByLabel.get(label)) });
+  for (const r of records) {
+    const label = labels[r.get('label') as number]!;
+    rows.get(label)!.push(rowOf(label, r.get('n') as Record<string, unknown>));
+  }
+  return rows;
 }
 
 /**
