@@ -1,20 +1,23 @@
 /**
- * Traversal benchmark (issue 4): `node bench/traversal-1m.ts`.
+ * Traversal benchmark (issues 4 and 9): `node bench/traversal-1m.ts`.
  *
  * 1. PROFILE db hits of a full upstream traversal of diamond ladders (2^layers paths) of
- *    growing size: the cost per layer stays flat.
- * 2. A ~1M-node lineage graph (BENCH_WIDTH x BENCH_LAYERS, default 1000 x 500: layers of runs
- *    that each USE two dataset versions of the layer below and GENERATE one) whose top
- *    evaluation run reaches every node upstream. Times, on the same driver and database:
- *    Pedigree's `upstream` over GraphQL (HTTP), the traversal module alone, and the best
- *    hand-written Cypher for the same answer (nearest `limit` nodes with minimum depths),
- *    and for counting the whole reachable set.
+ *    growing size: the cost per layer stays flat (skip with BENCH_LADDERS=0).
+ * 2. Pedigree's `upstream`/`downstream` over GraphQL (HTTP, admin bearer token) next to the
+ *    best hand-written Cypher for the same answer through the same driver: the same hits,
+ *    depths, node fields and edges (see FULL below). Scenarios (BENCH_ONLY=wide,chain,hub):
+ *    - wide: a ~1M-node lineage graph (BENCH_WIDTH x BENCH_LAYERS, default 1000 x 500:
+ *      layers of runs that each USE two dataset versions of the layer below and GENERATE one)
+ *      whose top evaluation run reaches every node upstream; limit 1000 and 10000;
+ *    - chain: a fine-tuning chain 1,000 hops deep, maxDepth 10, 100, 1000;
+ *    - hub: a dataset version used by 10,000 runs, downstream ids of all (count) and the
+ *      first 1,000 with fields and edges.
  *
  * Starts its own embedded Neo4j in a temporary directory unless NEO4J_URI is set (then it
  * writes into that database). Prints markdown; not a test.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import neo4j, { type Driver } from 'neo4j-driver';
@@ -24,12 +27,16 @@ import { ensureBuilt, startEmbeddedNeo4j, type EmbeddedNeo4j } from '../src/neo4
 import type { Executor, Tx } from '../src/neo4j/executor.ts';
 import { startGateway } from '../src/server.ts';
 import { traverseLineage } from '../src/traversal/lineage.ts';
+import { createFineTuningChain, insertLineage } from '../test/support/lineage-graphs.ts';
 
 const WIDTH = Number(process.env['BENCH_WIDTH'] ?? 1000);
 const LAYERS = Number(process.env['BENCH_LAYERS'] ?? 500);
-const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
-const LADDERS = [10, 20, 40, 80, 160];
+const RUNS = Number(process.env['BENCH_RUNS'] ?? 7);
+const ONLY = new Set((process.env['BENCH_ONLY'] ?? 'wide,chain,hub').split(','));
+const LADDERS = process.env['BENCH_LADDERS'] === '0' ? [] : [10, 20, 40, 80, 160];
 const REL = 'USED|GENERATED_BY|DERIVED_FROM|DEPLOYS';
+/** The bench's own server-wide admin credential (the gateway requires a bearer token). */
+const ADMIN_TOKEN = `bench-admin-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
 
 const log = (line: string) => console.error(`bench: ${line}`);
 
@@ -43,13 +50,19 @@ async function main(): Promise<void> {
     embedded = await startEmbeddedNeo4j({ port: 17000 + Math.floor(Math.random() * 2000), dataDir, heap: '3g', pagecache: '2g', tieToParent: true });
     uri = embedded.uri;
   }
-  const config = loadConfig({ ...process.env, NEO4J_URI: uri }, { port: 0, host: '127.0.0.1', logLevel: 'silent' });
+  const config = loadConfig(
+    { ...process.env, NEO4J_URI: uri, PEDIGREE_ADMIN_TOKEN: ADMIN_TOKEN, PEDIGREE_RATE_LIMIT_PER_SECOND: '0' },
+    { port: 0, host: '127.0.0.1', logLevel: 'silent' },
+  );
   const gateway = await startGateway({ config, neo4jUri: uri });
   try {
     await gateway.ready;
     const project = `prj_bench${Date.now().toString(16)}`;
-    await ladderHits(gateway.driver, project);
-    await millionNodes(gateway.driver, gateway.executor, gateway.url, `${project}w`);
+    const post = poster(gateway.url);
+    if (LADDERS.length) await ladderHits(gateway.driver, project);
+    if (ONLY.has('chain')) await chainGraph(gateway.driver, post, `${project}c`);
+    if (ONLY.has('hub')) await hubGraph(gateway.driver, post, `${project}h`);
+    if (ONLY.has('wide')) await wideGraph(gateway.driver, gateway.executor, post, `${project}w`);
   } finally {
     await gateway.stop();
     await embedded?.stop();
@@ -114,77 +127,173 @@ async function profiledTraversal(driver: Driver, root: string, asOf: string | nu
   return { hits, nodes: graph.hits.length };
 }
 
-// ---------------------------------------------------------------- ~1M nodes
+// ---------------------------------------------------------------- timed traversals
 
-async function millionNodes(driver: Driver, executor: Executor, url: string, project: string): Promise<void> {
+/**
+ * What every GraphQL traversal below selects, and what the hand-written Cypher returns for
+ * it: per hit its depth, id, kind, createdAt and one label-specific scalar; per edge its ends,
+ * kind and role.
+ */
+const NODE_FIELDS = 'id kind createdAt ... on Run { status } ... on DatasetVersion { digest } ... on Checkpoint { step }';
+const FULL = `truncated nodes { depth node { ${NODE_FIELDS} } } edges { from to kind role }`;
+const IDS = 'truncated nodes { depth node { id } }';
+
+interface Question {
+  readonly root: string;
+  readonly direction: 'UPSTREAM' | 'DOWNSTREAM';
+  readonly maxDepth: number;
+  readonly limit: number;
+  /** FULL: node fields and edges; IDS: ids and depths only. */
+  readonly selection: typeof FULL | typeof IDS;
+}
+
+interface TraversalData {
+  readonly node: Record<string, { readonly nodes: readonly unknown[] }>;
+}
+type Post = (query: string, variables: Record<string, unknown>) => Promise<TraversalData>;
+
+function poster(url: string): Post {
+  return async (query, variables) => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await response.json()) as { data?: TraversalData; errors?: unknown };
+    if (body.errors) throw new Error(JSON.stringify(body.errors));
+    return body.data!;
+  };
+}
+
+/** Pedigree over HTTP; returns the number of hits. */
+const viaGraphQL = (post: Post, q: Question) => async () => {
+  const field = q.direction === 'UPSTREAM' ? 'upstream' : 'downstream';
+  const data = await post(`query($id: ID!) { node(id: $id) { ${field}(maxDepth: ${q.maxDepth}, limit: ${q.limit}) { ${q.selection} } } }`, { id: q.root });
+  return data.node[field]!.nodes.length;
+};
+
+/**
+ * The best hand-written Cypher for the same answer through the same driver: the nearest
+ * `limit` nodes with minimum depths (one more row and one hop deeper, to know whether
+ * anything was cut, as Pedigree does), with the same node fields (datetimes as epoch
+ * milliseconds, the cheapest to decode), then the lineage edges among them when the
+ * selection asks for edges.
+ */
+const byHand = (driver: Driver, q: Question) => async () => {
+  const hops = `[:${REL}*1..${q.maxDepth + 1}]`;
+  const pattern = q.direction === 'UPSTREAM' ? `-${hops}->` : `<-${hops}-`;
+  const fields = q.selection === FULL ? ', labels(n) AS labels, n.createdAt.epochMillis AS createdAt, n.status AS status, n.digest AS digest, n.step AS step' : '';
+  const { records } = await driver.executeQuery(
+    `MATCH (root:LineageNode {id: $id}) MATCH p = (root)${pattern}(n)
+     WITH n, min(length(p)) AS depth ORDER BY depth, n.id LIMIT $take
+     RETURN n.id AS id, depth${fields}`,
+    { id: q.root, take: neo4j.int(q.limit + 1) },
+    { routing: 'READ' },
+  );
+  const hits = records.filter((r) => Number(r.get('depth')) <= q.maxDepth).slice(0, q.limit);
+  if (q.selection === FULL) {
+    const ids = [q.root, ...hits.map((r) => r.get('id') as string)];
+    const members = new Set(ids);
+    const edges = await driver.executeQuery(
+      `UNWIND $ids AS id MATCH (a:LineageNode {id: id})-[r:${REL}]->(b) RETURN a.id AS from, b.id AS to, type(r) AS kind, r.role AS role`,
+      { ids },
+      { routing: 'READ' },
+    );
+    edges.records.filter((r) => members.has(r.get('to') as string));
+  }
+  return hits.length;
+};
+
+interface Row {
+  readonly name: string;
+  readonly question: Question;
+}
+
+async function compare(title: string, driver: Driver, post: Post, rows: readonly Row[]): Promise<void> {
+  console.log(`## ${title}\n`);
+  console.log(`median and max of ${RUNS} runs after one warm-up, alternating contenders; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+  console.log('| question | rows | hand-written median ms | Pedigree GraphQL median ms | max ms (hand / GraphQL) | ratio |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  for (const { name, question } of rows) {
+    const [hand, graphql] = await timeBoth(byHand(driver, question), viaGraphQL(post, question));
+    if (hand.returned !== graphql.returned) throw new Error(`${name}: hand-written returned ${hand.returned}, GraphQL ${graphql.returned}`);
+    console.log(
+      `| ${name} | ${graphql.returned} | ${hand.median.toFixed(1)} | ${graphql.median.toFixed(1)} | ${hand.max.toFixed(0)} / ${graphql.max.toFixed(0)} | ${(graphql.median / hand.median).toFixed(2)}x |`,
+    );
+  }
+  console.log();
+}
+
+async function wideGraph(driver: Driver, executor: Executor, post: Post, project: string): Promise<void> {
   const started = performance.now();
   const top = await createWideGraph(driver, project);
   const { records } = await driver.executeQuery('MATCH (n:LineageNode {projectId: $project}) RETURN count(n) AS n', { project });
   const nodeCount = Number(records[0]!.get('n'));
   log(`built ${nodeCount} nodes in ${((performance.now() - started) / 1000).toFixed(0)} s`);
-
-  const graphql = (limit: number) => `query($id: ID!) { node(id: $id) { upstream(maxDepth: 1000, limit: ${limit}) {
-    truncated nodes { depth node { id kind } } edges { from to kind } } } }`;
-  const viaGraphQL = (limit: number) => async () => {
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: graphql(limit), variables: { id: top } }) });
-    const body = (await response.json()) as { data?: { node: { upstream: { nodes: unknown[] } } }; errors?: unknown };
-    if (body.errors) throw new Error(JSON.stringify(body.errors));
-    return body.data!.node.upstream.nodes.length;
-  };
-  const viaModule = (limit: number) => async () => (await traverseLineage(executor, { id: top }, 'UPSTREAM', { maxDepth: 1000, limit })).hits.length;
-  // The same answer by hand: nearest `limit` with minimum depths, one more row to know whether anything was cut.
-  const handNearest = (limit: number) => async () =>
-    (await driver.executeQuery(
-      `MATCH p = (root:LineageNode {id: $id})-[:${REL}*1..1000]->(n)
-       WITH n, min(length(p)) AS depth ORDER BY depth LIMIT $take
-       RETURN n.id AS id, depth`,
-      { id: top, take: neo4j.int(limit + 1) }, { routing: 'READ' },
-    )).records.length;
-  const nearestIds = (await driver.executeQuery(
-    `MATCH p = (root:LineageNode {id: $id})-[:${REL}*1..1000]->(n) WITH n, min(length(p)) AS depth ORDER BY depth LIMIT 1000 RETURN n.id AS id`,
-    { id: top }, { routing: 'READ' },
-  )).records.map((r) => r.get('id') as string);
-  const handEdges = async () =>
-    (await driver.executeQuery(
-      `UNWIND $ids AS id MATCH (a:LineageNode {id: id})-[r:${REL}]->(b) RETURN a.id AS from, b.id AS to, type(r) AS kind`,
-      { ids: [top, ...nearestIds] }, { routing: 'READ' },
-    )).records.length;
-  const handReach = async () =>
-    Number((await driver.executeQuery(`MATCH (root:LineageNode {id: $id})-[:${REL}*1..1000]->(n) RETURN count(DISTINCT n) AS n`, { id: top }, { routing: 'READ' })).records[0]!.get('n'));
-
-  const reached = await handReach();
-  console.log(`## Upstream of the top of a ${nodeCount.toLocaleString('en')}-node graph (${WIDTH} x ${LAYERS} layers; ${reached.toLocaleString('en')} nodes reachable within 1000 hops)\n`);
-  console.log(`median and max of ${RUNS} runs after one warm-up; ${new Date().toISOString().slice(0, 10)}\n`);
-  console.log('| what | rows | median ms | max ms | vs hand-written, same limit |');
-  console.log('|---|---:|---:|---:|---:|');
-  const rows: Array<[string, () => Promise<number>, string | null]> = [
-    ['hand-written Cypher: nearest 1000 with min depth (LIMIT 1001)', handNearest(1000), null],
-    ['Pedigree traversal module, limit 1000 (reach + edges, one read tx)', viaModule(1000), 'hand-written Cypher: nearest 1000 with min depth (LIMIT 1001)'],
-    ['Pedigree GraphQL `upstream(maxDepth: 1000, limit: 1000)`, nodes hydrated', viaGraphQL(1000), 'hand-written Cypher: nearest 1000 with min depth (LIMIT 1001)'],
-    ['hand-written Cypher: outgoing lineage edges of root + nearest 1000 (ids given)', handEdges, null],
-    ['hand-written Cypher: nearest 10000 with min depth (LIMIT 10001)', handNearest(10_000), null],
-    ['Pedigree GraphQL `upstream(maxDepth: 1000, limit: 10000)`, nodes hydrated', viaGraphQL(10_000), 'hand-written Cypher: nearest 10000 with min depth (LIMIT 10001)'],
-    ['hand-written Cypher: count(DISTINCT) of the whole reachable set', handReach, null],
-  ];
-  const medians = new Map<string, number>();
-  for (const [name, fn, baseline] of rows) {
-    const { median, max, returned } = await time(fn);
-    medians.set(name, median);
-    const ratio = baseline ? `${(median / medians.get(baseline)!).toFixed(2)}x` : '';
-    console.log(`| ${name} | ${returned} | ${median.toFixed(0)} | ${max.toFixed(0)} | ${ratio} |`);
-  }
+  const up = (limit: number): Question => ({ root: top, direction: 'UPSTREAM', maxDepth: 1000, limit, selection: FULL });
+  await compare(`Upstream of the top of a ${nodeCount.toLocaleString('en')}-node graph (${WIDTH} x ${LAYERS} layers)`, driver, post, [
+    { name: 'upstream(maxDepth: 1000, limit: 1000)', question: up(1000) },
+    { name: 'upstream(maxDepth: 1000, limit: 10000)', question: up(10_000) },
+  ]);
+  const module = await timeBoth(
+    async () => (await traverseLineage(executor, { id: top }, 'UPSTREAM', { maxDepth: 1000, limit: 1000 })).hits.length,
+    async () => (await traverseLineage(executor, { id: top }, 'UPSTREAM', { maxDepth: 1000, limit: 10_000 })).hits.length,
+  );
+  console.log(`traversal module alone (no GraphQL, no HTTP): limit 1000 ${module[0].median.toFixed(1)} ms, limit 10000 ${module[1].median.toFixed(1)} ms\n`);
 }
 
-async function time(fn: () => Promise<number>): Promise<{ median: number; max: number; returned: number }> {
-  const returned = await fn();
-  const samples: number[] = [];
+async function chainGraph(driver: Driver, post: Post, project: string): Promise<void> {
+  const chain = await createFineTuningChain(driver, project, 1000);
+  const up = (maxDepth: number): Question => ({ root: chain.top, direction: 'UPSTREAM', maxDepth, limit: 1000, selection: FULL });
+  await compare('Upstream of the top of a fine-tuning chain 1,000 hops deep', driver, post, [
+    { name: 'upstream(maxDepth: 10)', question: up(10) },
+    { name: 'upstream(maxDepth: 100)', question: up(100) },
+    { name: 'upstream(maxDepth: 1000)', question: up(1000) },
+  ]);
+}
+
+/** One dataset version that 10,000 training runs USE; each run GENERATES a checkpoint. */
+async function hubGraph(driver: Driver, post: Post, project: string): Promise<void> {
+  const hub = newId('DatasetVersion');
+  const runs = Array.from({ length: 10_000 }, () => newId('Run'));
+  const checkpoints = runs.map((runId) => ({ id: newId('Checkpoint'), runId, step: 1 }));
+  await insertLineage(driver, project, {
+    datasetVersions: [hub],
+    runs,
+    checkpoints,
+    edges: runs.flatMap((run, i) => [
+      { from: run, to: hub, type: 'USED' as const, role: 'train' },
+      { from: checkpoints[i]!.id, to: run, type: 'GENERATED_BY' as const, role: 'checkpoint' },
+    ]),
+  });
+  await compare('Downstream of a dataset version used by 10,000 runs (each generating a checkpoint)', driver, post, [
+    { name: 'count: downstream(maxDepth: 1, limit: 10000), ids and depths', question: { root: hub, direction: 'DOWNSTREAM', maxDepth: 1, limit: 10_000, selection: IDS } },
+    { name: 'first 1,000: downstream(maxDepth: 2, limit: 1000), fields and edges', question: { root: hub, direction: 'DOWNSTREAM', maxDepth: 2, limit: 1000, selection: FULL } },
+  ]);
+}
+
+interface Timing {
+  readonly median: number;
+  readonly max: number;
+  readonly returned: number;
+}
+
+/** One warm-up each, then RUNS rounds alternating the two, so both see the same machine load. */
+async function timeBoth(a: () => Promise<number>, b: () => Promise<number>): Promise<[Timing, Timing]> {
+  const returned = [await a(), await b()] as const;
+  const samples: [number[], number[]] = [[], []];
   for (let i = 0; i < RUNS; i++) {
-    const start = performance.now();
-    await fn();
-    samples.push(performance.now() - start);
+    for (const [k, fn] of [a, b].entries()) {
+      const start = performance.now();
+      await fn();
+      samples[k]!.push(performance.now() - start);
+    }
   }
-  samples.sort((a, b) => a - b);
-  return { median: samples[Math.floor(samples.length / 2)]!, max: samples.at(-1)!, returned };
+  const timing = (k: 0 | 1): Timing => {
+    const sorted = [...samples[k]].sort((x, y) => x - y);
+    return { median: sorted[Math.floor(sorted.length / 2)]!, max: sorted.at(-1)!, returned: returned[k] };
+  };
+  return [timing(0), timing(1)];
 }
 
 /**

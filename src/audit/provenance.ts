@@ -7,7 +7,7 @@ import type { Context } from '../context.ts';
 import { limitExceeded, notFound } from '../errors.ts';
 import type { LineageNodeRow, RunRow } from '../model.ts';
 import { loadLineageNode } from '../resolvers/node.ts';
-import { MAX_LIMIT, traverseLineage, type LineageEdgeRow } from '../traversal/lineage.ts';
+import { MAX_LIMIT, lineageEdges, traverseLineage, type LineageEdgeRow } from '../traversal/lineage.ts';
 
 export interface Provenance {
   readonly subject: LineageNodeRow;
@@ -23,13 +23,16 @@ export interface Provenance {
 export async function provenanceOf(ctx: Context, id: string, field: string, maxDepth: number): Promise<Provenance> {
   const subject = await loadLineageNode(ctx, id);
   if (!subject) throw notFound('lineage node', id, field);
-  const graph = await traverseLineage(ctx.executor, subject, 'UPSTREAM', { maxDepth, limit: MAX_LIMIT });
+  const graph = await traverseLineage(ctx.executor, subject, 'UPSTREAM', { maxDepth, limit: MAX_LIMIT }, { rows: false, edges: true });
   if (graph.truncated && graph.hits.length === MAX_LIMIT) {
     throw limitExceeded(`${id} has more than ${MAX_LIMIT} upstream nodes; a provenance answer must be complete`, { field, limit: MAX_LIMIT });
   }
+  // Rows through the viewer's scoped loaders; an edge counts only when both its ends are readable.
   const rows = await Promise.all(graph.hits.map((hit) => loadLineageNode(ctx, hit.id)));
   const upstream = graph.hits.flatMap((hit, i) => (rows[i] ? [{ row: rows[i], depth: hit.depth }] : []));
-  return { subject, upstream, edges: graph.edges, complete: !graph.truncated };
+  const readable = new Set([subject.id, ...upstream.map((entry) => entry.row.id)]);
+  const edges = (await lineageEdges(ctx.executor, graph)).filter((edge) => readable.has(edge.from) && readable.has(edge.to));
+  return { subject, upstream, edges, complete: !graph.truncated };
 }
 
 /** The rows of one label, by id. */

@@ -7,8 +7,7 @@
 import DataLoader from 'dataloader';
 import { canReadProject, type ReadScope } from '../auth/scope.ts';
 import type { Executor } from '../neo4j/executor.ts';
-import { nodesByIds, type ReadableLabel } from '../neo4j/queries/nodes.ts';
-import { alignById } from '../neo4j/values.ts';
+import { nodesByLabelledIds, type ReadableLabel } from '../neo4j/queries/nodes.ts';
 import type {
   ArtifactRow,
   LineageLabel,
@@ -47,7 +46,8 @@ export interface Loaders extends DatasetLoaders, RunLoaders, ModelLoaders, UserL
  */
 export function createLoaders(executor: Executor, scope: ReadScope): Loaders {
   const readable = (projectId: string) => canReadProject(scope, projectId);
-  const byId = <T extends { id: string }>(label: ReadableLabel) => byIdIn<T>(executor, label, readable);
+  const nodes = nodesLoader(executor);
+  const byId = <T extends { id: string }>(label: ReadableLabel) => byIdIn<T>(nodes, label, readable);
   return {
     ...createDatasetLoaders(executor),
     ...createRunLoaders(executor),
@@ -66,11 +66,41 @@ export function createLoaders(executor: Executor, scope: ReadScope): Loaders {
   };
 }
 
-function byIdIn<T extends { id: string }>(executor: Executor, label: ReadableLabel, scope: (projectId: string) => boolean): DataLoader<string, T | null> {
+interface LabelledId {
+  readonly label: ReadableLabel;
+  readonly id: string;
+}
+
+/**
+ * Unscoped rows by label and id, behind the by-id loaders: the batches of all labels
+ * dispatched in one tick (e.g. `_entities` of ten types) become one Cypher statement.
+ */
+function nodesLoader(executor: Executor): DataLoader<LabelledId, unknown, string> {
+  return new DataLoader<LabelledId, unknown, string>(
+    async (keys) => {
+      const idsByLabel = new Map<ReadableLabel, string[]>();
+      for (const { label, id } of keys) {
+        const ids = idsByLabel.get(label);
+        if (ids) ids.push(id);
+        else idsByLabel.set(label, [id]);
+      }
+      const rows = await executor.read('nodes.byIds', (tx) => nodesByLabelledIds(tx, idsByLabel));
+      const byKey = new Map<string, unknown>();
+      for (const [label, labelRows] of rows) for (const row of labelRows) byKey.set(labelledKey({ label, id: (row as { id: string }).id }), row);
+      return keys.map((key) => byKey.get(labelledKey(key)) ?? null);
+    },
+    { cacheKeyFn: labelledKey, maxBatchSize: 10_000 },
+  );
+}
+
+const labelledKey = ({ label, id }: LabelledId): string => `${label}:${id}`;
+
+/** Rows of `label` by id, null outside the scope; batches go through the shared `nodes` loader. */
+function byIdIn<T extends { id: string }>(nodes: DataLoader<LabelledId, unknown, string>, label: ReadableLabel, scope: (projectId: string) => boolean): DataLoader<string, T | null> {
   return new DataLoader(
     async (ids) => {
-      const rows = await executor.read(`${label}.byIds`, (tx) => nodesByIds<T>(tx, label, ids));
-      return alignById(ids, rows.filter((row) => scope(projectOf(row))));
+      const rows = (await nodes.loadMany(ids.map((id) => ({ label, id })))) as Array<T | null | Error>;
+      return rows.map((row) => (row instanceof Error || row === null || scope(projectOf(row)) ? row : null));
     },
     { maxBatchSize: 5_000 },
   );

@@ -3,11 +3,15 @@
  * upstream/downstream traversals (src/traversal), and the interface's type resolution by id
  * prefix.
  */
+import type { GraphQLResolveInfo } from 'graphql';
+import { canReadProject, readScope } from '../auth/scope.ts';
 import type { Context } from '../context.ts';
 import { labelOf } from '../ids.ts';
+import { LINEAGE_LOADER } from '../loaders/index.ts';
 import type { LineageLabel, LineageNodeRow, ProjectRow, UserRef } from '../model.ts';
 import { NODE_KIND_BY_LABEL } from '../model.ts';
-import { traverseLineage, type TraversalArgs } from '../traversal/lineage.ts';
+import { traverseLineage, type LineageGraphRow, type TraversalArgs, type TraversalDirection } from '../traversal/lineage.ts';
+import { selectedFields } from './selection.ts';
 
 interface LineageParent {
   readonly id: string;
@@ -20,9 +24,42 @@ export function lineageNodeFields<Row extends LineageParent>(label: LineageLabel
     kind: () => NODE_KIND_BY_LABEL[label],
     project: async (row: Row, _args: unknown, ctx: Context): Promise<ProjectRow> => (await ctx.loaders.project.load(row.projectId))!,
     createdBy: (row: Row): UserRef | null => userRef(row.createdBy),
-    upstream: (row: Row, args: TraversalArgs, ctx: Context) => traverseLineage(ctx.executor, asLineageNode(row), 'UPSTREAM', args),
-    downstream: (row: Row, args: TraversalArgs, ctx: Context) => traverseLineage(ctx.executor, asLineageNode(row), 'DOWNSTREAM', args),
+    upstream: (row: Row, args: TraversalArgs, ctx: Context, info: GraphQLResolveInfo) => traverse(ctx, asLineageNode(row), 'UPSTREAM', args, info),
+    downstream: (row: Row, args: TraversalArgs, ctx: Context, info: GraphQLResolveInfo) => traverse(ctx, asLineageNode(row), 'DOWNSTREAM', args, info),
   };
+}
+
+/** Fields of a hit's node that its id alone answers (LineageHit.node needs no row for them). */
+export const ID_ONLY_FIELDS: ReadonlySet<string> = new Set(['id', 'kind', '__typename']);
+
+/**
+ * A traversal that reads what the operation selects: the hits' rows only when their nodes
+ * ask for more than ID_ONLY_FIELDS, the edges only when selected. Rows of readable projects
+ * prime the per-request loaders (a traversal never leaves the root's project, and the root
+ * was read through a scoped loader; a row of another project is dropped anyway, and its hit
+ * then goes through the scoped loader like any id).
+ */
+async function traverse(
+  ctx: Context,
+  root: LineageNodeRow,
+  direction: TraversalDirection,
+  args: TraversalArgs,
+  info: GraphQLResolveInfo,
+): Promise<LineageGraphRow<LineageNodeRow>> {
+  const rows = [...selectedFields(info, ['nodes', 'node'])].some((field) => !ID_ONLY_FIELDS.has(field));
+  const edges = selectedFields(info, []).has('edges');
+  const graph = await traverseLineage(ctx.executor, root, direction, args, { rows, edges });
+  const scope = readScope(ctx.viewer);
+  if (graph.hits.every((hit) => canReadProject(scope, hit.projectId))) {
+    for (const hit of graph.hits) if (hit.row) primeLoader(ctx, hit.row);
+    return graph;
+  }
+  return { ...graph, hits: graph.hits.map((hit) => (canReadProject(scope, hit.projectId) ? hit : { ...hit, row: null, unreadable: true as const })) };
+}
+
+function primeLoader(ctx: Context, row: LineageNodeRow): void {
+  const loader = ctx.loaders[LINEAGE_LOADER[row.nodeLabel]] as { prime(id: string, row: LineageNodeRow): unknown };
+  loader.prime(row.id, row);
 }
 
 /**

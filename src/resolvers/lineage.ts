@@ -1,10 +1,13 @@
 /** Traversal results (LineageGraph, LineageHit) and Query.lineagePath: hydration through the per-request loaders. */
+import type { FieldNode } from 'graphql';
 import type { Context } from '../context.ts';
 import { notFound } from '../errors.ts';
 import type { Resolvers } from '../generated/graphql.ts';
 import type { LineageNodeRow } from '../model.ts';
-import { findLineagePath } from '../traversal/lineage.ts';
+import { findLineagePath, lineageEdges, type LineageHitRow } from '../traversal/lineage.ts';
+import { ID_ONLY_FIELDS } from './lineage-node.ts';
 import { loadLineageNode } from './node.ts';
+import { selectedFields } from './selection.ts';
 
 async function existingNode(ctx: Context, id: string, field: string): Promise<LineageNodeRow> {
   const row = await loadLineageNode(ctx, id);
@@ -25,11 +28,37 @@ export const lineageResolvers: Resolvers = {
   LineageGraph: {
     root: (graph) => graph.root,
     nodes: (graph) => [...graph.hits],
-    edges: (graph) => [...graph.edges],
+    edges: async (graph, _args, ctx) => [...(await lineageEdges(ctx.executor, graph))],
     truncated: (graph) => graph.truncated,
   },
   LineageHit: {
-    node: async (hit, _args, ctx) => (await loadLineageNode(ctx, hit.id))!,
+    // The row read with the hit (readable projects only); for a selection of id, kind and
+    // __typename the id answers; otherwise the scoped loader.
+    node: (hit, _args, ctx, info) => hit.row ?? (!hit.unreadable && idOnly(info.fieldNodes, info) ? idOnlyNode(hit) : loadHit(ctx, hit.id)),
     depth: (hit) => hit.depth,
   },
 };
+
+async function loadHit(ctx: Context, id: string): Promise<LineageNodeRow> {
+  return (await loadLineageNode(ctx, id))!;
+}
+
+/** Per selection (graphql-js passes the same fieldNodes array for every item of a list). */
+const idOnlySelections = new WeakMap<readonly FieldNode[], boolean>();
+
+function idOnly(fieldNodes: readonly FieldNode[], info: Parameters<typeof selectedFields>[0]): boolean {
+  let known = idOnlySelections.get(fieldNodes);
+  if (known === undefined) {
+    known = [...selectedFields(info, [])].every((field) => ID_ONLY_FIELDS.has(field));
+    idOnlySelections.set(fieldNodes, known);
+  }
+  return known;
+}
+
+/**
+ * A hit's node as far as id, kind and __typename go (all the selection asks): the interface
+ * resolves its type and kind from the id's prefix. Never handed to other fields.
+ */
+function idOnlyNode(hit: LineageHitRow): LineageNodeRow {
+  return { id: hit.id, projectId: hit.projectId } as LineageNodeRow;
+}

@@ -1,7 +1,8 @@
 /**
  * Entity references from the router (`_entities`): every `__resolveReference` is built here so
- * they all check the id the same way, go through the per-request loader (one Cypher query per
- * type per request, whatever the number of representations) and apply the project read scope.
+ * they all check the id the same way, go through the per-request loader (the by-id loaders share
+ * one batch: one Cypher query per request for all types, whatever the number of representations)
+ * and apply the project read scope.
  * A missing id, an id of another type or project, or a malformed representation resolves to
  * null without a query and without failing the other representations.
  */

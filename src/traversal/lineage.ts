@@ -1,8 +1,8 @@
 /**
  * Provenance (upstream), impact (downstream) and derivation paths over the lineage graph:
  * argument validation and the read transaction; the Cypher lives in
- * src/neo4j/queries/lineage.ts. Results carry ids only: resolvers hydrate nodes through the
- * per-request loaders (one query per label per request).
+ * src/neo4j/queries/lineage.ts. The reach query can return the nodes' rows with the hits
+ * (what the by-id loaders would read), so hydrating the answer costs no further query.
  */
 import { badInput } from '../errors.ts';
 import type { LineageLabel } from '../model.ts';
@@ -14,6 +14,7 @@ import {
   reachableNodes,
   shortestUpstreamPath,
   type LineageEdgeRow,
+  type ReachHit,
   type ReadScope,
   type TraversalDirection,
 } from '../neo4j/queries/lineage.ts';
@@ -35,43 +36,64 @@ export interface TraversalArgs {
   readonly limit: number;
 }
 
-export interface LineageHitRow {
-  readonly id: string;
-  readonly depth: number;
-}
+/**
+ * A returned node: id, minimum depth, project, and its row when the traversal was asked for
+ * rows; `unreadable` when its project is outside the viewer's read scope (then it is
+ * hydrated only through the scoped loaders).
+ */
+export type LineageHitRow = ReachHit & { readonly unreadable?: true };
 
 export interface LineageGraphRow<Root> {
   readonly root: Root;
   /** Nearest first, then by id; at most `limit`. */
   readonly hits: readonly LineageHitRow[];
-  /** Every visible lineage edge whose ends are both the root or a hit. */
-  readonly edges: readonly LineageEdgeRow[];
+  /** Every visible lineage edge whose ends are both the root or a hit; null when not asked for (see `lineageEdges`). */
+  readonly edges: readonly LineageEdgeRow[] | null;
   /** limit or maxDepth left something out. */
   readonly truncated: boolean;
+  /** The asOf instant the traversal used (ISO-8601), or null. */
+  readonly asOf: string | null;
+}
+
+/** What a caller needs beyond ids and depths; both by default. */
+export interface TraversalWants {
+  /** The hits' rows (every property). */
+  readonly rows: boolean;
+  /** The edges among root and hits, read in the same transaction. */
+  readonly edges: boolean;
 }
 
 export type { LineageEdgeRow } from '../neo4j/queries/lineage.ts';
 
 /**
- * The lineage graph around `root` in one direction. Two statements in one read transaction:
- * the reachable set (breadth first, each node once, with its minimum depth), then the edges
- * among the root and the returned nodes. Throws BAD_USER_INPUT for arguments out of range.
+ * The lineage graph around `root` in one direction. At most two statements in one read
+ * transaction: the reachable set (breadth first, each node once, with its minimum depth and,
+ * if wanted, its row), then the edges among the root and the returned nodes if wanted.
+ * Throws BAD_USER_INPUT for arguments out of range.
  */
 export async function traverseLineage<Root extends { id: string }>(
   executor: Executor,
   root: Root,
   direction: TraversalDirection,
   args: TraversalArgs,
+  wants: TraversalWants = { rows: true, edges: true },
 ): Promise<LineageGraphRow<Root>> {
   const maxDepth = checkMaxDepth(args.maxDepth);
   const limit = checkLimit(args.limit);
   const labels = labelsOf(args.kinds);
   const scope: ReadScope = { asOf: instant(args.asOf) };
   return executor.read(`lineage.${direction.toLowerCase()}`, async (tx) => {
-    const reach = await reachableNodes(tx, { rootId: root.id, direction, maxDepth, labels, limit, scope });
-    const edges = await edgesAmong(tx, [root.id, ...reach.hits.map((hit) => hit.id)], scope);
-    return { root, hits: reach.hits, edges, truncated: reach.truncated };
+    const reach = await reachableNodes(tx, { rootId: root.id, direction, maxDepth, labels, limit, scope, rows: wants.rows });
+    const edges = wants.edges ? await edgesAmong(tx, [root.id, ...reach.hits.map((hit) => hit.id)], scope) : null;
+    return { root, hits: reach.hits, edges, truncated: reach.truncated, asOf: scope.asOf };
   });
+}
+
+/** The graph's edges: those read with it, or (when it was read without) read now in a transaction of their own. */
+export async function lineageEdges(executor: Executor, graph: LineageGraphRow<{ id: string }>): Promise<readonly LineageEdgeRow[]> {
+  if (graph.edges) return graph.edges;
+  const ids = [graph.root.id, ...graph.hits.map((hit) => hit.id)];
+  return executor.read('lineage.edges', (tx) => edgesAmong(tx, ids, { asOf: graph.asOf }));
 }
 
 /**

@@ -201,6 +201,20 @@ describe('roles and project scope', () => {
     expect(own.errors, JSON.stringify(own.errors)).toBeUndefined();
   });
 
+  it('never hands out another project\'s node through a traversal, even over a forged cross-project edge', async () => {
+    const aRun = (await server.ok('mutation($input: StartRunInput!) { startRun(input: $input) { id } }', { input: { project: a, name: 'r', type: 'OTHER' } })).startRun.id;
+    // Recording never links projects; this edge is written behind the API's back.
+    await driver.executeQuery('MATCH (r:Run {id: $r}), (v:DatasetVersion {id: $v}) CREATE (r)-[:USED {role: "forged", createdAt: datetime()}]->(v)', { r: aRun, v: bVersion });
+    const selections = ['id kind', 'id ... on DatasetVersion { uri digest }'];
+    for (const selection of selections) {
+      const response = await server.gql(`query($id: ID!) { node(id: $id) { upstream { nodes { node { ${selection} } } } } }`, { id: aRun }, bearer(viewer));
+      expect(JSON.stringify(response.data)).not.toContain(bVersion);
+      expect(JSON.stringify(response.data)).not.toContain('s3://b');
+      const admin = await server.ok(`query($id: ID!) { node(id: $id) { upstream { nodes { node { ${selection} } } } } }`, { id: aRun });
+      expect(admin.node.upstream.nodes.map((hit: any) => hit.node.id)).toEqual([bVersion]);
+    }
+  });
+
   it('treats another project\'s ids in writes as missing', async () => {
     await refused('NOT_FOUND', REGISTER, { input: { project: b, dataset: 'd', uri: 's3://x', digest: sha() } }, bearer(writer));
     await refused('NOT_FOUND', 'mutation($input: StartRunInput!) { startRun(input: $input) { id } }', { input: { project: a, name: 'r', type: 'OTHER', inputs: [{ id: bVersion }] } }, bearer(writer));

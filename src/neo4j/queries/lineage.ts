@@ -21,7 +21,9 @@
  */
 import neo4j from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
-import type { LineageLabel } from '../../model.ts';
+import { LINEAGE_LABELS, type LineageLabel, type LineageNodeRow } from '../../model.ts';
+import { labelOf } from '../../ids.ts';
+import { rowOf, rowProjection } from './nodes.ts';
 
 export const LINEAGE_REL_TYPES = ['USED', 'GENERATED_BY', 'DERIVED_FROM', 'DEPLOYS'] as const;
 export type LineageRelType = (typeof LINEAGE_REL_TYPES)[number];
@@ -92,11 +94,21 @@ export interface ReachOptions {
   readonly labels: readonly LineageLabel[] | null;
   readonly limit: number;
   readonly scope: ReadScope;
+  /** Also return each node's row (every property, as the by-id loaders read it); otherwise only id and projectId. */
+  readonly rows: boolean;
+}
+
+export interface ReachHit {
+  readonly id: string;
+  readonly depth: number;
+  readonly projectId: string;
+  /** The node's row when asked for (`rows`), tagged with its label. */
+  readonly row: LineageNodeRow | null;
 }
 
 export interface Reach {
   /** Returned nodes, nearest first (then by id), at most `limit`. */
-  readonly hits: Array<{ id: string; depth: number }>;
+  readonly hits: ReachHit[];
   /** `limit` left a node out, or a node exists at depth maxDepth + 1. */
   readonly truncated: boolean;
 }
@@ -110,22 +122,38 @@ export interface Reach {
  * sort (ids sorted within one level) and `LIMIT` stops the search: the cost is the levels
  * needed for `limit + 1` answers, not the whole reachable set. The search goes one hop deeper
  * than asked; the extra row, a returnable node beyond `limit` or any node at maxDepth + 1,
- * only tells that something was cut.
+ * only tells that something was cut. The rows are projected after the limit, so only the
+ * returned nodes' properties are read; datetimes come as epoch milliseconds (see rowOf).
  */
 export async function reachableNodes(tx: Tx, options: ReachOptions): Promise<Reach> {
   const { rootId, direction, maxDepth, labels, limit, scope } = options;
+  const rows = options.rows ? `, ${ROW_BY_LABEL} AS row` : '';
   const records = await tx.run(
     `MATCH (root:LineageNode {id: $rootId}) USING INDEX SEEK root:LineageNode(id)
      ${reachPattern(direction, maxDepth + 1, scope)}
      WITH n, min(length(p)) AS depth
      WHERE depth > $maxDepth OR (($labels IS NULL OR any(l IN labels(n) WHERE l IN $labels)) AND ${returnable(scope, 'n')})
      WITH n, depth ORDER BY depth, n.id LIMIT $take
-     RETURN n.id AS id, depth`,
+     RETURN n.id AS id, depth, n.projectId AS projectId${rows}`,
     { rootId, maxDepth: neo4j.int(maxDepth), labels, take: neo4j.int(limit + 1), asOf: scope.asOf },
   );
-  const rows = records.map((r) => ({ id: r.get('id') as string, depth: Number(r.get('depth')) }));
-  const hits = rows.filter((row) => row.depth <= maxDepth).slice(0, limit);
-  return { hits, truncated: hits.length < rows.length };
+  const within = records.filter((r) => Number(r.get('depth')) <= maxDepth);
+  const hits = within.slice(0, limit).map((r): ReachHit => {
+    const id = r.get('id') as string;
+    return { id, depth: Number(r.get('depth')), projectId: r.get('projectId') as string, row: options.rows ? lineageRow(id, r.get('row')) : null };
+  });
+  return { hits, truncated: hits.length < records.length };
+}
+
+/** Each lineage node's `rowProjection`, by its label (a node has exactly one lineage label). */
+const ROW_BY_LABEL = `CASE ${LINEAGE_LABELS.map((label) => `WHEN n:${label} THEN ${rowProjection(label, 'n')}`).join(' ')} END`;
+
+function lineageRow(id: string, map: unknown): LineageNodeRow | null {
+  const label = labelOf(id);
+  if (map === null || !label || !(LINEAGE_LABELS as readonly string[]).includes(label)) return null;
+  const row = rowOf<Record<string, unknown>>(label as LineageLabel, map as Record<string, unknown>);
+  row['nodeLabel'] = label;
+  return row as unknown as LineageNodeRow;
 }
 
 export interface LineageEdgeRow {

@@ -1,7 +1,6 @@
 /** Generic reads by id for every label. Labels come from the allow-list below, never from input. */
-import type { Node } from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
-import { nodeRow } from '../values.ts';
+import { toPlain } from '../values.ts';
 import { labelOf } from '../../ids.ts';
 
 export const READABLE_LABELS = [
@@ -18,11 +17,74 @@ export const READABLE_LABELS = [
 ] as const;
 export type ReadableLabel = (typeof READABLE_LABELS)[number];
 
+/**
+ * The datetime properties of each label (src/model.ts). Reads return them as epoch
+ * milliseconds, converted to Dates here: decoding a Neo4j DateTime in the driver costs more
+ * than everything else in a row (measured: 10,000 runs read 2x faster). A datetime this list
+ * misses still reads correctly, through the generic conversion.
+ */
+const DATETIME_PROPERTIES: Record<ReadableLabel, readonly string[]> = {
+  Project: ['createdAt'],
+  Dataset: ['createdAt'],
+  DatasetVersion: ['createdAt'],
+  Experiment: ['createdAt'],
+  Run: ['createdAt', 'startedAt', 'endedAt'],
+  Checkpoint: ['createdAt', 'deletedAt'],
+  Artifact: ['createdAt'],
+  Model: ['createdAt'],
+  ModelVersion: ['createdAt'],
+  Deployment: ['createdAt', 'deployedAt', 'endedAt'],
+};
+
+/**
+ * A map projection of node `v` of `label` for `rowOf`: every property, datetimes as epoch
+ * milliseconds. `label` must come from READABLE_LABELS (it is formatted into the query).
+ */
+export function rowProjection(label: ReadableLabel, v: string): string {
+  const datetimes = DATETIME_PROPERTIES[label];
+  if (!datetimes) throw new Error(`label ${label} is not readable`);
+  return `${v} {.*, ${datetimes.map((key) => `${key}: ${v}.${key}.epochMillis`).join(', ')}}`;
+}
+
+/**
+ * The row of a `rowProjection` map, in place: datetimes become Dates, absent ones null;
+ * anything else that is not a primitive or a list goes through the generic conversion.
+ */
+export function rowOf<T>(label: ReadableLabel, map: Record<string, unknown>): T {
+  for (const key in map) {
+    const value = map[key];
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) map[key] = toPlain(value);
+  }
+  for (const key of DATETIME_PROPERTIES[label]) {
+    const millis = map[key];
+    map[key] = typeof millis === 'number' ? new Date(millis) : null;
+  }
+  return map as T;
+}
+
 /** Nodes of `label` with these ids (any order; missing ids are simply absent). */
 export async function nodesByIds<T>(tx: Tx, label: ReadableLabel, ids: readonly string[]): Promise<T[]> {
-  if (!READABLE_LABELS.includes(label)) throw new Error(`label ${label} is not readable`);
-  const records = await tx.run(`MATCH (n:${label}) WHERE n.id IN $ids RETURN n`, { ids });
-  return records.map((r) => nodeRow<T>(r.get('n') as Node));
+  return ((await nodesByLabelledIds(tx, new Map([[label, ids]]))).get(label) ?? []) as T[];
+}
+
+/**
+ * Nodes of several labels in one statement (one UNION ALL branch per label, each an index
+ * seek per id): for each label, its rows with these ids (any order; missing ids are absent).
+ */
+export async function nodesByLabelledIds(tx: Tx, idsByLabel: ReadonlyMap<ReadableLabel, readonly string[]>): Promise<Map<ReadableLabel, unknown[]>> {
+  const labels = [...idsByLabel.keys()];
+  const rows = new Map<ReadableLabel, unknown[]>(labels.map((label) => [label, []]));
+  if (labels.length === 0) return rows;
+  const branches = labels.map((label, i) => {
+    if (!READABLE_LABELS.includes(label)) throw new Error(`label ${label} is not readable`);
+    return `UNWIND $ids[${i}] AS id MATCH (n:${label} {id: id}) RETURN ${i} AS label, ${rowProjection(label, 'n')} AS n`;
+  });
+  const records = await tx.run(branches.join(' UNION ALL '), { ids: labels.map((label) => idsByLabel.get(label)) });
+  for (const r of records) {
+    const label = labels[r.get('label') as number]!;
+    rows.get(label)!.push(rowOf(label, r.get('n') as Record<string, unknown>));
+  }
+  return rows;
 }
 
 /**

@@ -79,10 +79,39 @@ describe('upstream on a diamond ladder with 2^41 paths', () => {
     expect(graph.edges).toContainEqual({ from: ladder.runs[1]![1], to: ladder.datasets[0]![1], kind: 'USED', role: 'eval' });
   });
 
-  it('hydrates the returned nodes with one query per label', async () => {
+  it('hydrates the returned nodes from the traversal itself', async () => {
     await upstream(ladder.top, {});
-    // node(id): 1; reachable set and edges: 2; DatasetVersion and Run hits: 1 each.
-    expect(server.lastQueryCount()).toBe(5);
+    // node(id): 1; reachable set with the nodes' rows, and edges: 2; no query per label.
+    expect(server.lastQueryCount()).toBe(3);
+  });
+
+  it('returns each hit with the fields node(id) reads, through fragments and aliases', async () => {
+    const FIELDS = `fragment Fields on LineageNode {
+      id kind displayName createdAt createdBy { id }
+      ... on Run { name type status startedAt endedAt paramsJson: params }
+      ... on DatasetVersion { number label digest uri sizeBytes recordCount properties }
+    }`;
+    const { node } = await server.ok<any>(
+      `query($id: ID!) { node(id: $id) { upstream(maxDepth: 1000, limit: 1000) { ...Graph } } }
+       fragment Graph on LineageGraph { hits: nodes { node { ...Fields } } links: edges { from to } }
+       ${FIELDS}`,
+      { id: ladder.top },
+    );
+    const hits = node.upstream.hits.map((hit: any) => hit.node);
+    expect(hits).toHaveLength(4 * LAYERS - 1);
+    expect(node.upstream.links).toHaveLength(6 * LAYERS - 3);
+    const { nodes } = await server.ok<any>(`query($ids: [ID!]!) { nodes(ids: $ids) { ...Fields } } ${FIELDS}`, { ids: hits.map((hit: any) => hit.id) });
+    expect(hits).toEqual(nodes);
+    expect(hits.find((hit: any) => hit.kind === 'RUN').startedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+  });
+
+  it('reads neither rows nor edges that the selection does not ask for', async () => {
+    const full = await upstream(ladder.top, {});
+    const { node } = await server.ok<any>(`query($id: ID!) { node(id: $id) { upstream(maxDepth: 1000, limit: 1000) { nodes { depth node { __typename id kind } } truncated } } }`, { id: ladder.top });
+    // node(id) and the reachable set only.
+    expect(server.lastQueryCount()).toBe(2);
+    expect(node.upstream.nodes.map((hit: any) => [hit.depth, hit.node.id, hit.node.kind])).toEqual(full.nodes.map((hit: any) => [hit.depth, hit.node.id, hit.node.kind]));
+    expect(node.upstream.nodes.filter((hit: any) => hit.node.__typename === 'Run')).toHaveLength(2 * LAYERS - 1);
   });
 
   it('keeps only the requested kinds, still passing through the others', async () => {
