@@ -210,7 +210,7 @@ async function run(driver: Driver, gateway: BenchGateway, peers: Peer[], neo4jUr
   // ------------------------------------------------------------------ impact
   if (only.has('impact')) {
     await ensureLoaded(shapes.hub);
-    await traversalTable(`Wide impact: how many nodes are downstream of ${shapes.hub.description}`, shapes.hub, { root: shapes.hub.roots['hub']!, direction: 'DOWNSTREAM', depth: 2, limit: null });
+    await traversalTable(`Wide impact: how many nodes are downstream of ${shapes.hub.description}`, shapes.hub, { root: shapes.hub.roots['hub']!, direction: 'DOWNSTREAM', depth: 2, limit: null, countOnly: true });
     await traversalTable('Wide impact: the first 1,000 downstream of the hub', shapes.hub, { root: shapes.hub.roots['hub']!, direction: 'DOWNSTREAM', depth: 2, limit: 1_000 });
   }
 

@@ -85,6 +85,11 @@ export function pedigreePeer(gateway: BenchGateway, loaded: (shape: Shape) => Lo
       const id = loaded(shape).ids.get(question.root)!;
       const field = question.direction === 'UPSTREAM' ? 'upstream' : 'downstream';
       const query = `query($id: ID!, $depth: Int!, $limit: Int!) { node(id: $id) { ${field}(maxDepth: $depth, limit: $limit) { ${TRAVERSAL_SELECTION} } } }`;
+      if (question.countOnly) {
+        const count = `query($id: ID!, $depth: Int!) { node(id: $id) { ${field}(maxDepth: $depth, limit: 1) { reachableCount } } }`;
+        const { samples, last } = await timeRepeated(() => gateway.post<{ node: { [k: string]: { reachableCount: number } } }>(count, { id, depth: question.depth }), { warmup: 2, runs });
+        return { samples, count: last.node[field]!.reachableCount };
+      }
       const ask = () => gateway.post<{ node: { [k: string]: { nodes: unknown[]; truncated: boolean } } }>(query, { id, depth: question.depth, limit: question.limit ?? MAX_LIMIT });
       if (question.limit === null && (await ask()).node[field]!.truncated) {
         return { unsupported: `more than ${MAX_LIMIT.toLocaleString('en')} nodes: one answer holds at most ${MAX_LIMIT.toLocaleString('en')} (nearest first)` };

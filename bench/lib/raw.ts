@@ -115,7 +115,7 @@ export function rawPeer(driver: Driver, loaded: (shape: Shape) => Loaded): Peer 
     async traverse(shape, question, runs): Promise<Outcome<Timed>> {
       const id = loaded(shape).ids.get(question.root)!;
       const pattern = question.direction === 'UPSTREAM' ? `-[:${REL}*1..${question.depth}]->` : `<-[:${REL}*1..${question.depth}]-`;
-      if (question.limit === null) {
+      if (question.countOnly) {
         const { samples, last } = await timeRepeated(
           () => read(`MATCH (root:LineageNode {id: $id}) USING INDEX SEEK root:LineageNode(id) MATCH (root)${pattern}(n) RETURN count(DISTINCT n) AS n`, { id }),
           { warmup: 2, runs },
@@ -126,11 +126,11 @@ export function rawPeer(driver: Driver, loaded: (shape: Shape) => Loaded): Peer 
         const reach = await read(
           `MATCH (root:LineageNode {id: $id}) USING INDEX SEEK root:LineageNode(id)
            MATCH p = (root)${pattern}(n)
-           WITH n, min(length(p)) AS depth ORDER BY depth, n.id LIMIT $take
+           WITH n, min(length(p)) AS depth ORDER BY depth, n.id ${question.limit === null ? '' : 'LIMIT $take'}
            RETURN n.id AS id, labels(n) AS labels, n.createdAt AS createdAt, depth`,
-          { id, take: neo4j.int(question.limit! + 1) },
+          { id, take: neo4j.int((question.limit ?? 0) + 1) },
         );
-        const hits = reach.records.slice(0, question.limit!).map((r) => ({ id: r.get('id') as string, labels: r.get('labels') as string[], createdAt: String(r.get('createdAt')), depth: Number(r.get('depth')) }));
+        const hits = reach.records.slice(0, question.limit ?? undefined).map((r) => ({ id: r.get('id') as string, labels: r.get('labels') as string[], createdAt: String(r.get('createdAt')), depth: Number(r.get('depth')) }));
         const ids = [id, ...hits.map((h) => h.id)];
         const edges = await read(
           `UNWIND $ids AS id MATCH (a:LineageNode {id: id})-[r:${REL}]->(b) USING INDEX SEEK a:LineageNode(id)

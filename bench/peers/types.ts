@@ -36,6 +36,8 @@ export interface TraversalQuestion {
   readonly depth: number;
   /** At most this many nodes (nearest first); null for all within `depth`. */
   readonly limit: number | null;
+  /** Only how many (impact analysis); a peer without a count answers with the nodes and their number. */
+  readonly countOnly?: boolean;
 }
 
 export interface Peer {

@@ -10,6 +10,7 @@ import { NODE_KIND_BY_LABEL } from '../model.ts';
 import type { Executor } from '../neo4j/executor.ts';
 import {
   MAX_DEPTH,
+  countReachable,
   edgesAmong,
   reachableNodes,
   shortestUpstreamPath,
@@ -53,6 +54,9 @@ export interface LineageGraphRow<Root> {
   readonly truncated: boolean;
   /** The asOf instant the traversal used (ISO-8601), or null. */
   readonly asOf: string | null;
+  /** The question, for fields computed on demand (`reachableCount`). */
+  readonly direction: TraversalDirection;
+  readonly args: TraversalArgs;
 }
 
 /** What a caller needs beyond ids and depths; both by default. */
@@ -85,8 +89,16 @@ export async function traverseLineage<Root extends { id: string }>(
   return executor.read(`lineage.${direction.toLowerCase()}`, async (tx) => {
     const reach = await reachableNodes(tx, { rootId: root.id, direction, maxDepth, labels, limit, scope, rows: wants.rows });
     const edges = wants.edges ? await edgesAmong(tx, [root.id, ...reach.hits.map((hit) => hit.id)], scope) : null;
-    return { root, hits: reach.hits, edges, truncated: reach.truncated, asOf: scope.asOf };
+    return { root, hits: reach.hits, edges, truncated: reach.truncated, asOf: scope.asOf, direction, args };
   });
+}
+
+/** How many nodes the graph's question reaches, ignoring its limit, among the projects given (null: all). */
+export async function countLineage(executor: Executor, graph: LineageGraphRow<{ id: string }>, projectIds: readonly string[] | null): Promise<number> {
+  const labels = labelsOf(graph.args.kinds);
+  return executor.read('lineage.count', (tx) =>
+    countReachable(tx, { rootId: graph.root.id, direction: graph.direction, maxDepth: checkMaxDepth(graph.args.maxDepth), labels, scope: { asOf: graph.asOf }, projectIds }),
+  );
 }
 
 /** The graph's edges: those read with it, or (when it was read without) read now in a transaction of their own. */

@@ -145,6 +145,25 @@ export async function reachableNodes(tx: Tx, options: ReachOptions): Promise<Rea
   return { hits, truncated: hits.length < records.length };
 }
 
+/**
+ * How many nodes `reachableNodes` would return without a limit: the same pruning search and
+ * filters, counted in the database. `projectIds` (null: every project) keeps the count to what
+ * the viewer may read.
+ */
+export async function countReachable(tx: Tx, options: Omit<ReachOptions, 'limit' | 'rows'> & { readonly projectIds: readonly string[] | null }): Promise<number> {
+  const { rootId, direction, maxDepth, labels, scope, projectIds } = options;
+  const [record] = await tx.run(
+    `MATCH (root:LineageNode {id: $rootId}) USING INDEX SEEK root:LineageNode(id)
+     ${reachPattern(direction, maxDepth, scope)}
+     WITH n, min(length(p)) AS depth
+     WHERE ($labels IS NULL OR any(l IN labels(n) WHERE l IN $labels)) AND ${returnable(scope, 'n')}
+       AND ($projectIds IS NULL OR n.projectId IN $projectIds)
+     RETURN count(n) AS n`,
+    { rootId, labels, projectIds, asOf: scope.asOf },
+  );
+  return Number(record?.get('n') ?? 0);
+}
+
 /** Each lineage node's `rowProjection`, by its label (a node has exactly one lineage label). */
 const ROW_BY_LABEL = `CASE ${LINEAGE_LABELS.map((label) => `WHEN n:${label} THEN ${rowProjection(label, 'n')}`).join(' ')} END`;
 

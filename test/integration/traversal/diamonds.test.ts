@@ -133,6 +133,19 @@ describe('upstream on a diamond ladder with 2^41 paths', () => {
     expect(exact.truncated).toBe(false);
   });
 
+  it('counts the whole answer whatever the limit, with the same kinds and depth', async () => {
+    const COUNT = `query($id: ID!, $maxDepth: Int!, $limit: Int!, $kinds: [NodeKind!]) {
+      node(id: $id) { upstream(maxDepth: $maxDepth, limit: $limit, kinds: $kinds) { reachableCount nodes { depth } } } }`;
+    const count = async (variables: Record<string, unknown>) => (await server.ok<any>(COUNT, { id: ladder.top, maxDepth: 1000, limit: 5, ...variables })).node.upstream;
+    const all = await count({});
+    expect(all.reachableCount).toBe(expectedUpstream(ladder, LAYERS).size);
+    expect(all.nodes).toHaveLength(5);
+    expect((await count({ kinds: ['DATASET_VERSION'] })).reachableCount).toBe(2 * LAYERS);
+    expect((await count({ maxDepth: 3 })).reachableCount).toBe(5);
+    const down = await server.ok<any>('query($id: ID!) { node(id: $id) { downstream(maxDepth: 1000, limit: 1) { reachableCount } } }', { id: ladder.datasets[0]![0] });
+    expect(down.node.downstream.reachableCount).toBe(4 * LAYERS); // every node of the ladder (4 per layer + 2 raw) but the two raw ones
+  });
+
   it('cuts at maxDepth and says so only when something lies deeper', async () => {
     const shallow = await upstream(ladder.top, { maxDepth: 3 });
     expect(shallow.nodes.map((hit: any) => hit.depth)).toEqual([1, 2, 2, 3, 3]);
