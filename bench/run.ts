@@ -11,7 +11,8 @@
  * gateway as a child process (`node src/main.ts`). Not a test: nothing here asserts a time,
  * but a contender whose answer has the wrong size is flagged in the table.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -58,9 +59,12 @@ const PLAN = size === 'L'
 const started = Date.now();
 const log = (line: string) => console.error(`bench ${((Date.now() - started) / 1000).toFixed(0).padStart(5)}s: ${line}`);
 const tables: Table[] = [];
+let neo4jVersion = 'unknown';
 const print = (table: Table) => {
   tables.push(table);
   console.log(renderTable(table));
+  // Written after every table: a run that fails late keeps what it measured.
+  writeFileSync(out, `${header()}\n${tables.map(renderTable).join('\n')}`);
 };
 
 /** A peer that throws is reported as failed in its row; the run goes on. */
@@ -99,6 +103,8 @@ async function main(): Promise<void> {
 }
 
 async function run(driver: Driver, gateway: BenchGateway, peers: Peer[], neo4jUri: string): Promise<void> {
+  const { records } = await driver.executeQuery('CALL dbms.components() YIELD name, versions, edition RETURN name, versions[0] AS version, edition');
+  neo4jVersion = records.map((r) => `${r.get('name')} ${r.get('version')} ${r.get('edition')}`).join(', ');
   const shapes = shapesFor(size);
   const stamp = Date.now().toString(36);
   let projects = 0;
@@ -305,10 +311,11 @@ function header(): string {
     `Run on ${new Date().toISOString().slice(0, 10)} with \`npm run bench${size === 'L' ? ' -- --size L' : ''}\`, in ${((Date.now() - started) / 60_000).toFixed(1)} minutes. Medians and p99 over ${PLAN.runs} runs after 2 warm-up runs; every contender in the same run on the same machine and, for Neo4j-based ones, the same database.`,
     '',
     ...machineDescription().map((line) => `- ${line}`),
+    `- ${neo4jVersion} (embedded from neo4j/ unless NEO4J_URI was set), heap ${PLAN.heap}, page cache ${PLAN.pagecache}`,
     '',
   ].join('\n');
 }
 
 await main();
-await writeFile(out, `${header()}\n${tables.map(renderTable).join('\n')}`);
+writeFileSync(out, `${header()}\n${tables.map(renderTable).join('\n')}`);
 log(`wrote ${out}`);
