@@ -59,9 +59,9 @@ describe('the gateway over HTTP', () => {
     expect(await graphCounts(driver)).toEqual(before);
   });
 
-  it('fails fields of later issues with NOT_IMPLEMENTED and a request id', async () => {
+  it('puts the error code, the field and a request id on every error', async () => {
     const result = await server.gql('{ provenanceManifest(of: "run_1") { __typename } }');
-    expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_IMPLEMENTED' });
+    expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'of' });
     expect(result.errors?.[0]?.extensions?.['requestId']).toEqual(expect.any(String));
   });
 
