@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
@@ -188,6 +189,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     formatError,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      // Pedigree sets no cache hints; the default cache-control plugin ran a hook on every field.
+      ApolloServerPluginCacheControlDisabled(),
       { serverWillStart: async () => ({ drainServer: async () => { await wsCleanup.dispose(); } }) },
       observabilityPlugin(metrics),
     ],
