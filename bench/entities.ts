@@ -8,17 +8,14 @@
  * Uses NEO4J_URI when set (the data it writes stays in a project of its own), otherwise a
  * throwaway embedded Neo4j in a temp directory. Prints medians and p99 in milliseconds.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import neo4j, { type Driver } from 'neo4j-driver';
 import { loadConfig } from '../src/config.ts';
 import { newId } from '../src/ids.ts';
 import { nodesByIds } from '../src/neo4j/queries/nodes.ts';
-import { ensureBuilt, startEmbeddedNeo4j, type EmbeddedNeo4j } from '../src/neo4j/embedded.ts';
+import { benchNeo4j } from './lib/neo4j.ts';
 import { startGateway } from '../src/server.ts';
-import { freePort } from '../test/support/ports.ts';
 
 const KEYS = Number(process.argv[2] ?? 1000);
 const ROUNDS = Number(process.argv[3] ?? 30);
@@ -38,15 +35,8 @@ const UNWIND = `UNWIND $ids AS id
 type Post = <T>(query: string, variables: Record<string, unknown>) => Promise<T>;
 
 async function main(): Promise<void> {
-  let embedded: EmbeddedNeo4j | undefined;
-  let dataDir: string | undefined;
-  let uri = process.env['NEO4J_URI'];
-  if (!uri) {
-    ensureBuilt((line) => console.error(line));
-    dataDir = await mkdtemp(join(tmpdir(), 'pedigree-bench-'));
-    embedded = await startEmbeddedNeo4j({ port: await freePort(), dataDir, heap: '1g', pagecache: '256m', tieToParent: true });
-    uri = embedded.uri;
-  }
+  const database = await benchNeo4j({ heap: '1g', pagecache: '256m' });
+  const uri = database.uri;
   const config = loadConfig(
     { ...process.env, NEO4J_URI: uri, PEDIGREE_ADMIN_TOKEN: ADMIN_TOKEN, PEDIGREE_RATE_LIMIT_PER_SECOND: '0' },
     { port: 0, host: '127.0.0.1', logLevel: 'silent' },
@@ -87,8 +77,7 @@ async function main(): Promise<void> {
     console.log(`\nratio of medians: ${(viaEntities.median / viaUnwind.median).toFixed(1)}x`);
   } finally {
     await gateway.stop();
-    await embedded?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await database.stop();
   }
 }
 

@@ -12,13 +12,11 @@
  * but a contender whose answer has the wrong size is flagged in the table.
  */
 import { writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import neo4j, { type Driver } from 'neo4j-driver';
-import { ensureBuilt, startEmbeddedNeo4j, type EmbeddedNeo4j } from '../src/neo4j/embedded.ts';
 import { startBenchGateway, type BenchGateway } from './lib/gateway.ts';
+import { benchNeo4j } from './lib/neo4j.ts';
 import { loadShape } from './lib/load-pedigree.ts';
 import { createProject, pedigreePeer, type Loaded } from './lib/pedigree.ts';
 import { rawLoad, rawPeer } from './lib/raw.ts';
@@ -78,16 +76,8 @@ async function guarded<T>(peer: Peer, work: () => Promise<Outcome<T>>): Promise<
 }
 
 async function main(): Promise<void> {
-  let embedded: EmbeddedNeo4j | null = null;
-  let dataDir: string | null = null;
-  let uri = process.env['NEO4J_URI'];
-  if (!uri) {
-    ensureBuilt(log);
-    dataDir = await mkdtemp(join(tmpdir(), 'pedigree-bench-'));
-    const { freePort } = await import('./lib/gateway.ts');
-    embedded = await startEmbeddedNeo4j({ port: await freePort(), dataDir, heap: PLAN.heap, pagecache: PLAN.pagecache, tieToParent: true });
-    uri = embedded.uri;
-  }
+  const database = await benchNeo4j({ heap: PLAN.heap, pagecache: PLAN.pagecache, log });
+  const uri = database.uri;
   const driver = neo4j.driver(uri, neo4j.auth.basic(process.env['NEO4J_USER'] ?? 'neo4j', process.env['NEO4J_PASSWORD'] ?? 'neo4j'), { disableLosslessIntegers: false });
   const gateway = await startBenchGateway(uri);
   const peers: Peer[] = [];
@@ -97,8 +87,7 @@ async function main(): Promise<void> {
     for (const peer of peers) await peer.close().catch((error: unknown) => log(`closing ${peer.name}: ${String(error)}`));
     await gateway.stop();
     await driver.close();
-    await embedded?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await database.stop();
   }
 }
 

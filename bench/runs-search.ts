@@ -9,34 +9,15 @@
  *
  * Uses NEO4J_URI when set, otherwise starts its own embedded Neo4j in a temp directory.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { loadConfig } from '../src/config.ts';
-import { ensureBuilt, startEmbeddedNeo4j, type EmbeddedNeo4j } from '../src/neo4j/embedded.ts';
+import { benchNeo4j } from './lib/neo4j.ts';
 import { startGateway } from '../src/server.ts';
 
 const [total = 100_000, repeats = 30] = process.argv.slice(2).map(Number);
 const TOKEN = 'bench-admin-token-0123456789';
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-
-let embedded: EmbeddedNeo4j | undefined;
-let dataDir: string | undefined;
-let uri = process.env['NEO4J_URI'];
-if (!uri) {
-  ensureBuilt((line) => console.error(line));
-  dataDir = await mkdtemp(join(tmpdir(), 'pedigree-bench-runs-'));
-  embedded = await startEmbeddedNeo4j({ port: await freePort(), dataDir, heap: '1g', pagecache: '512m', tieToParent: true });
-  uri = embedded.uri;
-}
+const database = await benchNeo4j({ heap: '1g', pagecache: '512m' });
+const uri = database.uri;
 const config = loadConfig({ NEO4J_URI: uri, PEDIGREE_ADMIN_TOKEN: TOKEN, PEDIGREE_RATE_LIMIT_PER_SECOND: '0' }, { port: 0, host: '127.0.0.1', logLevel: 'warn' });
 const gateway = await startGateway({ config, neo4jUri: uri });
 await gateway.ready;
@@ -166,5 +147,4 @@ console.log(rows.join('\n'));
 console.log(`\n${profiled.join('\n')}`);
 
 await gateway.stop();
-await embedded?.stop();
-if (dataDir) await rm(dataDir, { recursive: true, force: true });
+await database.stop();

@@ -16,14 +16,12 @@
  * Starts its own embedded Neo4j in a temporary directory unless NEO4J_URI is set (then it
  * writes into that database). Prints markdown; not a test.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import neo4j, { type Driver } from 'neo4j-driver';
 import { loadConfig } from '../src/config.ts';
 import { newId } from '../src/ids.ts';
-import { ensureBuilt, startEmbeddedNeo4j, type EmbeddedNeo4j } from '../src/neo4j/embedded.ts';
+import { benchNeo4j } from './lib/neo4j.ts';
 import type { Executor, Tx } from '../src/neo4j/executor.ts';
 import { startGateway } from '../src/server.ts';
 import { traverseLineage } from '../src/traversal/lineage.ts';
@@ -41,15 +39,8 @@ const ADMIN_TOKEN = `bench-admin-${Math.random().toString(36).slice(2)}${Math.ra
 const log = (line: string) => console.error(`bench: ${line}`);
 
 async function main(): Promise<void> {
-  let embedded: EmbeddedNeo4j | null = null;
-  let dataDir: string | null = null;
-  let uri = process.env['NEO4J_URI'];
-  if (!uri) {
-    ensureBuilt(log);
-    dataDir = await mkdtemp(join(tmpdir(), 'pedigree-bench-'));
-    embedded = await startEmbeddedNeo4j({ port: 17000 + Math.floor(Math.random() * 2000), dataDir, heap: '3g', pagecache: '2g', tieToParent: true });
-    uri = embedded.uri;
-  }
+  const database = await benchNeo4j({ heap: '3g', pagecache: '2g', log });
+  const uri = database.uri;
   const config = loadConfig(
     { ...process.env, NEO4J_URI: uri, PEDIGREE_ADMIN_TOKEN: ADMIN_TOKEN, PEDIGREE_RATE_LIMIT_PER_SECOND: '0' },
     { port: 0, host: '127.0.0.1', logLevel: 'silent' },
@@ -65,8 +56,7 @@ async function main(): Promise<void> {
     if (ONLY.has('wide')) await wideGraph(gateway.driver, gateway.executor, post, `${project}w`);
   } finally {
     await gateway.stop();
-    await embedded?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await database.stop();
   }
 }
 

@@ -7,14 +7,10 @@
  * questions instead: upstream of chain(1000) at depth 10 and 100, downstream of hub(10000),
  * `_entities` of 1,000 model versions (pipelines(1000)).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../../src/config.ts';
-import { ensureBuilt, startEmbeddedNeo4j, type EmbeddedNeo4j } from '../../src/neo4j/embedded.ts';
+import { benchNeo4j } from '../lib/neo4j.ts';
 import { startGateway } from '../../src/server.ts';
-import { freePort } from '../../test/support/ports.ts';
 import { fetchOnce, loadShape, type Post } from '../lib/load-pedigree.ts';
 import { chain, hub, ladder, pipelines, type Shape } from '../lib/shapes.ts';
 import { startNeo4jGraphQLPeer, type Neo4jGraphQLPeer } from './neo4j-graphql.ts';
@@ -29,15 +25,8 @@ interface Question extends TraversalQuestion {
 }
 
 async function main(): Promise<void> {
-  let embedded: EmbeddedNeo4j | undefined;
-  let dataDir: string | undefined;
-  let uri = process.env['NEO4J_URI'];
-  if (!uri) {
-    ensureBuilt((line) => console.error(line));
-    dataDir = await mkdtemp(join(tmpdir(), 'pedigree-bench-'));
-    embedded = await startEmbeddedNeo4j({ port: await freePort(), dataDir, heap: '1g', pagecache: '256m', tieToParent: true });
-    uri = embedded.uri;
-  }
+  const database = await benchNeo4j({ heap: '1g', pagecache: '256m' });
+  const uri = database.uri;
   const config = loadConfig(
     { ...process.env, NEO4J_URI: uri, PEDIGREE_ADMIN_TOKEN: TOKEN, PEDIGREE_RATE_LIMIT_PER_SECOND: '0', PEDIGREE_MAX_COST: '100000000' },
     { port: 0, host: '127.0.0.1', logLevel: 'silent' },
@@ -148,8 +137,7 @@ async function main(): Promise<void> {
   } finally {
     for (const peer of peers) await peer.close();
     await gateway.stop();
-    await embedded?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await database.stop();
   }
 }
 
