@@ -6,7 +6,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { fetchOnce } from './load-pedigree.ts';
 
 export const BENCH_TOKEN = 'bench-admin-token-0123456789abcdef';
 
@@ -80,4 +79,17 @@ export async function startBenchGateway(neo4jUri: string, env: Record<string, st
       await exited;
     },
   };
+}
+
+/**
+ * fetch, retried once when the server closed an idle keep-alive connection just as it was
+ * reused (ECONNRESET before any answer; seen on the busy 2-core machine). Nothing was executed.
+ */
+export async function fetchOnce(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (error) {
+    if ((error as { cause?: { code?: string } }).cause?.code !== 'ECONNRESET') throw error;
+    return fetch(url, init);
+  }
 }

@@ -61,16 +61,3 @@ function fieldsOf(node: Exclude<SpecNode, { kind: 'DEPLOYMENT' }>, ref: (key: st
       return { model: node.model, source: ref(node.source) };
   }
 }
-
-/**
- * fetch, retried once when the server closed an idle keep-alive connection just as it was
- * reused (ECONNRESET before any answer; seen on the busy 2-core machine). Nothing was executed.
- */
-export async function fetchOnce(url: string, init: RequestInit): Promise<Response> {
-  try {
-    return await fetch(url, init);
-  } catch (error) {
-    if ((error as { cause?: { code?: string } }).cause?.code !== 'ECONNRESET') throw error;
-    return fetch(url, init);
-  }
-}

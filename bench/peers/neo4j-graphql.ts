@@ -29,7 +29,7 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { Neo4jGraphQL } from '@neo4j/graphql';
 import neo4j from 'neo4j-driver';
-import { fetchOnce } from '../lib/load-pedigree.ts';
+import { fetchOnce } from '../lib/gateway.ts';
 import { batchEdges, type Shape, type SpecEdge, type SpecKind, type SpecNode } from '../lib/shapes.ts';
 import { TRIPLES, typeDefs, type Label, type Triple } from './neo4j-graphql-schema.ts';
 import type { Ingested, Outcome, Peer, Timed, TraversalQuestion } from './types.ts';
