@@ -118,6 +118,9 @@ export async function startNeo4jGraphQLPeer(options: Neo4jGraphQLPeerOptions): P
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query, variables }),
       signal: AbortSignal.timeout(timeoutMs + 10_000),
+    }).catch((error: unknown) => {
+      if ((error as Error).name === 'TimeoutError') throw new Error(`no answer within ${(timeoutMs + 10_000) / 1000} s`);
+      throw error;
     });
     const body = (await response.json()) as { data?: T; errors?: { message: string }[] };
     if (body.errors?.length) throw new Neo4jGraphQLError(body.errors.map((e) => e.message).join('; '));
