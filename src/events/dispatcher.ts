@@ -213,11 +213,11 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
    * serialization, socket write, all in microtasks), so offering to 1,000 subscribers in one go
    * would hold the event loop for the whole fan-out; meanwhile this process's writers and its
    * sequencer step (which holds the events counter's lock until its COMMIT is sent, and every
-   * instance's step behind it) would wait. Chunking keeps the seam exact: lastSeen already covers the page, so a
-   * subscription that was still replaying when its chunk came reads the page from Neo4j
-   * (replay runs up to lastSeen), and one that went live before its chunk was offered to
-   * ignores what its replay already covered (offer skips seq <= position); a subscription
-   * opened after the snapshot starts at lastSeen, after this page.
+   * instance's step behind it) would wait. Chunking keeps the seam exact: lastSeen already
+   * covers the page, so a subscription that was still replaying when its chunk came reads the
+   * page from Neo4j (replay runs up to lastSeen), and one that went live before its chunk was
+   * offered to ignores what its replay already covered (offer skips seq <= position); a
+   * subscription opened after the snapshot starts at lastSeen, after this page.
    */
   async function dispatchInChunks(events: readonly StoredEvent[], loaders: Loaders, receivers: readonly Subscription[]): Promise<void> {
     for (let i = 0; i < receivers.length; i += DISPATCH_CHUNK) {

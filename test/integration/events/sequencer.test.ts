@@ -2,9 +2,10 @@
  * The event sequencer (issue #9): writers append events without a seq and without a shared
  * lock; sequencer steps number them under the events counter's lock. Checked here: steps from
  * two sequencers at once give every pending event exactly one seq, gap-free and in (occurredAt,
- * id) order; calls coalesce into few transactions; a rolled-back unit leaves no event; and,
- * through two gateway instances, concurrent mutations end with gap-free unique seqs, nothing
- * pending, and each mutation's event readable (polling and replay) as soon as it answered.
+ * id) order; calls coalesce into few transactions; pruning keeps pending events; a rolled-back
+ * unit leaves no event; and, through two gateway instances, concurrent mutations end with
+ * gap-free unique seqs, nothing pending, and each mutation's event readable (polling and
+ * replay) as soon as it answered.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { pino } from 'pino';
@@ -14,6 +15,7 @@ import { createSequencer } from '../../../src/events/sequencer.ts';
 import { createDriver } from '../../../src/neo4j/driver.ts';
 import { createExecutor, type Executor } from '../../../src/neo4j/executor.ts';
 import { migrate } from '../../../src/neo4j/migrations.ts';
+import { pruneEventsBefore } from '../../../src/neo4j/queries/events.ts';
 import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
 import { testDriver, unique } from '../../support/graph.ts';
 import { createProject, headCursor, registerDataset, subscribe } from '../../support/events.ts';
@@ -109,6 +111,27 @@ describe('sequencer steps (no gateway running)', () => {
       await sequencer.run();
       expect(units).toHaveLength(1);
       expect(await head()).toBe(idleHead);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('pruning keeps pending events, however old; once numbered they sit after everything pruned', async () => {
+    const { executor, driver: own } = bareExecutor();
+    try {
+      const projectId = unique('prj_seq');
+      const sequencer = createSequencer({ executor, logger, onSequenced: () => {} });
+      await executor.write('test.append', (tx) => appendEvents(tx, fakeEvents(projectId, 1, 'numbered')));
+      await sequencer.run();
+      await executor.write('test.append', (tx) => appendEvents(tx, fakeEvents(projectId, 1, 'pending')));
+      // Both far older than the retention.
+      await driver.executeQuery("MATCH (e:Event {projectId: $projectId}) SET e.occurredAt = datetime('2001-01-01T00:00:00Z')", { projectId });
+      await executor.write('test.prune', (tx) => pruneEventsBefore(tx, Date.now() - 3_600_000, 10_000));
+      const left = await driver.executeQuery('MATCH (e:Event {projectId: $projectId}) RETURN e.name AS name, e.seq AS seq, e:Unsequenced AS pending', { projectId });
+      expect(left.records.map((r) => r.toObject())).toEqual([{ name: 'pending', seq: null, pending: true }]);
+      await sequencer.run();
+      const prunedThrough = await one<number>("MATCH (p:Counter {name: 'events_pruned'}) RETURN p.value");
+      expect(await one<number>('MATCH (e:Event {projectId: $projectId}) RETURN e.seq', { projectId })).toBeGreaterThan(prunedThrough);
     } finally {
       await own.close();
     }
