@@ -41,7 +41,7 @@ import { createSequencer } from './sequencer.ts';
 import { createSubscription, type Delivery, type Subscription } from './subscription.ts';
 
 export interface DispatcherConfig {
-  /** How often to look for other instances' commits, in ms. */
+  /** How often to look for other instances' events and number pending ones, in ms. */
   readonly pollMs: number;
   /** Events read per query, for tailing and for replay. */
   readonly pageSize: number;
