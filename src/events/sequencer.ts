@@ -17,6 +17,12 @@
  * writer died between its commit and its step waits at most one poll. Calls coalesce: while a
  * step runs, every caller waits for the one next step, which covers all of their events, so
  * under load one sequencer transaction numbers many writers' events.
+ *
+ * Within one mutation, events keep the order they were appended in: they share an occurredAt
+ * and get ascending ids (appendEvents). Neo4j reads being read-committed, a step that overlaps
+ * a writer's commit could in principle match only part of that writer's events; the rest get
+ * the next seqs in a later step. Nothing is lost or numbered twice either way (a pending event
+ * keeps its label until the step that numbers it commits).
  */
 import type { Logger } from 'pino';
 import type { Executor } from '../neo4j/executor.ts';
