@@ -75,7 +75,7 @@ export interface Limits {
 
 /** The event stream (DESIGN.md §6); see src/events/dispatcher.ts. */
 export interface EventsConfig {
-  /** How often each instance polls the log for other instances' commits, in ms. */
+  /** How often each instance polls the log for other instances' events and numbers pending ones, in ms. */
   readonly pollMs: number;
   /** Events read per query when tailing or replaying. */
   readonly pageSize: number;

@@ -64,14 +64,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'pedigree' } });
   const metrics = createMetrics();
   const driver = createDriver({ ...config.neo4j, uri: options.neo4jUri });
-  // Local commits wake the dispatcher at once; other instances' commits are found by polling.
-  const commits = { wake: () => {} };
+  // A unit that appended events waits, after its commit, for this process's sequencer to number
+  // them (which wakes the dispatcher); other instances' events are found by polling.
+  const commits = { sequence: () => Promise.resolve() };
   const executor = createExecutor(
-    { driver, database: config.neo4j.database, logger, onWriteCommitted: () => commits.wake(), slowQueryMs: config.neo4j.slowQueryMs },
+    { driver, database: config.neo4j.database, logger, onEventsCommitted: () => commits.sequence(), slowQueryMs: config.neo4j.slowQueryMs },
     [metrics.queryObserver],
   );
   const dispatcher: Dispatcher = createDispatcher({ executor, logger, config: config.events });
-  commits.wake = () => dispatcher.wake();
+  commits.sequence = () => dispatcher.sequence();
   const sockets = new SocketRegistry();
   const contextDeps: ContextDeps = {
     executor,

@@ -1,19 +1,22 @@
 /**
  * The event dispatcher of one gateway process (DESIGN.md §6). It tails the event log in Neo4j
- * (seq > lastSeen, in pages), is woken at once by this process's commits and polls for other
- * instances' commits every `pollMs`, and hands each event to the matching subscribers. It keeps
- * no state that Neo4j does not have: a restarted process resumes from the log's head, and
- * clients resume from their cursors.
+ * (seq > lastSeen, in pages), is woken at once when this process's sequencer numbered events
+ * and polls every `pollMs`, and hands each event to the matching subscribers. Each poll first
+ * runs a sequencer step (src/events/sequencer.ts), so events pending from any instance, even
+ * one that died right after its commit, get their seqs within a poll. It keeps no state that
+ * Neo4j does not have: a restarted process resumes from the log's head, and clients resume
+ * from their cursors.
  *
- * Why seq order is commit order, and what a reader can still see: a writer increments the
- * `events` counter first thing in `appendEvents` and holds its write lock until commit, so
- * writers that append events commit one after another in seq order; a rolled-back writer
- * rolls its increment back, so seqs have no permanent holes. Neo4j reads are read-committed,
- * not snapshots, though: one index scan that overlaps two commits can in principle miss seq n
- * (not committed when the scan passed it) yet see n+1 (committed before the scan got there).
- * So the dispatcher only advances over a contiguous run of seqs and re-reads from the first
- * hole; a hole that persists past HOLE_GRACE_MS (an event deleted by hand) is skipped with a
- * warning rather than stalling every subscriber.
+ * What a reader can see: writers append events without a seq; only sequencer steps assign
+ * seqs, each in one transaction holding the `events` counter's lock, so steps commit one after
+ * another in seq order and a seq, once visible, is above every seq visible before it (seq
+ * order is sequencing order, not commit order). A rolled-back step rolls back its seqs and
+ * its counter move together, so seqs have no permanent holes. Neo4j reads are read-committed,
+ * not snapshots, though: one index scan that overlaps two steps' commits can in principle miss
+ * seq n (not committed when the scan passed it) yet see n+1 (committed before the scan got
+ * there). So the dispatcher only advances over a contiguous run of seqs and re-reads from the
+ * first hole; a hole that persists past HOLE_GRACE_MS (an event deleted by hand) is skipped
+ * with a warning rather than stalling every subscriber.
  *
  * Seam between replay and live: a subscription replays from Neo4j up to the dispatcher's
  * `lastSeen` and is attached (goLive) in the same synchronous step that observes
@@ -21,6 +24,7 @@
  * subscriptions to offer it to in one synchronous step, and a subscription ignores offers at or
  * below its position. So every seq is handed to a subscription exactly once, by replay or by
  * the dispatcher, in seq order (dispatchInChunks says why offering in chunks keeps this).
+ * A pending event is in neither: it gets a seq above `lastSeen` and reaches everyone live.
  */
 import type { ReadScope } from '../auth/scope.ts';
 import type { Logger } from 'pino';
@@ -33,10 +37,11 @@ import { eventLogBounds, eventsInRange, lineageNodeProject, pruneEventsBefore, u
 import { checkCursor, cursorExpired } from './cursor.ts';
 import { LINEAGE_CHANGING_KINDS, createMatcher, refreshMatcher, type EventFilter } from './filter.ts';
 import { readMatching } from './log.ts';
+import { createSequencer } from './sequencer.ts';
 import { createSubscription, type Delivery, type Subscription } from './subscription.ts';
 
 export interface DispatcherConfig {
-  /** How often to look for other instances' commits, in ms. */
+  /** How often to look for other instances' events and number pending ones, in ms. */
   readonly pollMs: number;
   /** Events read per query, for tailing and for replay. */
   readonly pageSize: number;
@@ -51,8 +56,14 @@ export interface DispatcherConfig {
 export interface Dispatcher {
   /** Reads the log's head and starts tailing from it; call once Neo4j is migrated. */
   start(): Promise<void>;
-  /** Wakes the tail loop at once (a local write committed). Cheap; calls coalesce. */
+  /** Wakes the tail loop at once (events got seqs). Cheap; calls coalesce. */
   wake(): void;
+  /**
+   * Numbers the pending events, coalesced with other callers (src/events/sequencer.ts);
+   * resolves once those committed before the call have seqs. Never rejects: on failure it logs,
+   * and the next poll numbers them. The executor awaits it after a unit that appended events.
+   */
+  sequence(): Promise<void>;
   /**
    * Opens a subscription: replays events after `after` (a seq) then continues live; without
    * `after`, starts at this dispatcher's current position. Throws CURSOR_EXPIRED,
@@ -102,6 +113,13 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
   let loop: Promise<void> | undefined;
   let pruneTimer: NodeJS.Timeout | undefined;
   let pruning: Promise<void> | undefined;
+  let nextPollSequence = 0;
+  const sequencer = createSequencer({ executor, logger, onSequenced: () => wake() });
+
+  function wake(): void {
+    wakeRequested = true;
+    wakeSleeper?.();
+  }
 
   function sleep(ms: number): Promise<void> {
     if (wakeRequested || stopped) {
@@ -125,6 +143,13 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
     while (!stopped) {
       let more = false;
       try {
+        // On a poll (not on every wake-up: a local step just ran then) number what is pending
+        // anywhere. Time-based, so a steady stream of wake-ups does not postpone it.
+        if (Date.now() >= nextPollSequence) {
+          nextPollSequence = Date.now() + config.pollMs;
+          await sequencer.run();
+          wakeRequested = false; // the wake-up of that step: the tail below reads what it numbered
+        }
         more = await tailOnce();
         if (failures > 0) logger.info({ lastSeen }, 'event dispatcher reconnected');
         failures = 0;
@@ -141,8 +166,8 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
   async function tailOnce(): Promise<boolean> {
     if (subscriptions.size === 0) {
       // Nobody to deliver to: move to the log's head without reading events. The counter's
-      // committed value is only ever the last seq of a committed writer, so nothing at or
-      // below it is still to come. A subscription that arrived meanwhile keeps the normal
+      // committed value is only ever the last seq of a committed sequencer step, so nothing
+      // at or below it is still to come. A subscription that arrived meanwhile keeps the normal
       // path (it replays up to lastSeen, whatever lastSeen becomes).
       const { head } = await executor.read('events.head', eventLogBounds);
       if (subscriptions.size === 0) {
@@ -186,13 +211,13 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
    * Offers the page to each receiver, all of the page's events at once and in seq order, a
    * chunk of receivers per macrotask. Each offer starts that subscriber's delivery (execution,
    * serialization, socket write, all in microtasks), so offering to 1,000 subscribers in one go
-   * would hold the event loop for the whole fan-out; meanwhile this process's writers, which
-   * hold the events counter's lock until their COMMIT is sent, would wait, and every writer
-   * behind them. Chunking keeps the seam exact: lastSeen already covers the page, so a
-   * subscription that was still replaying when its chunk came reads the page from Neo4j
-   * (replay runs up to lastSeen), and one that went live before its chunk was offered to
-   * ignores what its replay already covered (offer skips seq <= position); a subscription
-   * opened after the snapshot starts at lastSeen, after this page.
+   * would hold the event loop for the whole fan-out; meanwhile this process's writers and its
+   * sequencer step (which holds the events counter's lock until its COMMIT is sent, and every
+   * instance's step behind it) would wait. Chunking keeps the seam exact: lastSeen already
+   * covers the page, so a subscription that was still replaying when its chunk came reads the
+   * page from Neo4j (replay runs up to lastSeen), and one that went live before its chunk was
+   * offered to ignores what its replay already covered (offer skips seq <= position); a
+   * subscription opened after the snapshot starts at lastSeen, after this page.
    */
   async function dispatchInChunks(events: readonly StoredEvent[], loaders: Loaders, receivers: readonly Subscription[]): Promise<void> {
     for (let i = 0; i < receivers.length; i += DISPATCH_CHUNK) {
@@ -313,10 +338,8 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
         pruneTimer.unref();
       }
     },
-    wake() {
-      wakeRequested = true;
-      wakeSleeper?.();
-    },
+    wake,
+    sequence: () => sequencer.settle(),
     subscribe,
     async stop() {
       stopped = true;

@@ -1,8 +1,14 @@
 /**
  * The transactional outbox (DESIGN.md §6): a write appends its events in its own transaction,
- * so there is no event without its change and no change without its event. `seq` comes from
- * one counter node whose write lock the transaction holds until commit, so seq order is
- * commit order.
+ * so there is no event without its change and no change without its event.
+ *
+ * Appending takes no shared lock: the events are created `:Event:Unsequenced`, without a
+ * `seq`, and writers commit in parallel. The sequencer (src/events/sequencer.ts) numbers them
+ * afterwards, under the events counter's lock, in (occurredAt, id) order, so seq order is
+ * sequencing order (not exactly commit order), and a seq once visible is greater than every
+ * seq visible before it. The executor waits, after a unit that appended events commits, until
+ * the gateway's sequencer has numbered them, so a mutation answers only once its events are
+ * in the log (read-your-writes for every reader, on every instance).
  */
 import type { Tx } from '../neo4j/executor.ts';
 import { newId } from '../ids.ts';
@@ -40,8 +46,11 @@ export interface NewEvent {
  */
 export async function appendEvents(tx: Tx, events: readonly NewEvent[], options: { summary?: Record<string, unknown> } = {}): Promise<void> {
   if (events.length === 0) return;
-  const rows = events.map((e) => ({
-    id: newId('Event'),
+  // Within one append every event has the same occurredAt (one statement), so their ids give
+  // their order: sorted, fresh UUIDv7 ids ascend in the order the events were given.
+  const ids = events.map(() => newId('Event')).sort();
+  const rows = events.map((e, i) => ({
+    id: ids[i]!,
     kind: e.kind,
     projectId: e.projectId,
     subjectId: e.subjectId,
@@ -52,23 +61,20 @@ export async function appendEvents(tx: Tx, events: readonly NewEvent[], options:
     detailsJson: options.summary ? null : JSON.stringify({ event: e.kind, name: e.name ?? null, alias: e.alias ?? null, previousId: e.previousId ?? null }),
   }));
   await tx.run(
-    // MATCH then SET: the exclusive lock is taken at once (see V002__event_counter.cypher).
-    `MATCH (c:Counter {name: 'events'})
-     SET c.value = c.value + size($events)
-     WITH c.value - size($events) AS base
-     UNWIND range(0, size($events) - 1) AS i
-     WITH base + i + 1 AS seq, $events[i] AS e
-     CREATE (:Event {
-       seq: seq, id: e.id, kind: e.kind, projectId: e.projectId, subjectId: e.subjectId,
-       name: e.name, previousId: e.previousId, alias: e.alias, actor: e.actor, occurredAt: datetime()
+    `WITH datetime() AS now
+     UNWIND $events AS e
+     CREATE (:Event:Unsequenced {
+       id: e.id, kind: e.kind, projectId: e.projectId, subjectId: e.subjectId,
+       name: e.name, previousId: e.previousId, alias: e.alias, actor: e.actor, occurredAt: now
      })
      FOREACH (_ IN CASE WHEN e.detailsJson IS NULL THEN [] ELSE [1] END |
        CREATE (:AuditEntry {
-         id: e.id, projectId: e.projectId, at: datetime(), actor: e.actor, action: $action, subjectId: e.subjectId,
+         id: e.id, projectId: e.projectId, at: now, actor: e.actor, action: $action, subjectId: e.subjectId,
          detailsJson: e.detailsJson
        }))`,
     { events: rows, action: tx.unit },
   );
+  tx.eventsAppended?.();
   if (options.summary) {
     const byKind: Record<string, number> = {};
     for (const e of events) byKind[e.kind] = (byKind[e.kind] ?? 0) + 1;

@@ -20,6 +20,11 @@ export interface Tx {
   /** The unit of work's name: for mutations, the mutation (recorded as the audit action). */
   readonly unit: string;
   run(query: string, params?: Params): Promise<Neo4jRecord[]>;
+  /**
+   * Notes that this unit appended events (src/events/outbox.ts): once it commits, the executor
+   * waits for them to be sequenced before answering. Optional so hand-made Tx views can omit it.
+   */
+  eventsAppended?(): void;
 }
 
 export interface QueryObserver {
@@ -38,8 +43,12 @@ export interface ExecutorOptions {
   readonly database: string;
   readonly logger: Logger;
   readonly timeoutMs?: number;
-  /** Called after every write unit that committed (the event dispatcher wakes on it). */
-  readonly onWriteCommitted?: () => void;
+  /**
+   * Awaited after a write unit that appended events committed: the gateway's sequencer numbers
+   * them (src/events/sequencer.ts), so the unit answers only once its events are in the log.
+   * Must not reject.
+   */
+  readonly onEventsCommitted?: () => Promise<void>;
   /** Statements slower than this are logged at warn with their unit (0 turns it off). */
   readonly slowQueryMs?: number;
 }
@@ -49,9 +58,10 @@ export function createExecutor(options: ExecutorOptions, observers: readonly Que
   const timeout = options.timeoutMs ?? 60_000;
   const slowMs = options.slowQueryMs ?? 0;
 
-  function runner(unit: string, mode: 'read' | 'write', tx: ManagedTransaction): Tx {
+  function runner(unit: string, mode: 'read' | 'write', tx: ManagedTransaction, onEvents?: () => void): Tx {
     return {
       unit,
+      ...(onEvents ? { eventsAppended: onEvents } : {}),
       async run(query, params = {}) {
         for (const observer of observers) observer.onQuery({ unit, query, mode });
         if (logger.isLevelEnabled('debug')) logger.debug({ unit, mode, query }, 'cypher');
@@ -70,16 +80,20 @@ export function createExecutor(options: ExecutorOptions, observers: readonly Que
       defaultAccessMode: mode === 'read' ? neo4j.session.READ : neo4j.session.WRITE,
     });
     const config = { metadata: { app: 'pedigree', unit }, timeout };
+    // Set by any attempt (the driver may retry the unit); a needless wait is harmless.
+    let appended = false;
+    let result: T;
     try {
       if (mode === 'read') return await session.executeRead((tx) => work(runner(unit, mode, tx)), config);
-      const result = await session.executeWrite((tx) => work(runner(unit, mode, tx)), config);
-      options.onWriteCommitted?.();
-      return result;
+      result = await session.executeWrite((tx) => work(runner(unit, mode, tx, () => (appended = true))), config);
     } catch (error) {
       throw mapNeo4jError(error);
     } finally {
       await session.close();
     }
+    // After the session is back in the pool: the wait holds no connection.
+    if (appended) await options.onEventsCommitted?.();
+    return result;
   }
 
   return {

@@ -1,6 +1,6 @@
 /**
- * Reads of the event log (the outbox written by src/events/outbox.ts), its retention, and the
- * upstream set behind the `upstreamOf` staleness watch.
+ * Reads of the event log (the outbox written by src/events/outbox.ts), its sequencing and
+ * retention, and the upstream set behind the `upstreamOf` staleness watch.
  *
  * A "series" names what a new version is a version of: a dataset ('ds:<datasetId>'), a model
  * ('mdl:<modelId>') or an artifact ('art:<projectId>:<type>:<name>', the identity that its
@@ -58,6 +58,45 @@ export async function eventLogBounds(tx: Tx): Promise<{ head: number; prunedThro
      RETURN coalesce(c.value, 0) AS head, coalesce(p.value, 0) AS prunedThrough`,
   );
   return { head: record!.get('head') as number, prunedThrough: record!.get('prunedThrough') as number };
+}
+
+/**
+ * One sequencer step (src/events/sequencer.ts): numbers up to `batch` pending (`:Unsequenced`)
+ * events, oldest first by (occurredAt, id), with the seqs after the counter's value, removes
+ * their pending label and moves the counter. Returns how many it numbered; 0 when none was
+ * pending, and then it wrote nothing and took no lock.
+ *
+ * Order of statements matters, Neo4j reads being read-committed: the counter's write lock is
+ * taken first, by a statement of its own that really changes the counter node (`steps`, a
+ * count of steps; a SET to the same value would not lock), and only the next statement reads
+ * the counter's value and matches the pending events. A second sequencer (another gateway)
+ * waits on that lock and then reads the new value and only the events still pending after the
+ * first one committed, so no event is numbered twice and no seq is given twice.
+ */
+export async function sequencePending(tx: Tx, batch: number): Promise<number> {
+  // Answered by the event_unsequenced index (V009), without a lock: cheap when idle.
+  const [pending] = await tx.run('MATCH (e:Unsequenced) WHERE e.occurredAt IS NOT NULL RETURN e.id AS id LIMIT 1');
+  if (!pending) return 0;
+  const [locked] = await tx.run(`MATCH (c:Counter {name: 'events'}) SET c.steps = coalesce(c.steps, 0) + 1 RETURN true AS locked`);
+  if (!locked) throw new Error('the events counter is missing (migration V002 creates it)');
+  const [record] = await tx.run(
+    `MATCH (c:Counter {name: 'events'})
+     WITH c, c.value AS head
+     CALL (head) {
+       MATCH (e:Unsequenced) WHERE e.occurredAt IS NOT NULL
+       WITH e ORDER BY e.occurredAt, e.id LIMIT toInteger($batch)
+       WITH collect(e) AS pending
+       UNWIND range(0, size(pending) - 1) AS i
+       WITH pending[i] AS e, head + i + 1 AS seq
+       SET e.seq = seq
+       REMOVE e:Unsequenced
+       RETURN count(*) AS sequenced
+     }
+     SET c.value = head + sequenced
+     RETURN sequenced`,
+    { batch },
+  );
+  return record ? (record.get('sequenced') as number) : 0;
 }
 
 /**
@@ -141,11 +180,13 @@ export async function upstreamWatch(tx: Tx, id: string): Promise<UpstreamWatch> 
 /**
  * Deletes, in one batch of at most `batch`, events up to the highest seq older than `cutoff`
  * (so the log stays a contiguous suffix of seqs) and records that seq as `events_pruned`.
+ * Pending events (no seq yet) are never deleted: they are not part of the log until the
+ * sequencer numbers them, and then their seq is above every seq pruned so far.
  * Returns how many were deleted; 0 means nothing is left to prune.
  */
 export async function pruneEventsBefore(tx: Tx, cutoffMs: number, batch: number): Promise<number> {
   const [record] = await tx.run(
-    `MATCH (old:Event) WHERE old.occurredAt < datetime({epochMillis: toInteger($cutoffMs)})
+    `MATCH (old:Event) WHERE old.occurredAt < datetime({epochMillis: toInteger($cutoffMs)}) AND old.seq IS NOT NULL
      WITH max(old.seq) AS through
      WHERE through IS NOT NULL
      MERGE (p:Counter {name: 'events_pruned'}) ON CREATE SET p.value = 0

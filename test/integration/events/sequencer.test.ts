@@ -1,0 +1,225 @@
+/**
+ * The event sequencer (issue #9): writers append events without a seq and without a shared
+ * lock; sequencer steps number them under the events counter's lock. Checked here: steps from
+ * two sequencers at once give every pending event exactly one seq, gap-free and in (occurredAt,
+ * id) order; calls coalesce into few transactions; pruning keeps pending events; a rolled-back
+ * unit leaves no event; and, through two gateway instances, concurrent mutations end with
+ * gap-free unique seqs, nothing pending, and each mutation's event readable (polling and
+ * replay) as soon as it answered.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { pino } from 'pino';
+import type { Driver } from 'neo4j-driver';
+import { appendEvents, type NewEvent } from '../../../src/events/outbox.ts';
+import { createSequencer } from '../../../src/events/sequencer.ts';
+import { createDriver } from '../../../src/neo4j/driver.ts';
+import { createExecutor, type Executor } from '../../../src/neo4j/executor.ts';
+import { migrate } from '../../../src/neo4j/migrations.ts';
+import { pruneEventsBefore } from '../../../src/neo4j/queries/events.ts';
+import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
+import { testDriver, unique } from '../../support/graph.ts';
+import { createProject, headCursor, registerDataset, subscribe } from '../../support/events.ts';
+
+const logger = pino({ level: 'silent' });
+const driver = testDriver();
+beforeAll(async () => {
+  // The first tests run with no gateway (none may poll meanwhile), so migrate here.
+  const { executor, driver: own } = bareExecutor();
+  await migrate(executor, logger);
+  await own.close();
+});
+afterAll(() => driver.close());
+
+async function one<T>(query: string, params: Record<string, unknown> = {}): Promise<T> {
+  const { records } = await driver.executeQuery(query, params);
+  return records[0]!.get(0) as T;
+}
+const head = () => one<number>("MATCH (c:Counter {name: 'events'}) RETURN c.value");
+const pendingCount = () => one<number>('MATCH (e:Unsequenced) RETURN count(e)');
+
+/** The log between two heads: every seq in (from, to] once, with its event. */
+async function logBetween(from: number, to: number): Promise<{ seq: number; id: string; projectId: string; subjectId: string; occurredAt: string }[]> {
+  const { records } = await driver.executeQuery(
+    `MATCH (e:Event) WHERE e.seq > $from AND e.seq <= $to
+     RETURN e.seq AS seq, e.id AS id, e.projectId AS projectId, e.subjectId AS subjectId, toString(e.occurredAt) AS occurredAt ORDER BY e.seq`,
+    { from, to },
+  );
+  return records.map((r) => r.toObject() as never);
+}
+
+/** An executor of its own, without the gateway's sequencing hook: what it appends stays pending. */
+function bareExecutor(units: string[] = []): { executor: Executor; driver: Driver } {
+  const own = createDriver({ uri: inject('neo4jUri'), user: 'neo4j', password: 'neo4j', retryMs: 2_000 });
+  return { executor: createExecutor({ driver: own, database: 'neo4j', logger }, [{ onQuery: ({ unit }) => units.push(unit) }]), driver: own };
+}
+
+function fakeEvents(projectId: string, count: number, tag: string): NewEvent[] {
+  return Array.from({ length: count }, (_, i) => ({ kind: 'RUN_STARTED', projectId, subjectId: `run_${tag}_${String(i).padStart(5, '0')}`, name: tag, actor: null }));
+}
+
+describe('sequencer steps (no gateway running)', () => {
+  it('two sequencers at once number every pending event exactly once, gap-free, in append order', async () => {
+    const { executor, driver: own } = bareExecutor();
+    try {
+      const projectId = unique('prj_seq');
+      const before = await head();
+      // 12 appends of 250 events each: 3,000 pending, more than a batch of either sequencer.
+      for (let a = 0; a < 12; a += 1) await executor.write('test.append', (tx) => appendEvents(tx, fakeEvents(projectId, 250, `a${a}`)));
+      expect(await pendingCount()).toBeGreaterThanOrEqual(3_000);
+
+      const a = createSequencer({ executor, logger, onSequenced: () => {}, batch: 400 });
+      const b = createSequencer({ executor, logger, onSequenced: () => {}, batch: 700 });
+      await Promise.all([a.run(), b.run(), a.run(), b.run()]);
+
+      expect(await pendingCount()).toBe(0);
+      const after = await head();
+      const log = await logBetween(before, after);
+      expect(log.map((e) => e.seq)).toEqual(Array.from({ length: after - before }, (_, i) => before + i + 1));
+      const ours = log.filter((e) => e.projectId === projectId);
+      expect(ours).toHaveLength(3_000);
+      expect(new Set(ours.map((e) => e.id)).size).toBe(3_000);
+      // Seq order follows (occurredAt, id); within one append that is the order given.
+      for (let i = 1; i < ours.length; i += 1) {
+        const [p, q] = [ours[i - 1]!, ours[i]!];
+        expect(p.occurredAt < q.occurredAt || (p.occurredAt === q.occurredAt && p.id < q.id)).toBe(true);
+      }
+      for (let k = 0; k < 12; k += 1) {
+        const subjects = ours.filter((e) => e.subjectId.startsWith(`run_a${k}_`)).map((e) => e.subjectId);
+        expect(subjects).toEqual([...subjects].sort());
+      }
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('coalesces concurrent calls: 20 callers during a step share one more step', async () => {
+    const units: string[] = [];
+    const { executor, driver: own } = bareExecutor(units);
+    try {
+      const projectId = unique('prj_seq');
+      await executor.write('test.append', (tx) => appendEvents(tx, fakeEvents(projectId, 5, 'c')));
+      const sequencer = createSequencer({ executor, logger, onSequenced: () => {} });
+      units.length = 0;
+      await Promise.all(Array.from({ length: 21 }, () => sequencer.run()));
+      // The first call's step numbers the 5 events (3 statements); the other 20 share the next
+      // step, which finds nothing pending (1 statement, no lock).
+      expect(units).toEqual(['events.sequence', 'events.sequence', 'events.sequence', 'events.sequence']);
+      expect(await pendingCount()).toBe(0);
+      // Idle: one statement, nothing written.
+      const idleHead = await head();
+      units.length = 0;
+      await sequencer.run();
+      expect(units).toHaveLength(1);
+      expect(await head()).toBe(idleHead);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('pruning keeps pending events, however old; once numbered they sit after everything pruned', async () => {
+    const { executor, driver: own } = bareExecutor();
+    try {
+      const projectId = unique('prj_seq');
+      const sequencer = createSequencer({ executor, logger, onSequenced: () => {} });
+      await executor.write('test.append', (tx) => appendEvents(tx, fakeEvents(projectId, 1, 'numbered')));
+      await sequencer.run();
+      await executor.write('test.append', (tx) => appendEvents(tx, fakeEvents(projectId, 1, 'pending')));
+      // Both far older than the retention.
+      await driver.executeQuery("MATCH (e:Event {projectId: $projectId}) SET e.occurredAt = datetime('2001-01-01T00:00:00Z')", { projectId });
+      await executor.write('test.prune', (tx) => pruneEventsBefore(tx, Date.now() - 3_600_000, 10_000));
+      const left = await driver.executeQuery('MATCH (e:Event {projectId: $projectId}) RETURN e.name AS name, e.seq AS seq, e:Unsequenced AS pending', { projectId });
+      expect(left.records.map((r) => r.toObject())).toEqual([{ name: 'pending', seq: null, pending: true }]);
+      await sequencer.run();
+      const prunedThrough = await one<number>("MATCH (p:Counter {name: 'events_pruned'}) RETURN p.value");
+      expect(await one<number>('MATCH (e:Event {projectId: $projectId}) RETURN e.seq', { projectId })).toBeGreaterThan(prunedThrough);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('a unit that rolls back leaves no event, pending or not, and does not wait for the sequencer', async () => {
+    let waits = 0;
+    const own = createDriver({ uri: inject('neo4jUri'), user: 'neo4j', password: 'neo4j', retryMs: 2_000 });
+    const executor = createExecutor({ driver: own, database: 'neo4j', logger, onEventsCommitted: async () => void (waits += 1) });
+    try {
+      const projectId = unique('prj_seq');
+      const before = await head();
+      await expect(
+        executor.write('test.failing', async (tx) => {
+          await appendEvents(tx, fakeEvents(projectId, 3, 'f'));
+          throw new Error('the unit fails after appending');
+        }),
+      ).rejects.toThrow('the unit fails after appending');
+      expect(waits).toBe(0);
+      expect(await one<number>('MATCH (e:Event {projectId: $projectId}) RETURN count(e)', { projectId })).toBe(0);
+      expect(await one<number>('MATCH (a:AuditEntry {projectId: $projectId}) RETURN count(a)', { projectId })).toBe(0);
+      expect(await head()).toBe(before);
+
+      await executor.write('test.append', (tx) => appendEvents(tx, fakeEvents(projectId, 2, 'ok')));
+      expect(waits).toBe(1); // a committed unit that appended events waits once
+    } finally {
+      await own.close();
+    }
+  });
+});
+
+describe('through two gateway instances', () => {
+  let a: TestGateway;
+  let b: TestGateway;
+  beforeAll(async () => {
+    [a, b] = await Promise.all([startTestGateway(), startTestGateway()]);
+  });
+  afterAll(async () => {
+    await Promise.all([a.stop(), b.stop()]);
+  });
+
+  it('concurrent writers on both get gap-free unique seqs, every event once, nothing left pending', async () => {
+    const project = await createProject(a, unique('seq-two'));
+    const before = await head();
+    const versions = await Promise.all(Array.from({ length: 60 }, (_, i) => registerDataset(i % 2 === 0 ? a : b, project, `d${i % 4}`, 9_000 + i)));
+    // Every mutation answered after its event got a seq: nothing of ours is pending.
+    expect(await one<number>('MATCH (e:Unsequenced {projectId: $project}) RETURN count(e)', { project })).toBe(0);
+    const after = await head();
+    const log = await logBetween(before, after);
+    expect(log.map((e) => e.seq)).toEqual(Array.from({ length: after - before }, (_, i) => before + i + 1));
+    const ours = log.filter((e) => e.projectId === project);
+    expect(ours.map((e) => e.subjectId).sort()).toEqual([...versions].sort());
+  });
+
+  it('an event appended and left pending (its writer died before sequencing) is numbered by the next poll', async () => {
+    const { executor, driver: own } = bareExecutor();
+    try {
+      const project = await createProject(a, unique('seq-orphan'));
+      const start = await headCursor(b);
+      const watcher = await subscribe(b.gateway.wsUrl, { filter: { projects: [project] }, after: start });
+      const version = await registerDataset(a, project, 'clicks', 1);
+      // An orphan: committed without the sequencing wait, as if its gateway was killed then.
+      await executor.write('test.orphan', (tx) => appendEvents(tx, [{ kind: 'DATASET_VERSION_CREATED', projectId: project, subjectId: version, name: 'clicks', actor: null }]));
+      await watcher.waitFor(2);
+      expect(watcher.events.map((e) => e.subjectId)).toEqual([version, version]);
+      expect(await one<number>('MATCH (e:Unsequenced {projectId: $project}) RETURN count(e)', { project })).toBe(0);
+      await watcher.close();
+    } finally {
+      await own.close();
+    }
+  });
+
+  it("a mutation's event is in the log as soon as it answers: polling and replay on the other instance see it", async () => {
+    const project = await createProject(a, unique('seq-ryw'));
+    const query = 'query($after: String, $p: ID!) { events(after: $after, filter: { projects: [$p] }) { nodes { subject { id } } } }';
+    for (let i = 0; i < 10; i += 1) {
+      const [writer, reader] = i % 2 === 0 ? [a, b] : [b, a];
+      const cursor = await headCursor(reader);
+      const version = await registerDataset(writer, project, 'clicks', 20 + i);
+      const polled = await reader.ok<any>(query, { after: cursor, p: project });
+      expect(polled.events.nodes.map((n: any) => n.subject.id)).toEqual([version]);
+    }
+    // Replay: a subscription from a cursor taken before the last write, opened right after it.
+    const cursor = await headCursor(b);
+    const version = await registerDataset(a, project, 'clicks', 99);
+    const replay = await subscribe(b.gateway.wsUrl, { filter: { projects: [project] }, after: cursor });
+    await replay.waitFor(1);
+    expect(replay.events.map((e) => e.subjectId)).toEqual([version]);
+    await replay.close();
+  });
+});
