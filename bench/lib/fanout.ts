@@ -5,7 +5,8 @@
  *
  * - Pedigree: `node src/main.ts` as a child process (its own event loop, as deployed), N
  *   graphql-ws subscriptions to `versionEvents(filter: { projects: [p] })`, and writers
- *   committing one `registerDatasetVersion` per event over HTTP at the target rate (open loop,
+ *   committing one `registerDatasetVersion` per event over HTTP at the target rate, round robin
+ *   over `DATASETS` datasets (open loop,
  *   at most `maxInFlight` at once; the achieved rate is reported).
  * - Bare broadcast: bench/lib/fanout-broadcast.ts as a child process; each event is an HTTP
  *   trigger sent on the same schedule, answered by one frame of the same shape and size sent
@@ -77,6 +78,12 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const ADMIN_TOKEN = 'bench-fanout-admin-token-0123456789abcdef';
 const QUERY = 'subscription($p: ID!) { versionEvents(filter: { projects: [$p] }) { cursor subject { ... on DatasetVersion { uri } } } }';
 const MUTATION = 'mutation($input: RegisterDatasetVersionInput!) { registerDatasetVersion(input: $input) { id } }';
+/**
+ * Datasets the writers spread their versions over, round robin. Numbering a dataset's versions
+ * takes its lock until commit (gap-free numbers), so with 10 datasets and 16 writes in flight the
+ * writers queued on those locks and measured a single dataset's version rate, not fan-out.
+ */
+const DATASETS = 100;
 const epochNow = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -237,7 +244,7 @@ async function startPedigree(options: FanoutOptions): Promise<Target> {
     },
     send: async (n) => {
       const digest = `sha256:${(n + 1).toString(16).padStart(64, '0')}`;
-      await gql(MUTATION, { input: { project, dataset: `d${(n + 10) % 10}`, uri: `s3://bench/${n}`, digest } });
+      await gql(MUTATION, { input: { project, dataset: `d${(n + DATASETS) % DATASETS}`, uri: `s3://bench/${n}`, digest } });
     },
     stop: () => stopChild(child),
   };
