@@ -67,7 +67,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // Local commits wake the dispatcher at once; other instances' commits are found by polling.
   const commits = { wake: () => {} };
   const executor = createExecutor(
-    { driver, database: config.neo4j.database, logger, onWriteCommitted: () => commits.wake(), slowQueryMs: config.neo4j.slowQueryMs },
+    { driver, database: config.neo4j.database, logger, onWriteCommitted: () => commits.wake(), slowQueryMs: config.neo4j.slowQueryMs, retryMs: config.neo4j.retryMs },
     [metrics.queryObserver],
   );
   const dispatcher: Dispatcher = createDispatcher({ executor, logger, config: config.events });

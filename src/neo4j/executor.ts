@@ -5,6 +5,11 @@
  * report each statement to an observer (tests count queries per request) and map Neo4j
  * failures to our error codes.
  *
+ * `readOne` runs a read of exactly one statement as an auto-commit transaction: one round
+ * trip (RUN and PULL) instead of three (BEGIN, then RUN and PULL, then COMMIT), which is most
+ * of a small read's cost. One statement sees one consistent snapshot either way; retries on
+ * transient errors are done here, with the same time budget as the driver's.
+ *
  * Because the driver may run a unit of work more than once (even after a commit whose
  * acknowledgement was lost), every write unit must be idempotent.
  */
@@ -23,11 +28,14 @@ export interface Tx {
 }
 
 export interface QueryObserver {
-  onQuery(event: { unit: string; query: string; mode: 'read' | 'write' }): void;
+  /** `autoCommit`: the statement was its own transaction (`readOne`). */
+  onQuery(event: { unit: string; query: string; mode: 'read' | 'write'; autoCommit: boolean }): void;
 }
 
 export interface Executor {
   read<T>(unit: string, work: (tx: Tx) => Promise<T>): Promise<T>;
+  /** A read of exactly one statement, in an auto-commit transaction; a second `tx.run` throws. */
+  readOne<T>(unit: string, work: (tx: Tx) => Promise<T>): Promise<T>;
   write<T>(unit: string, work: (tx: Tx) => Promise<T>): Promise<T>;
   /** A view of this executor that also reports to `observer`. Shares the driver. */
   observed(observer: QueryObserver): Executor;
@@ -42,26 +50,55 @@ export interface ExecutorOptions {
   readonly onWriteCommitted?: () => void;
   /** Statements slower than this are logged at warn with their unit (0 turns it off). */
   readonly slowQueryMs?: number;
+  /** How long `readOne` retries transient errors (the driver's maxTransactionRetryTime for the others). */
+  readonly retryMs?: number;
 }
 
 export function createExecutor(options: ExecutorOptions, observers: readonly QueryObserver[] = []): Executor {
   const { driver, database, logger } = options;
   const timeout = options.timeoutMs ?? 60_000;
   const slowMs = options.slowQueryMs ?? 0;
+  const retryMs = options.retryMs ?? 30_000;
 
-  function runner(unit: string, mode: 'read' | 'write', tx: ManagedTransaction): Tx {
+  /** A Tx over `runOn` (a managed transaction's or a session's `run`). */
+  function runner(unit: string, mode: 'read' | 'write', runOn: Pick<ManagedTransaction, 'run'>, autoCommit = false): Tx {
     return {
       unit,
       async run(query, params = {}) {
-        for (const observer of observers) observer.onQuery({ unit, query, mode });
+        for (const observer of observers) observer.onQuery({ unit, query, mode, autoCommit });
         if (logger.isLevelEnabled('debug')) logger.debug({ unit, mode, query }, 'cypher');
         const started = performance.now();
-        const result = await tx.run(query, params);
+        const result = await runOn.run(query, params);
         const ms = performance.now() - started;
         if (slowMs > 0 && ms >= slowMs) logger.warn({ unit, mode, ms: Math.round(ms), rows: result.records.length, query: query.slice(0, 300) }, 'slow cypher');
         return result.records;
       },
     };
+  }
+
+  async function readOne<T>(unit: string, work: (tx: Tx) => Promise<T>): Promise<T> {
+    const config = { metadata: { app: 'pedigree', unit }, timeout };
+    const deadline = performance.now() + retryMs;
+    for (let attempt = 0; ; attempt++) {
+      const session = driver.session({ database, defaultAccessMode: neo4j.session.READ });
+      let ran = false;
+      const statement = {
+        run: (query: string, params: Params) => {
+          if (ran) throw new Error(`unit ${unit} ran a second statement in readOne`);
+          ran = true;
+          return session.run(query, params, config);
+        },
+      };
+      try {
+        return await work(runner(unit, 'read', statement, true));
+      } catch (error) {
+        // Reads are idempotent: a transient failure is retried like executeRead would.
+        if (!neo4j.isRetryableError(error) || performance.now() >= deadline) throw mapNeo4jError(error);
+      } finally {
+        await session.close();
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 50 * 2 ** attempt) * (0.8 + 0.4 * Math.random())));
+    }
   }
 
   async function execute<T>(unit: string, mode: 'read' | 'write', work: (tx: Tx) => Promise<T>): Promise<T> {
@@ -84,6 +121,7 @@ export function createExecutor(options: ExecutorOptions, observers: readonly Que
 
   return {
     read: (unit, work) => execute(unit, 'read', work),
+    readOne,
     write: (unit, work) => execute(unit, 'write', work),
     observed: (observer) => createExecutor(options, [...observers, observer]),
   };
