@@ -70,9 +70,10 @@ export interface TraversalWants {
 export type { LineageEdgeRow } from '../neo4j/queries/lineage.ts';
 
 /**
- * The lineage graph around `root` in one direction. At most two statements in one read
- * transaction: the reachable set (breadth first, each node once, with its minimum depth and,
- * if wanted, its row), then the edges among the root and the returned nodes if wanted.
+ * The lineage graph around `root` in one direction: the reachable set (breadth first, each
+ * node once, with its minimum depth and, if wanted, its row), then, if wanted, the edges
+ * among the root and the returned nodes in the same read transaction. Without edges it is one
+ * statement in an auto-commit transaction (one round trip).
  * Throws BAD_USER_INPUT for arguments out of range.
  */
 export async function traverseLineage<Root extends { id: string }>(
