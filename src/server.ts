@@ -105,6 +105,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   const app = express();
   app.disable('x-powered-by');
+  // No ETag: Express would hash every response body (sha1 of megabytes for a large traversal) for
+  // a header GraphQL POSTs never revalidate with.
+  app.set('etag', false);
   const httpServer = createServer(app);
   // noServer: upgrades are accepted here, for /graphql only, once the server listens.
   const wsServer = new WebSocketServer({ noServer: true, maxPayload: config.ws.maxPayloadBytes });

@@ -8,7 +8,7 @@ import type { Driver } from 'neo4j-driver';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExecutor } from '../../../src/neo4j/executor.ts';
-import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
+import { ADMIN, startTestGateway, type TestGateway } from '../../support/gateway.ts';
 import { testDriver } from '../../support/graph.ts';
 import { copyNodes, recordOneOfEach, type OneOfEach } from '../../support/lineage.ts';
 
@@ -74,6 +74,19 @@ describe('statements and transactions per request', () => {
     const result = await server.gql('query($id: ID!) { node(id: $id) { downstream(maxDepth: 5, limit: 0) { reachableCount } } }', { id: seed.DatasetVersion });
     expect(result.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
     expect(server.lastQueries()).toEqual([auto('nodes.byIds')]);
+  });
+});
+
+describe('HTTP answers', () => {
+  it('carry no ETag: the body is not hashed for a header a GraphQL POST never revalidates with', async () => {
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: ADMIN },
+      body: JSON.stringify({ query: 'query($id: ID!) { node(id: $id) { id } }', variables: { id: seed.Run } }),
+    });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as any).data.node.id).toBe(seed.Run);
+    expect(response.headers.get('etag')).toBeNull();
   });
 });
 
