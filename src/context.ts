@@ -30,13 +30,17 @@ export interface ContextDeps {
 export function createContext(deps: ContextDeps, requestId: string, viewer: Viewer): Context {
   const observer = deps.queryObserver?.(requestId);
   const executor = observer ? deps.executor.observed(observer) : deps.executor;
+  let logger: Logger | undefined;
   return {
     requestId,
     viewer,
     executor,
     // Loaders see only the projects the viewer can read: every read path goes through them.
     loaders: createLoaders(executor, readScope(viewer)),
-    logger: deps.logger.child({ requestId }),
+    // Created on first use: a pino child costs more than the request's loaders, and most requests log nothing.
+    get logger() {
+      return (logger ??= deps.logger.child({ requestId }));
+    },
     closeSocketsOf: deps.closeSocketsOf,
     events: deps.events,
   };

@@ -68,7 +68,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // them (which wakes the dispatcher); other instances' events are found by polling.
   const commits = { sequence: () => Promise.resolve() };
   const executor = createExecutor(
-    { driver, database: config.neo4j.database, logger, onEventsCommitted: () => commits.sequence(), slowQueryMs: config.neo4j.slowQueryMs },
+    { driver, database: config.neo4j.database, logger, onEventsCommitted: () => commits.sequence(), slowQueryMs: config.neo4j.slowQueryMs, retryMs: config.neo4j.retryMs },
     [metrics.queryObserver],
   );
   const dispatcher: Dispatcher = createDispatcher({ executor, logger, config: config.events });
@@ -106,6 +106,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   const app = express();
   app.disable('x-powered-by');
+  // No ETag: Express would hash every response body (sha1 of megabytes for a large traversal) for
+  // a header GraphQL POSTs never revalidate with.
+  app.set('etag', false);
   const httpServer = createServer(app);
   // noServer: upgrades are accepted here, for /graphql only, once the server listens.
   const wsServer = new WebSocketServer({ noServer: true, maxPayload: config.ws.maxPayloadBytes });

@@ -32,7 +32,9 @@ export function freePort(): Promise<number> {
 
 export async function startBenchGateway(neo4jUri: string, env: Record<string, string> = {}): Promise<BenchGateway> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'src', 'main.ts')], {
+  // BENCH_GATEWAY_NODE_ARGS adds node options, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (written when the gateway stops).
+  const nodeArgs = process.env['BENCH_GATEWAY_NODE_ARGS']?.split(' ').filter((arg) => arg !== '') ?? [];
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, join(import.meta.dirname, '..', '..', 'src', 'main.ts')], {
     env: {
       ...process.env,
       NEO4J_URI: neo4jUri,

@@ -75,7 +75,7 @@ export function createAuthenticator(config: AuthConfig, executor: Executor): Aut
   }
 
   async function fromApiToken(secret: string): Promise<Viewer> {
-    const row = await executor.read('auth.token', (tx) => tokenByHash(tx, tokenHash(secret)));
+    const row = await executor.readOne('auth.token', (tx) => tokenByHash(tx, tokenHash(secret)));
     if (!row || row.revokedAt !== null || (row.expiresAt !== null && row.expiresAt.getTime() <= Date.now())) throw unauthenticated();
     return {
       subject: row.id,
@@ -102,7 +102,7 @@ export function createAuthenticator(config: AuthConfig, executor: Executor): Aut
       if (credential.kind === 'admin-token') return true;
       if (credential.expiresAt !== null && credential.expiresAt.getTime() <= Date.now()) return false;
       if (credential.kind === 'jwt') return true;
-      const row = await executor.read('auth.recheck', (tx) => tokenById(tx, credential.tokenId));
+      const row = await executor.readOne('auth.recheck', (tx) => tokenById(tx, credential.tokenId));
       return row !== null && row.revokedAt === null;
     },
   };

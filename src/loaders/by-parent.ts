@@ -12,7 +12,7 @@ export function byParent<T>(
   fetch: (tx: Tx, parentIds: readonly string[]) => Promise<Array<[string, T]>>,
 ): DataLoader<string, T[]> {
   return new DataLoader(async (parentIds) => {
-    const pairs = await executor.read(unit, (tx) => fetch(tx, parentIds));
+    const pairs = await executor.readOne(unit, (tx) => fetch(tx, parentIds));
     const grouped = new Map<string, T[]>(parentIds.map((id) => [id, []]));
     for (const [parentId, row] of pairs) grouped.get(parentId)?.push(row);
     return parentIds.map((id) => grouped.get(id)!);

@@ -30,31 +30,31 @@ const pageKey = <After>(k: PageKey<After>): string => JSON.stringify([k.parentId
 export function createDatasetLoaders(executor: Executor): DatasetLoaders {
   return {
     datasetVersionPage: new DataLoader<PageKey<number>, DatasetVersionRow[], string>(
-      (keys) => executor.read('DatasetVersion.pages', (tx) => datasetVersionPages(tx, keys)),
+      (keys) => executor.readOne('DatasetVersion.pages', (tx) => datasetVersionPages(tx, keys)),
       { cacheKeyFn: pageKey },
     ),
     projectDatasetPage: new DataLoader<PageKey<string>, DatasetRow[], string>(
-      (keys) => executor.read('Dataset.pagesByProject', (tx) => projectDatasetPages(tx, keys)),
+      (keys) => executor.readOne('Dataset.pagesByProject', (tx) => projectDatasetPages(tx, keys)),
       { cacheKeyFn: pageKey },
     ),
     datasetLatestVersion: new DataLoader(async (ids) => {
-      const pairs = new Map(await executor.read('DatasetVersion.latest', (tx) => latestVersions(tx, ids)));
+      const pairs = new Map(await executor.readOne('DatasetVersion.latest', (tx) => latestVersions(tx, ids)));
       return ids.map((id) => pairs.get(id) ?? null);
     }),
     datasetVersionByNumber: new DataLoader(
       async (keys) => {
-        const rows = await executor.read('DatasetVersion.byNumber', (tx) => versionsByNumber(tx, keys));
+        const rows = await executor.readOne('DatasetVersion.byNumber', (tx) => versionsByNumber(tx, keys));
         const found = new Map(rows.map((v) => [`${v.datasetId}#${v.number}`, v]));
         return keys.map((k) => found.get(`${k.datasetId}#${k.number}`) ?? null);
       },
       { cacheKeyFn: (k) => `${k.datasetId}#${k.number}` },
     ),
     dataProducedBy: new DataLoader(async (ids) => {
-      const pairs = new Map(await executor.read('LineageNode.generatedBy', (tx) => generatingRuns(tx, ids)));
+      const pairs = new Map(await executor.readOne('LineageNode.generatedBy', (tx) => generatingRuns(tx, ids)));
       return ids.map((id) => pairs.get(id) ?? null);
     }),
     dataConsumedBy: new DataLoader(async (ids) => {
-      const pairs = await executor.read('LineageNode.usedBy', (tx) => consumingRuns(tx, ids));
+      const pairs = await executor.readOne('LineageNode.usedBy', (tx) => consumingRuns(tx, ids));
       const grouped = new Map<string, RunRow[]>(ids.map((id) => [id, []]));
       for (const [id, run] of pairs) grouped.get(id)?.push(run);
       return ids.map((id) => grouped.get(id)!);

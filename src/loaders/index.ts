@@ -84,7 +84,7 @@ function nodesLoader(executor: Executor): DataLoader<LabelledId, unknown, string
         if (ids) ids.push(id);
         else idsByLabel.set(label, [id]);
       }
-      const rows = await executor.read('nodes.byIds', (tx) => nodesByLabelledIds(tx, idsByLabel));
+      const rows = await executor.readOne('nodes.byIds', (tx) => nodesByLabelledIds(tx, idsByLabel));
       const byKey = new Map<string, unknown>();
       for (const [label, labelRows] of rows) for (const row of labelRows) byKey.set(labelledKey({ label, id: (row as { id: string }).id }), row);
       return keys.map((key) => byKey.get(labelledKey(key)) ?? null);

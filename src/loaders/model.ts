@@ -40,19 +40,19 @@ const cacheKeyFn = (key: object): string => JSON.stringify(key);
 export function createModelLoaders(executor: Executor, scope: (projectId: string) => boolean): ModelLoaders {
   /** Aligned results for structured keys, one query per batch. */
   function keyed<K extends object, V>(unit: string, fetch: (tx: Parameters<Parameters<Executor['read']>[1]>[0], keys: readonly K[]) => Promise<V[]>) {
-    return new DataLoader<K, V, string>((keys) => executor.read(unit, (tx) => fetch(tx, keys)), { cacheKeyFn });
+    return new DataLoader<K, V, string>((keys) => executor.readOne(unit, (tx) => fetch(tx, keys)), { cacheKeyFn });
   }
   /** At most one row per parent id. */
   function single<V>(unit: string, fetch: (tx: Parameters<Parameters<Executor['read']>[1]>[0], ids: readonly string[]) => Promise<Array<[string, V]>>) {
     return new DataLoader<string, V | null>(async (ids) => {
-      const pairs = new Map(await executor.read(unit, (tx) => fetch(tx, ids)));
+      const pairs = new Map(await executor.readOne(unit, (tx) => fetch(tx, ids)));
       return ids.map((id) => pairs.get(id) ?? null);
     });
   }
 
   return {
     modelByName: new DataLoader<ModelKey, ModelRow | null, string>(
-      async (keys) => (await executor.read('Model.byName', (tx) => modelsByName(tx, keys))).map((row) => (row && scope(row.projectId) ? row : null)),
+      async (keys) => (await executor.readOne('Model.byName', (tx) => modelsByName(tx, keys))).map((row) => (row && scope(row.projectId) ? row : null)),
       { cacheKeyFn },
     ),
     projectModels: keyed('Project.models', modelsPage),

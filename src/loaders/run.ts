@@ -30,7 +30,7 @@ export interface RunLoaders {
 type ReadTx = Parameters<Parameters<Executor['read']>[1]>[0];
 
 function pages<T>(executor: Executor, unit: string, fetch: (tx: ReadTx, keys: readonly PageKey[]) => Promise<T[][]>) {
-  return new DataLoader<PageKey, T[], string>((keys) => executor.read(unit, (tx) => fetch(tx, keys)), {
+  return new DataLoader<PageKey, T[], string>((keys) => executor.readOne(unit, (tx) => fetch(tx, keys)), {
     cacheKeyFn: (key) => JSON.stringify([key.parentId, key.first, key.after]),
   });
 }

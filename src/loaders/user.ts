@@ -15,7 +15,7 @@ export interface UserLoaders {
 export function createUserLoaders(executor: Executor, scope: ReadScope): UserLoaders {
   const pages = <T>(label: CreatedByLabel) =>
     new DataLoader<CreatedByKey, T[], string>(
-      (keys) => executor.read(`User.${label}`, (tx) => createdByPages<T>(tx, label, keys, scope.projectIds)),
+      (keys) => executor.readOne(`User.${label}`, (tx) => createdByPages<T>(tx, label, keys, scope.projectIds)),
       { cacheKeyFn: (key) => JSON.stringify([key.userId, key.first]) },
     );
   return { userRuns: pages<RunRow>('Run'), userModelVersions: pages<ModelVersionRow>('ModelVersion') };

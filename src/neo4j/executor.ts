@@ -1,15 +1,21 @@
 /**
- * The one door to the database. `read` and `write` run a unit of work in a managed
- * transaction (`executeRead`/`executeWrite`, retried by the driver on transient errors),
+ * The one door to the database. `write` runs a unit of work in a managed transaction
+ * (`executeWrite`, retried by the driver on transient errors), `read` in a read transaction
+ * retried here the same way (its BEGIN pipelined with the first statement),
  * name the database, attach transaction metadata, log each statement at debug level,
  * report each statement to an observer (tests count queries per request) and map Neo4j
  * failures to our error codes.
+ *
+ * `readOne` runs a read of exactly one statement as an auto-commit transaction: one round
+ * trip (RUN and PULL) instead of three (BEGIN, then RUN and PULL, then COMMIT), which is most
+ * of a small read's cost. One statement sees one consistent snapshot either way; retries on
+ * transient errors are done here, with the same time budget as the driver's.
  *
  * Because the driver may run a unit of work more than once (even after a commit whose
  * acknowledgement was lost), every write unit must be idempotent.
  */
 import { performance } from 'node:perf_hooks';
-import neo4j, { type Driver, type ManagedTransaction, type Record as Neo4jRecord } from 'neo4j-driver';
+import neo4j, { type Driver, type ManagedTransaction, type Record as Neo4jRecord, type Session } from 'neo4j-driver';
 import type { Logger } from 'pino';
 import { ErrorCode, PedigreeError, conflict, unavailable } from '../errors.ts';
 
@@ -28,11 +34,14 @@ export interface Tx {
 }
 
 export interface QueryObserver {
-  onQuery(event: { unit: string; query: string; mode: 'read' | 'write' }): void;
+  /** `autoCommit`: the statement was its own transaction (`readOne`). */
+  onQuery(event: { unit: string; query: string; mode: 'read' | 'write'; autoCommit: boolean }): void;
 }
 
 export interface Executor {
   read<T>(unit: string, work: (tx: Tx) => Promise<T>): Promise<T>;
+  /** A read of exactly one statement, in an auto-commit transaction; a second `tx.run` throws. */
+  readOne<T>(unit: string, work: (tx: Tx) => Promise<T>): Promise<T>;
   write<T>(unit: string, work: (tx: Tx) => Promise<T>): Promise<T>;
   /** A view of this executor that also reports to `observer`. Shares the driver. */
   observed(observer: QueryObserver): Executor;
@@ -51,22 +60,27 @@ export interface ExecutorOptions {
   readonly onEventsCommitted?: () => Promise<void>;
   /** Statements slower than this are logged at warn with their unit (0 turns it off). */
   readonly slowQueryMs?: number;
+  /** How long `readOne` retries transient errors (the driver's maxTransactionRetryTime for the others). */
+  readonly retryMs?: number;
 }
 
 export function createExecutor(options: ExecutorOptions, observers: readonly QueryObserver[] = []): Executor {
   const { driver, database, logger } = options;
   const timeout = options.timeoutMs ?? 60_000;
   const slowMs = options.slowQueryMs ?? 0;
+  const retryMs = options.retryMs ?? 30_000;
 
-  function runner(unit: string, mode: 'read' | 'write', tx: ManagedTransaction, onEvents?: () => void): Tx {
+  /** A Tx over `runOn` (a managed transaction's or a session's `run`). */
+  function runner(unit: string, mode: 'read' | 'write', runOn: Pick<ManagedTransaction, 'run'>, options: { autoCommit?: boolean; onEvents?: () => void } = {}): Tx {
+    const { autoCommit = false, onEvents } = options;
     return {
       unit,
       ...(onEvents ? { eventsAppended: onEvents } : {}),
       async run(query, params = {}) {
-        for (const observer of observers) observer.onQuery({ unit, query, mode });
+        for (const observer of observers) observer.onQuery({ unit, query, mode, autoCommit });
         if (logger.isLevelEnabled('debug')) logger.debug({ unit, mode, query }, 'cypher');
         const started = performance.now();
-        const result = await tx.run(query, params);
+        const result = await runOn.run(query, params);
         const ms = performance.now() - started;
         if (slowMs > 0 && ms >= slowMs) logger.warn({ unit, mode, ms: Math.round(ms), rows: result.records.length, query: query.slice(0, 300) }, 'slow cypher');
         return result.records;
@@ -74,18 +88,68 @@ export function createExecutor(options: ExecutorOptions, observers: readonly Que
     };
   }
 
-  async function execute<T>(unit: string, mode: 'read' | 'write', work: (tx: Tx) => Promise<T>): Promise<T> {
-    const session = driver.session({
-      database,
-      defaultAccessMode: mode === 'read' ? neo4j.session.READ : neo4j.session.WRITE,
+  /**
+   * Runs `attempt` with a read session until it succeeds, fails for good, or `retryMs` has
+   * passed: reads are idempotent, so a transient failure is retried as executeRead would.
+   */
+  async function retriedRead<T>(attempt: (session: Session) => Promise<T>): Promise<T> {
+    const deadline = performance.now() + retryMs;
+    for (let failures = 0; ; failures++) {
+      const session = driver.session({ database, defaultAccessMode: neo4j.session.READ });
+      try {
+        return await attempt(session);
+      } catch (error) {
+        if (!neo4j.isRetryableError(error) || performance.now() >= deadline) throw mapNeo4jError(error);
+      } finally {
+        await session.close();
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 50 * 2 ** failures) * (0.8 + 0.4 * Math.random())));
+    }
+  }
+
+  function readOne<T>(unit: string, work: (tx: Tx) => Promise<T>): Promise<T> {
+    const config = { metadata: { app: 'pedigree', unit }, timeout };
+    return retriedRead((session) => {
+      let ran = false;
+      const statement = {
+        run: (query: string, params: Params) => {
+          if (ran) throw new Error(`unit ${unit} ran a second statement in readOne`);
+          ran = true;
+          return session.run(query, params, config);
+        },
+      };
+      return work(runner(unit, 'read', statement, { autoCommit: true }));
     });
+  }
+
+  /**
+   * A read transaction whose BEGIN goes out with the first statement (an explicit transaction
+   * that is not awaited before its first run; executeRead waits for BEGIN's answer first), so
+   * a unit of n statements costs n + 1 round trips instead of n + 2.
+   */
+  function readInTransaction<T>(unit: string, work: (tx: Tx) => Promise<T>): Promise<T> {
+    const config = { metadata: { app: 'pedigree', unit }, timeout };
+    return retriedRead(async (session) => {
+      const tx = session.beginTransaction(config);
+      try {
+        const result = await work(runner(unit, 'read', tx));
+        await tx.commit();
+        return result;
+      } finally {
+        if (tx.isOpen()) await tx.rollback().catch(() => {});
+      }
+    });
+  }
+
+  async function write<T>(unit: string, work: (tx: Tx) => Promise<T>): Promise<T> {
+    const mode = 'write';
+    const session = driver.session({ database, defaultAccessMode: neo4j.session.WRITE });
     const config = { metadata: { app: 'pedigree', unit }, timeout };
     // Set by any attempt (the driver may retry the unit); a needless wait is harmless.
     let appended = false;
     let result: T;
     try {
-      if (mode === 'read') return await session.executeRead((tx) => work(runner(unit, mode, tx)), config);
-      result = await session.executeWrite((tx) => work(runner(unit, mode, tx, () => (appended = true))), config);
+      result = await session.executeWrite((tx) => work(runner(unit, mode, tx, { onEvents: () => (appended = true) })), config);
     } catch (error) {
       throw mapNeo4jError(error);
     } finally {
@@ -97,8 +161,9 @@ export function createExecutor(options: ExecutorOptions, observers: readonly Que
   }
 
   return {
-    read: (unit, work) => execute(unit, 'read', work),
-    write: (unit, work) => execute(unit, 'write', work),
+    read: readInTransaction,
+    readOne,
+    write,
     observed: (observer) => createExecutor(options, [...observers, observer]),
   };
 }

@@ -10,7 +10,7 @@ import { labelOf } from '../ids.ts';
 import { LINEAGE_LOADER } from '../loaders/index.ts';
 import type { LineageLabel, LineageNodeRow, ProjectRow, UserRef } from '../model.ts';
 import { NODE_KIND_BY_LABEL } from '../model.ts';
-import { traverseLineage, type LineageGraphRow, type TraversalArgs, type TraversalDirection } from '../traversal/lineage.ts';
+import { lineageQuestion, traverseLineage, type LineageGraphRow, type TraversalArgs, type TraversalDirection } from '../traversal/lineage.ts';
 import { selectedFields } from './selection.ts';
 
 interface LineageParent {
@@ -32,6 +32,9 @@ export function lineageNodeFields<Row extends LineageParent>(label: LineageLabel
 /** Fields of a hit's node that its id alone answers (LineageHit.node needs no row for them). */
 export const ID_ONLY_FIELDS: ReadonlySet<string> = new Set(['id', 'kind', '__typename']);
 
+/** LineageGraph fields answered by the traversal's reach query (the others need no read or run their own). */
+const READ_FIELDS: ReadonlySet<string> = new Set(['nodes', 'edges', 'truncated']);
+
 /**
  * A traversal that reads what the operation selects: the hits' rows only when their nodes
  * ask for more than ID_ONLY_FIELDS, the edges only when selected. Rows of readable projects
@@ -46,9 +49,11 @@ async function traverse(
   args: TraversalArgs,
   info: GraphQLResolveInfo,
 ): Promise<LineageGraphRow<LineageNodeRow>> {
+  const selected = selectedFields(info, []);
+  // Only the count (and the root) asked for: reachableCount runs its own query, nothing to read here.
+  if (![...selected].some((field) => READ_FIELDS.has(field))) return lineageQuestion(root, direction, args);
   const rows = [...selectedFields(info, ['nodes', 'node'])].some((field) => !ID_ONLY_FIELDS.has(field));
-  const edges = selectedFields(info, []).has('edges');
-  const graph = await traverseLineage(ctx.executor, root, direction, args, { rows, edges });
+  const graph = await traverseLineage(ctx.executor, root, direction, args, { rows, edges: selected.has('edges') });
   const scope = readScope(ctx.viewer);
   if (graph.hits.every((hit) => canReadProject(scope, hit.projectId))) {
     for (const hit of graph.hits) if (hit.row) primeLoader(ctx, hit.row);

@@ -7,7 +7,7 @@
 import { badInput } from '../errors.ts';
 import type { LineageLabel } from '../model.ts';
 import { NODE_KIND_BY_LABEL } from '../model.ts';
-import type { Executor } from '../neo4j/executor.ts';
+import type { Executor, Tx } from '../neo4j/executor.ts';
 import {
   MAX_DEPTH,
   countReachable,
@@ -70,9 +70,10 @@ export interface TraversalWants {
 export type { LineageEdgeRow } from '../neo4j/queries/lineage.ts';
 
 /**
- * The lineage graph around `root` in one direction. At most two statements in one read
- * transaction: the reachable set (breadth first, each node once, with its minimum depth and,
- * if wanted, its row), then the edges among the root and the returned nodes if wanted.
+ * The lineage graph around `root` in one direction: the reachable set (breadth first, each
+ * node once, with its minimum depth and, if wanted, its row), then, if wanted, the edges
+ * among the root and the returned nodes in the same read transaction. Without edges it is one
+ * statement in an auto-commit transaction (one round trip).
  * Throws BAD_USER_INPUT for arguments out of range.
  */
 export async function traverseLineage<Root extends { id: string }>(
@@ -86,17 +87,35 @@ export async function traverseLineage<Root extends { id: string }>(
   const limit = checkLimit(args.limit);
   const labels = labelsOf(args.kinds);
   const scope: ReadScope = { asOf: instant(args.asOf) };
-  return executor.read(`lineage.${direction.toLowerCase()}`, async (tx) => {
-    const reach = await reachableNodes(tx, { rootId: root.id, direction, maxDepth, labels, limit, scope, rows: wants.rows });
-    const edges = wants.edges ? await edgesAmong(tx, [root.id, ...reach.hits.map((hit) => hit.id)], scope) : null;
-    return { root, hits: reach.hits, edges, truncated: reach.truncated, asOf: scope.asOf, direction, args };
+  const unit = `lineage.${direction.toLowerCase()}`;
+  const reach = (tx: Tx) => reachableNodes(tx, { rootId: root.id, direction, maxDepth, labels, limit, scope, rows: wants.rows });
+  if (!wants.edges) {
+    const { hits, truncated } = await executor.readOne(unit, reach);
+    return { root, hits, edges: null, truncated, asOf: scope.asOf, direction, args };
+  }
+  return executor.read(unit, async (tx) => {
+    const { hits, truncated } = await reach(tx);
+    const edges = await edgesAmong(tx, [root.id, ...hits.map((hit) => hit.id)], scope);
+    return { root, hits, edges, truncated, asOf: scope.asOf, direction, args };
   });
+}
+
+/**
+ * The question of `traverseLineage`, validated, without reading anything: for selections
+ * that need neither the nodes, the edges nor `truncated` (e.g. only `reachableCount`).
+ * `hits` is empty and `truncated` false; use it only where neither is read.
+ */
+export function lineageQuestion<Root extends { id: string }>(root: Root, direction: TraversalDirection, args: TraversalArgs): LineageGraphRow<Root> {
+  checkMaxDepth(args.maxDepth);
+  checkLimit(args.limit);
+  labelsOf(args.kinds);
+  return { root, hits: [], edges: null, truncated: false, asOf: instant(args.asOf), direction, args };
 }
 
 /** How many nodes the graph's question reaches, ignoring its limit, among the projects given (null: all). */
 export async function countLineage(executor: Executor, graph: LineageGraphRow<{ id: string }>, projectIds: readonly string[] | null): Promise<number> {
   const labels = labelsOf(graph.args.kinds);
-  return executor.read('lineage.count', (tx) =>
+  return executor.readOne('lineage.count', (tx) =>
     countReachable(tx, { rootId: graph.root.id, direction: graph.direction, maxDepth: checkMaxDepth(graph.args.maxDepth), labels, scope: { asOf: graph.asOf }, projectIds }),
   );
 }
@@ -105,7 +124,7 @@ export async function countLineage(executor: Executor, graph: LineageGraphRow<{ 
 export async function lineageEdges(executor: Executor, graph: LineageGraphRow<{ id: string }>): Promise<readonly LineageEdgeRow[]> {
   if (graph.edges) return graph.edges;
   const ids = [graph.root.id, ...graph.hits.map((hit) => hit.id)];
-  return executor.read('lineage.edges', (tx) => edgesAmong(tx, ids, { asOf: graph.asOf }));
+  return executor.readOne('lineage.edges', (tx) => edgesAmong(tx, ids, { asOf: graph.asOf }));
 }
 
 /**
@@ -116,7 +135,7 @@ export async function lineageEdges(executor: Executor, graph: LineageGraphRow<{ 
 export async function findLineagePath(executor: Executor, fromId: string, toId: string, maxDepthArg: number): Promise<string[] | null> {
   const maxDepth = checkMaxDepth(maxDepthArg);
   if (fromId === toId) return null;
-  return executor.read('lineage.path', (tx) => shortestUpstreamPath(tx, fromId, toId, maxDepth, { asOf: null }));
+  return executor.readOne('lineage.path', (tx) => shortestUpstreamPath(tx, fromId, toId, maxDepth, { asOf: null }));
 }
 
 function checkMaxDepth(maxDepth: number): number {

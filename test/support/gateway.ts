@@ -22,6 +22,8 @@ export interface TestGateway {
   ok<T = Record<string, any>>(query: string, variables?: Record<string, unknown>): Promise<T>;
   /** Cypher statements run by the last completed request. */
   lastQueryCount(): number;
+  /** The statements of the last completed request: unit of work, and whether each was its own (auto-commit) transaction. */
+  lastQueries(): ReadonlyArray<{ unit: string; autoCommit: boolean }>;
   ws(connectionParams?: Record<string, unknown>): Client;
   stop(): Promise<void>;
 }
@@ -42,12 +44,13 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     { NEO4J_URI: inject('neo4jUri'), PEDIGREE_ADMIN_TOKEN: ADMIN_TOKEN, PEDIGREE_RATE_LIMIT_PER_SECOND: '0', ...options.env },
     { port: 0, host: '127.0.0.1', logLevel: 'silent', ...options.config },
   );
-  const counts = new Map<string, number>();
+  const queries = new Map<string, Array<{ unit: string; autoCommit: boolean }>>();
   let lastRequestId = '';
   const queryObserver = (requestId: string): QueryObserver => {
     lastRequestId = requestId;
-    counts.set(requestId, 0);
-    return { onQuery: () => counts.set(requestId, (counts.get(requestId) ?? 0) + 1) };
+    const seen: Array<{ unit: string; autoCommit: boolean }> = [];
+    queries.set(requestId, seen);
+    return { onQuery: ({ unit, autoCommit }) => seen.push({ unit, autoCommit }) };
   };
   const gateway = await startGateway({ config, neo4jUri: options.neo4jUri ?? inject('neo4jUri'), queryObserver });
   if (options.waitReady !== false) await gateway.ready;
@@ -72,7 +75,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
       return result.data as T;
     },
-    lastQueryCount: () => counts.get(lastRequestId) ?? 0,
+    lastQueryCount: () => queries.get(lastRequestId)?.length ?? 0,
+    lastQueries: () => queries.get(lastRequestId) ?? [],
     ws(connectionParams = { authorization: ADMIN }) {
       const client = createClient({ url: gateway.wsUrl, webSocketImpl: WebSocket, connectionParams, retryAttempts: 0, lazy: true });
       clients.push(client);
