@@ -28,9 +28,10 @@ const WITHOUT_COUNTER = `CREATE (:ProbeEvent {seq: -1, id: randomUUID(), kind: '
   CREATE (:ProbeAudit {id: randomUUID(), at: datetime()})`;
 const PENDING = `CREATE (:ProbeEvent:ProbePending {id: randomUUID(), kind: 'DATASET_VERSION_CREATED', occurredAt: datetime()})
   CREATE (:ProbeAudit {id: randomUUID(), at: datetime()})`;
-// The three statements of sequencePending (src/neo4j/queries/events.ts), on the probe labels.
-const STEP_CHECK = 'MATCH (e:ProbePending) RETURN e.id AS id LIMIT 1';
-const STEP_LOCK = 'MATCH (c:Counter {name: $counter}) SET c.steps = coalesce(c.steps, 0) + 1';
+// The two statements of sequencePending (src/neo4j/queries/events.ts), on the probe labels.
+const STEP_CHECK_AND_LOCK = `MATCH (e:ProbePending) WITH e LIMIT 1
+  OPTIONAL MATCH (c:Counter {name: $counter}) SET c.steps = coalesce(c.steps, 0) + 1
+  RETURN c IS NOT NULL AS locked`;
 const STEP_ASSIGN = `MATCH (c:Counter {name: $counter})
   WITH c, c.value AS head
   CALL (head) {
@@ -55,9 +56,8 @@ function sequence(): Promise<void> {
       const session = driver.session();
       try {
         await session.executeWrite(async (tx) => {
-          if ((await tx.run(STEP_CHECK)).records.length === 0) return;
+          if ((await tx.run(STEP_CHECK_AND_LOCK, { counter: COUNTER })).records.length === 0) return;
           steps += 1;
-          await tx.run(STEP_LOCK, { counter: COUNTER });
           await tx.run(STEP_ASSIGN, { counter: COUNTER });
         });
       } finally {

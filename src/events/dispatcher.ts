@@ -114,7 +114,16 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
   let pruneTimer: NodeJS.Timeout | undefined;
   let pruning: Promise<void> | undefined;
   let nextPollSequence = 0;
-  const sequencer = createSequencer({ executor, logger, onSequenced: () => wake() });
+  /** The highest seq this process's own sequencer steps committed (0 before the first). */
+  let sequencedHead = 0;
+  const sequencer = createSequencer({
+    executor,
+    logger,
+    onSequenced: (head) => {
+      if (head > sequencedHead) sequencedHead = head;
+      wake();
+    },
+  });
 
   function wake(): void {
     wakeRequested = true;
@@ -169,7 +178,9 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
       // committed value is only ever the last seq of a committed sequencer step, so nothing
       // at or below it is still to come. A subscription that arrived meanwhile keeps the normal
       // path (it replays up to lastSeen, whatever lastSeen becomes).
-      const { head } = await executor.read('events.head', eventLogBounds);
+      // After a local step its head is known without a read; otherwise (a poll, other
+      // instances' steps) read the counter.
+      const head = sequencedHead > lastSeen! ? sequencedHead : (await executor.read('events.head', eventLogBounds)).head;
       if (subscriptions.size === 0) {
         if (head > lastSeen!) lastSeen = head;
         holeSince = undefined;

@@ -41,7 +41,8 @@ export interface Sequencer {
   settle(): Promise<void>;
 }
 
-export function createSequencer(options: { executor: Executor; logger: Logger; onSequenced: () => void; batch?: number }): Sequencer {
+/** `onSequenced(head)`: a step committed; `head` is the counter's value it left (its last seq). */
+export function createSequencer(options: { executor: Executor; logger: Logger; onSequenced: (head: number) => void; batch?: number }): Sequencer {
   const { executor, logger, onSequenced } = options;
   const batch = options.batch ?? SEQUENCE_BATCH;
   let running: Promise<void> | null = null;
@@ -50,8 +51,8 @@ export function createSequencer(options: { executor: Executor; logger: Logger; o
   /** Steps until fewer than a batch were pending; wakes the dispatcher when anything got a seq. */
   async function drain(): Promise<void> {
     for (;;) {
-      const sequenced = await executor.write('events.sequence', (tx) => sequencePending(tx, batch));
-      if (sequenced > 0) onSequenced();
+      const { sequenced, head } = await executor.write('events.sequence', (tx) => sequencePending(tx, batch));
+      if (head !== null && sequenced > 0) onSequenced(head);
       if (sequenced < batch) return;
     }
   }

@@ -63,22 +63,29 @@ export async function eventLogBounds(tx: Tx): Promise<{ head: number; prunedThro
 /**
  * One sequencer step (src/events/sequencer.ts): numbers up to `batch` pending (`:Unsequenced`)
  * events, oldest first by (occurredAt, id), with the seqs after the counter's value, removes
- * their pending label and moves the counter. Returns how many it numbered; 0 when none was
- * pending, and then it wrote nothing and took no lock.
+ * their pending label and moves the counter. Returns how many it numbered and the counter's
+ * new value; `sequenced: 0` (and `head: null`) when none was pending, and then it wrote nothing
+ * and took no lock.
  *
  * Order of statements matters, Neo4j reads being read-committed: the counter's write lock is
  * taken first, by a statement of its own that really changes the counter node (`steps`, a
  * count of steps; a SET to the same value would not lock), and only the next statement reads
  * the counter's value and matches the pending events. A second sequencer (another gateway)
  * waits on that lock and then reads the new value and only the events still pending after the
- * first one committed, so no event is numbered twice and no seq is given twice.
+ * first one committed, so no event is numbered twice and no seq is given twice. The first
+ * statement also checks, through the event_unsequenced index (V009), that anything is pending
+ * at all, and takes the lock only then: an idle step is one cheap read.
  */
-export async function sequencePending(tx: Tx, batch: number): Promise<number> {
-  // Answered by the event_unsequenced index (V009), without a lock: cheap when idle.
-  const [pending] = await tx.run('MATCH (e:Unsequenced) WHERE e.occurredAt IS NOT NULL RETURN e.id AS id LIMIT 1');
-  if (!pending) return 0;
-  const [locked] = await tx.run(`MATCH (c:Counter {name: 'events'}) SET c.steps = coalesce(c.steps, 0) + 1 RETURN true AS locked`);
-  if (!locked) throw new Error('the events counter is missing (migration V002 creates it)');
+export async function sequencePending(tx: Tx, batch: number): Promise<{ sequenced: number; head: number | null }> {
+  const [pending] = await tx.run(
+    `MATCH (e:Unsequenced) WHERE e.occurredAt IS NOT NULL
+     WITH e LIMIT 1
+     OPTIONAL MATCH (c:Counter {name: 'events'})
+     SET c.steps = coalesce(c.steps, 0) + 1
+     RETURN c IS NOT NULL AS locked`,
+  );
+  if (!pending) return { sequenced: 0, head: null };
+  if (pending.get('locked') !== true) throw new Error('the events counter is missing (migration V002 creates it)');
   const [record] = await tx.run(
     `MATCH (c:Counter {name: 'events'})
      WITH c, c.value AS head
@@ -93,10 +100,10 @@ export async function sequencePending(tx: Tx, batch: number): Promise<number> {
        RETURN count(*) AS sequenced
      }
      SET c.value = head + sequenced
-     RETURN sequenced`,
+     RETURN sequenced, c.value AS head`,
     { batch },
   );
-  return record ? (record.get('sequenced') as number) : 0;
+  return record ? { sequenced: record.get('sequenced') as number, head: record.get('head') as number } : { sequenced: 0, head: null };
 }
 
 /**
