@@ -26,15 +26,25 @@ export function summarize(samples: readonly number[]): Summary {
   };
 }
 
-/** Runs `fn` `warmup` times untimed, then `runs` times; wall times in ms and what the last run returned. */
+/** Timed runs a contender always gets, and the time after which it stops short of `runs`. */
+export const MIN_RUNS = 5;
+export const RUN_BUDGET_MS = 10_000;
+
+/**
+ * Runs `fn` `warmup` times untimed, then `runs` times, or fewer (at least MIN_RUNS) once the
+ * timed runs took RUN_BUDGET_MS: slow contenders keep a run within minutes; wall times in ms and
+ * what the last run returned.
+ */
 export async function timeRepeated<T>(fn: () => Promise<T>, options: { warmup: number; runs: number }): Promise<{ samples: number[]; last: T }> {
   let last: T | undefined;
   for (let i = 0; i < options.warmup; i++) last = await fn();
   const samples: number[] = [];
-  for (let i = 0; i < options.runs; i++) {
+  let spent = 0;
+  for (let i = 0; i < options.runs && (i < MIN_RUNS || spent < RUN_BUDGET_MS); i++) {
     const start = performance.now();
     last = await fn();
     samples.push(performance.now() - start);
+    spent += samples[samples.length - 1]!;
   }
   return { samples, last: last as T };
 }

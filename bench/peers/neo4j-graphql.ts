@@ -30,6 +30,7 @@ import { startStandaloneServer } from '@apollo/server/standalone';
 import { Neo4jGraphQL } from '@neo4j/graphql';
 import neo4j from 'neo4j-driver';
 import { fetchOnce } from '../lib/gateway.ts';
+import { timeRepeated } from '../lib/stats.ts';
 import { batchEdges, type Shape, type SpecEdge, type SpecKind, type SpecNode } from '../lib/shapes.ts';
 import { TRIPLES, typeDefs, type Label, type Triple } from './neo4j-graphql-schema.ts';
 import type { Ingested, Outcome, Peer, Timed, TraversalQuestion } from './types.ts';
@@ -128,16 +129,9 @@ export async function startNeo4jGraphQLPeer(options: Neo4jGraphQLPeerOptions): P
   }
 
   async function timed(runs: number, once: () => Promise<number>): Promise<Outcome<Timed>> {
-    let count = 0;
     try {
-      for (let i = 0; i < warmup; i++) count = await once();
-      const samples: number[] = [];
-      for (let i = 0; i < runs; i++) {
-        const start = performance.now();
-        count = await once();
-        samples.push(performance.now() - start);
-      }
-      return { samples, count };
+      const { samples, last } = await timeRepeated(once, { warmup, runs });
+      return { samples, count: last };
     } catch (error) {
       if (error instanceof Neo4jGraphQLError) return { unsupported: `@neo4j/graphql answered: ${error.message.slice(0, 300)}` };
       throw error;

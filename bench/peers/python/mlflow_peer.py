@@ -38,7 +38,7 @@ import mlflow  # noqa: E402
 from mlflow.entities import Dataset, DatasetInput, InputTag, LoggedModelInput, Param  # noqa: E402
 from mlflow.tracking import MlflowClient  # noqa: E402
 
-from protocol import serve  # noqa: E402
+from protocol import enough, serve  # noqa: E402
 
 logging.getLogger("mlflow").setLevel(logging.ERROR)
 logging.getLogger("alembic").setLevel(logging.ERROR)
@@ -261,6 +261,8 @@ class Peer:
                 count = self.walk(store, request["root"], request["direction"], request["depth"], request.get("limit"))
                 if i > 0:
                     samples.append((time.perf_counter() - started) * 1000)
+                if enough(samples):
+                    break
         except Unsupported as reason:
             return {"unsupported": str(reason)}
         return {"samples": samples, "count": count}
@@ -290,6 +292,8 @@ class Peer:
                 found += 1 if client.get_logged_model(model_id) else 0
             if i > 0:
                 samples.append((time.perf_counter() - started) * 1000)
+            if enough(samples):
+                break
             count = found
         return {"samples": samples, "count": count}
 

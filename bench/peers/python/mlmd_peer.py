@@ -35,7 +35,7 @@ from ml_metadata import __version__ as MLMD_VERSION
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2 as pb
 
-from protocol import serve
+from protocol import enough, serve
 
 # get_lineage_subgraph silently stops at 100 hops: on a 300-hop chain, max_num_hops=150
 # returned the 100 nodes of max_num_hops=100 (ml-metadata 1.17.1; TFX's mlmd_resolver has
@@ -236,6 +236,8 @@ class Peer:
             count = self.count(store, graph, is_artifact, root_id, depth, request["direction"] == "UPSTREAM")
             if i > 0:
                 samples.append((time.perf_counter() - started) * 1000)
+            if enough(samples):
+                break
         return {"samples": samples, "count": count, "hops": hops}
 
     @staticmethod
@@ -285,6 +287,8 @@ class Peer:
                 found += len(store.mlmd.get_executions_by_external_ids(execution_keys))
             if i > 0:
                 samples.append((time.perf_counter() - started) * 1000)
+            if enough(samples):
+                break
             count = found
         return {"samples": samples, "count": count}
 

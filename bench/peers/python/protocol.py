@@ -12,9 +12,19 @@ import json
 import os
 import sys
 import traceback
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, List
 
 Handler = Callable[[Dict[str, Any]], Dict[str, Any]]
+
+# As bench/lib/stats.ts: timed runs stop short of the asked number, after at least MIN_RUNS,
+# once they took RUN_BUDGET_MS.
+MIN_RUNS = 5
+RUN_BUDGET_MS = 10_000
+
+
+def enough(samples: List[float]) -> bool:
+    """Whether a contender's timed runs may stop before the asked number."""
+    return len(samples) >= MIN_RUNS and sum(samples) >= RUN_BUDGET_MS
 
 
 def serve(handlers: Dict[str, Handler]) -> None:
