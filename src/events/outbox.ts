@@ -36,6 +36,8 @@ export interface NewEvent {
   readonly previousId?: string | null;
   readonly alias?: string | null;
   readonly actor: string | null;
+  /** More facts for the event's audit entry only (e.g. a status change's from, to and reason). */
+  readonly audit?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -58,7 +60,7 @@ export async function appendEvents(tx: Tx, events: readonly NewEvent[], options:
     previousId: e.previousId ?? null,
     alias: e.alias ?? null,
     actor: e.actor,
-    detailsJson: options.summary ? null : JSON.stringify({ event: e.kind, name: e.name ?? null, alias: e.alias ?? null, previousId: e.previousId ?? null }),
+    detailsJson: options.summary ? null : JSON.stringify({ event: e.kind, name: e.name ?? null, alias: e.alias ?? null, previousId: e.previousId ?? null, ...e.audit }),
   }));
   await tx.run(
     `WITH datetime() AS now

@@ -155,7 +155,7 @@ export interface SetModelVersionStatusInput {
 }
 
 export async function setModelVersionStatus(ctx: Context, input: SetModelVersionStatusInput): Promise<ModelVersionRow> {
-  checkOptionalText('input.reason', input.reason);
+  const reason = checkOptionalText('input.reason', input.reason);
   const actor = ctx.viewer.subject;
   return ctx.executor.write('setModelVersionStatus', async (tx) => {
     const found = await versionById(tx, input.version);
@@ -168,7 +168,14 @@ export async function setModelVersionStatus(ctx: Context, input: SetModelVersion
     if (versionTransition(version.status, input.status) === 'noop') return version;
     const updated = await setVersionStatus(tx, version.id, input.status);
     await appendEvents(tx, [
-      { kind: 'MODEL_VERSION_STATUS_CHANGED', projectId: version.projectId, subjectId: version.id, name: model.name, actor },
+      {
+        kind: 'MODEL_VERSION_STATUS_CHANGED',
+        projectId: version.projectId,
+        subjectId: version.id,
+        name: model.name,
+        actor,
+        audit: { from: version.status, to: input.status, reason },
+      },
     ]);
     return updated;
   });

@@ -94,8 +94,19 @@ describe('the model registry', () => {
     expect(edges.map((r) => [r.get('c'), r.get('stamped')])).toEqual([[ckp1, true]]);
     expect(await events(v1.id)).toEqual([{ kind: 'MODEL_VERSION_CREATED', name, previousId: null, alias: null }]);
 
-    const validated = await server.ok<{ setModelVersionStatus: { status: string } }>(SET_STATUS, { input: { version: v1.id, status: 'VALIDATED' } });
+    const validated = await server.ok<{ setModelVersionStatus: { status: string } }>(SET_STATUS, {
+      input: { version: v1.id, status: 'VALIDATED', reason: 'passed the offline evaluation' },
+    });
     expect(validated.setModelVersionStatus.status).toBe('VALIDATED');
+    // The reason is kept in the audit trail, with the transition it explains.
+    const audit = await server.ok<{ auditLog: { nodes: any[] } }>('query($p: ID!) { auditLog(project: $p, first: 1) { nodes { action subject { id } details } } }', { p: projectId });
+    expect(audit.auditLog.nodes).toEqual([
+      {
+        action: 'setModelVersionStatus',
+        subject: { id: v1.id },
+        details: { event: 'MODEL_VERSION_STATUS_CHANGED', name, alias: null, previousId: null, from: 'REGISTERED', to: 'VALIDATED', reason: 'passed the offline evaluation' },
+      },
+    ]);
 
     const alias = await server.ok<{ setModelAlias: any }>(SET_ALIAS, { input: { model: modelId, alias: 'champion', version: v1.id } });
     expect(alias.setModelAlias).toEqual({ name: 'champion', version: { id: v1.id, number: 1 }, history: [{ from: null, to: { id: v1.id } }] });
