@@ -13,6 +13,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import neo4j, { type Driver } from 'neo4j-driver';
 import { startBenchGateway, type BenchGateway } from './lib/gateway.ts';
@@ -54,6 +55,15 @@ const PLAN = size === 'L'
   ? { runs: 30, ingestRounds: 3, warmPipelines: pipelines(1_000), singleNodes: 2_000, peerTimeoutMs: 60_000, floorSeconds: 20, fanout: { subscribers: 1_000, eventsPerSecond: 100, seconds: 30 }, mixedSeconds: 300, heap: '4g', pagecache: '6g' }
   : { runs: 15, ingestRounds: 3, warmPipelines: pipelines(200), singleNodes: 150, peerTimeoutMs: 15_000, floorSeconds: 3, fanout: { subscribers: 1_000, eventsPerSecond: 100, seconds: 5 }, mixedSeconds: 15, heap: '2g', pagecache: '1g' };
 
+/** The commit measured, and whether tracked files differed from it. */
+const CODE_VERSION = (() => {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: import.meta.dirname, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return `commit ${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--untracked-files=no') === '' ? '' : ' with uncommitted changes'}`;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+})();
 const started = Date.now();
 const log = (line: string) => console.error(`bench ${((Date.now() - started) / 1000).toFixed(0).padStart(5)}s: ${line}`);
 const tables: Table[] = [];
@@ -344,9 +354,17 @@ function header(): string {
     '',
     ...machineDescription().map((line) => `- ${line}`),
     `- ${neo4jVersion} (embedded from neo4j/ unless NEO4J_URI was set), heap ${PLAN.heap}, page cache ${PLAN.pagecache}`,
+    `- code: ${CODE_VERSION}`,
+    '',
+    'How to read these tables:',
+    '- The README\'s [Benchmarks](../README.md#benchmarks) section has a reading of the results.',
+    '- The hand-written Cypher and Pedigree return the same fields: ids, kinds, creation times, depths and the edges among the nodes.',
+    '- `@neo4j/graphql (@cypher)` returns only the nodes: no depths, no edges, no per-node fields. That is a smaller answer.',
+    '- MLMD and MLflow are timed inside Python, so the process pipe is not counted.',
     '',
   ].join('\n');
 }
+
 
 await main();
 writeFileSync(out, `${header()}\n${tables.map(renderTable).join('\n')}`);
