@@ -24,7 +24,7 @@ import { rawLoad, rawPeer } from './lib/raw.ts';
 import { expectedReach } from './lib/reach.ts';
 import { INGEST_HEADER, TIMED_HEADER, ingestRow, machineDescription, renderTable, timedRow, type Row, type Table } from './lib/report.ts';
 import { pipelines, shapesFor, type Shape, type Size } from './lib/shapes.ts';
-import { closedLoop, fmtMs, fmtRate, MIN_RUNS, RUN_BUDGET_MS, summarize, timeOnce } from './lib/stats.ts';
+import { closedLoop, fmtMs, fmtRate, MIN_RUNS, setRunBudget, summarize, timeOnce } from './lib/stats.ts';
 import { runFanout } from './lib/fanout.ts';
 import { runMixedLoad } from './lib/mixed-load.ts';
 import { startNeo4jGraphQLPeer, type Neo4jGraphQLPeer } from './peers/neo4j-graphql.ts';
@@ -52,8 +52,8 @@ for (const name of only) if (!SCENARIOS.includes(name)) throw new Error(`unknown
 const out = args.out ?? join(import.meta.dirname, size === 'L' ? 'RESULTS.md' : 'RESULTS-quick.md');
 
 const PLAN = size === 'L'
-  ? { runs: 30, ingestRounds: 3, warmPipelines: pipelines(1_000), singleNodes: 2_000, peerTimeoutMs: 60_000, floorSeconds: 20, fanout: { subscribers: 1_000, eventsPerSecond: 100, seconds: 30 }, mixedSeconds: 300, heap: '4g', pagecache: '6g' }
-  : { runs: 15, ingestRounds: 3, warmPipelines: pipelines(200), singleNodes: 150, peerTimeoutMs: 15_000, floorSeconds: 3, fanout: { subscribers: 1_000, eventsPerSecond: 100, seconds: 5 }, mixedSeconds: 15, heap: '2g', pagecache: '1g' };
+  ? { runs: 30, runBudgetMs: 10_000, ingestRounds: 3, warmPipelines: pipelines(1_000), singleNodes: 2_000, peerTimeoutMs: 60_000, floorSeconds: 20, fanout: { subscribers: 1_000, eventsPerSecond: 100, seconds: 30 }, mixedSeconds: 300, heap: '4g', pagecache: '6g' }
+  : { runs: 15, runBudgetMs: 4_000, ingestRounds: 3, warmPipelines: pipelines(200), singleNodes: 150, peerTimeoutMs: 15_000, floorSeconds: 3, fanout: { subscribers: 1_000, eventsPerSecond: 100, seconds: 5 }, mixedSeconds: 15, heap: '2g', pagecache: '1g' };
 
 /** The commit measured, and whether tracked files differed from it. */
 const CODE_VERSION = (() => {
@@ -64,6 +64,7 @@ const CODE_VERSION = (() => {
     return 'unknown (not a git checkout)';
   }
 })();
+setRunBudget(PLAN.runBudgetMs);
 const started = Date.now();
 const log = (line: string) => console.error(`bench ${((Date.now() - started) / 1000).toFixed(0).padStart(5)}s: ${line}`);
 const tables: Table[] = [];
@@ -350,7 +351,7 @@ function header(): string {
   return [
     `# Pedigree benchmark results (--size ${size})`,
     '',
-    `Run on ${new Date().toISOString().slice(0, 10)} with \`npm run bench${size === 'L' ? ' -- --size L' : ''}\`, in ${((Date.now() - started) / 60_000).toFixed(1)} minutes. Medians and p99 over ${PLAN.runs} timed runs after 2 warm-up runs (1 for the Python peers), or fewer for a slow contender: it stops after ${RUN_BUDGET_MS / 1000} s of timed runs, with at least ${MIN_RUNS}; every contender in the same run on the same machine and, for Neo4j-based ones, the same database.`,
+    `Run on ${new Date().toISOString().slice(0, 10)} with \`npm run bench${size === 'L' ? ' -- --size L' : ''}\`, in ${((Date.now() - started) / 60_000).toFixed(1)} minutes. Medians and p99 over ${PLAN.runs} timed runs after 2 warm-up runs (1 for the Python peers), or fewer for a slow contender: it stops after ${PLAN.runBudgetMs / 1000} s of timed runs, with at least ${MIN_RUNS}; every contender in the same run on the same machine and, for Neo4j-based ones, the same database.`,
     '',
     ...machineDescription().map((line) => `- ${line}`),
     `- ${neo4jVersion} (embedded from neo4j/ unless NEO4J_URI was set), heap ${PLAN.heap}, page cache ${PLAN.pagecache}`,

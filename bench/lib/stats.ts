@@ -26,13 +26,18 @@ export function summarize(samples: readonly number[]): Summary {
   };
 }
 
-/** Timed runs a contender always gets, and the time after which it stops short of `runs`. */
+/** Timed runs a contender always gets. */
 export const MIN_RUNS = 5;
-export const RUN_BUDGET_MS = 10_000;
+let runBudgetMs = 10_000;
+/** The time of timed runs after which a contender stops short of `runs` (the preset sets it). */
+export const runBudget = (): number => runBudgetMs;
+export function setRunBudget(ms: number): void {
+  runBudgetMs = ms;
+}
 
 /**
  * Runs `fn` `warmup` times untimed, then `runs` times, or fewer (at least MIN_RUNS) once the
- * timed runs took RUN_BUDGET_MS: slow contenders keep a run within minutes; wall times in ms and
+ * timed runs took `runBudget()`: slow contenders keep a run within minutes; wall times in ms and
  * what the last run returned.
  */
 export async function timeRepeated<T>(fn: () => Promise<T>, options: { warmup: number; runs: number }): Promise<{ samples: number[]; last: T }> {
@@ -40,7 +45,7 @@ export async function timeRepeated<T>(fn: () => Promise<T>, options: { warmup: n
   for (let i = 0; i < options.warmup; i++) last = await fn();
   const samples: number[] = [];
   let spent = 0;
-  for (let i = 0; i < options.runs && (i < MIN_RUNS || spent < RUN_BUDGET_MS); i++) {
+  for (let i = 0; i < options.runs && (i < MIN_RUNS || spent < runBudgetMs); i++) {
     const start = performance.now();
     last = await fn();
     samples.push(performance.now() - start);

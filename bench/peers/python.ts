@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { batchEdges, type Batch, type Shape } from '../lib/shapes.ts';
+import { runBudget } from '../lib/stats.ts';
 import type { Ingested, Outcome, Peer, Timed, TraversalQuestion } from './types.ts';
 
 type Log = (line: string) => void;
@@ -185,11 +186,11 @@ export async function startMlmdPeer(log: Log): Promise<Peer> {
     ingestSingle: (shape, count) => stream(python, 'ingest_single', `${shape.name}#single`, shape, count),
     async traverse(shape, question: TraversalQuestion, runs) {
       if (!ingested.has(shape.name)) return notIngested(shape);
-      return timed(await python.request({ op: 'traverse', store: shape.name, ...question, runs }));
+      return timed(await python.request({ op: 'traverse', store: shape.name, ...question, runs, budgetMs: runBudget() }));
     },
     async lookup(shape, keys, runs) {
       if (!ingested.has(shape.name)) return notIngested(shape);
-      return timed(await python.request({ op: 'lookup', store: shape.name, keys, runs }));
+      return timed(await python.request({ op: 'lookup', store: shape.name, keys, runs, budgetMs: runBudget() }));
     },
     close: () => python.close(),
   };
@@ -251,12 +252,12 @@ export async function startMlflowPeer(log: Log, options: MlflowOptions = {}): Pr
     async traverse(shape, question, runs) {
       const no = refused(shape);
       if (no) return no;
-      return timed(await python.request({ op: 'traverse', store: shape.name, ...question, runs }));
+      return timed(await python.request({ op: 'traverse', store: shape.name, ...question, runs, budgetMs: runBudget() }));
     },
     async lookup(shape, keys, runs) {
       const no = refused(shape);
       if (no) return no;
-      return timed(await python.request({ op: 'lookup', store: shape.name, keys, runs }));
+      return timed(await python.request({ op: 'lookup', store: shape.name, keys, runs, budgetMs: runBudget() }));
     },
     close: () => python.close(),
   };

@@ -261,7 +261,7 @@ class Peer:
                 count = self.walk(store, request["root"], request["direction"], request["depth"], request.get("limit"))
                 if i > 0:
                     samples.append((time.perf_counter() - started) * 1000)
-                if enough(samples):
+                if enough(samples, request):
                     break
         except Unsupported as reason:
             return {"unsupported": str(reason)}
@@ -292,7 +292,7 @@ class Peer:
                 found += 1 if client.get_logged_model(model_id) else 0
             if i > 0:
                 samples.append((time.perf_counter() - started) * 1000)
-            if enough(samples):
+            if enough(samples, request):
                 break
             count = found
         return {"samples": samples, "count": count}

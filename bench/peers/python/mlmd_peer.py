@@ -236,7 +236,7 @@ class Peer:
             count = self.count(store, graph, is_artifact, root_id, depth, request["direction"] == "UPSTREAM")
             if i > 0:
                 samples.append((time.perf_counter() - started) * 1000)
-            if enough(samples):
+            if enough(samples, request):
                 break
         return {"samples": samples, "count": count, "hops": hops}
 
@@ -287,7 +287,7 @@ class Peer:
                 found += len(store.mlmd.get_executions_by_external_ids(execution_keys))
             if i > 0:
                 samples.append((time.perf_counter() - started) * 1000)
-            if enough(samples):
+            if enough(samples, request):
                 break
             count = found
         return {"samples": samples, "count": count}
