@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import neo4j, { type Driver } from 'neo4j-driver';
 import { startBenchGateway, type BenchGateway } from './lib/gateway.ts';
 import { benchNeo4j } from './lib/neo4j.ts';
-import { loadShape, loadShapeTimed, type LoadTimings } from './lib/load-pedigree.ts';
+import { loadShape, loadShapeTimed, type LoadTimings, type Post } from './lib/load-pedigree.ts';
 import { createProject, pedigreePeer, type Loaded } from './lib/pedigree.ts';
 import { rawLoad, rawPeer } from './lib/raw.ts';
 import { expectedReach } from './lib/reach.ts';
@@ -115,6 +115,7 @@ async function run(driver: Driver, gateway: BenchGateway, peers: Peer[], neo4jUr
     if (!found) throw new Error(`${shape.name} is not loaded into Pedigree`);
     return found;
   };
+  const post: Post = (query, variables) => gateway.post(query, variables);
   const pedigree = pedigreePeer(gateway, loadedOf, newProject);
   const raw = rawPeer(driver, loadedOf);
   const { storing, sameDatabase } = await startPeers(neo4jUri, loadedOf);
@@ -125,7 +126,7 @@ async function run(driver: Driver, gateway: BenchGateway, peers: Peer[], neo4jUr
   const ensureLoaded = async (shape: Shape): Promise<{ pedigree: LoadTimings; peerIngests: Map<Peer, Outcome<{ ms: number; elements: number }>> }> => {
     const project = await newProject();
     log(`loading ${shape.name} (${shape.nodeCount.toLocaleString('en')} nodes, ${shape.edgeCount.toLocaleString('en')} edges) into Pedigree`);
-    const { ids, timings } = await loadShapeTimed((query, variables) => gateway.post(query, variables), project, shape);
+    const { ids, timings } = await loadShapeTimed(post, project, shape);
     loaded.set(shape.name, { project, ids });
     const peerIngests = new Map<Peer, Outcome<{ ms: number; elements: number }>>();
     for (const peer of storing) {
@@ -141,7 +142,7 @@ async function run(driver: Driver, gateway: BenchGateway, peers: Peer[], neo4jUr
   log(`warm-up: ${SMALL.name} one by one and ${PLAN.warmPipelines.name} batched, through Pedigree and hand-written Cypher`);
   await pedigree.ingestSingle(SMALL, 50);
   await raw.ingestSingle(SMALL, 50);
-  await loadShape((query, variables) => gateway.post(query, variables), await newProject(), PLAN.warmPipelines);
+  await loadShape(post, await newProject(), PLAN.warmPipelines);
   await raw.ingestBatched(PLAN.warmPipelines);
   const pipelineLoad = await ensureLoaded(shapes.pipelines);
   if (only.has('ingest')) {
@@ -156,7 +157,7 @@ async function run(driver: Driver, gateway: BenchGateway, peers: Peer[], neo4jUr
       limitRounds.push(limit);
       if (round === PLAN.ingestRounds - 1) break;
       log(`ingest round ${round + 2} of ${PLAN.ingestRounds}: Pedigree`);
-      pedigreeRounds.push((await loadShapeTimed((query, variables) => gateway.post(query, variables), await newProject(), shapes.pipelines)).timings);
+      pedigreeRounds.push((await loadShapeTimed(post, await newProject(), shapes.pipelines)).timings);
     }
     const middle = <T>(rounds: T[], rate: (round: T) => number): T => [...rounds].sort((a, b) => rate(a) - rate(b))[Math.floor(rounds.length / 2)]!;
     const limit = middle(limitRounds, (r) => r.elements / r.ms);

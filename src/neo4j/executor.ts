@@ -60,7 +60,7 @@ export interface ExecutorOptions {
   readonly onEventsCommitted?: () => Promise<void>;
   /** Statements slower than this are logged at warn with their unit (0 turns it off). */
   readonly slowQueryMs?: number;
-  /** How long `readOne` retries transient errors (the driver's maxTransactionRetryTime for the others). */
+  /** How long reads are retried on transient errors, here (writes: the driver's maxTransactionRetryTime); default 30 s, the driver's default. */
   readonly retryMs?: number;
 }
 

@@ -83,10 +83,8 @@ export async function traverseLineage<Root extends { id: string }>(
   args: TraversalArgs,
   wants: TraversalWants = { rows: true, edges: true },
 ): Promise<LineageGraphRow<Root>> {
-  const maxDepth = checkMaxDepth(args.maxDepth);
-  const limit = checkLimit(args.limit);
-  const labels = labelsOf(args.kinds);
-  const scope: ReadScope = { asOf: instant(args.asOf) };
+  const { maxDepth, limit, labels, asOf } = checkArgs(args);
+  const scope: ReadScope = { asOf };
   const unit = `lineage.${direction.toLowerCase()}`;
   const reach = (tx: Tx) => reachableNodes(tx, { rootId: root.id, direction, maxDepth, labels, limit, scope, rows: wants.rows });
   if (!wants.edges) {
@@ -106,18 +104,13 @@ export async function traverseLineage<Root extends { id: string }>(
  * `hits` is empty and `truncated` false; use it only where neither is read.
  */
 export function lineageQuestion<Root extends { id: string }>(root: Root, direction: TraversalDirection, args: TraversalArgs): LineageGraphRow<Root> {
-  checkMaxDepth(args.maxDepth);
-  checkLimit(args.limit);
-  labelsOf(args.kinds);
-  return { root, hits: [], edges: null, truncated: false, asOf: instant(args.asOf), direction, args };
+  return { root, hits: [], edges: null, truncated: false, asOf: checkArgs(args).asOf, direction, args };
 }
 
 /** How many nodes the graph's question reaches, ignoring its limit, among the projects given (null: all). */
 export async function countLineage(executor: Executor, graph: LineageGraphRow<{ id: string }>, projectIds: readonly string[] | null): Promise<number> {
-  const labels = labelsOf(graph.args.kinds);
-  return executor.readOne('lineage.count', (tx) =>
-    countReachable(tx, { rootId: graph.root.id, direction: graph.direction, maxDepth: checkMaxDepth(graph.args.maxDepth), labels, scope: { asOf: graph.asOf }, projectIds }),
-  );
+  const { maxDepth, labels } = checkArgs(graph.args);
+  return executor.readOne('lineage.count', (tx) => countReachable(tx, { rootId: graph.root.id, direction: graph.direction, maxDepth, labels, scope: { asOf: graph.asOf }, projectIds }));
 }
 
 /** The graph's edges: those read with it, or (when it was read without) read now in a transaction of their own. */
@@ -136,6 +129,11 @@ export async function findLineagePath(executor: Executor, fromId: string, toId: 
   const maxDepth = checkMaxDepth(maxDepthArg);
   if (fromId === toId) return null;
   return executor.readOne('lineage.path', (tx) => shortestUpstreamPath(tx, fromId, toId, maxDepth, { asOf: null }));
+}
+
+/** A traversal's arguments, checked and converted; BAD_USER_INPUT for one out of range. */
+function checkArgs(args: TraversalArgs): { maxDepth: number; limit: number; labels: LineageLabel[] | null; asOf: string | null } {
+  return { maxDepth: checkMaxDepth(args.maxDepth), limit: checkLimit(args.limit), labels: labelsOf(args.kinds), asOf: instant(args.asOf) };
 }
 
 function checkMaxDepth(maxDepth: number): number {
