@@ -7,11 +7,12 @@
 import { badInput } from '../errors.ts';
 import type { LineageLabel } from '../model.ts';
 import { NODE_KIND_BY_LABEL } from '../model.ts';
-import type { Executor, Tx } from '../neo4j/executor.ts';
+import type { Executor } from '../neo4j/executor.ts';
 import {
   MAX_DEPTH,
   countReachable,
   edgesAmong,
+  reachableGraph,
   reachableNodes,
   shortestUpstreamPath,
   type LineageEdgeRow,
@@ -63,7 +64,7 @@ export interface LineageGraphRow<Root> {
 export interface TraversalWants {
   /** The hits' rows (every property). */
   readonly rows: boolean;
-  /** The edges among root and hits, read in the same transaction. */
+  /** The edges among root and hits, read in the same statement. */
   readonly edges: boolean;
 }
 
@@ -71,9 +72,9 @@ export type { LineageEdgeRow } from '../neo4j/queries/lineage.ts';
 
 /**
  * The lineage graph around `root` in one direction: the reachable set (breadth first, each
- * node once, with its minimum depth and, if wanted, its row), then, if wanted, the edges
- * among the root and the returned nodes in the same read transaction. Without edges it is one
- * statement in an auto-commit transaction (one round trip).
+ * node once, with its minimum depth and, if wanted, its row) and, if wanted, the edges among
+ * the root and the returned nodes. Either way it is one statement in an auto-commit
+ * transaction (one round trip).
  * Throws BAD_USER_INPUT for arguments out of range.
  */
 export async function traverseLineage<Root extends { id: string }>(
@@ -86,16 +87,13 @@ export async function traverseLineage<Root extends { id: string }>(
   const { maxDepth, limit, labels, asOf } = checkArgs(args);
   const scope: ReadScope = { asOf };
   const unit = `lineage.${direction.toLowerCase()}`;
-  const reach = (tx: Tx) => reachableNodes(tx, { rootId: root.id, direction, maxDepth, labels, limit, scope, rows: wants.rows });
+  const options = { rootId: root.id, direction, maxDepth, labels, limit, scope, rows: wants.rows };
   if (!wants.edges) {
-    const { hits, truncated } = await executor.readOne(unit, reach);
+    const { hits, truncated } = await executor.readOne(unit, (tx) => reachableNodes(tx, options));
     return { root, hits, edges: null, truncated, asOf: scope.asOf, direction, args };
   }
-  return executor.read(unit, async (tx) => {
-    const { hits, truncated } = await reach(tx);
-    const edges = await edgesAmong(tx, [root.id, ...hits.map((hit) => hit.id)], scope);
-    return { root, hits, edges, truncated, asOf: scope.asOf, direction, args };
-  });
+  const { hits, truncated, edges } = await executor.readOne(unit, (tx) => reachableGraph(tx, options));
+  return { root, hits, edges, truncated, asOf: scope.asOf, direction, args };
 }
 
 /**

@@ -149,6 +149,23 @@ export function totalDbHits(plan: { dbHits: number; children: readonly unknown[]
   return plan.dbHits + plan.children.reduce<number>((sum, child) => sum + totalDbHits(child as typeof plan), 0);
 }
 
+/** A PROFILE plan tree's node. */
+export interface PlanNode {
+  readonly operatorType: string;
+  readonly dbHits: number;
+  readonly children: readonly PlanNode[];
+}
+
+/** The first operator of a PROFILE plan tree (depth first) whose name matches. */
+export function findOperator(plan: PlanNode, name: RegExp): PlanNode | undefined {
+  if (name.test(plan.operatorType)) return plan;
+  for (const child of plan.children) {
+    const found = findOperator(child, name);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 /** Operator names of a PROFILE plan tree, depth first. */
 export function operators(plan: { operatorType: string; children: readonly unknown[] }): string[] {
   return [plan.operatorType, ...plan.children.flatMap((child) => operators(child as typeof plan))];

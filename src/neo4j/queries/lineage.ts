@@ -126,23 +126,60 @@ export interface Reach {
  * returned nodes' properties are read; datetimes come as epoch milliseconds (see rowOf).
  */
 export async function reachableNodes(tx: Tx, options: ReachOptions): Promise<Reach> {
-  const { rootId, direction, maxDepth, labels, limit, scope } = options;
-  const rows = options.rows ? `, ${ROW_BY_LABEL} AS row` : '';
-  const records = await tx.run(
-    `MATCH (root:LineageNode {id: $rootId}) USING INDEX SEEK root:LineageNode(id)
-     ${reachPattern(direction, maxDepth + 1, scope)}
-     WITH n, min(length(p)) AS depth
-     WHERE depth > $maxDepth OR (($labels IS NULL OR any(l IN labels(n) WHERE l IN $labels)) AND ${returnable(scope, 'n')})
-     WITH n, depth ORDER BY depth, n.id LIMIT $take
-     RETURN n.id AS id, depth, n.projectId AS projectId${rows}`,
-    { rootId, maxDepth: neo4j.int(maxDepth), labels, take: neo4j.int(limit + 1), asOf: scope.asOf },
+  const records = await tx.run(`${reachQuery(options)}\n     RETURN n.id AS id, depth, n.projectId AS projectId${options.rows ? `, ${ROW_BY_LABEL} AS row` : ''}`, reachParams(options));
+  return reachOf(
+    records.map((r) => ({ id: r.get('id') as string, depth: Number(r.get('depth')), projectId: r.get('projectId') as string, row: options.rows ? r.get('row') : null })),
+    options,
   );
-  const within = records.filter((r) => Number(r.get('depth')) <= maxDepth);
-  const hits = within.slice(0, limit).map((r): ReachHit => {
-    const id = r.get('id') as string;
-    return { id, depth: Number(r.get('depth')), projectId: r.get('projectId') as string, row: options.rows ? lineageRow(id, r.get('row')) : null };
-  });
-  return { hits, truncated: hits.length < records.length };
+}
+
+/**
+ * `reachableNodes` and `edgesAmong` the root and the returned nodes, in one statement (one
+ * round trip in an auto-commit transaction) that still streams: each row of the search, after
+ * its limit, carries the node's outgoing lineage relationships (a pattern comprehension, the
+ * same expansion `edgesAmong` runs from an index seek), and a second branch carries the
+ * root's. Far ends outside the answer are dropped here, as in `edgesAmong`.
+ */
+export async function reachableGraph(tx: Tx, options: ReachOptions): Promise<Reach & { readonly edges: LineageEdgeRow[] }> {
+  const out = (v: string) => `[(${v})-[r:${REL_PATTERN}]->(b)${options.scope.asOf === null ? '' : ` WHERE ${visibleRel(options.scope, 'r')}`} | {from: ${v}.id, to: b.id, kind: type(r), role: r.role, createdAt: r.createdAt.epochMillis}] AS out`;
+  const records = await tx.run(
+    `${reachQuery(options)}
+     RETURN n.id AS id, depth, n.projectId AS projectId, ${options.rows ? `${ROW_BY_LABEL} AS row` : 'null AS row'}, ${out('n')}
+     UNION ALL
+     MATCH (n:LineageNode {id: $rootId}) USING INDEX SEEK n:LineageNode(id)
+     RETURN null AS id, null AS depth, null AS projectId, null AS row, ${out('n')}`,
+    reachParams(options),
+  );
+  const rows = records.filter((r) => r.get('id') !== null);
+  const reach = reachOf(
+    rows.map((r) => ({ id: r.get('id') as string, depth: Number(r.get('depth')), projectId: r.get('projectId') as string, row: options.rows ? r.get('row') : null })),
+    options,
+  );
+  const ids = [options.rootId, ...reach.hits.map((hit) => hit.id)];
+  const kept = new Set(ids);
+  const edges = records.flatMap((r) => (r.get('id') === null || kept.has(r.get('id') as string) ? (r.get('out') as Record<string, unknown>[]) : []));
+  return { ...reach, edges: ids.length < 2 ? [] : edgeRows(ids, edges) };
+}
+
+/** The search of `reachableNodes` up to its limit, leaving `n` and `depth` in nearest-first order. */
+function reachQuery(options: ReachOptions): string {
+  return `MATCH (root:LineageNode {id: $rootId}) USING INDEX SEEK root:LineageNode(id)
+     ${reachPattern(options.direction, options.maxDepth + 1, options.scope)}
+     WITH n, min(length(p)) AS depth
+     WHERE depth > $maxDepth OR (($labels IS NULL OR any(l IN labels(n) WHERE l IN $labels)) AND ${returnable(options.scope, 'n')})
+     WITH n, depth ORDER BY depth, n.id LIMIT $take`;
+}
+
+function reachParams(options: ReachOptions): Record<string, unknown> {
+  const { rootId, maxDepth, labels, limit, scope } = options;
+  return { rootId, maxDepth: neo4j.int(maxDepth), labels, take: neo4j.int(limit + 1), asOf: scope.asOf };
+}
+
+/** The hits and truncation of the search's rows (nearest first, at most limit + 1). */
+function reachOf(rows: readonly { id: string; depth: number; projectId: string; row: unknown }[], options: ReachOptions): Reach {
+  const within = rows.filter((r) => r.depth <= options.maxDepth);
+  const hits = within.slice(0, options.limit).map((r): ReachHit => ({ id: r.id, depth: r.depth, projectId: r.projectId, row: options.rows ? lineageRow(r.id, r.row) : null }));
+  return { hits, truncated: hits.length < rows.length };
 }
 
 /**
@@ -194,21 +231,27 @@ export interface LineageEdgeRow {
  */
 export async function edgesAmong(tx: Tx, ids: readonly string[], scope: ReadScope): Promise<LineageEdgeRow[]> {
   if (ids.length < 2) return [];
-  const records = await tx.run(
-    `UNWIND $ids AS id
-     MATCH (a:LineageNode {id: id})-[r:${REL_PATTERN}]->(b) USING INDEX SEEK a:LineageNode(id)${scope.asOf === null ? '' : ` WHERE ${visibleRel(scope, 'r')}`}
-     RETURN a.id AS from, b.id AS to, type(r) AS kind, r.role AS role, r.createdAt.epochMillis AS createdAt`,
-    { ids, asOf: scope.asOf },
-  );
+  const records = await tx.run(`UNWIND $ids AS id\n     ${edgesOfId(scope)}\n     RETURN edge`, { ids, asOf: scope.asOf });
+  return edgeRows(ids, records.map((r) => r.get('edge') as Record<string, unknown>));
+}
+
+/** The outgoing lineage relationships of node `id` visible in `scope`, one `edge` map each. */
+function edgesOfId(scope: ReadScope): string {
+  return `MATCH (a:LineageNode {id: id})-[r:${REL_PATTERN}]->(b) USING INDEX SEEK a:LineageNode(id)${scope.asOf === null ? '' : ` WHERE ${visibleRel(scope, 'r')}`}
+       WITH {from: a.id, to: b.id, kind: type(r), role: r.role, createdAt: r.createdAt.epochMillis} AS edge`;
+}
+
+/** The edges whose far end is among `ids`, as rows, in (from, to, kind) order. */
+function edgeRows(ids: readonly string[], edges: readonly Record<string, unknown>[]): LineageEdgeRow[] {
   const members = new Set(ids);
-  return records
-    .filter((r) => members.has(r.get('to') as string))
-    .map((r) => ({
-      from: r.get('from') as string,
-      to: r.get('to') as string,
-      kind: r.get('kind') as LineageRelType,
-      role: (r.get('role') as string | null) ?? null,
-      createdAt: new Date(Number(r.get('createdAt'))),
+  return edges
+    .filter((e) => members.has(e['to'] as string))
+    .map((e) => ({
+      from: e['from'] as string,
+      to: e['to'] as string,
+      kind: e['kind'] as LineageRelType,
+      role: (e['role'] as string | null) ?? null,
+      createdAt: new Date(Number(e['createdAt'])),
     }))
     .sort((x, y) => compare(x.from, y.from) || compare(x.to, y.to) || compare(x.kind, y.kind));
 }
