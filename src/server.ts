@@ -27,6 +27,7 @@ import { createContext, type Context, type ContextDeps } from './context.ts';
 import { limitExceeded, PedigreeError } from './errors.ts';
 import { createDispatcher, type Dispatcher } from './events/dispatcher.ts';
 import { observabilityPlugin } from './http/apollo-plugins.ts';
+import { coalesceWrites } from './http/coalesce-writes.ts';
 import { createRateLimiter, fromRouter } from './http/guards.ts';
 import { createMetrics } from './http/metrics.ts';
 import { createDriver, waitForNeo4j } from './neo4j/driver.ts';
@@ -123,8 +124,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     wsServer.handleUpgrade(request, socket, head, (ws) => wsServer.emit('connection', ws, request));
   });
-  // Before graphql-ws's own listener: each event's `next` payload is serialized once per operation.
-  wsServer.on('connection', shareNextFrames);
+  // Before graphql-ws's own listener: frames sent in one turn of the event loop leave in one
+  // write, and each event's `next` payload is serialized once per operation.
+  wsServer.on('connection', (ws, request) => {
+    coalesceWrites(ws, request.socket);
+    shareNextFrames(ws);
+  });
   const wsCleanup = useServer<Record<string, unknown>, { viewer?: Viewer; subscriptions?: Set<string> }>(
     {
       schema,
