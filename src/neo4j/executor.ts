@@ -1,7 +1,7 @@
 /**
- * The one door to the database. `write` runs a unit of work in a managed transaction
- * (`executeWrite`, retried by the driver on transient errors), `read` in a read transaction
- * retried here the same way (its BEGIN pipelined with the first statement),
+ * The one door to the database. `write` and `read` run a unit of work in an explicit
+ * transaction, retried here on transient errors as the driver's executeWrite and executeRead
+ * would (within the same time budget) but with BEGIN pipelined with the first statement; they
  * name the database, attach transaction metadata, log each statement at debug level,
  * report each statement to an observer (tests count queries per request) and map Neo4j
  * failures to our error codes.
@@ -11,8 +11,8 @@
  * of a small read's cost. One statement sees one consistent snapshot either way; retries on
  * transient errors are done here, with the same time budget as the driver's.
  *
- * Because the driver may run a unit of work more than once (even after a commit whose
- * acknowledgement was lost), every write unit must be idempotent.
+ * Because a unit of work may run more than once (even after a commit whose acknowledgement was
+ * lost), every write unit must be idempotent.
  */
 import { performance } from 'node:perf_hooks';
 import neo4j, { type Driver, type ManagedTransaction, type Record as Neo4jRecord, type Session } from 'neo4j-driver';
@@ -89,13 +89,14 @@ export function createExecutor(options: ExecutorOptions, observers: readonly Que
   }
 
   /**
-   * Runs `attempt` with a read session until it succeeds, fails for good, or `retryMs` has
-   * passed: reads are idempotent, so a transient failure is retried as executeRead would.
+   * Runs `attempt` with a session of `mode` until it succeeds, fails for good, or `retryMs` has
+   * passed: reads are idempotent and write units must be (see above), so a transient failure
+   * (a deadlock, a lost connection) is retried as the driver's executeRead/executeWrite would.
    */
-  async function retriedRead<T>(attempt: (session: Session) => Promise<T>): Promise<T> {
+  async function retried<T>(mode: 'read' | 'write', attempt: (session: Session) => Promise<T>): Promise<T> {
     const deadline = performance.now() + retryMs;
     for (let failures = 0; ; failures++) {
-      const session = driver.session({ database, defaultAccessMode: neo4j.session.READ });
+      const session = driver.session({ database, defaultAccessMode: mode === 'read' ? neo4j.session.READ : neo4j.session.WRITE });
       try {
         return await attempt(session);
       } catch (error) {
@@ -109,7 +110,7 @@ export function createExecutor(options: ExecutorOptions, observers: readonly Que
 
   function readOne<T>(unit: string, work: (tx: Tx) => Promise<T>): Promise<T> {
     const config = { metadata: { app: 'pedigree', unit }, timeout };
-    return retriedRead((session) => {
+    return retried('read', (session) => {
       let ran = false;
       const statement = {
         run: (query: string, params: Params) => {
@@ -123,16 +124,17 @@ export function createExecutor(options: ExecutorOptions, observers: readonly Que
   }
 
   /**
-   * A read transaction whose BEGIN goes out with the first statement (an explicit transaction
-   * that is not awaited before its first run; executeRead waits for BEGIN's answer first), so
-   * a unit of n statements costs n + 1 round trips instead of n + 2.
+   * `work` in an explicit transaction of `mode`, committed when it returns, rolled back when it
+   * throws, retried by `retried`. Its BEGIN goes out with the first statement (the transaction
+   * is not awaited before its first run; the driver's executeRead and executeWrite wait for
+   * BEGIN's answer first), so a unit of n statements costs n + 1 round trips instead of n + 2.
    */
-  function readInTransaction<T>(unit: string, work: (tx: Tx) => Promise<T>): Promise<T> {
+  function inTransaction<T>(mode: 'read' | 'write', unit: string, work: (tx: Tx) => Promise<T>, onEvents?: () => void): Promise<T> {
     const config = { metadata: { app: 'pedigree', unit }, timeout };
-    return retriedRead(async (session) => {
+    return retried(mode, async (session) => {
       const tx = session.beginTransaction(config);
       try {
-        const result = await work(runner(unit, 'read', tx));
+        const result = await work(runner(unit, mode, tx, onEvents ? { onEvents } : {}));
         await tx.commit();
         return result;
       } finally {
@@ -142,26 +144,16 @@ export function createExecutor(options: ExecutorOptions, observers: readonly Que
   }
 
   async function write<T>(unit: string, work: (tx: Tx) => Promise<T>): Promise<T> {
-    const mode = 'write';
-    const session = driver.session({ database, defaultAccessMode: neo4j.session.WRITE });
-    const config = { metadata: { app: 'pedigree', unit }, timeout };
-    // Set by any attempt (the driver may retry the unit); a needless wait is harmless.
+    // Set by any attempt (a unit may run again after a transient failure); a needless wait is harmless.
     let appended = false;
-    let result: T;
-    try {
-      result = await session.executeWrite((tx) => work(runner(unit, mode, tx, { onEvents: () => (appended = true) })), config);
-    } catch (error) {
-      throw mapNeo4jError(error);
-    } finally {
-      await session.close();
-    }
+    const result = await inTransaction('write', unit, work, () => (appended = true));
     // After the session is back in the pool: the wait holds no connection.
     if (appended) await options.onEventsCommitted?.();
     return result;
   }
 
   return {
-    read: readInTransaction,
+    read: (unit, work) => inTransaction('read', unit, work),
     readOne,
     write,
     observed: (observer) => createExecutor(options, [...observers, observer]),
