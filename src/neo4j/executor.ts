@@ -36,6 +36,8 @@ export interface Tx {
 export interface QueryObserver {
   /** `autoCommit`: the statement was its own transaction (`readOne`). */
   onQuery(event: { unit: string; query: string; mode: 'read' | 'write'; autoCommit: boolean }): void;
+  /** A statement's records arrived, before the unit sees them (a transaction's statements answer in the order sent). */
+  onAnswer?(event: { unit: string }): void;
 }
 
 export interface Executor {
@@ -81,6 +83,7 @@ export function createExecutor(options: ExecutorOptions, observers: readonly Que
         if (logger.isLevelEnabled('debug')) logger.debug({ unit, mode, query }, 'cypher');
         const started = performance.now();
         const result = await runOn.run(query, params);
+        for (const observer of observers) observer.onAnswer?.({ unit });
         const ms = performance.now() - started;
         if (slowMs > 0 && ms >= slowMs) logger.warn({ unit, mode, ms: Math.round(ms), rows: result.records.length, query: query.slice(0, 300) }, 'slow cypher');
         return result.records;

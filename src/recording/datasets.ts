@@ -72,12 +72,15 @@ export async function registerDatasetVersion(ctx: Context, input: RegisterDatase
   const createdBy = ctx.viewer.subject;
 
   return retryOnCreateRace(() => ctx.executor.write('registerDatasetVersion', async (tx) => {
-    await requireProject(tx, ctx.viewer, input.project, 'WRITER');
-    if (producedBy !== null) await requireRefs(tx, input.project, [{ field: 'input.producedBy', id: producedBy, labels: ['Run'] }]);
-
-    // The lock first: every check below then sees what earlier lock holders committed.
-    const { dataset, number } = await lockDataset(tx, { id: newId('Dataset'), projectId: input.project, name, createdBy });
-    const { sameDigest, sameLabel } = await versionsByDigestOrLabel(tx, dataset.id, digest, label);
+    // Sent together, run by Neo4j in this order (one round trip): the reference checks, the
+    // lock, and the lookups, which so see what earlier lock holders committed. A failed check
+    // rolls back the lock with the transaction.
+    const [, , { dataset, number, previousId }, { sameDigest, sameLabel }] = await Promise.all([
+      requireProject(tx, ctx.viewer, input.project, 'WRITER'),
+      producedBy === null ? null : requireRefs(tx, input.project, [{ field: 'input.producedBy', id: producedBy, labels: ['Run'] }]),
+      lockDataset(tx, { id: newId('Dataset'), projectId: input.project, name, createdBy }),
+      versionsByDigestOrLabel(tx, { projectId: input.project, name }, digest, label),
+    ]);
     if (sameDigest) {
       await releaseNumber(tx, dataset.id); // the dataset existed (it has a version): now exactly as before
       return sameDigest;
@@ -89,23 +92,25 @@ export async function registerDatasetVersion(ctx: Context, input: RegisterDatase
       });
     }
 
-    const { version, previousId } = await createDatasetVersion(tx, {
-      id: newId('DatasetVersion'),
-      number,
-      projectId: input.project,
-      datasetId: dataset.id,
-      label,
-      digest,
-      uri,
-      sizeBytes,
-      recordCount,
-      schemaJson,
-      propertiesJson,
-      createdBy,
-      producedBy,
-    });
-    await appendEvents(tx, [
-      { kind: 'DATASET_VERSION_CREATED', projectId: input.project, subjectId: version.id, name, previousId, actor: createdBy },
+    // The version and its event, sent together (one round trip).
+    const id = newId('DatasetVersion');
+    const [{ version }] = await Promise.all([
+      createDatasetVersion(tx, {
+        id,
+        number,
+        projectId: input.project,
+        datasetId: dataset.id,
+        label,
+        digest,
+        uri,
+        sizeBytes,
+        recordCount,
+        schemaJson,
+        propertiesJson,
+        createdBy,
+        producedBy,
+      }),
+      appendEvents(tx, [{ kind: 'DATASET_VERSION_CREATED', projectId: input.project, subjectId: id, name, previousId, actor: createdBy }]),
     ]);
     return version;
   }));

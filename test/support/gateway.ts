@@ -24,6 +24,12 @@ export interface TestGateway {
   lastQueryCount(): number;
   /** The statements of the last completed request: unit of work, and whether each was its own (auto-commit) transaction. */
   lastQueries(): ReadonlyArray<{ unit: string; autoCommit: boolean }>;
+  /**
+   * Round trips of the last request's statements: statements sent before any answer came in
+   * (since the previous ones were sent) travel together, so this counts the distinct numbers of
+   * answers seen when each statement was sent. BEGIN and COMMIT are not statements.
+   */
+  lastRoundTrips(): number;
   ws(connectionParams?: Record<string, unknown>): Client;
   stop(): Promise<void>;
 }
@@ -44,13 +50,14 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     { NEO4J_URI: inject('neo4jUri'), PEDIGREE_ADMIN_TOKEN: ADMIN_TOKEN, PEDIGREE_RATE_LIMIT_PER_SECOND: '0', ...options.env },
     { port: 0, host: '127.0.0.1', logLevel: 'silent', ...options.config },
   );
-  const queries = new Map<string, Array<{ unit: string; autoCommit: boolean }>>();
+  const queries = new Map<string, Array<{ unit: string; autoCommit: boolean; answersBefore: number }>>();
   let lastRequestId = '';
   const queryObserver = (requestId: string): QueryObserver => {
     lastRequestId = requestId;
-    const seen: Array<{ unit: string; autoCommit: boolean }> = [];
+    const seen: Array<{ unit: string; autoCommit: boolean; answersBefore: number }> = [];
     queries.set(requestId, seen);
-    return { onQuery: ({ unit, autoCommit }) => seen.push({ unit, autoCommit }) };
+    let answers = 0;
+    return { onQuery: ({ unit, autoCommit }) => seen.push({ unit, autoCommit, answersBefore: answers }), onAnswer: () => (answers += 1) };
   };
   const gateway = await startGateway({ config, neo4jUri: options.neo4jUri ?? inject('neo4jUri'), queryObserver });
   if (options.waitReady !== false) await gateway.ready;
@@ -76,7 +83,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       return result.data as T;
     },
     lastQueryCount: () => queries.get(lastRequestId)?.length ?? 0,
-    lastQueries: () => queries.get(lastRequestId) ?? [],
+    lastQueries: () => (queries.get(lastRequestId) ?? []).map(({ unit, autoCommit }) => ({ unit, autoCommit })),
+    lastRoundTrips: () => new Set((queries.get(lastRequestId) ?? []).map((q) => q.answersBefore)).size,
     ws(connectionParams = { authorization: ADMIN }) {
       const client = createClient({ url: gateway.wsUrl, webSocketImpl: WebSocket, connectionParams, retryAttempts: 0, lazy: true });
       clients.push(client);

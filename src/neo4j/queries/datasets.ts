@@ -10,8 +10,9 @@ import type { DatasetRow, DatasetVersionRow, RunRow } from '../../model.ts';
 
 /**
  * Creates the dataset on first use, takes its write lock (held until commit) by allocating
- * the next number, and returns the dataset with the allocated number. A unit of work that
- * then creates no version gives the number back (`releaseNumber`).
+ * the next number, and returns the dataset with the allocated number and the id of its newest
+ * version (number - 1; committed, since its creator held the lock). A unit of work that then
+ * creates no version gives the number back (`releaseNumber`).
  *
  * An existing dataset is locked by MATCH + SET: Cypher takes the exclusive lock before it
  * evaluates `d.nextNumber + 1`, so no increment is lost, and no shared lock is taken first
@@ -20,22 +21,25 @@ import type { DatasetRow, DatasetVersionRow, RunRow } from '../../model.ts';
 export async function lockDataset(
   tx: Tx,
   input: { id: string; projectId: string; name: string; createdBy: string | null },
-): Promise<{ dataset: DatasetRow; number: number }> {
+): Promise<{ dataset: DatasetRow; number: number; previousId: string | null }> {
   const allocate = `MATCH (d:Dataset {projectId: $projectId, name: $name})
      SET d.nextNumber = d.nextNumber + 1
-     RETURN d, d.nextNumber - 1 AS number`;
+     WITH d
+     OPTIONAL MATCH (previous:DatasetVersion {datasetId: d.id, number: d.nextNumber - 2})
+     RETURN d, d.nextNumber - 1 AS number, previous.id AS previousId`;
   let [record] = await tx.run(allocate, input);
   // First use. A concurrent creator makes this CREATE fail on the (projectId, name)
   // constraint once it commits; the caller then runs the unit again, which takes the path above.
   record ??= (
     await tx.run(
       `CREATE (d:Dataset {id: $id, projectId: $projectId, name: $name, nextNumber: 2, createdAt: datetime(), createdBy: $createdBy})
-       RETURN d, 1 AS number`,
+       RETURN d, 1 AS number, null AS previousId`,
       input,
     )
   )[0];
   const number = record!.get('number') as number;
-  return { dataset: { ...nodeRow<DatasetRow>(record!.get('d') as Node), nextNumber: number }, number };
+  const previousId = (record!.get('previousId') as string | null) ?? null;
+  return { dataset: { ...nodeRow<DatasetRow>(record!.get('d') as Node), nextNumber: number }, number, previousId };
 }
 
 /** Undoes the allocation of `lockDataset` (the lock stays held): the dataset is as before. */
@@ -43,18 +47,23 @@ export async function releaseNumber(tx: Tx, datasetId: string): Promise<void> {
   await tx.run('MATCH (d:Dataset {id: $datasetId}) SET d.nextNumber = d.nextNumber - 1', { datasetId });
 }
 
-/** The versions of a dataset that share the digest or (when given) the label. */
+/**
+ * The versions of the project's dataset `name` that share the digest or (when given) the
+ * label; none when the dataset does not exist. By name, so it can be sent with `lockDataset`
+ * (statements of a transaction run in the order sent: it reads under the lock).
+ */
 export async function versionsByDigestOrLabel(
   tx: Tx,
-  datasetId: string,
+  dataset: { projectId: string; name: string },
   digest: string,
   label: string | null,
 ): Promise<{ sameDigest: DatasetVersionRow | null; sameLabel: DatasetVersionRow | null }> {
   const [record] = await tx.run(
-    `OPTIONAL MATCH (same:DatasetVersion {datasetId: $datasetId, digest: $digest})
-     OPTIONAL MATCH (labelled:DatasetVersion {datasetId: $datasetId, label: $label})
+    `OPTIONAL MATCH (d:Dataset {projectId: $projectId, name: $name})
+     OPTIONAL MATCH (same:DatasetVersion {datasetId: d.id, digest: $digest})
+     OPTIONAL MATCH (labelled:DatasetVersion {datasetId: d.id, label: $label})
      RETURN same, labelled`,
-    { datasetId, digest, label },
+    { ...dataset, digest, label },
   );
   const same = record?.get('same') as Node | null;
   const labelled = record?.get('labelled') as Node | null;
@@ -83,12 +92,9 @@ export interface NewDatasetVersion {
 
 /**
  * Creates the version numbered by lockDataset (the caller holds the lock), its VERSION_OF edge and,
- * when producedBy is given, its GENERATED_BY edge. Returns it and the previous version's id.
+ * when producedBy is given, its GENERATED_BY edge. (lockDataset returned the previous version's id.)
  */
-export async function createDatasetVersion(
-  tx: Tx,
-  input: NewDatasetVersion,
-): Promise<{ version: DatasetVersionRow; previousId: string | null }> {
+export async function createDatasetVersion(tx: Tx, input: NewDatasetVersion): Promise<{ version: DatasetVersionRow }> {
   const [record] = await tx.run(
     `MATCH (d:Dataset {id: $datasetId})
      WITH d, $number AS number
@@ -98,18 +104,14 @@ export async function createDatasetVersion(
        schemaJson: $schemaJson, propertiesJson: $propertiesJson, externalId: null,
        createdAt: datetime(), createdBy: $createdBy
      })-[:VERSION_OF]->(d)
-     WITH v, number
-     OPTIONAL MATCH (prev:DatasetVersion {datasetId: $datasetId, number: number - 1})
+     WITH v
      OPTIONAL MATCH (run:Run {id: $producedBy})
      FOREACH (r IN CASE WHEN run IS NULL THEN [] ELSE [run] END |
        CREATE (v)-[:GENERATED_BY {createdAt: datetime(), role: null}]->(r))
-     RETURN v, prev.id AS previousId`,
+     RETURN v`,
     { ...input, number: neo4j.int(input.number) },
   );
-  return {
-    version: nodeRow<DatasetVersionRow>(record!.get('v') as Node),
-    previousId: (record!.get('previousId') as string | null) ?? null,
-  };
+  return { version: nodeRow<DatasetVersionRow>(record!.get('v') as Node) };
 }
 
 export async function datasetByName(tx: Tx, projectId: string, name: string): Promise<DatasetRow | null> {

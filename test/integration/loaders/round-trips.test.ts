@@ -1,15 +1,16 @@
 /**
- * The per-request cost of small reads, in statements and transactions: a read of one
- * statement is its own auto-commit transaction (one round trip instead of BEGIN, RUN,
- * COMMIT), a traversal that needs its edges reads them in the reach query's transaction, and
- * a count-only traversal runs no reach query at all.
+ * The per-request cost of small reads and writes, in statements, transactions and round trips:
+ * a read of one statement is its own auto-commit transaction (one round trip instead of BEGIN,
+ * RUN, COMMIT), a traversal that needs its edges reads them in the reach query itself, a
+ * count-only traversal runs no reach query at all, and a mutation sends the statements that do
+ * not wait for each other's answers together.
  */
 import type { Driver } from 'neo4j-driver';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExecutor } from '../../../src/neo4j/executor.ts';
 import { ADMIN, startTestGateway, type TestGateway } from '../../support/gateway.ts';
-import { testDriver } from '../../support/graph.ts';
+import { testDriver, unique } from '../../support/graph.ts';
 import { copyNodes, recordOneOfEach, type OneOfEach } from '../../support/lineage.ts';
 
 let server: TestGateway;
@@ -54,6 +55,28 @@ describe('statements and transactions per request', () => {
     const data = await server.ok<any>('query($id: ID!) { node(id: $id) { upstream(maxDepth: 3, limit: 10) { truncated nodes { depth node { id kind } } } } }', { id: seed.ModelVersion });
     expect(data.node.upstream.nodes.map((hit: any) => hit.node.id).sort()).toEqual([seed.Checkpoint, seed.Run, seed.DatasetVersion, seed.Artifact].sort());
     expect(server.lastQueries()).toEqual([auto('nodes.byIds'), auto('lineage.upstream')]);
+  });
+
+  it('registerDatasetVersion sends its checks, lock and lookups together, then the version and its event: two round trips', async () => {
+    const register = 'mutation($input: RegisterDatasetVersionInput!) { registerDatasetVersion(input: $input) { id number } }';
+    const project = (await server.ok<any>('mutation($name: String!) { createProject(input: { name: $name }) { id } }', { name: unique('round-trips') })).createProject.id;
+    const input = (n: number) => ({ project, dataset: 'clicks', uri: `s3://clicks/${n}`, digest: `sha256:${n.toString(16).padStart(64, '0')}` });
+    const tx = { unit: 'registerDatasetVersion', autoCommit: false };
+    const first = (await server.ok<any>(register, { input: input(1) })).registerDatasetVersion;
+    // First use of the dataset: project check, lock (finds none), lookups | the dataset | version, event.
+    expect(server.lastQueries()).toEqual(Array(6).fill(tx));
+    expect(server.lastRoundTrips()).toBe(3);
+    const second = (await server.ok<any>(register, { input: input(2) })).registerDatasetVersion;
+    // project check, lock, lookups | version, event
+    expect(server.lastQueries()).toEqual(Array(5).fill(tx));
+    expect(server.lastRoundTrips()).toBe(2);
+    expect(second.number).toBe(first.number + 1);
+    // The event names the version it follows, read under the lock in the first round trip.
+    const [event] = (await driver.executeQuery('MATCH (e:Event {subjectId: $id}) RETURN e.previousId AS previousId', { id: second.id })).records;
+    expect(event!.get('previousId')).toBe(first.id);
+    // Re-sending a digest: the checks, lock and lookups, then giving the number back.
+    expect((await server.ok<any>(register, { input: input(2) })).registerDatasetVersion).toEqual(second);
+    expect(server.lastRoundTrips()).toBe(2);
   });
 
   it('a traversal with edges reads the reach and the edges in one statement, one round trip', async () => {
