@@ -7,7 +7,7 @@
 import DataLoader from 'dataloader';
 import { canReadProject, type ReadScope } from '../auth/scope.ts';
 import type { Executor } from '../neo4j/executor.ts';
-import { nodesByLabelledIds, type ReadableLabel } from '../neo4j/queries/nodes.ts';
+import { nodesByLabelledIds, type NodesRequest, type ReadableLabel } from '../neo4j/queries/nodes.ts';
 import type {
   ArtifactRow,
   LineageLabel,
@@ -37,6 +37,8 @@ export interface Loaders extends DatasetLoaders, RunLoaders, ModelLoaders, UserL
   readonly model: DataLoader<string, ModelRow | null>;
   readonly modelVersion: DataLoader<string, ModelVersionRow | null>;
   readonly deployment: DataLoader<string, DeploymentRow | null>;
+  /** Unscoped rows (whole or partial) by label and id; the by-id loaders above batch through it. */
+  readonly nodes: DataLoader<LabelledId, unknown, string>;
 }
 
 /**
@@ -63,12 +65,15 @@ export function createLoaders(executor: Executor, scope: ReadScope): Loaders {
     model: byId('Model'),
     modelVersion: byId('ModelVersion'),
     deployment: byId('Deployment'),
+    nodes,
   };
 }
 
-interface LabelledId {
+/** A node by label and id: its whole row, or a partial row of only `properties` (sorted; see entityReference). */
+export interface LabelledId {
   readonly label: ReadableLabel;
   readonly id: string;
+  readonly properties: readonly string[] | null;
 }
 
 /**
@@ -78,28 +83,31 @@ interface LabelledId {
 function nodesLoader(executor: Executor): DataLoader<LabelledId, unknown, string> {
   return new DataLoader<LabelledId, unknown, string>(
     async (keys) => {
-      const idsByLabel = new Map<ReadableLabel, string[]>();
-      for (const { label, id } of keys) {
-        const ids = idsByLabel.get(label);
-        if (ids) ids.push(id);
-        else idsByLabel.set(label, [id]);
+      const requests = new Map<string, NodesRequest & { ids: string[] }>();
+      for (const { label, id, properties } of keys) {
+        const group = `${label}:${properties?.join(',') ?? '*'}`;
+        const request = requests.get(group);
+        if (request) request.ids.push(id);
+        else requests.set(group, { label, ids: [id], properties });
       }
-      const rows = await executor.readOne('nodes.byIds', (tx) => nodesByLabelledIds(tx, idsByLabel));
+      const rows = await executor.readOne('nodes.byIds', (tx) => nodesByLabelledIds(tx, [...requests.values()]));
       const byKey = new Map<string, unknown>();
-      for (const [label, labelRows] of rows) for (const row of labelRows) byKey.set(labelledKey({ label, id: (row as { id: string }).id }), row);
+      [...requests.values()].forEach(({ label, properties }, i) => {
+        for (const row of rows[i]!) byKey.set(labelledKey({ label, id: (row as { id: string }).id, properties }), row);
+      });
       return keys.map((key) => byKey.get(labelledKey(key)) ?? null);
     },
     { cacheKeyFn: labelledKey, maxBatchSize: 10_000 },
   );
 }
 
-const labelledKey = ({ label, id }: LabelledId): string => `${label}:${id}`;
+const labelledKey = ({ label, id, properties }: LabelledId): string => `${label}:${properties?.join(',') ?? '*'}:${id}`;
 
 /** Rows of `label` by id, null outside the scope; batches go through the shared `nodes` loader. */
 function byIdIn<T extends { id: string }>(nodes: DataLoader<LabelledId, unknown, string>, label: ReadableLabel, scope: (projectId: string) => boolean): DataLoader<string, T | null> {
   return new DataLoader(
     async (ids) => {
-      const rows = (await nodes.loadMany(ids.map((id) => ({ label, id })))) as Array<T | null | Error>;
+      const rows = (await nodes.loadMany(ids.map((id) => ({ label, id, properties: null })))) as Array<T | null | Error>;
       return rows.map((row) => (row instanceof Error || row === null || scope(projectOf(row)) ? row : null));
     },
     { maxBatchSize: 5_000 },

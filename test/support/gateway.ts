@@ -30,6 +30,8 @@ export interface TestGateway {
    * answers seen when each statement was sent. BEGIN and COMMIT are not statements.
    */
   lastRoundTrips(): number;
+  /** The Cypher of the last request's statements, in the order sent. */
+  lastStatements(): readonly string[];
   ws(connectionParams?: Record<string, unknown>): Client;
   stop(): Promise<void>;
 }
@@ -50,14 +52,14 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     { NEO4J_URI: inject('neo4jUri'), PEDIGREE_ADMIN_TOKEN: ADMIN_TOKEN, PEDIGREE_RATE_LIMIT_PER_SECOND: '0', ...options.env },
     { port: 0, host: '127.0.0.1', logLevel: 'silent', ...options.config },
   );
-  const queries = new Map<string, Array<{ unit: string; autoCommit: boolean; answersBefore: number }>>();
+  const queries = new Map<string, Array<{ unit: string; query: string; autoCommit: boolean; answersBefore: number }>>();
   let lastRequestId = '';
   const queryObserver = (requestId: string): QueryObserver => {
     lastRequestId = requestId;
-    const seen: Array<{ unit: string; autoCommit: boolean; answersBefore: number }> = [];
+    const seen: Array<{ unit: string; query: string; autoCommit: boolean; answersBefore: number }> = [];
     queries.set(requestId, seen);
     let answers = 0;
-    return { onQuery: ({ unit, autoCommit }) => seen.push({ unit, autoCommit, answersBefore: answers }), onAnswer: () => (answers += 1) };
+    return { onQuery: ({ unit, query, autoCommit }) => seen.push({ unit, query, autoCommit, answersBefore: answers }), onAnswer: () => (answers += 1) };
   };
   const gateway = await startGateway({ config, neo4jUri: options.neo4jUri ?? inject('neo4jUri'), queryObserver });
   if (options.waitReady !== false) await gateway.ready;
@@ -84,6 +86,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     },
     lastQueryCount: () => queries.get(lastRequestId)?.length ?? 0,
     lastQueries: () => (queries.get(lastRequestId) ?? []).map(({ unit, autoCommit }) => ({ unit, autoCommit })),
+    lastStatements: () => (queries.get(lastRequestId) ?? []).map((q) => q.query),
     lastRoundTrips: () => new Set((queries.get(lastRequestId) ?? []).map((q) => q.answersBefore)).size,
     ws(connectionParams = { authorization: ADMIN }) {
       const client = createClient({ url: gateway.wsUrl, webSocketImpl: WebSocket, connectionParams, retryAttempts: 0, lazy: true });

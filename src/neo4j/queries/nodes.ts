@@ -37,14 +37,19 @@ const DATETIME_PROPERTIES: Record<ReadableLabel, readonly string[]> = {
 };
 
 /**
- * A map projection of node `v` of `label` for `rowOf`: every property, datetimes as epoch
- * milliseconds. `label` must come from READABLE_LABELS (it is formatted into the query).
+ * A map projection of node `v` of `label` for `rowOf`: every property, or only `properties`,
+ * datetimes as epoch milliseconds. `label` must come from READABLE_LABELS and `properties` be
+ * plain names (both are formatted into the query).
  */
-export function rowProjection(label: ReadableLabel, v: string): string {
+export function rowProjection(label: ReadableLabel, v: string, properties: readonly string[] | null = null): string {
   const datetimes = DATETIME_PROPERTIES[label];
   if (!datetimes) throw new Error(`label ${label} is not readable`);
-  return `${v} {.*, ${datetimes.map((key) => `${key}: ${v}.${key}.epochMillis`).join(', ')}}`;
+  if (properties === null) return `${v} {.*, ${datetimes.map((key) => `${key}: ${v}.${key}.epochMillis`).join(', ')}}`;
+  for (const key of properties) if (!PROPERTY_NAME.test(key)) throw new Error(`${key} is not a property name`);
+  return `${v} {${properties.map((key) => (datetimes.includes(key) ? `${key}: ${v}.${key}.epochMillis` : `.${key}`)).join(', ')}}`;
 }
+
+const PROPERTY_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
  * The row of a `rowProjection` map, in place: datetimes become Dates, absent ones null;
@@ -64,25 +69,31 @@ export function rowOf<T>(label: ReadableLabel, map: Record<string, unknown>): T 
 
 /** Nodes of `label` with these ids (any order; missing ids are simply absent). */
 export async function nodesByIds<T>(tx: Tx, label: ReadableLabel, ids: readonly string[]): Promise<T[]> {
-  return ((await nodesByLabelledIds(tx, new Map([[label, ids]]))).get(label) ?? []) as T[];
+  return (await nodesByLabelledIds(tx, [{ label, ids, properties: null }]))[0] as T[];
+}
+
+/** Rows of `label` with these ids: every property, or (a partial row) only `properties`. */
+export interface NodesRequest {
+  readonly label: ReadableLabel;
+  readonly ids: readonly string[];
+  readonly properties: readonly string[] | null;
 }
 
 /**
- * Nodes of several labels in one statement (one UNION ALL branch per label, each an index
- * seek per id): for each label, its rows with these ids (any order; missing ids are absent).
+ * Nodes of several requests in one statement (one UNION ALL branch per request, each an index
+ * seek per id): for each request, its rows (any order; missing ids are absent).
  */
-export async function nodesByLabelledIds(tx: Tx, idsByLabel: ReadonlyMap<ReadableLabel, readonly string[]>): Promise<Map<ReadableLabel, unknown[]>> {
-  const labels = [...idsByLabel.keys()];
-  const rows = new Map<ReadableLabel, unknown[]>(labels.map((label) => [label, []]));
-  if (labels.length === 0) return rows;
-  const branches = labels.map((label, i) => {
+export async function nodesByLabelledIds(tx: Tx, requests: readonly NodesRequest[]): Promise<unknown[][]> {
+  const rows = requests.map((): unknown[] => []);
+  if (requests.length === 0) return rows;
+  const branches = requests.map(({ label, properties }, i) => {
     if (!READABLE_LABELS.includes(label)) throw new Error(`label ${label} is not readable`);
-    return `UNWIND $ids[${i}] AS id MATCH (n:${label} {id: id}) RETURN ${i} AS label, ${rowProjection(label, 'n')} AS n`;
+    return `UNWIND $ids[${i}] AS id MATCH (n:${label} {id: id}) RETURN ${i} AS request, ${rowProjection(label, 'n', properties)} AS n`;
   });
-  const records = await tx.run(branches.join(' UNION ALL '), { ids: labels.map((label) => idsByLabel.get(label)) });
+  const records = await tx.run(branches.join(' UNION ALL '), { ids: requests.map((request) => request.ids) });
   for (const r of records) {
-    const label = labels[r.get('label') as number]!;
-    rows.get(label)!.push(rowOf(label, r.get('n') as Record<string, unknown>));
+    const i = r.get('request') as number;
+    rows[i]!.push(rowOf(requests[i]!.label, r.get('n') as Record<string, unknown>));
   }
   return rows;
 }

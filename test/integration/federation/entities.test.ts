@@ -6,7 +6,9 @@
  */
 import type { Driver } from 'neo4j-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getNamedType, isLeafType, isNonNullType, isObjectType, type GraphQLField } from 'graphql';
 import { newId } from '../../../src/ids.ts';
+import { createSchema } from '../../../src/schema/index.ts';
 import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
 import { testDriver, unique } from '../../support/graph.ts';
 import { copyNodes, recordOneOfEach, setCreatedBy, type EntityLabel, type OneOfEach } from '../../support/lineage.ts';
@@ -96,6 +98,69 @@ describe('_entities', () => {
       { __typename: 'ModelVersion', id: seed.ModelVersion, number: 1 },
       { __typename: 'Deployment', id: seed.Deployment, environment: 'prod' },
     ]);
+  });
+});
+
+describe('_entities reading partial rows', () => {
+  const schema = createSchema();
+  /** Fields the default resolver reads from the row's property of the same name (what a partial row may carry). */
+  const stored = (field: GraphQLField<unknown, unknown>) => !field.resolve && field.args.length === 0 && isLeafType(getNamedType(field.type));
+  const fieldsOf = (label: string) => {
+    const type = schema.getType(label);
+    if (!isObjectType(type)) throw new Error(`${label} is not an object type`);
+    return Object.values(type.getFields());
+  };
+
+  it('reads only the selected properties when every selected field is a stored one, in one statement', async () => {
+    const ids = [seed.ModelVersion, ...(await copyNodes(driver, 'ModelVersion', seed.ModelVersion, 20))];
+    const representations = ids.map((id) => ({ __typename: 'ModelVersion', id }));
+    const partial = await server.ok<any>('query($r: [_Any!]!) { _entities(representations: $r) { ... on ModelVersion { id number status createdAt } } }', { r: representations });
+    expect(server.lastStatements()).toHaveLength(1);
+    const [statement] = server.lastStatements();
+    expect(statement).toMatch(/n \{createdAt: n\.createdAt\.epochMillis, \.id, \.number, \.projectId, \.status\} AS n$/);
+    expect(statement).not.toMatch(/\.\*/);
+    // The same entities through whole rows (kind has a resolver: the row is read whole).
+    const whole = await server.ok<any>('query($r: [_Any!]!) { _entities(representations: $r) { ... on ModelVersion { id number status createdAt kind } } }', { r: representations });
+    expect(server.lastStatements()[0]).toMatch(/\.\*/);
+    expect(partial._entities).toEqual(whole._entities.map(({ kind: _kind, ...rest }: any) => rest));
+    expect(partial._entities.map((e: any) => e.id)).toEqual(ids);
+  });
+
+  it('answers every stored field of every entity type the same from a partial row as from the whole row', async () => {
+    for (const label of LABELS) {
+      const fields = fieldsOf(label);
+      const plain = fields.filter(stored).map((field) => field.name);
+      // Any field that is not stored makes the row whole.
+      const other = fields.find((field) => !stored(field) && field.args.every((arg) => arg.defaultValue !== undefined || !isNonNullType(arg.type)));
+      if (!other) throw new Error(`${label} has no field that needs a whole row`);
+      const extra = isLeafType(getNamedType(other.type)) ? other.name : `${other.name} { __typename }`;
+      const ask = (selection: string) =>
+        server.ok<any>(`query($r: [_Any!]!) { _entities(representations: $r) { ... on ${label} { ${selection} } } }`, { r: [{ __typename: label, id: seed[label] }] });
+      const partial = (await ask(plain.join(' ')))._entities[0];
+      expect(server.lastStatements()[0], label).not.toMatch(/\.\*/);
+      const whole = (await ask(`${plain.join(' ')} ${extra}`))._entities[0];
+      expect(server.lastStatements()[0], label).toMatch(/\.\*/);
+      delete whole[other.name];
+      expect(partial, label).toEqual(whole);
+      expect(partial.id, label).toBe(seed[label]);
+    }
+  });
+
+  it('keeps the project read scope on partial rows', async () => {
+    const other = (await server.ok<any>('mutation($input: CreateProjectInput!) { createProject(input: $input) { id } }', { input: { name: unique('other') } })).createProject.id;
+    const mine = (await server.ok<any>('mutation($input: RegisterDatasetVersionInput!) { registerDatasetVersion(input: $input) { id } }', {
+      input: { project: other, dataset: 'mine', uri: 's3://mine', digest: `sha256:${'a'.repeat(64)}` },
+    })).registerDatasetVersion.id;
+    const { token } = (await server.ok<any>('mutation($input: CreateApiTokenInput!) { createApiToken(input: $input) { token } }', {
+      input: { project: other, role: 'VIEWER', name: unique('viewer') },
+    })).createApiToken;
+    const result = await server.gql<any>(
+      'query($r: [_Any!]!) { _entities(representations: $r) { ... on DatasetVersion { id number } } }',
+      { r: [{ __typename: 'DatasetVersion', id: seed.DatasetVersion }, { __typename: 'DatasetVersion', id: mine }] },
+      { authorization: `Bearer ${token}` },
+    );
+    expect(server.lastStatements()[0]).not.toMatch(/\.\*/);
+    expect(result.data._entities).toEqual([null, { id: mine, number: 1 }]);
   });
 });
 
