@@ -84,11 +84,10 @@ function nodesLoader(executor: Executor): DataLoader<LabelledId, unknown, string
   return new DataLoader<LabelledId, unknown, string>(
     async (keys) => {
       const requests = new Map<string, NodesRequest & { ids: string[] }>();
-      for (const { label, id, properties } of keys) {
-        const group = `${label}:${properties?.join(',') ?? '*'}`;
-        const request = requests.get(group);
-        if (request) request.ids.push(id);
-        else requests.set(group, { label, ids: [id], properties });
+      for (const key of keys) {
+        const request = requests.get(requestKey(key));
+        if (request) request.ids.push(key.id);
+        else requests.set(requestKey(key), { label: key.label, ids: [key.id], properties: key.properties });
       }
       const rows = await executor.readOne('nodes.byIds', (tx) => nodesByLabelledIds(tx, [...requests.values()]));
       const byKey = new Map<string, unknown>();
@@ -101,7 +100,9 @@ function nodesLoader(executor: Executor): DataLoader<LabelledId, unknown, string
   );
 }
 
-const labelledKey = ({ label, id, properties }: LabelledId): string => `${label}:${properties?.join(',') ?? '*'}:${id}`;
+/** Keys read by the same UNION ALL branch: one label, the same properties. */
+const requestKey = ({ label, properties }: Omit<LabelledId, 'id'>): string => `${label}:${properties?.join(',') ?? '*'}`;
+const labelledKey = (key: LabelledId): string => `${requestKey(key)}:${key.id}`;
 
 /** Rows of `label` by id, null outside the scope; batches go through the shared `nodes` loader. */
 function byIdIn<T extends { id: string }>(nodes: DataLoader<LabelledId, unknown, string>, label: ReadableLabel, scope: (projectId: string) => boolean): DataLoader<string, T | null> {

@@ -15,7 +15,7 @@
  * lost), every write unit must be idempotent.
  */
 import { performance } from 'node:perf_hooks';
-import neo4j, { type Driver, type ManagedTransaction, type Record as Neo4jRecord, type Session } from 'neo4j-driver';
+import neo4j, { type Driver, type Record as Neo4jRecord, type Session, type Transaction } from 'neo4j-driver';
 import type { Logger } from 'pino';
 import { ErrorCode, PedigreeError, conflict, unavailable } from '../errors.ts';
 
@@ -62,7 +62,7 @@ export interface ExecutorOptions {
   readonly onEventsCommitted?: () => Promise<void>;
   /** Statements slower than this are logged at warn with their unit (0 turns it off). */
   readonly slowQueryMs?: number;
-  /** How long reads are retried on transient errors, here (writes: the driver's maxTransactionRetryTime); default 30 s, the driver's default. */
+  /** How long a unit of work (read or write) is retried on transient errors; default 30 s, the driver's default. */
   readonly retryMs?: number;
 }
 
@@ -72,8 +72,8 @@ export function createExecutor(options: ExecutorOptions, observers: readonly Que
   const slowMs = options.slowQueryMs ?? 0;
   const retryMs = options.retryMs ?? 30_000;
 
-  /** A Tx over `runOn` (a managed transaction's or a session's `run`). */
-  function runner(unit: string, mode: 'read' | 'write', runOn: Pick<ManagedTransaction, 'run'>, options: { autoCommit?: boolean; onEvents?: () => void } = {}): Tx {
+  /** A Tx over `runOn` (an explicit transaction's or, for `readOne`, a session's `run`). */
+  function runner(unit: string, mode: 'read' | 'write', runOn: Pick<Transaction, 'run'>, options: { autoCommit?: boolean; onEvents?: () => void } = {}): Tx {
     const { autoCommit = false, onEvents } = options;
     return {
       unit,

@@ -46,7 +46,7 @@ const selections = new WeakMap<FieldNode, Map<ReadableLabel, readonly string[] |
  * row's property of that name, so the row needs exactly that property. Plus `id` and
  * `projectId`, which the reference check reads.
  */
-export function storedSelection(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments' | 'schema'>, label: ReadableLabel): readonly string[] | null {
+function storedSelection(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments' | 'schema'>, label: ReadableLabel): readonly string[] | null {
   let byLabel = selections.get(info.fieldNodes[0]!);
   if (!byLabel) selections.set(info.fieldNodes[0]!, (byLabel = new Map()));
   if (byLabel.has(label)) return byLabel.get(label)!;

@@ -19,7 +19,7 @@
  * Variable-length bounds cannot be parameters: callers pass integers validated to
  * 1..MAX_DEPTH and `hopBound` re-checks them before they are formatted into the query.
  */
-import neo4j from 'neo4j-driver';
+import neo4j, { type Record as Neo4jRecord } from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
 import { LINEAGE_LABELS, type LineageLabel, type LineageNodeRow } from '../../model.ts';
 import { labelOf } from '../../ids.ts';
@@ -127,38 +127,34 @@ export interface Reach {
  */
 export async function reachableNodes(tx: Tx, options: ReachOptions): Promise<Reach> {
   const records = await tx.run(`${reachQuery(options)}\n     RETURN n.id AS id, depth, n.projectId AS projectId${options.rows ? `, ${ROW_BY_LABEL} AS row` : ''}`, reachParams(options));
-  return reachOf(
-    records.map((r) => ({ id: r.get('id') as string, depth: Number(r.get('depth')), projectId: r.get('projectId') as string, row: options.rows ? r.get('row') : null })),
-    options,
-  );
+  return reachOf(records.map((r) => searchRow(r, options)), options);
 }
 
 /**
  * `reachableNodes` and `edgesAmong` the root and the returned nodes, in one statement (one
  * round trip in an auto-commit transaction) that still streams: each row of the search, after
- * its limit, carries the node's outgoing lineage relationships (a pattern comprehension, the
- * same expansion `edgesAmong` runs from an index seek), and a second branch carries the
- * root's. Far ends outside the answer are dropped here, as in `edgesAmong`.
+ * its limit, carries the node's outgoing lineage relationships (`outgoing`, as in
+ * `edgesAmong`), and a second branch carries the root's. Far ends outside the answer are
+ * dropped here, as in `edgesAmong`.
  */
 export async function reachableGraph(tx: Tx, options: ReachOptions): Promise<Reach & { readonly edges: LineageEdgeRow[] }> {
-  const out = (v: string) => `[(${v})-[r:${REL_PATTERN}]->(b)${options.scope.asOf === null ? '' : ` WHERE ${visibleRel(options.scope, 'r')}`} | {from: ${v}.id, to: b.id, kind: type(r), role: r.role, createdAt: r.createdAt.epochMillis}] AS out`;
   const records = await tx.run(
     `${reachQuery(options)}
-     RETURN n.id AS id, depth, n.projectId AS projectId, ${options.rows ? `${ROW_BY_LABEL} AS row` : 'null AS row'}, ${out('n')}
+     RETURN n.id AS id, depth, n.projectId AS projectId, ${options.rows ? `${ROW_BY_LABEL} AS row` : 'null AS row'}, ${outgoing('n', options.scope)} AS out
      UNION ALL
      MATCH (n:LineageNode {id: $rootId}) USING INDEX SEEK n:LineageNode(id)
-     RETURN null AS id, null AS depth, null AS projectId, null AS row, ${out('n')}`,
+     RETURN null AS id, null AS depth, null AS projectId, null AS row, ${outgoing('n', options.scope)} AS out`,
     reachParams(options),
   );
-  const rows = records.filter((r) => r.get('id') !== null);
-  const reach = reachOf(
-    rows.map((r) => ({ id: r.get('id') as string, depth: Number(r.get('depth')), projectId: r.get('projectId') as string, row: options.rows ? r.get('row') : null })),
-    options,
-  );
-  const ids = [options.rootId, ...reach.hits.map((hit) => hit.id)];
-  const kept = new Set(ids);
-  const edges = records.flatMap((r) => (r.get('id') === null || kept.has(r.get('id') as string) ? (r.get('out') as Record<string, unknown>[]) : []));
-  return { ...reach, edges: ids.length < 2 ? [] : edgeRows(ids, edges) };
+  const reach = reachOf(records.filter((r) => r.get('id') !== null).map((r) => searchRow(r, options)), options);
+  const members = new Set([options.rootId, ...reach.hits.map((hit) => hit.id)]);
+  const edges = records.flatMap((r) => (r.get('id') === null || members.has(r.get('id') as string) ? (r.get('out') as Record<string, unknown>[]) : []));
+  return { ...reach, edges: members.size < 2 ? [] : edgeRows(members, edges) };
+}
+
+/** A row of the search as `reachOf` takes it. */
+function searchRow(r: Neo4jRecord, options: ReachOptions): { id: string; depth: number; projectId: string; row: unknown } {
+  return { id: r.get('id') as string, depth: Number(r.get('depth')), projectId: r.get('projectId') as string, row: options.rows ? r.get('row') : null };
 }
 
 /** The search of `reachableNodes` up to its limit, leaving `n` and `depth` in nearest-first order. */
@@ -231,19 +227,23 @@ export interface LineageEdgeRow {
  */
 export async function edgesAmong(tx: Tx, ids: readonly string[], scope: ReadScope): Promise<LineageEdgeRow[]> {
   if (ids.length < 2) return [];
-  const records = await tx.run(`UNWIND $ids AS id\n     ${edgesOfId(scope)}\n     RETURN edge`, { ids, asOf: scope.asOf });
-  return edgeRows(ids, records.map((r) => r.get('edge') as Record<string, unknown>));
+  const records = await tx.run(
+    `UNWIND $ids AS id
+     MATCH (n:LineageNode {id: id}) USING INDEX SEEK n:LineageNode(id)
+     RETURN ${outgoing('n', scope)} AS out`,
+    { ids, asOf: scope.asOf },
+  );
+  return edgeRows(new Set(ids), records.flatMap((r) => r.get('out') as Record<string, unknown>[]));
 }
 
-/** The outgoing lineage relationships of node `id` visible in `scope`, one `edge` map each. */
-function edgesOfId(scope: ReadScope): string {
-  return `MATCH (a:LineageNode {id: id})-[r:${REL_PATTERN}]->(b) USING INDEX SEEK a:LineageNode(id)${scope.asOf === null ? '' : ` WHERE ${visibleRel(scope, 'r')}`}
-       WITH {from: a.id, to: b.id, kind: type(r), role: r.role, createdAt: r.createdAt.epochMillis} AS edge`;
+/** Node `v`'s outgoing lineage relationships visible in `scope`, as a list of edge maps for `edgeRows`. */
+function outgoing(v: string, scope: ReadScope): string {
+  const visible = scope.asOf === null ? '' : ` WHERE ${visibleRel(scope, 'r')}`;
+  return `[(${v})-[r:${REL_PATTERN}]->(b)${visible} | {from: ${v}.id, to: b.id, kind: type(r), role: r.role, createdAt: r.createdAt.epochMillis}]`;
 }
 
-/** The edges whose far end is among `ids`, as rows, in (from, to, kind) order. */
-function edgeRows(ids: readonly string[], edges: readonly Record<string, unknown>[]): LineageEdgeRow[] {
-  const members = new Set(ids);
+/** The edges whose far end is among `members`, as rows, in (from, to, kind) order. */
+function edgeRows(members: ReadonlySet<string>, edges: readonly Record<string, unknown>[]): LineageEdgeRow[] {
   return edges
     .filter((e) => members.has(e['to'] as string))
     .map((e) => ({
