@@ -37,6 +37,7 @@ import { eventLogBounds, eventsInRange, lineageNodeProject, pruneEventsBefore, u
 import { checkCursor, cursorExpired } from './cursor.ts';
 import { LINEAGE_CHANGING_KINDS, createMatcher, refreshMatcher, type EventFilter } from './filter.ts';
 import { readMatching } from './log.ts';
+import { INTERNAL_EVENT_KINDS } from './outbox.ts';
 import { createSequencer } from './sequencer.ts';
 import { createSubscription, type Delivery, type Subscription } from './subscription.ts';
 
@@ -100,6 +101,9 @@ async function preload(loaders: Loaders, events: readonly StoredEvent[]): Promis
  * crosses projects, so nothing it receives is outside its scope.
  */
 const ALL_PROJECTS: ReadScope = { projectIds: null };
+
+/** Read from the tail for refreshWatches, never offered to a subscriber (outbox.ts). */
+const INTERNAL: ReadonlySet<string> = new Set(INTERNAL_EVENT_KINDS);
 
 export function createDispatcher(options: { executor: Executor; logger: Logger; config: DispatcherConfig }): Dispatcher {
   const { executor, config } = options;
@@ -188,7 +192,9 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
       }
     }
     const from = lastSeen!;
-    const rows = await executor.read('events.tail', (tx) => eventsInRange(tx, { after: from, through: from + config.pageSize, limit: config.pageSize }));
+    const rows = await executor.read('events.tail', (tx) =>
+      eventsInRange(tx, { after: from, through: from + config.pageSize, limit: config.pageSize, internal: true }),
+    );
     let accepted = contiguous(from, rows);
     if (accepted.length < rows.length) {
       holeSince ??= Date.now();
@@ -205,16 +211,17 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
     if (accepted.length === 0) return false;
     await refreshWatches(accepted);
     if (stopped) return false;
+    const deliverable = accepted.filter((e) => !INTERNAL.has(e.kind));
     // Load what every delivery of these events reads (project, subject, previous) into the page's
     // shared loaders first: if Neo4j is not back yet this throws, lastSeen stays, and the page
     // is read again after the back-off, instead of reaching subscribers with UNAVAILABLE fields.
     const loaders = createLoaders(executor, ALL_PROJECTS);
-    await preload(loaders, accepted);
+    await preload(loaders, deliverable);
     if (stopped) return false;
     // Advance lastSeen and take the list of receivers in one synchronous step, then offer the
     // page to them DISPATCH_CHUNK at a time, letting I/O in between (see dispatchInChunks).
     lastSeen = accepted[accepted.length - 1]!.seq;
-    await dispatchInChunks(accepted, loaders, [...subscriptions]);
+    if (deliverable.length > 0) await dispatchInChunks(deliverable, loaders, [...subscriptions]);
     return rows.length === config.pageSize;
   }
 

@@ -7,7 +7,7 @@ import { canReadProject, type ReadScope } from '../auth/scope.ts';
 import { badInput, notFound } from '../errors.ts';
 import { labelOf } from '../ids.ts';
 import type { EventColumns, StoredEvent, UpstreamWatch } from '../neo4j/queries/events.ts';
-import type { EventKind } from './outbox.ts';
+import type { EventKind, InternalEventKind } from './outbox.ts';
 
 export const EVENT_KINDS: readonly EventKind[] = [
   'DATASET_VERSION_CREATED',
@@ -23,12 +23,13 @@ export const EVENT_KINDS: readonly EventKind[] = [
 ];
 
 /**
- * Kinds whose mutation can add a lineage edge from an existing node (finishRun links its
- * outputs to the run), and so can grow the upstream set of a node that already exists. Every
- * other recording creates its edges from a node it creates, which nothing can derive from yet.
- * A write that links existing nodes must append one of these kinds, or be listed here.
+ * Kinds whose write can add a lineage edge from an existing node, and so can grow the upstream
+ * set of a node that already exists: finishRun links its outputs to the run; a recordLineage
+ * batch whose edges leave existing nodes appends LINEAGE_LINKED (also when it creates no node).
+ * Every other recording creates its edges from a node it creates, which nothing can derive from
+ * yet. A write that links existing nodes must append one of these kinds, or be listed here.
  */
-export const LINEAGE_CHANGING_KINDS: ReadonlySet<string> = new Set<EventKind>(['RUN_FINISHED']);
+export const LINEAGE_CHANGING_KINDS: ReadonlySet<string> = new Set<EventKind | InternalEventKind>(['RUN_FINISHED', 'LINEAGE_LINKED']);
 
 const LINEAGE_PREFIXES = new Set(['DatasetVersion', 'Run', 'Checkpoint', 'ModelVersion', 'Deployment', 'Artifact']);
 const MAX_LIST = 100;

@@ -25,8 +25,19 @@ export type EventKind =
   | 'DEPLOYMENT_CREATED'
   | 'DEPLOYMENT_STATUS_CHANGED';
 
+/**
+ * Kinds the log keeps for the gateways only; no reader outside src/events/dispatcher.ts ever
+ * sees them (eventsInRange leaves them out unless asked), so the public EventKind is unchanged.
+ * LINEAGE_LINKED: a recordLineage batch created an edge from a node that existed before it, which
+ * can grow the upstream set of existing nodes; every dispatcher refreshes its upstreamOf watches
+ * when it reads one, whichever instance wrote the batch. Its seq is a cursor position like any
+ * other (cursors are opaque; a filtered stream skips seqs anyway).
+ */
+export type InternalEventKind = 'LINEAGE_LINKED';
+export const INTERNAL_EVENT_KINDS: readonly InternalEventKind[] = ['LINEAGE_LINKED'];
+
 export interface NewEvent {
-  readonly kind: EventKind;
+  readonly kind: EventKind | InternalEventKind;
   readonly projectId: string;
   /** The lineage node the event announces. */
   readonly subjectId: string;
@@ -80,6 +91,7 @@ export async function appendEvents(tx: Tx, events: readonly NewEvent[], options:
   if (options.summary) {
     const byKind: Record<string, number> = {};
     for (const e of events) byKind[e.kind] = (byKind[e.kind] ?? 0) + 1;
+    for (const kind of INTERNAL_EVENT_KINDS) delete byKind[kind];
     await appendAudit(tx, { projectId: events[0]!.projectId, actor: events[0]!.actor, subjectId: null, details: { ...options.summary, events: byKind } });
   }
 }

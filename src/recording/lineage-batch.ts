@@ -470,7 +470,15 @@ async function writeBatch(tx: Tx, viewer: Viewer, plan: Plan, actor: string | nu
     byKind.get(group)!.rows.set(JSON.stringify(row), row);
   }
   let edges = 0;
-  for (const { kind, fromNew, rows } of byKind.values()) edges += await createLineageEdges(tx, kind, [...rows.values()], fromNew);
+  let linkedFrom: string | null = null;
+  for (const { kind, fromNew, rows } of byKind.values()) {
+    const created = await createLineageEdges(tx, kind, [...rows.values()], fromNew);
+    edges += created;
+    if (!fromNew && created > 0) linkedFrom ??= rows.values().next().value!.from;
+  }
+  // An edge leaving a node that existed before can grow existing nodes' upstream sets: tell the
+  // dispatchers to refresh their upstreamOf watches (filter.ts LINEAGE_CHANGING_KINDS).
+  if (linkedFrom !== null) events.push({ kind: 'LINEAGE_LINKED', projectId, subjectId: linkedFrom, actor });
 
   const result = { ids: nodes.map((n) => idOf({ node: n })), created: nodes.length - existing.size, existing: existing.size, edges };
   await appendEvents(tx, events, { summary: { created: result.created, existing: result.existing, edges } });

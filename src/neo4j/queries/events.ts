@@ -7,6 +7,7 @@
  * digest uniqueness is scoped to). Only dataset versions, model versions and artifacts have one.
  */
 import type { Tx } from '../executor.ts';
+import { INTERNAL_EVENT_KINDS } from '../../events/outbox.ts';
 import { toPlain } from '../values.ts';
 
 /** Kinds whose subject is a new version of a series. */
@@ -109,11 +110,12 @@ export async function sequencePending(tx: Tx, batch: number): Promise<{ sequence
 /**
  * Events with `after < seq <= through` in seq order, at most `limit`, matching the column
  * filters and (when given) the upstream watch. Each query scans at most `through - after`
- * seq values through the `event_seq` index; callers keep that window bounded.
+ * seq values through the `event_seq` index; callers keep that window bounded. Internal kinds
+ * (src/events/outbox.ts) are left out unless `internal` is true, for the dispatcher's tail.
  */
 export async function eventsInRange(
   tx: Tx,
-  args: { after: number; through: number; limit: number; columns?: EventColumns; watch?: UpstreamWatch | null },
+  args: { after: number; through: number; limit: number; columns?: EventColumns; watch?: UpstreamWatch | null; internal?: boolean },
 ): Promise<StoredEvent[]> {
   const columns = args.columns ?? { projects: null, kinds: null, names: null };
   const records = await tx.run(
@@ -121,6 +123,7 @@ export async function eventsInRange(
        AND ($projects IS NULL OR e.projectId IN $projects)
        AND ($kinds IS NULL OR e.kind IN $kinds)
        AND ($names IS NULL OR e.name IN $names)
+       AND ($internal OR NOT e.kind IN $internalKinds)
      OPTIONAL MATCH (s:LineageNode {id: e.subjectId}) WHERE e.kind IN $newVersionKinds
      WITH e, s, ${seriesOf('s')} AS series
      WITH e, s, series, s.createdAt.epochMillis AS subjectCreatedMs
@@ -138,6 +141,8 @@ export async function eventsInRange(
       names: columns.names,
       newVersionKinds: NEW_VERSION_KINDS,
       watch: args.watch ?? null,
+      internal: args.internal ?? false,
+      internalKinds: INTERNAL_EVENT_KINDS,
     },
   );
   return records.map((r) => {
