@@ -3,15 +3,15 @@
  * upstream/downstream traversals (src/traversal), and the interface's type resolution by id
  * prefix.
  */
-import type { GraphQLResolveInfo } from 'graphql';
+import type { FieldNode, GraphQLResolveInfo } from 'graphql';
 import { canReadProject, readScope } from '../auth/scope.ts';
 import type { Context } from '../context.ts';
 import { labelOf } from '../ids.ts';
 import { LINEAGE_LOADER } from '../loaders/index.ts';
 import type { LineageLabel, LineageNodeRow, ProjectRow, UserRef } from '../model.ts';
-import { NODE_KIND_BY_LABEL } from '../model.ts';
+import { LINEAGE_LABELS, NODE_KIND_BY_LABEL } from '../model.ts';
 import { lineageQuestion, traverseLineage, type LineageGraphRow, type TraversalArgs, type TraversalDirection } from '../traversal/lineage.ts';
-import { selectedFields } from './selection.ts';
+import { selectedFields, selectedFieldsOn, storedProperties } from './selection.ts';
 
 interface LineageParent {
   readonly id: string;
@@ -37,10 +37,12 @@ const READ_FIELDS: ReadonlySet<string> = new Set(['nodes', 'edges', 'truncated']
 
 /**
  * A traversal that reads what the operation selects: the hits' rows only when their nodes
- * ask for more than ID_ONLY_FIELDS, the edges only when selected. Rows of readable projects
- * prime the per-request loaders (a traversal never leaves the root's project, and the root
- * was read through a scoped loader; a row of another project is dropped anyway, and its hit
- * then goes through the scoped loader like any id).
+ * ask for more than ID_ONLY_FIELDS, the edges only when selected. When every field asked of
+ * the nodes is a stored one (`hitProperties`), the rows are partial: only those properties,
+ * plus id and projectId. Whole rows of readable projects prime the per-request loaders (a
+ * traversal never leaves the root's project, and the root was read through a scoped loader;
+ * a row of another project is dropped anyway, and its hit then goes through the scoped loader
+ * like any id); partial rows serve their hits only.
  */
 async function traverse(
   ctx: Context,
@@ -53,13 +55,30 @@ async function traverse(
   // Only the count (and the root) asked for: reachableCount runs its own query, nothing to read here.
   if (![...selected].some((field) => READ_FIELDS.has(field))) return lineageQuestion(root, direction, args);
   const rows = [...selectedFields(info, ['nodes', 'node'])].some((field) => !ID_ONLY_FIELDS.has(field));
-  const graph = await traverseLineage(ctx.executor, root, direction, args, { rows, edges: selected.has('edges') });
+  const properties = rows ? hitProperties(info) : null;
+  const graph = await traverseLineage(ctx.executor, root, direction, args, { rows, properties, edges: selected.has('edges') });
   const scope = readScope(ctx.viewer);
   if (graph.hits.every((hit) => canReadProject(scope, hit.projectId))) {
-    for (const hit of graph.hits) if (hit.row) primeLoader(ctx, hit.row);
+    if (!properties) for (const hit of graph.hits) if (hit.row) primeLoader(ctx, hit.row);
     return graph;
   }
   return { ...graph, hits: graph.hits.map((hit) => (canReadProject(scope, hit.projectId) ? hit : { ...hit, row: null, unreadable: true as const })) };
+}
+
+/** Per traversal field node (documents are parsed once and cached), its `hitProperties`. */
+const hitSelections = new WeakMap<FieldNode, readonly string[] | null>();
+
+/**
+ * The properties of a partial row that answers what the operation selects of the hits' nodes,
+ * whatever their lineage type, or null for whole rows (see storedProperties).
+ */
+function hitProperties(info: GraphQLResolveInfo): readonly string[] | null {
+  const key = info.fieldNodes[0]!;
+  if (hitSelections.has(key)) return hitSelections.get(key)!;
+  const stored = storedProperties(info.schema, LINEAGE_LABELS, selectedFieldsOn(info, ['nodes', 'node']), ID_ONLY_FIELDS);
+  const properties = stored && [...new Set([...stored, 'id', 'projectId'])].sort();
+  hitSelections.set(key, properties);
+  return properties;
 }
 
 function primeLoader(ctx: Context, row: LineageNodeRow): void {

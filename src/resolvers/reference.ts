@@ -11,13 +11,15 @@
  * fields of thousands of entities reads and decodes a few properties per node, not all of them.
  */
 import type DataLoader from 'dataloader';
-import { getNamedType, isLeafType, isObjectType, type FieldNode, type GraphQLResolveInfo } from 'graphql';
+import type { FieldNode, GraphQLResolveInfo } from 'graphql';
 import { canReadProject, readScope } from '../auth/scope.ts';
 import type { Context } from '../context.ts';
 import { labelOf } from '../ids.ts';
 import type { Loaders } from '../loaders/index.ts';
 import type { ReadableLabel } from '../neo4j/queries/nodes.ts';
-import { selectedFields } from './selection.ts';
+import { selectedFieldsOn, storedProperties } from './selection.ts';
+
+const TYPENAME: ReadonlySet<string> = new Set(['__typename']);
 
 interface EntityRow {
   readonly id: string;
@@ -40,33 +42,17 @@ const selections = new WeakMap<FieldNode, Map<ReadableLabel, readonly string[] |
 
 /**
  * The properties a partial row of `label` needs for what the operation selects on it, or null
- * for the whole row. Partial only when every selected field (fragments included, whatever
- * their type condition, so never fewer than needed) is a field of the type without a resolver
- * and without arguments whose value is a scalar or an enum: the default resolver reads the
- * row's property of that name, so the row needs exactly that property. Plus `id` and
- * `projectId`, which the reference check reads.
+ * for the whole row. Partial only when every field the operation can resolve on the type
+ * (fragments on other object types do not count) is a stored field (storedProperties): the
+ * default resolver reads the row's property of that name, so the row needs exactly that
+ * property. Plus `id` and `projectId`, which the reference check reads.
  */
 function storedSelection(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments' | 'schema'>, label: ReadableLabel): readonly string[] | null {
   let byLabel = selections.get(info.fieldNodes[0]!);
   if (!byLabel) selections.set(info.fieldNodes[0]!, (byLabel = new Map()));
   if (byLabel.has(label)) return byLabel.get(label)!;
-  const type = info.schema.getType(label);
-  let properties: string[] | null = null;
-  if (isObjectType(type)) {
-    const fields = type.getFields();
-    const wanted = new Set(label === 'Project' ? ['id'] : ['id', 'projectId']);
-    properties = [];
-    for (const name of selectedFields(info, [])) {
-      if (name === '__typename') continue;
-      const field = fields[name];
-      if (!field || field.resolve || field.args.length > 0 || !isLeafType(getNamedType(field.type))) {
-        properties = null;
-        break;
-      }
-      wanted.add(name);
-    }
-    if (properties) properties = [...wanted].sort();
-  }
+  const stored = storedProperties(info.schema, [label], selectedFieldsOn(info, []), TYPENAME);
+  const properties = stored && [...new Set([...stored, ...(label === 'Project' ? ['id'] : ['id', 'projectId'])])].sort();
   byLabel.set(label, properties);
   return properties;
 }

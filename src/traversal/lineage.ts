@@ -62,8 +62,10 @@ export interface LineageGraphRow<Root> {
 
 /** What a caller needs beyond ids and depths; both by default. */
 export interface TraversalWants {
-  /** The hits' rows (every property). */
+  /** The hits' rows (every property, unless `properties`). */
   readonly rows: boolean;
+  /** With `rows`, partial rows of only these properties; null or absent: every property. */
+  readonly properties?: readonly string[] | null;
   /** The edges among root and hits, read in the same statement. */
   readonly edges: boolean;
 }
@@ -87,7 +89,7 @@ export async function traverseLineage<Root extends { id: string }>(
   const { maxDepth, limit, labels, asOf } = checkArgs(args);
   const scope: ReadScope = { asOf };
   const unit = `lineage.${direction.toLowerCase()}`;
-  const options = { rootId: root.id, direction, maxDepth, labels, limit, scope, rows: wants.rows };
+  const options = { rootId: root.id, direction, maxDepth, labels, limit, scope, rows: wants.rows, properties: wants.properties ?? null };
   if (!wants.edges) {
     const { hits, truncated } = await executor.readOne(unit, (tx) => reachableNodes(tx, options));
     return { root, hits, edges: null, truncated, asOf: scope.asOf, direction, args };

@@ -96,6 +96,8 @@ export interface ReachOptions {
   readonly scope: ReadScope;
   /** Also return each node's row (every property, as the by-id loaders read it); otherwise only id and projectId. */
   readonly rows: boolean;
+  /** With `rows`, a partial row of only these properties (see rowProjection); null or absent: every property. */
+  readonly properties?: readonly string[] | null;
 }
 
 export interface ReachHit {
@@ -126,7 +128,7 @@ export interface Reach {
  * returned nodes' properties are read; datetimes come as epoch milliseconds (see rowOf).
  */
 export async function reachableNodes(tx: Tx, options: ReachOptions): Promise<Reach> {
-  const records = await tx.run(`${reachQuery(options)}\n     RETURN n.id AS id, depth, n.projectId AS projectId${options.rows ? `, ${ROW_BY_LABEL} AS row` : ''}`, reachParams(options));
+  const records = await tx.run(`${reachQuery(options)}\n     RETURN n.id AS id, depth, n.projectId AS projectId${options.rows ? `, ${rowColumn(options)} AS row` : ''}`, reachParams(options));
   return reachOf(records.map((r) => searchRow(r, options)), options);
 }
 
@@ -140,7 +142,7 @@ export async function reachableNodes(tx: Tx, options: ReachOptions): Promise<Rea
 export async function reachableGraph(tx: Tx, options: ReachOptions): Promise<Reach & { readonly edges: LineageEdgeRow[] }> {
   const records = await tx.run(
     `${reachQuery(options)}
-     RETURN n.id AS id, depth, n.projectId AS projectId, ${options.rows ? `${ROW_BY_LABEL} AS row` : 'null AS row'}, ${outgoing('n', options.scope)} AS out
+     RETURN n.id AS id, depth, n.projectId AS projectId, ${options.rows ? `${rowColumn(options)} AS row` : 'null AS row'}, ${outgoing('n', options.scope)} AS out
      UNION ALL
      MATCH (n:LineageNode {id: $rootId}) USING INDEX SEEK n:LineageNode(id)
      RETURN null AS id, null AS depth, null AS projectId, null AS row, ${outgoing('n', options.scope)} AS out`,
@@ -197,8 +199,17 @@ export async function countReachable(tx: Tx, options: Omit<ReachOptions, 'limit'
   return Number(record?.get('n') ?? 0);
 }
 
-/** Each lineage node's `rowProjection`, by its label (a node has exactly one lineage label). */
-const ROW_BY_LABEL = `CASE ${LINEAGE_LABELS.map((label) => `WHEN n:${label} THEN ${rowProjection(label, 'n')}`).join(' ')} END`;
+/** Each lineage node's `rowProjection` (of `properties`, or every property), by its label (a node has exactly one lineage label). */
+function rowByLabel(properties: readonly string[] | null): string {
+  return `CASE ${LINEAGE_LABELS.map((label) => `WHEN n:${label} THEN ${rowProjection(label, 'n', properties)}`).join(' ')} END`;
+}
+
+const ROW_BY_LABEL = rowByLabel(null);
+
+/** The row column of a search that asked for rows: whole rows, or partial ones of `options.properties`. */
+function rowColumn(options: ReachOptions): string {
+  return options.properties ? rowByLabel(options.properties) : ROW_BY_LABEL;
+}
 
 function lineageRow(id: string, map: unknown): LineageNodeRow | null {
   const label = labelOf(id);

@@ -146,6 +146,18 @@ describe('_entities reading partial rows', () => {
     }
   });
 
+  it('does not let a fragment on another type make the row whole', async () => {
+    const representations = [{ __typename: 'ModelVersion', id: seed.ModelVersion }, { __typename: 'Run', id: seed.Run }];
+    const { _entities: entities } = await server.ok<any>(
+      'query($r: [_Any!]!) { _entities(representations: $r) { ... on ModelVersion { id number } ... on Run { id project { id } } } }',
+      { r: representations },
+    );
+    expect(entities).toEqual([{ id: seed.ModelVersion, number: 1 }, { id: seed.Run, project: { id: seed.Project } }]);
+    const [partial, whole] = server.lastStatements();
+    expect(partial).toBe('UNWIND $ids[0] AS id MATCH (n:ModelVersion {id: id}) RETURN 0 AS request, n {.id, .number, .projectId} AS n');
+    expect(whole).toMatch(/^UNWIND \$ids\[0\] AS id MATCH \(n:Run \{id: id\}\) RETURN 0 AS request, n \{\.\*/);
+  });
+
   it('keeps the project read scope on partial rows', async () => {
     const other = (await server.ok<any>('mutation($input: CreateProjectInput!) { createProject(input: $input) { id } }', { input: { name: unique('other') } })).createProject.id;
     const mine = (await server.ok<any>('mutation($input: RegisterDatasetVersionInput!) { registerDatasetVersion(input: $input) { id } }', {
