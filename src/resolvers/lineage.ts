@@ -1,12 +1,11 @@
 /** Traversal results (LineageGraph, LineageHit) and Query.lineagePath: hydration through the per-request loaders. */
 import type { FieldNode } from 'graphql';
-import { readScope } from '../auth/scope.ts';
 import type { Context } from '../context.ts';
 import { notFound } from '../errors.ts';
 import type { Resolvers } from '../generated/graphql.ts';
 import type { LineageNodeRow } from '../model.ts';
-import { countLineage, findLineagePath, lineageEdges, type LineageHitRow } from '../traversal/lineage.ts';
-import { ID_ONLY_FIELDS } from './lineage-node.ts';
+import { findLineagePath, lineageEdges, type LineageHitRow } from '../traversal/lineage.ts';
+import { ID_ONLY_FIELDS, reachableCount } from './lineage-node.ts';
 import { loadLineageNode } from './node.ts';
 import { selectedFields } from './selection.ts';
 
@@ -31,7 +30,7 @@ export const lineageResolvers: Resolvers = {
     nodes: (graph) => [...graph.hits],
     edges: async (graph, _args, ctx) => [...(await lineageEdges(ctx.executor, graph))],
     truncated: (graph) => graph.truncated,
-    reachableCount: (graph, _args, ctx) => countLineage(ctx.executor, graph, readScope(ctx.viewer).projectIds),
+    reachableCount: (graph, _args, ctx) => reachableCount(ctx, graph),
   },
   LineageHit: {
     // The row read with the hit (readable projects only); for a selection of id, kind and

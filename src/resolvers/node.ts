@@ -3,7 +3,7 @@ import type { Context } from '../context.ts';
 import type { Resolvers } from '../generated/graphql.ts';
 import { LINEAGE_LOADER } from '../loaders/index.ts';
 import type { LineageNodeRow } from '../model.ts';
-import { lineageTypeOf } from './lineage-node.ts';
+import { lineageTypeOf, prefetchTraversals } from './lineage-node.ts';
 
 /** The lineage node with this id, or null when it does not exist or is not a lineage node. */
 export async function loadLineageNode(ctx: Context, id: string): Promise<LineageNodeRow | null> {
@@ -15,7 +15,10 @@ export async function loadLineageNode(ctx: Context, id: string): Promise<Lineage
 
 export const nodeResolvers: Resolvers = {
   Query: {
-    node: (_parent, { id }, ctx) => loadLineageNode(ctx, id),
+    node: (_parent, { id }, ctx, info) => {
+      prefetchTraversals(ctx, id, info);
+      return loadLineageNode(ctx, id);
+    },
     nodes: (_parent, { ids }, ctx) => Promise.all(ids.map((id) => loadLineageNode(ctx, id))),
   },
   LineageNode: {

@@ -48,7 +48,8 @@ const selections = new WeakMap<FieldNode, Map<ReadableLabel, readonly string[] |
  * property. Plus `id` and `projectId`, which the reference check reads.
  */
 function storedSelection(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments' | 'schema'>, label: ReadableLabel): readonly string[] | null {
-  let byLabel = selections.get(info.fieldNodes[0]!);
+  // Cached when the field has one node (repeated `_entities` fields merge depending on @include/@skip).
+  let byLabel = info.fieldNodes.length === 1 ? selections.get(info.fieldNodes[0]!) : new Map<ReadableLabel, readonly string[] | null>();
   if (!byLabel) selections.set(info.fieldNodes[0]!, (byLabel = new Map()));
   if (byLabel.has(label)) return byLabel.get(label)!;
   const stored = storedProperties(info.schema, [label], selectedFieldsOn(info, []), TYPENAME);

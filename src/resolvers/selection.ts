@@ -26,6 +26,11 @@ export function selectedFieldsOn(info: Pick<GraphQLResolveInfo, 'fieldNodes' | '
   return [...unique.values()];
 }
 
+/** The field nodes selected at `path`, with the type condition each is under (see `selectedFieldsOn`), in document order. */
+export function selectedFieldNodes(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>, path: readonly string[]): { field: FieldNode; on: string | null }[] {
+  return fieldsOf(info, selectionSetsAt(info, path));
+}
+
 function selectionSetsAt(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>, path: readonly string[]): SelectionSetNode[] {
   let sets = info.fieldNodes.flatMap((node) => (node.selectionSet ? [node.selectionSet] : []));
   for (const name of path) {
