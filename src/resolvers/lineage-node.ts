@@ -140,8 +140,12 @@ export function prefetchTraversals(ctx: Context, id: string, info: GraphQLResolv
     const name = fieldNodes[0]!.name.value;
     if (fieldNodes.some((node) => node.name.value !== name)) continue; // invalid: the validation reports it
     const direction: TraversalDirection = name === 'upstream' ? 'UPSTREAM' : 'DOWNSTREAM';
-    const definition = type.getFields()[name]!;
-    const args = getArgumentValues(definition, fieldNodes[0]!, info.variableValues) as unknown as TraversalArgs;
+    let args: TraversalArgs;
+    try {
+      args = getArgumentValues(type.getFields()[name]!, fieldNodes[0]!, info.variableValues) as unknown as TraversalArgs;
+    } catch {
+      continue; // e.g. a null variable for a non-null argument: the field reports it when it runs
+    }
     const needs = needsOf({ fieldNodes, fragments: info.fragments, schema: info.schema });
     const start = (key: string, read: () => Promise<unknown>) => {
       if (started.has(key)) return;

@@ -36,8 +36,15 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     return { message: formatted.message, ...(formatted.locations ? { locations: formatted.locations } : {}), extensions: { code } };
   }
   if (isGraphQLError(original) && !original.originalError && original.path === undefined) {
-    // A graphql-js error about the request itself (e.g. validation over WebSocket).
-    return { message: formatted.message, ...(formatted.locations ? { locations: formatted.locations } : {}), extensions: { code: ErrorCode.BAD_USER_INPUT } };
+    // A graphql-js error about the request itself (e.g. validation over WebSocket), or about a
+    // field's argument the variables make invalid (e.g. null for a non-null one): that one keeps
+    // the field's path.
+    return {
+      message: formatted.message,
+      ...(formatted.locations ? { locations: formatted.locations } : {}),
+      ...(formatted.path ? { path: formatted.path } : {}),
+      extensions: { code: ErrorCode.BAD_USER_INPUT },
+    };
   }
   return {
     message: 'Internal server error',

@@ -26,6 +26,23 @@ async function take(iterator: AsyncIterator<Delivery>): Promise<string> {
   return result.value.event.subjectId;
 }
 
+/** A dispatcher of its own, counting its statements by unit. */
+async function startDispatcher() {
+  const units: string[] = [];
+  const driver = createDriver({ uri: inject('neo4jUri'), user: 'neo4j', password: 'neo4j', retryMs: 2_000 });
+  const executor = createExecutor({ driver, database: 'neo4j', logger: pino({ level: 'silent' }) }, [{ onQuery: ({ unit }) => units.push(unit) }]);
+  const dispatcher = createDispatcher({ executor, logger: pino({ level: 'silent' }), config: { pollMs: 20, pageSize: 500, queueSize: 1_000, retentionMs: 3_600_000, pruneIntervalMs: 0 } });
+  await dispatcher.start();
+  return {
+    dispatcher,
+    count: (unit: string) => units.filter((u) => u === unit).length,
+    async stop() {
+      await dispatcher.stop();
+      await driver.close();
+    },
+  };
+}
+
 describe('the upstreamOf watch', () => {
   it('runs one traversal per subscription, none per event, and one per watched node when a run finishes', async () => {
     const project = await createProject(server, unique('watch-cost'));
@@ -33,15 +50,10 @@ describe('the upstreamOf watch', () => {
     const run = (await server.ok<any>('mutation($i: StartRunInput!) { startRun(input: $i) { id } }', { i: { project, name: 'train', type: 'TRAINING', inputs: [{ id: data }] } })).startRun.id;
     const ckpt = (await server.ok<any>('mutation($i: LogCheckpointInput!) { logCheckpoint(input: $i) { id } }', { i: { run, step: 1, uri: 's3://c/1' } })).logCheckpoint.id;
 
-    const units: string[] = [];
-    const driver = createDriver({ uri: inject('neo4jUri'), user: 'neo4j', password: 'neo4j', retryMs: 2_000 });
-    const executor = createExecutor({ driver, database: 'neo4j', logger: pino({ level: 'silent' }) }, [{ onQuery: ({ unit }) => units.push(unit) }]);
-    const dispatcher = createDispatcher({ executor, logger: pino({ level: 'silent' }), config: { pollMs: 20, pageSize: 500, queueSize: 1_000, retentionMs: 3_600_000, pruneIntervalMs: 0 } });
+    const { dispatcher, count, stop } = await startDispatcher();
     try {
-      await dispatcher.start();
       const watchers = await Promise.all([ckpt, ckpt, ckpt, run].map((id) => dispatcher.subscribe(checkFilter({ upstreamOf: id }), null)));
       const everything = await dispatcher.subscribe(checkFilter({ projects: [project] }), null);
-      const count = (unit: string) => units.filter((u) => u === unit).length;
       expect(count('events.watch')).toBe(4);
 
       const versions: string[] = [];
@@ -55,8 +67,7 @@ describe('the upstreamOf watch', () => {
       expect(count('events.refreshWatches')).toBe(2); // two distinct watched nodes, five subscribers
       for (const watcher of [...watchers, everything]) await watcher.return!();
     } finally {
-      await dispatcher.stop();
-      await driver.close();
+      await stop();
     }
   });
 
@@ -66,15 +77,10 @@ describe('the upstreamOf watch', () => {
     const labels = await registerDataset(server, project, 'labels', 1);
     const run = (await server.ok<any>('mutation($i: StartRunInput!) { startRun(input: $i) { id } }', { i: { project, name: 'train', type: 'TRAINING', inputs: [{ id: clicks }] } })).startRun.id;
 
-    const units: string[] = [];
-    const driver = createDriver({ uri: inject('neo4jUri'), user: 'neo4j', password: 'neo4j', retryMs: 2_000 });
-    const executor = createExecutor({ driver, database: 'neo4j', logger: pino({ level: 'silent' }) }, [{ onQuery: ({ unit }) => units.push(unit) }]);
-    const dispatcher = createDispatcher({ executor, logger: pino({ level: 'silent' }), config: { pollMs: 20, pageSize: 500, queueSize: 1_000, retentionMs: 3_600_000, pruneIntervalMs: 0 } });
+    const { dispatcher, count, stop } = await startDispatcher();
     try {
-      await dispatcher.start();
       const watcher = await dispatcher.subscribe(checkFilter({ upstreamOf: run }), null);
       const everything = await dispatcher.subscribe(checkFilter({ projects: [project] }), null);
-      const count = (unit: string) => units.filter((u) => u === unit).length;
 
       // No node, one edge from the existing run to the existing labels version: the run's upstream grows.
       const linked = await server.ok<any>('mutation($input: LineageBatchInput!) { recordLineage(input: $input) { created edges } }', {
@@ -99,8 +105,7 @@ describe('the upstreamOf watch', () => {
       expect((await pollAll(server, { projects: [project] })).map((e) => e.subjectId)).toEqual([clicks, labels, run, labels2, clicks2]);
       for (const subscription of [watcher, everything]) await subscription.return!();
     } finally {
-      await dispatcher.stop();
-      await driver.close();
+      await stop();
     }
   });
 });

@@ -72,6 +72,14 @@ describe('traversals started by node(id)', () => {
     expect(result.errors?.[0]?.path).toEqual(['node', 'upstream']);
   });
 
+  it('leave an argument the variables make invalid to the field, which reports it as before', async () => {
+    const result = await server.gql<any>(`query($id: ID!, $depth: Int) { node(id: $id) { id upstream(maxDepth: $depth) { ${GRAPH} } } }`, { id: seed.Run, depth: null });
+    expect(result.data).toEqual({ node: null });
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors![0]!.message).toMatch(/maxDepth/);
+    expect(result.errors![0]!.path).toEqual(['node', 'upstream']); // not node's: node(id) itself did not fail
+  });
+
   it('return nothing of a root the viewer cannot read', async () => {
     const other = (await server.ok<any>('mutation($input: CreateProjectInput!) { createProject(input: $input) { id } }', { input: { name: unique('prefetch-other') } })).createProject.id;
     const { token } = (await server.ok<any>('mutation($input: CreateApiTokenInput!) { createApiToken(input: $input) { token } }', {
