@@ -52,12 +52,19 @@ function visibleRel(scope: ReadScope, v: string): string {
 }
 
 /**
- * A checkpoint deleted at or before asOf is not returned as a hit (DESIGN §5), but the
+ * The conditions a reached node `v` must meet to be returned, only those that apply: written
+ * as `$labels IS NULL OR ...`, an absent filter was still evaluated for every reached node
+ * (measured: a tenth of the time of counting 20,000 nodes), so it is left out of the statement.
+ * With asOf, a checkpoint deleted at or before it is not returned as a hit (DESIGN §5), but the
  * traversal still passes through it: its lineage node is kept for audits, and the run behind
  * it stays reachable.
  */
-function returnable(scope: ReadScope, v: string): string {
-  return scope.asOf === null ? 'true' : `NOT (${v}:Checkpoint AND ${v}.deletedAt IS NOT NULL AND ${v}.deletedAt <= datetime($asOf))`;
+function hitConditions(labels: readonly LineageLabel[] | null, scope: ReadScope, v: string, projectIds: readonly string[] | null = null): string[] {
+  const conditions: string[] = [];
+  if (labels !== null) conditions.push(`any(l IN labels(${v}) WHERE l IN $labels)`);
+  if (scope.asOf !== null) conditions.push(`NOT (${v}:Checkpoint AND ${v}.deletedAt IS NOT NULL AND ${v}.deletedAt <= datetime($asOf))`);
+  if (projectIds !== null) conditions.push(`${v}.projectId IN $projectIds`);
+  return conditions;
 }
 
 function hopBound(depth: number): number {
@@ -161,10 +168,10 @@ function searchRow(r: Neo4jRecord, options: ReachOptions): { id: string; depth: 
 
 /** The search of `reachableNodes` up to its limit, leaving `n` and `depth` in nearest-first order. */
 function reachQuery(options: ReachOptions): string {
+  const conditions = hitConditions(options.labels, options.scope, 'n');
   return `MATCH (root:LineageNode {id: $rootId}) USING INDEX SEEK root:LineageNode(id)
      ${reachPattern(options.direction, options.maxDepth + 1, options.scope)}
-     WITH n, min(length(p)) AS depth
-     WHERE depth > $maxDepth OR (($labels IS NULL OR any(l IN labels(n) WHERE l IN $labels)) AND ${returnable(options.scope, 'n')})
+     WITH n, min(length(p)) AS depth${conditions.length > 0 ? `\n     WHERE depth > $maxDepth OR (${conditions.join(' AND ')})` : ''}
      WITH n, depth ORDER BY depth, n.id LIMIT $take`;
 }
 
@@ -187,12 +194,11 @@ function reachOf(rows: readonly { id: string; depth: number; projectId: string; 
  */
 export async function countReachable(tx: Tx, options: Omit<ReachOptions, 'limit' | 'rows'> & { readonly projectIds: readonly string[] | null }): Promise<number> {
   const { rootId, direction, maxDepth, labels, scope, projectIds } = options;
+  const conditions = hitConditions(labels, scope, 'n', projectIds);
   const [record] = await tx.run(
     `MATCH (root:LineageNode {id: $rootId}) USING INDEX SEEK root:LineageNode(id)
      ${reachPattern(direction, maxDepth, scope)}
-     WITH n, min(length(p)) AS depth
-     WHERE ($labels IS NULL OR any(l IN labels(n) WHERE l IN $labels)) AND ${returnable(scope, 'n')}
-       AND ($projectIds IS NULL OR n.projectId IN $projectIds)
+     WITH n, min(length(p)) AS depth${conditions.length > 0 ? `\n     WHERE ${conditions.join(' AND ')}` : ''}
      RETURN count(n) AS n`,
     { rootId, labels, projectIds, asOf: scope.asOf },
   );

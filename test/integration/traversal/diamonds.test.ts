@@ -140,7 +140,12 @@ describe('upstream on a diamond ladder with 2^41 paths', () => {
     const all = await count({});
     expect(all.reachableCount).toBe(expectedUpstream(ladder, LAYERS).size);
     expect(all.nodes).toHaveLength(5);
+    // A filter that was not asked for is not in the statements (it would be evaluated per node).
+    const searches = () => server.lastStatements().filter((statement) => statement.includes('min(length(p))'));
+    expect(searches()).toHaveLength(2);
+    for (const statement of searches()) expect(statement).not.toMatch(/labels\(n\)|\$projectIds|WHERE depth/);
     expect((await count({ kinds: ['DATASET_VERSION'] })).reachableCount).toBe(2 * LAYERS);
+    for (const statement of searches()) expect(statement).toContain('any(l IN labels(n) WHERE l IN $labels)');
     expect((await count({ maxDepth: 3 })).reachableCount).toBe(5);
     const down = await server.ok<any>('query($id: ID!) { node(id: $id) { downstream(maxDepth: 1000, limit: 1) { reachableCount } } }', { id: ladder.datasets[0]![0] });
     expect(down.node.downstream.reachableCount).toBe(4 * LAYERS); // every node of the ladder (4 per layer + 2 raw) but the two raw ones
