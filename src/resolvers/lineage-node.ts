@@ -172,8 +172,7 @@ const hitSelections = new WeakMap<FieldNode, readonly string[] | null>();
 function hitProperties(info: SelectionInfo): readonly string[] | null {
   const key = info.fieldNodes.length === 1 ? info.fieldNodes[0]! : null;
   if (key && hitSelections.has(key)) return hitSelections.get(key)!;
-  const stored = storedProperties(info.schema, LINEAGE_LABELS, selectedFieldsOn(info, ['nodes', 'node']), ID_ONLY_FIELDS);
-  const properties = stored && [...new Set([...stored, 'id', 'projectId'])].sort();
+  const properties = storedProperties(info.schema, LINEAGE_LABELS, selectedFieldsOn(info, ['nodes', 'node']), { rowFree: ID_ONLY_FIELDS, always: ['id', 'projectId'] });
   if (key) hitSelections.set(key, properties);
   return properties;
 }

@@ -52,8 +52,7 @@ function storedSelection(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragment
   let byLabel = info.fieldNodes.length === 1 ? selections.get(info.fieldNodes[0]!) : new Map<ReadableLabel, readonly string[] | null>();
   if (!byLabel) selections.set(info.fieldNodes[0]!, (byLabel = new Map()));
   if (byLabel.has(label)) return byLabel.get(label)!;
-  const stored = storedProperties(info.schema, [label], selectedFieldsOn(info, []), TYPENAME);
-  const properties = stored && [...new Set([...stored, ...(label === 'Project' ? ['id'] : ['id', 'projectId'])])].sort();
+  const properties = storedProperties(info.schema, [label], selectedFieldsOn(info, []), { rowFree: TYPENAME, always: label === 'Project' ? ['id'] : ['id', 'projectId'] });
   byLabel.set(label, properties);
   return properties;
 }

@@ -10,7 +10,7 @@ import { getNamedType, isLeafType, isObjectType, Kind, type FieldNode, type Grap
  * `['nodes', 'node']` for the fields of each hit's node; `[]` for the field's own selection.
  */
 export function selectedFields(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>, path: readonly string[]): Set<string> {
-  return new Set(fieldsOf(info, selectionSetsAt(info, path)).map(({ field }) => field.name.value));
+  return new Set(selectedFieldNodes(info, path).map(({ field }) => field.name.value));
 }
 
 /** A selected field's name and the type condition it is under (the innermost fragment's), or null when none. */
@@ -22,7 +22,7 @@ export interface SelectedField {
 /** Like `selectedFields`, with the type condition of each (a field selected under several counts once per condition). */
 export function selectedFieldsOn(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>, path: readonly string[]): SelectedField[] {
   const unique = new Map<string, SelectedField>();
-  for (const { field, on } of fieldsOf(info, selectionSetsAt(info, path))) unique.set(`${on}:${field.name.value}`, { name: field.name.value, on });
+  for (const { field, on } of selectedFieldNodes(info, path)) unique.set(`${on}:${field.name.value}`, { name: field.name.value, on });
   return [...unique.values()];
 }
 
@@ -72,19 +72,20 @@ function fieldsOf(
  * carries all the properties; one its type does not select is simply not read by a resolver.
  * `rowFree` fields are answered without the row (e.g. `__typename`, or a kind resolved from the
  * id). A field on none of the types (only in documents that did not validate) makes it null.
- * Sorted, so that equal selections give equal statements.
+ * `always` are read whatever the selection (e.g. id and projectId for the read scope). Sorted,
+ * so that equal selections give equal statements.
  */
 export function storedProperties(
   schema: GraphQLSchema,
   typeNames: readonly string[],
   fields: Iterable<SelectedField>,
-  rowFree: ReadonlySet<string>,
+  options: { readonly rowFree: ReadonlySet<string>; readonly always: readonly string[] },
 ): string[] | null {
   const types = typeNames.map((name) => schema.getType(name)).filter(isObjectType);
   if (types.length < typeNames.length) return null;
-  const properties = new Set<string>();
+  const properties = new Set<string>(options.always);
   for (const { name, on } of fields) {
-    if (rowFree.has(name)) continue;
+    if (options.rowFree.has(name)) continue;
     const condition = on === null ? null : schema.getType(on);
     if (isObjectType(condition) && !typeNames.includes(condition.name)) continue; // never resolved on these types
     const candidates = isObjectType(condition) ? types.filter((type) => type.name === condition.name) : types;
