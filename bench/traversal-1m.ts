@@ -112,7 +112,7 @@ async function profiledTraversal(driver: Driver, root: string, asOf: string | nu
       return result.records;
     },
   };
-  const executor: Executor = { read: (_u, work) => work(tx), readOne: (_u, work) => work(tx), write: (_u, work) => work(tx), observed: () => executor };
+  const executor: Executor = { read: (_u, work) => work(tx), readOne: (_u, work) => work(tx), writeOne: (_u, work) => work(tx), write: (_u, work) => work(tx), observed: () => executor };
   const graph = await traverseLineage(executor, { id: root }, 'UPSTREAM', { maxDepth: 1000, limit: 10_000, asOf });
   return { hits, nodes: graph.hits.length };
 }

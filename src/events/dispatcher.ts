@@ -184,7 +184,7 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
       // path (it replays up to lastSeen, whatever lastSeen becomes).
       // After a local step its head is known without a read; otherwise (a poll, other
       // instances' steps) read the counter.
-      const head = sequencedHead > lastSeen! ? sequencedHead : (await executor.read('events.head', eventLogBounds)).head;
+      const head = sequencedHead > lastSeen! ? sequencedHead : (await executor.readOne('events.head', eventLogBounds)).head;
       if (subscriptions.size === 0) {
         if (head > lastSeen!) lastSeen = head;
         holeSince = undefined;
@@ -192,7 +192,7 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
       }
     }
     const from = lastSeen!;
-    const rows = await executor.read('events.tail', (tx) =>
+    const rows = await executor.readOne('events.tail', (tx) =>
       eventsInRange(tx, { after: from, through: from + config.pageSize, limit: config.pageSize, internal: true }),
     );
     let accepted = contiguous(from, rows);
@@ -275,9 +275,9 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
 
   async function subscribe(filter: EventFilter, after: number | null): Promise<AsyncIterableIterator<Delivery>> {
     if (stopped || lastSeen === undefined) throw unavailable('the event stream is not available yet; retry');
-    const bounds = await executor.read('events.bounds', eventLogBounds);
+    const bounds = await executor.readOne('events.bounds', eventLogBounds);
     if (after !== null) checkCursor(after, bounds);
-    const watchedProject = filter.upstreamOf === null ? null : await executor.read('events.watchedNode', (tx) => lineageNodeProject(tx, filter.upstreamOf!));
+    const watchedProject = filter.upstreamOf === null ? null : await executor.readOne('events.watchedNode', (tx) => lineageNodeProject(tx, filter.upstreamOf!));
     if (filter.upstreamOf !== null && watchedProject === null) throw notFound('lineage node', filter.upstreamOf, 'filter.upstreamOf');
     const matcher = createMatcher(filter, watchedProject);
     const subscription = createSubscription({
@@ -291,7 +291,7 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
       if (filter.upstreamOf !== null) {
         do {
           subscription.watchStale = false;
-          refreshMatcher(matcher, await executor.read('events.watch', (tx) => upstreamWatch(tx, filter.upstreamOf!)));
+          refreshMatcher(matcher, await executor.readOne('events.watch', (tx) => upstreamWatch(tx, filter.upstreamOf!)));
         } while (subscription.watchStale);
       }
     } catch (error) {
@@ -343,7 +343,7 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
   return {
     async start() {
       if (loop) return;
-      lastSeen = (await executor.read('events.head', eventLogBounds)).head;
+      lastSeen = (await executor.readOne('events.head', eventLogBounds)).head;
       logger.debug({ head: lastSeen }, 'event dispatcher started');
       if (stopped) return;
       loop = run();

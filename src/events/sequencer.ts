@@ -11,6 +11,8 @@
  * What changed is that seq order is sequencing order, not commit order: two writers that commit
  * close together may get their seqs in either order.
  *
+ * A step is one statement, its own auto-commit transaction (sequencePending says why that is safe).
+ *
  * Every gateway runs steps: after a local unit that appended events commits (the executor
  * waits for `settle`, so a mutation answers only once its events have seqs) and on every poll
  * of its dispatcher, which sequences whatever is pending, from any instance, so an event whose
@@ -51,7 +53,7 @@ export function createSequencer(options: { executor: Executor; logger: Logger; o
   /** Steps until fewer than a batch were pending; wakes the dispatcher when anything got a seq. */
   async function drain(): Promise<void> {
     for (;;) {
-      const { sequenced, head } = await executor.write('events.sequence', (tx) => sequencePending(tx, batch));
+      const { sequenced, head } = await executor.writeOne('events.sequence', (tx) => sequencePending(tx, batch));
       if (head !== null && sequenced > 0) onSequenced(head);
       if (sequenced < batch) return;
     }

@@ -7,9 +7,11 @@
  * failures to our error codes.
  *
  * `readOne` runs a read of exactly one statement as an auto-commit transaction: one round
- * trip (RUN and PULL) instead of three (BEGIN, then RUN and PULL, then COMMIT), which is most
- * of a small read's cost. One statement sees one consistent snapshot either way; retries on
- * transient errors are done here, with the same time budget as the driver's.
+ * trip (RUN and PULL) instead of two (BEGIN with RUN and PULL, then COMMIT), which is most of a
+ * small read's cost. One statement sees one consistent snapshot either way; retries on
+ * transient errors are done here, with the same time budget as the driver's. `writeOne` does
+ * the same for a write of exactly one statement (the event sequencer's step); it does not wait
+ * for events to be sequenced, so it is not for units that append events.
  *
  * Because a unit of work may run more than once (even after a commit whose acknowledgement was
  * lost), every write unit must be idempotent.
@@ -44,6 +46,8 @@ export interface Executor {
   read<T>(unit: string, work: (tx: Tx) => Promise<T>): Promise<T>;
   /** A read of exactly one statement, in an auto-commit transaction; a second `tx.run` throws. */
   readOne<T>(unit: string, work: (tx: Tx) => Promise<T>): Promise<T>;
+  /** A write of exactly one statement, in an auto-commit transaction; a second `tx.run` throws. Not for units that append events. */
+  writeOne<T>(unit: string, work: (tx: Tx) => Promise<T>): Promise<T>;
   write<T>(unit: string, work: (tx: Tx) => Promise<T>): Promise<T>;
   /** A view of this executor that also reports to `observer`. Shares the driver. */
   observed(observer: QueryObserver): Executor;
@@ -111,18 +115,19 @@ export function createExecutor(options: ExecutorOptions, observers: readonly Que
     }
   }
 
-  function readOne<T>(unit: string, work: (tx: Tx) => Promise<T>): Promise<T> {
+  /** `work`'s one statement as an auto-commit transaction of `mode` (readOne, writeOne). */
+  function autoCommit<T>(mode: 'read' | 'write', unit: string, work: (tx: Tx) => Promise<T>): Promise<T> {
     const config = { metadata: { app: 'pedigree', unit }, timeout };
-    return retried('read', (session) => {
+    return retried(mode, (session) => {
       let ran = false;
       const statement = {
         run: (query: string, params: Params) => {
-          if (ran) throw new Error(`unit ${unit} ran a second statement in readOne`);
+          if (ran) throw new Error(`unit ${unit} ran a second statement in ${mode}One`);
           ran = true;
           return session.run(query, params, config);
         },
       };
-      return work(runner(unit, 'read', statement, { autoCommit: true }));
+      return work(runner(unit, mode, statement, { autoCommit: true }));
     });
   }
 
@@ -157,7 +162,8 @@ export function createExecutor(options: ExecutorOptions, observers: readonly Que
 
   return {
     read: (unit, work) => inTransaction('read', unit, work),
-    readOne,
+    readOne: (unit, work) => autoCommit('read', unit, work),
+    writeOne: (unit, work) => autoCommit('write', unit, work),
     write,
     observed: (observer) => createExecutor(options, [...observers, observer]),
   };

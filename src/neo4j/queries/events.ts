@@ -62,49 +62,55 @@ export async function eventLogBounds(tx: Tx): Promise<{ head: number; prunedThro
 }
 
 /**
- * One sequencer step (src/events/sequencer.ts): numbers up to `batch` pending (`:Unsequenced`)
- * events, oldest first by (occurredAt, id), with the seqs after the counter's value, removes
- * their pending label and moves the counter. Returns how many it numbered and the counter's
- * new value; `sequenced: 0` (and `head: null`) when none was pending, and then it wrote nothing
- * and took no lock.
+ * One sequencer step (src/events/sequencer.ts), one statement: numbers up to `batch` pending
+ * (`:Unsequenced`) events, oldest first by (occurredAt, id), with the seqs after the counter's
+ * value, removes their pending label and moves the counter. Returns how many it numbered and
+ * the counter's new value; `sequenced: 0` (and `head: null`) when none was pending, and then it
+ * wrote nothing and took no lock. Run it as its own (auto-commit) transaction: one round trip,
+ * and the counter's lock is held only while Neo4j runs and commits it, never across a round trip
+ * to the gateway (under contention that is what bounds the steps' rate).
  *
- * Order of statements matters, Neo4j reads being read-committed: the counter's write lock is
- * taken first, by a statement of its own that really changes the counter node (`steps`, a
- * count of steps; a SET to the same value would not lock), and only the next statement reads
- * the counter's value and matches the pending events. A second sequencer (another gateway)
- * waits on that lock and then reads the new value and only the events still pending after the
- * first one committed, so no event is numbered twice and no seq is given twice. The first
- * statement also checks, through the event_unsequenced index (V009), that anything is pending
- * at all, and takes the lock only then: an idle step is one cheap read.
+ * Order matters, Neo4j reads being read-committed: the counter's write lock is taken first, by
+ * a SET that really changes the counter node (`steps`, a count of steps; a SET to the same value
+ * would not lock), and only what follows reads the counter's value and matches the pending
+ * events. This is the pattern Neo4j documents against lost updates ("Concurrent data access":
+ * `SET n._LOCK_ = true WITH n.prop AS p ...`). EXPLAIN shows the planner caching `c.value` where
+ * it finds the node, before the SET; that is safe because the runtime's SET takes the node's
+ * exclusive lock and then drops every cached property of that node, so `c.value` is read again,
+ * under the lock. A second sequencer (another gateway) waits on that lock and then reads the new
+ * value and only the events still pending after the first one committed, so no event is numbered
+ * twice and no seq is given twice. The first clause checks, through the event_unsequenced index
+ * (V009), that anything is pending at all; the lock and the numbering (OPTIONAL CALL) run only
+ * then, so an idle step is one cheap read.
  */
 export async function sequencePending(tx: Tx, batch: number): Promise<{ sequenced: number; head: number | null }> {
-  const [pending] = await tx.run(
-    `MATCH (e:Unsequenced) WHERE e.occurredAt IS NOT NULL
-     WITH e LIMIT 1
-     OPTIONAL MATCH (c:Counter {name: 'events'})
-     SET c.steps = coalesce(c.steps, 0) + 1
-     RETURN c IS NOT NULL AS locked`,
-  );
-  if (!pending) return { sequenced: 0, head: null };
-  if (pending.get('locked') !== true) throw new Error('the events counter is missing (migration V002 creates it)');
   const [record] = await tx.run(
-    `MATCH (c:Counter {name: 'events'})
-     WITH c, c.value AS head
-     CALL (head) {
-       MATCH (e:Unsequenced) WHERE e.occurredAt IS NOT NULL
-       WITH e ORDER BY e.occurredAt, e.id LIMIT toInteger($batch)
-       WITH collect(e) AS pending
-       UNWIND range(0, size(pending) - 1) AS i
-       WITH pending[i] AS e, head + i + 1 AS seq
-       SET e.seq = seq
-       REMOVE e:Unsequenced
-       RETURN count(*) AS sequenced
+    `OPTIONAL MATCH (first:Unsequenced) WHERE first.occurredAt IS NOT NULL
+     WITH first LIMIT 1
+     OPTIONAL MATCH (c:Counter {name: 'events'}) WHERE first IS NOT NULL
+     OPTIONAL CALL (c) {
+       WITH c WHERE c IS NOT NULL
+       SET c.steps = coalesce(c.steps, 0) + 1
+       WITH c, c.value AS head
+       CALL (head) {
+         MATCH (e:Unsequenced) WHERE e.occurredAt IS NOT NULL
+         WITH e ORDER BY e.occurredAt, e.id LIMIT toInteger($batch)
+         WITH collect(e) AS pending
+         UNWIND range(0, size(pending) - 1) AS i
+         WITH pending[i] AS e, head + i + 1 AS seq
+         SET e.seq = seq
+         REMOVE e:Unsequenced
+         RETURN count(*) AS sequenced
+       }
+       SET c.value = head + sequenced
+       RETURN sequenced, c.value AS newHead
      }
-     SET c.value = head + sequenced
-     RETURN sequenced, c.value AS head`,
+     RETURN first IS NOT NULL AS pending, c IS NOT NULL AS counter, sequenced, newHead`,
     { batch },
   );
-  return record ? { sequenced: record.get('sequenced') as number, head: record.get('head') as number } : { sequenced: 0, head: null };
+  if (record?.get('pending') !== true) return { sequenced: 0, head: null };
+  if (record.get('counter') !== true) throw new Error('the events counter is missing (migration V002 creates it)');
+  return { sequenced: record.get('sequenced') as number, head: record.get('newHead') as number };
 }
 
 /**

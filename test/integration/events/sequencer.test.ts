@@ -1,7 +1,7 @@
 /**
  * The event sequencer (issue #9): writers append events without a seq and without a shared
  * lock; sequencer steps number them under the events counter's lock. Checked here: steps from
- * two sequencers at once give every pending event exactly one seq, gap-free and in (occurredAt,
+ * four sequencers at once give every pending event exactly one seq, gap-free and in (occurredAt,
  * id) order; calls coalesce into few transactions; pruning keeps pending events; a rolled-back
  * unit leaves no event; and, through two gateway instances, concurrent mutations end with
  * gap-free unique seqs, nothing pending, and each mutation's event readable (polling and
@@ -37,20 +37,28 @@ async function one<T>(query: string, params: Record<string, unknown> = {}): Prom
 const head = () => one<number>("MATCH (c:Counter {name: 'events'}) RETURN c.value");
 const pendingCount = () => one<number>('MATCH (e:Unsequenced) RETURN count(e)');
 
-/** The log between two heads: every seq in (from, to] once, with its event. */
-async function logBetween(from: number, to: number): Promise<{ seq: number; id: string; projectId: string; subjectId: string; occurredAt: string }[]> {
+/**
+ * The log between two heads: every seq in (from, to] once, with its event. `occurredAt` is
+ * [epoch seconds, nanoseconds]: Neo4j's toString drops trailing zeros (`.12Z` after `.125Z` as
+ * strings), so only the numbers compare in time order.
+ */
+async function logBetween(from: number, to: number): Promise<{ seq: number; id: string; projectId: string; subjectId: string; occurredAt: [number, number] }[]> {
   const { records } = await driver.executeQuery(
     `MATCH (e:Event) WHERE e.seq > $from AND e.seq <= $to
-     RETURN e.seq AS seq, e.id AS id, e.projectId AS projectId, e.subjectId AS subjectId, toString(e.occurredAt) AS occurredAt ORDER BY e.seq`,
+     RETURN e.seq AS seq, e.id AS id, e.projectId AS projectId, e.subjectId AS subjectId, [e.occurredAt.epochSeconds, e.occurredAt.nanosecond] AS occurredAt ORDER BY e.seq`,
     { from, to },
   );
   return records.map((r) => r.toObject() as never);
 }
 
-/** An executor of its own, without the gateway's sequencing hook: what it appends stays pending. */
-function bareExecutor(units: string[] = []): { executor: Executor; driver: Driver } {
+/**
+ * An executor of its own, without the gateway's sequencing hook: what it appends stays pending.
+ * `units` gets each statement's unit, `autoCommits` whether it was its own transaction.
+ */
+function bareExecutor(units: string[] = [], autoCommits: boolean[] = []): { executor: Executor; driver: Driver } {
   const own = createDriver({ uri: inject('neo4jUri'), user: 'neo4j', password: 'neo4j', retryMs: 2_000 });
-  return { executor: createExecutor({ driver: own, database: 'neo4j', logger }, [{ onQuery: ({ unit }) => units.push(unit) }]), driver: own };
+  const observer = { onQuery: ({ unit, autoCommit }: { unit: string; autoCommit: boolean }) => void (units.push(unit), autoCommits.push(autoCommit)) };
+  return { executor: createExecutor({ driver: own, database: 'neo4j', logger }, [observer]), driver: own };
 }
 
 function fakeEvents(projectId: string, count: number, tag: string): NewEvent[] {
@@ -58,18 +66,19 @@ function fakeEvents(projectId: string, count: number, tag: string): NewEvent[] {
 }
 
 describe('sequencer steps (no gateway running)', () => {
-  it('two sequencers at once number every pending event exactly once, gap-free, in append order', async () => {
+  it('four sequencers at once number every pending event exactly once, gap-free, in append order', async () => {
     const { executor, driver: own } = bareExecutor();
     try {
       const projectId = unique('prj_seq');
       const before = await head();
-      // 12 appends of 250 events each: 3,000 pending, more than a batch of either sequencer.
+      // 12 appends of 250 events each: 3,000 pending, several batches of every sequencer.
       for (let a = 0; a < 12; a += 1) await executor.write('test.append', (tx) => appendEvents(tx, fakeEvents(projectId, 250, `a${a}`)));
       expect(await pendingCount()).toBeGreaterThanOrEqual(3_000);
 
-      const a = createSequencer({ executor, logger, onSequenced: () => {}, batch: 400 });
-      const b = createSequencer({ executor, logger, onSequenced: () => {}, batch: 700 });
-      await Promise.all([a.run(), b.run(), a.run(), b.run()]);
+      // Four sequencers (as four gateways would) with small batches: many steps queue on the
+      // counter's lock, and each must read the value the one before it left.
+      const sequencers = [110, 170, 230, 400].map((batch) => createSequencer({ executor, logger, onSequenced: () => {}, batch }));
+      await Promise.all(sequencers.flatMap((s) => [s.run(), s.run()]));
 
       expect(await pendingCount()).toBe(0);
       const after = await head();
@@ -81,7 +90,9 @@ describe('sequencer steps (no gateway running)', () => {
       // Seq order follows (occurredAt, id); within one append that is the order given.
       for (let i = 1; i < ours.length; i += 1) {
         const [p, q] = [ours[i - 1]!, ours[i]!];
-        expect(p.occurredAt < q.occurredAt || (p.occurredAt === q.occurredAt && p.id < q.id)).toBe(true);
+        const [ps, pn] = p.occurredAt;
+        const [qs, qn] = q.occurredAt;
+        expect(ps < qs || (ps === qs && (pn < qn || (pn === qn && p.id < q.id)))).toBe(true);
       }
       for (let k = 0; k < 12; k += 1) {
         const subjects = ours.filter((e) => e.subjectId.startsWith(`run_a${k}_`)).map((e) => e.subjectId);
@@ -94,23 +105,27 @@ describe('sequencer steps (no gateway running)', () => {
 
   it('coalesces concurrent calls: 20 callers during a step share one more step', async () => {
     const units: string[] = [];
-    const { executor, driver: own } = bareExecutor(units);
+    const autoCommits: boolean[] = [];
+    const { executor, driver: own } = bareExecutor(units, autoCommits);
     try {
       const projectId = unique('prj_seq');
       await executor.write('test.append', (tx) => appendEvents(tx, fakeEvents(projectId, 5, 'c')));
       const sequencer = createSequencer({ executor, logger, onSequenced: () => {} });
       units.length = 0;
+      autoCommits.length = 0;
       await Promise.all(Array.from({ length: 21 }, () => sequencer.run()));
-      // The first call's step numbers the 5 events (2 statements); the other 20 share the next
-      // step, which finds nothing pending (1 statement, no lock).
-      expect(units).toEqual(['events.sequence', 'events.sequence', 'events.sequence']);
+      // A step is one statement, its own transaction: one round trip.
+      expect(autoCommits).toEqual([true, true]);
+      // The first call's step numbers the 5 events; the other 20 share the next step, which
+      // finds nothing pending.
+      expect(units).toEqual(['events.sequence', 'events.sequence']);
       expect(await pendingCount()).toBe(0);
-      // Idle: one statement, nothing written.
-      const idleHead = await head();
+      // Idle: nothing written, not even the count of steps (no lock taken).
+      const idle = await one<{ value: number; steps: number }>("MATCH (c:Counter {name: 'events'}) RETURN c {.value, .steps}");
       units.length = 0;
       await sequencer.run();
       expect(units).toHaveLength(1);
-      expect(await head()).toBe(idleHead);
+      expect(await one("MATCH (c:Counter {name: 'events'}) RETURN c {.value, .steps}")).toEqual(idle);
     } finally {
       await own.close();
     }

@@ -137,3 +137,26 @@ describe('executor.readOne', () => {
     await expect(executor().readOne('test.bad', (tx) => tx.run('RETURN $missing'))).rejects.toMatchObject({ code: 'Neo.ClientError.Statement.ParameterMissing' });
   });
 });
+
+describe('executor.writeOne', () => {
+  const executor = () => createExecutor({ driver, database: 'neo4j', logger: pino({ level: 'silent' }) });
+  const probes = async (name: string) => (await driver.executeQuery('MATCH (t:WriteOneProbe {name: $name}) RETURN count(t) AS n', { name })).records[0]!.get('n') as number;
+
+  it('commits its one statement on its own', async () => {
+    const name = `writeOne-${Date.now()}-${Math.random()}`;
+    const records = await executor().writeOne('test.write', (tx) => tx.run('CREATE (t:WriteOneProbe {name: $name}) RETURN t.name AS name', { name }));
+    expect(records.map((r) => r.get('name'))).toEqual([name]);
+    expect(await probes(name)).toBe(1);
+    await driver.executeQuery('MATCH (t:WriteOneProbe {name: $name}) DELETE t', { name });
+  });
+
+  it('refuses a second statement; the first one, its own transaction, stays committed', async () => {
+    const name = `writeOne-${Date.now()}-${Math.random()}`;
+    await expect(executor().writeOne('test.two', async (tx) => {
+      await tx.run('CREATE (:WriteOneProbe {name: $name})', { name });
+      return tx.run('CREATE (:WriteOneProbe {name: $name})', { name });
+    })).rejects.toThrow(/second statement/);
+    expect(await probes(name)).toBe(1);
+    await driver.executeQuery('MATCH (t:WriteOneProbe {name: $name}) DELETE t', { name });
+  });
+});

@@ -206,7 +206,7 @@ describe('cost of a traversal on diamond ladders', () => {
         return result.records;
       },
     };
-    const executor: Executor = { read: (_unit, work) => work(tx), readOne: (_unit, work) => work(tx), write: (_unit, work) => work(tx), observed: () => executor };
+    const executor: Executor = { read: (_unit, work) => work(tx), readOne: (_unit, work) => work(tx), writeOne: (_unit, work) => work(tx), write: (_unit, work) => work(tx), observed: () => executor };
     return executor;
   }
 
