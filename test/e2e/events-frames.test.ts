@@ -60,7 +60,9 @@ describe('shared next frames', () => {
     // Same id on different sockets, same operation under different ids, different operations on one socket.
     const a = await rawConnection({ '1': sub(BY_KIND, p1), '2': sub(BY_URI, p1), '3': sub(BY_URI, p2), '4': sub(BY_KIND, p1) });
     const b = await rawConnection({ '1': sub(BY_URI, p2), '2': sub(BY_KIND, p1) });
-    const c = await rawConnection({ x: sub(BY_KIND, p1) });
+    // An id that JSON has to escape: the shared frame carries it exactly as graphql-ws wrote it.
+    const odd = 'q"\\é\n1';
+    const c = await rawConnection({ x: sub(BY_KIND, p1), [odd]: sub(BY_URI, p1) });
     try {
       const uris: Record<string, string[]> = { [p1]: [], [p2]: [] };
       const register = async (project: string, dataset: string, digest: number) => {
@@ -71,11 +73,11 @@ describe('shared next frames', () => {
       // reach all of them in one dispatch, so several payloads wait on one socket at once.
       await register(p1, 'w', 100);
       await register(p2, 'w', 101);
-      await until(() => a.frames.length === 4 && b.frames.length === 2 && c.frames.length === 1);
+      await until(() => a.frames.length === 4 && b.frames.length === 2 && c.frames.length === 2);
       for (const [project, dataset, digest] of [[p1, 'a', 1], [p2, 'b', 2], [p1, 'a', 3], [p2, 'b', 4], [p1, 'c', 5]] as const) {
         await register(project, dataset, digest);
       }
-      await until(() => a.frames.length === 15 && b.frames.length === 7 && c.frames.length === 4); // p1 has 4 events, p2 has 3
+      await until(() => a.frames.length === 15 && b.frames.length === 7 && c.frames.length === 8); // p1 has 4 events, p2 has 3
 
       const expected: [Frame[], string, string, string][] = [
         [a.frames, '1', BY_KIND, p1],
@@ -85,6 +87,7 @@ describe('shared next frames', () => {
         [b.frames, '1', BY_URI, p2],
         [b.frames, '2', BY_KIND, p1],
         [c.frames, 'x', BY_KIND, p1],
+        [c.frames, odd, BY_URI, p1],
       ];
       const cursorsByKindSub: string[][] = [];
       for (const [frames, id, query, project] of expected) {
