@@ -11,18 +11,23 @@ export interface Summary {
 
 /** Nearest-rank percentile of unsorted samples. */
 export function percentile(samples: readonly number[], p: number): number {
-  if (samples.length === 0) return Number.NaN;
-  const sorted = [...samples].sort((a, b) => a - b);
+  return rank([...samples].sort((a, b) => a - b), p);
+}
+
+function rank(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
+/** Sorts once; no spread of the samples into arguments (a closed-loop run can hold hundreds of thousands). */
 export function summarize(samples: readonly number[]): Summary {
+  const sorted = [...samples].sort((a, b) => a - b);
   return {
-    runs: samples.length,
-    median: percentile(samples, 50),
-    p99: percentile(samples, 99),
-    min: Math.min(...samples),
-    max: Math.max(...samples),
+    runs: sorted.length,
+    median: rank(sorted, 50),
+    p99: rank(sorted, 99),
+    min: sorted.length === 0 ? Number.NaN : sorted[0]!,
+    max: sorted.length === 0 ? Number.NaN : sorted[sorted.length - 1]!,
   };
 }
 
