@@ -3,7 +3,7 @@
  * (default 100) for D seconds (default 20), Pedigree against a bare `ws` broadcast of a
  * pre-serialized frame; prints a markdown table. Not a test.
  *
- *   node bench/fanout.ts [subscribers=1000] [eventsPerSecond=100] [seconds=20] [--only pedigree|broadcast] [--cpu-prof DIR]
+ *   node bench/fanout.ts [subscribers=1000] [eventsPerSecond=100] [seconds=20] [--warmup SECONDS=10] [--only pedigree|broadcast] [--cpu-prof DIR]
  *
  * Uses NEO4J_URI when set, otherwise starts its own embedded Neo4j in a temp directory.
  */
@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { ensureBuilt, startEmbeddedNeo4j, type EmbeddedNeo4j } from '../src/neo4j/embedded.ts';
 import { runFanout, type ContenderName } from './lib/fanout.ts';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { only: { type: 'string' }, 'cpu-prof': { type: 'string' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { only: { type: 'string' }, warmup: { type: 'string', default: '10' }, 'cpu-prof': { type: 'string' } } });
 const [subscribers = 1_000, eventsPerSecond = 100, seconds = 20] = positionals.map(Number);
 
 const freePort = () =>
@@ -41,6 +41,7 @@ try {
     subscribers,
     eventsPerSecond,
     seconds,
+    warmupSeconds: Number(values.warmup),
     log: (line) => console.error(line),
     ...(values.only ? { contenders: [values.only as ContenderName] } : {}),
     ...(values['cpu-prof'] ? { gatewayNodeArgs: ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] } : {}),

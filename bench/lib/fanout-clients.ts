@@ -3,14 +3,15 @@
  * bench/lib/fanout.ts) so that 1,000 client sockets do not compete with the server under test
  * inside one event loop. Both contenders get the same client: a raw `ws` socket that parses
  * every message as JSON and reads the event number from `payload.data.versionEvents.subject.uri`
- * (`s3://bench/<n>`; `<n>` = -1 is the warm-up event). Against Pedigree it speaks the
+ * (`s3://bench/<n>`; `<n>` = -1 is the marker that ends the warm-up, below -1 are unmeasured
+ * warm-up events, ignored). Against Pedigree it speaks the
  * graphql-transport-ws protocol by hand (connection_init, subscribe, next); against the bare
  * broadcast it only listens.
  *
  * Receipt times are `performance.timeOrigin + performance.now()` (ms since the epoch, sub-ms),
  * comparable with the parent's send times on the same machine. Protocol over IPC:
  *   parent -> {type:'connect', ...ConnectOptions}   child -> {type:'connected'}
- *   child -> {type:'warm'} once every client received the warm-up event
+ *   child -> {type:'warm'} once every client received the marker event
  *   parent -> {type:'count'}                        child -> {type:'count', delivered}
  *   parent -> {type:'report', sentAt}               child -> {type:'report', ...ClientReport}
  */
@@ -74,6 +75,7 @@ function onMessage(client: number, data: WebSocket.RawData): void {
     if (warmCount === options.subscribers) send({ type: 'warm' });
     return;
   }
+  if (event < -1) return; // warm-up traffic
   if (!Number.isInteger(event) || event < 0 || event >= options.events) {
     unexpected += 1;
     return;

@@ -16,8 +16,14 @@
  *
  * Latency runs from the moment the bench sends an event's mutation (or trigger) to its receipt
  * by each subscriber, so Pedigree's includes the commit; `commitP50` is the mutation's own round
- * trip. Before measuring, one warm-up event must reach every subscriber (all are live). Peak
- * RSS is sampled from /proc every 100 ms while events flow; CPU shares are of one core.
+ * trip. Before measuring, each contender gets `warmupSeconds` of the same traffic to the same
+ * subscribers, unmeasured (numbered -2, -3, ...), and then one marker event (-1) that must reach
+ * every subscriber: it comes after the warm-up events in every stream, so when it has arrived
+ * everywhere, all subscriptions are live and the warm-up has drained. The warm-up matters for
+ * Pedigree: Neo4j's JIT compiles the write path over the first few thousand mutations (on this
+ * machine Neo4j's CPU per registerDatasetVersion fell from 24 to 7 ms over the first 3,000),
+ * and a cold run measures that, not fan-out. Peak RSS is sampled from /proc every 100 ms while
+ * events flow; CPU shares are of one core.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -30,6 +36,8 @@ export interface FanoutOptions {
   readonly subscribers: number;
   readonly eventsPerSecond: number;
   readonly seconds: number;
+  /** Unmeasured traffic at the same rate before the measured events; default 0. */
+  readonly warmupSeconds?: number;
   readonly log: (line: string) => void;
   /** Writes (or triggers) in flight at most; default 16. */
   readonly maxInFlight?: number;
@@ -107,7 +115,7 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
 interface Target {
   readonly process: ChildProcess;
   readonly connect: Omit<ConnectOptions, 'subscribers' | 'events'>;
-  /** Sends event n (-1 = warm-up); resolves when committed/answered. */
+  /** Sends event n (-1 = the marker, below -1 = warm-up); resolves when committed/answered. */
   send(n: number): Promise<void>;
   stop(): Promise<void>;
 }
@@ -121,7 +129,13 @@ async function runContender(name: ContenderName, options: FanoutOptions): Promis
     clients.send({ type: 'connect', ...target.connect, subscribers: options.subscribers, events } satisfies { type: 'connect' } & ConnectOptions);
     const connected = await inbox.next(120_000);
     if (connected['type'] !== 'connected') throw new Error(`fan-out clients: ${JSON.stringify(connected)}`);
-    // Subscriptions are live once a warm-up event reached every one of them.
+    const maxInFlight = options.maxInFlight ?? 16;
+    const warmupEvents = Math.round(options.eventsPerSecond * (options.warmupSeconds ?? 0));
+    if (warmupEvents > 0) {
+      options.log(`fan-out: ${name}: warming up with ${warmupEvents} events`);
+      await paced(target, { count: warmupEvents, perSecond: options.eventsPerSecond, maxInFlight, numberOf: (i) => -2 - i });
+    }
+    // Subscriptions are live, and the warm-up has drained, once the marker reached every one of them.
     const warm = inbox.next(120_000);
     await target.send(-1);
     if ((await warm)['type'] !== 'warm') throw new Error('fan-out clients: warm-up not received');
@@ -130,28 +144,8 @@ async function runContender(name: ContenderName, options: FanoutOptions): Promis
     let rssPeak = rssBefore;
     const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssMb(target.process.pid!))), 100);
     const cpuBefore = cpuMs(target.process.pid!);
-    const sentAt = new Array<number>(events);
-    const roundTrips = new Array<number>(events);
-    const maxInFlight = options.maxInFlight ?? 16;
-    const writes: Promise<void>[] = [];
-    let inFlight = 0;
-    let lastDone = 0;
     const started = epochNow();
-    for (let n = 0; n < events; n += 1) {
-      const wait = started + (n * 1_000) / options.eventsPerSecond - epochNow();
-      if (wait > 0) await sleep(wait);
-      while (inFlight >= maxInFlight) await sleep(1);
-      inFlight += 1;
-      const sent = (sentAt[n] = epochNow());
-      writes.push(
-        target.send(n).then(() => {
-          inFlight -= 1;
-          lastDone = epochNow();
-          roundTrips[n] = lastDone - sent;
-        }),
-      );
-    }
-    await Promise.all(writes);
+    const { sentAt, roundTrips, lastDone } = await paced(target, { count: events, perSecond: options.eventsPerSecond, maxInFlight, numberOf: (i) => i });
     const achievedPerSecond = events / ((lastDone - started) / 1_000);
     const expected = events * options.subscribers;
     const deadline = epochNow() + 30_000;
@@ -193,6 +187,39 @@ async function runContender(name: ContenderName, options: FanoutOptions): Promis
     await exited(clients, 10_000);
     await target.stop();
   }
+}
+
+/**
+ * Sends `count` events open loop at `perSecond` (event i at start + i / perSecond, at most
+ * `maxInFlight` unanswered), numbered by `numberOf`; resolves when every one was answered, with
+ * each one's send time and round trip (by index) and the time the last answer came.
+ */
+async function paced(
+  target: Target,
+  plan: { count: number; perSecond: number; maxInFlight: number; numberOf: (i: number) => number },
+): Promise<{ sentAt: number[]; roundTrips: number[]; lastDone: number }> {
+  const sentAt = new Array<number>(plan.count);
+  const roundTrips = new Array<number>(plan.count);
+  const writes: Promise<void>[] = [];
+  let inFlight = 0;
+  let lastDone = 0;
+  const started = epochNow();
+  for (let i = 0; i < plan.count; i += 1) {
+    const wait = started + (i * 1_000) / plan.perSecond - epochNow();
+    if (wait > 0) await sleep(wait);
+    while (inFlight >= plan.maxInFlight) await sleep(1);
+    inFlight += 1;
+    const sent = (sentAt[i] = epochNow());
+    writes.push(
+      target.send(plan.numberOf(i)).then(() => {
+        inFlight -= 1;
+        lastDone = epochNow();
+        roundTrips[i] = lastDone - sent;
+      }),
+    );
+  }
+  await Promise.all(writes);
+  return { sentAt, roundTrips, lastDone };
 }
 
 async function startPedigree(options: FanoutOptions): Promise<Target> {
@@ -248,8 +275,9 @@ async function startPedigree(options: FanoutOptions): Promise<Target> {
       variables: { p: project },
     },
     send: async (n) => {
-      const digest = `sha256:${(n + 1).toString(16).padStart(64, '0')}`;
-      await gql(MUTATION, { input: { project, dataset: `d${(n + DATASETS) % DATASETS}`, uri: `s3://bench/${n}`, digest } });
+      // Distinct digests: measured events and the marker count up from zeros, warm-up events are 'e…'.
+      const digest = `sha256:${n >= -1 ? (n + 1).toString(16).padStart(64, '0') : `e${(-n).toString(16).padStart(63, '0')}`}`;
+      await gql(MUTATION, { input: { project, dataset: `d${((n % DATASETS) + DATASETS) % DATASETS}`, uri: `s3://bench/${n}`, digest } });
     },
     stop: () => stopChild(child),
   };
