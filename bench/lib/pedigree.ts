@@ -69,6 +69,8 @@ function singleMutation(node: SpecNode, project: string, ids: ReadonlyMap<string
 
 /** The GraphQL selection of every traversal; the hand-written Cypher returns the same fields. */
 export const TRAVERSAL_SELECTION = 'truncated nodes { depth node { id kind createdAt } } edges { from to kind }';
+/** The selection of an ids-only question (TraversalQuestion.idsOnly); `truncated` only tells an over-long answer apart. */
+export const IDS_SELECTION = 'truncated nodes { node { id } }';
 
 export function pedigreePeer(gateway: BenchGateway, loaded: (shape: Shape) => Loaded, newProject: () => Promise<string>): Peer & { trivialRead(id: string): Promise<unknown> } {
   return {
@@ -84,7 +86,7 @@ export function pedigreePeer(gateway: BenchGateway, loaded: (shape: Shape) => Lo
     async traverse(shape, question, runs): Promise<Outcome<Timed>> {
       const id = loaded(shape).ids.get(question.root)!;
       const field = question.direction === 'UPSTREAM' ? 'upstream' : 'downstream';
-      const query = `query($id: ID!, $depth: Int!, $limit: Int!) { node(id: $id) { ${field}(maxDepth: $depth, limit: $limit) { ${TRAVERSAL_SELECTION} } } }`;
+      const query = `query($id: ID!, $depth: Int!, $limit: Int!) { node(id: $id) { ${field}(maxDepth: $depth, limit: $limit) { ${question.idsOnly ? IDS_SELECTION : TRAVERSAL_SELECTION} } } }`;
       if (question.countOnly) {
         const count = `query($id: ID!, $depth: Int!) { node(id: $id) { ${field}(maxDepth: $depth, limit: 1) { reachableCount } } }`;
         const { samples, last } = await timeRepeated(() => gateway.post<{ node: { [k: string]: { reachableCount: number } } }>(count, { id, depth: question.depth }), { warmup: 2, runs });

@@ -133,14 +133,21 @@ export function rawPeer(driver: Driver, loaded: (shape: Shape) => Loaded): Peer 
         );
         return { samples, count: Number(last.records[0]!.get('n')) };
       }
-      const once = async () => {
-        const reach = await read(
+      /** The pruning search, nearest first, at most `take` rows (all of them without a limit). */
+      const nearest = (returns: string, take: number) =>
+        read(
           `MATCH (root:LineageNode {id: $id}) USING INDEX SEEK root:LineageNode(id)
            MATCH p = (root)${pattern}(n)
            WITH n, min(length(p)) AS depth ORDER BY depth, n.id ${question.limit === null ? '' : 'LIMIT $take'}
-           RETURN n.id AS id, labels(n) AS labels, n.createdAt AS createdAt, depth`,
-          { id, take: neo4j.int((question.limit ?? 0) + 1) },
+           RETURN ${returns}`,
+          { id, take: neo4j.int(take) },
         );
+      if (question.idsOnly) {
+        const { samples, last } = await timeRepeated(() => nearest('n.id AS id', question.limit ?? 0), { warmup: 2, runs });
+        return { samples, count: last.records.length };
+      }
+      const once = async () => {
+        const reach = await nearest('n.id AS id, labels(n) AS labels, n.createdAt AS createdAt, depth', (question.limit ?? 0) + 1);
         const hits = reach.records.slice(0, question.limit ?? undefined).map((r) => ({ id: r.get('id') as string, labels: r.get('labels') as string[], createdAt: String(r.get('createdAt')), depth: Number(r.get('depth')) }));
         const ids = [id, ...hits.map((h) => h.id)];
         const edges = await read(

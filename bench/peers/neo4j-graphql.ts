@@ -177,6 +177,7 @@ export async function startNeo4jGraphQLPeer(options: Neo4jGraphQLPeerOptions): P
 
   const peer: Neo4jGraphQLPeer = {
     name: `@neo4j/graphql ${VERSION} (${options.mode === 'nested' ? 'nested' : '@cypher'})`,
+    ...(options.mode === 'nested' ? {} : { traversalAnswer: 'ids' as const }),
     url,
 
     traverse(shape, question, runs) {

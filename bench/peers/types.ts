@@ -38,6 +38,12 @@ export interface TraversalQuestion {
   readonly limit: number | null;
   /** Only how many (impact analysis); a peer without a count answers with the nodes and their number. */
   readonly countOnly?: boolean;
+  /**
+   * Only the reached nodes' ids, nearest first: no depths, no fields, no edges. The question
+   * `@neo4j/graphql`'s `@cypher` field answers; asked of Pedigree and the limit too, so that it
+   * is compared with the same question.
+   */
+  readonly idsOnly?: boolean;
 }
 
 export interface Peer {
@@ -49,6 +55,8 @@ export interface Peer {
   ingestSingle(shape: Shape, count: number): Promise<Outcome<Ingested>>;
   /** The nodes reachable from a root of an already ingested shape. */
   traverse(shape: Shape, question: TraversalQuestion, runs: number): Promise<Outcome<Timed>>;
+  /** 'ids' when `traverse` answers every question with ids only (see `idsOnly`). */
+  readonly traversalAnswer?: 'ids';
   /** Fetches nodes of an ingested shape by key in one request (`_entities` with 1,000 keys). */
   lookup(shape: Shape, keys: readonly string[], runs: number): Promise<Outcome<Timed>>;
   close(): Promise<void>;
