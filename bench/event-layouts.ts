@@ -1,9 +1,10 @@
 /**
  * What the event outbox costs a large batch (issue #9, ingest), by index layout: the time to
  * append N events in one transaction (statement and COMMIT) and then to number them the way
- * the sequencer does (src/neo4j/queries/events.ts `sequencePending`: steps of 1,000 under a
- * counter's lock, each setting `seq` and removing the pending label). Layouts, each on labels of
- * its own so they do not share indexes:
+ * the sequencer does (src/neo4j/queries/events.ts `sequencePending`: steps of SEQUENCE_BATCH
+ * under a counter's lock, each reading its batch in order from the pending index where the
+ * layout has one, setting `seq` and removing the pending label). Layouts, each on labels of its
+ * own so they do not share indexes:
  *   A  Pedigree's: unique id, unique seq, occurredAt index, pending (occurredAt, id) index;
  *   B  A without the occurredAt index;
  *   C  B without the pending index (the pending label's scan is sorted instead);
@@ -19,11 +20,12 @@
 import neo4j, { type ManagedTransaction } from 'neo4j-driver';
 import { benchNeo4j } from './lib/neo4j.ts';
 import { percentile } from './lib/stats.ts';
+import { SEQUENCE_BATCH } from '../src/events/sequencer.ts';
 
 const median = (samples: readonly number[]) => percentile(samples, 50);
 
 const N = Number(process.argv[2] ?? 9_000);
-const STEP = 1_000;
+const STEP = SEQUENCE_BATCH;
 const LAYOUTS = {
   A: ['CREATE CONSTRAINT FOR (e:ProbeEvA) REQUIRE e.id IS UNIQUE', 'CREATE CONSTRAINT FOR (e:ProbeEvA) REQUIRE e.seq IS UNIQUE', 'CREATE INDEX FOR (e:ProbeEvA) ON (e.occurredAt)', 'CREATE INDEX FOR (e:ProbePendA) ON (e.occurredAt, e.id)'],
   B: ['CREATE CONSTRAINT FOR (e:ProbeEvB) REQUIRE e.id IS UNIQUE', 'CREATE CONSTRAINT FOR (e:ProbeEvB) REQUIRE e.seq IS UNIQUE', 'CREATE INDEX FOR (e:ProbePendB) ON (e.occurredAt, e.id)'],
@@ -32,6 +34,8 @@ const LAYOUTS = {
   D: ['CREATE CONSTRAINT FOR (e:ProbeEvD) REQUIRE e.id IS UNIQUE', 'CREATE INDEX FOR (e:ProbeEvD) ON (e.batch, e.offset)', 'CREATE INDEX FOR (b:ProbeBatchD) ON (b.firstSeq)'],
 } as const;
 type Layout = keyof typeof LAYOUTS;
+/** Layouts with the pending (occurredAt, id) index, read in its order as the sequencer does. */
+const PENDING_INDEX = new Set<Layout>(['A', 'B']);
 
 const database = await benchNeo4j({ heap: '2g', pagecache: '1g' });
 const driver = neo4j.driver(database.uri, neo4j.auth.basic('neo4j', 'neo4j'), { disableLosslessIntegers: true });
@@ -80,7 +84,8 @@ async function round(layout: Layout): Promise<{ append: number; sequence: number
       const result = await tx.run(
         `MATCH (c:Counter {name: 'probe-events'}) WITH c, c.value AS head
          CALL (head) {
-           MATCH (e:${pending}) WITH e ORDER BY e.occurredAt, e.id LIMIT ${STEP}
+           MATCH (e:${pending}) ${PENDING_INDEX.has(layout) ? `USING INDEX e:${pending}(occurredAt, id) WHERE e.occurredAt IS NOT NULL AND e.id IS NOT NULL` : ''}
+           WITH e ORDER BY e.occurredAt, e.id LIMIT ${STEP}
            WITH collect(e) AS batch UNWIND range(0, size(batch) - 1) AS i
            WITH batch[i] AS e, head + i + 1 AS seq SET e.seq = seq REMOVE e:${pending}
            RETURN count(*) AS numbered
