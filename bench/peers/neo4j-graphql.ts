@@ -1,8 +1,9 @@
 /**
- * The `@neo4j/graphql` peer: an Apollo Server 5 on a free port serving the Federation 2
- * subgraph that `@neo4j/graphql` generates for Pedigree's lineage graph
- * (bench/peers/neo4j-graphql-schema.ts), reading the very nodes Pedigree stored on the same
- * Neo4j. Every question goes over HTTP, like Pedigree's.
+ * The `@neo4j/graphql` peer: an Apollo Server 5 on a free port, in a child process of its own
+ * (bench/peers/neo4j-graphql-server.ts), serving the Federation 2 subgraph that
+ * `@neo4j/graphql` generates for Pedigree's lineage graph (bench/peers/neo4j-graphql-schema.ts),
+ * reading the very nodes Pedigree stored on the same Neo4j. Every question goes over HTTP to
+ * another process, like Pedigree's.
  *
  * Two modes answer traversals:
  * - `nested`: a fixed-depth nested selection through the relationship fields, `depth` levels,
@@ -24,15 +25,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
-import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
-import { startStandaloneServer } from '@apollo/server/standalone';
-import { Neo4jGraphQL } from '@neo4j/graphql';
+import { spawn, type ChildProcess } from 'node:child_process';
 import neo4j from 'neo4j-driver';
 import { fetchOnce } from '../lib/gateway.ts';
 import { timeRepeated } from '../lib/stats.ts';
 import { batchEdges, type Shape, type SpecEdge, type SpecKind, type SpecNode } from '../lib/shapes.ts';
-import { TRIPLES, typeDefs, type Label, type Triple } from './neo4j-graphql-schema.ts';
+import { TRIPLES, type Label, type Triple } from './neo4j-graphql-schema.ts';
 import type { Ingested, Outcome, Peer, Timed, TraversalQuestion } from './types.ts';
 
 export type Neo4jGraphQLMode = 'nested' | 'cypher';
@@ -94,6 +92,39 @@ const DEFAULT_LOOKUP_FIELDS: Record<Label, string> = {
 const plural = (label: Label) => `${label}s`;
 const rootQuery = (label: Label) => `${label[0]!.toLowerCase()}${plural(label).slice(1)}`;
 
+/**
+ * Starts bench/peers/neo4j-graphql-server.ts as a child process, as Pedigree's gateway is one
+ * (bench/lib/gateway.ts): the server does not share the clients' event loop, and each request
+ * crosses the same process boundary for both (in the benchmark's own process it was 0.2-0.55 ms
+ * a request faster here).
+ */
+async function startServer(options: Neo4jGraphQLPeerOptions, database: string, timeoutMs: number): Promise<{ url: string; stop(): Promise<void> }> {
+  const child: ChildProcess = spawn(process.execPath, [join(import.meta.dirname, 'neo4j-graphql-server.ts')], {
+    env: { ...process.env, NEO4J_URI: options.uri, NEO4J_USER: options.user, NEO4J_PASSWORD: options.password, NEO4J_DATABASE: database, TIMEOUT_MS: String(timeoutMs) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => void (stderr += chunk));
+  const url = await new Promise<string>((resolve, reject) => {
+    let stdout = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      const found = /listening (\S+)/.exec(stdout);
+      if (found) resolve(found[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`the @neo4j/graphql server exited with ${code}: ${stderr}`)));
+  });
+  return {
+    url,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 export async function startNeo4jGraphQLPeer(options: Neo4jGraphQLPeerOptions): Promise<Neo4jGraphQLPeer> {
   const log = options.log ?? (() => {});
   const warmup = options.warmup ?? 1;
@@ -102,15 +133,12 @@ export async function startNeo4jGraphQLPeer(options: Neo4jGraphQLPeerOptions): P
   const timeoutMs = options.timeoutMs ?? 60_000;
   const lookupFields = { ...DEFAULT_LOOKUP_FIELDS, ...options.lookupFields };
   const database = options.database ?? 'neo4j';
+  // The harness's own driver only deletes what ingest wrote; the server has its own.
   const driver = neo4j.driver(options.uri, neo4j.auth.basic(options.user, options.password));
   const started = performance.now();
-  const schema = await new Neo4jGraphQL({ typeDefs: typeDefs(), driver }).getSubgraphSchema();
-  const server = new ApolloServer({ schema, plugins: [ApolloServerPluginInlineTraceDisabled()] });
-  const { url } = await startStandaloneServer(server, {
-    listen: { port: 0, host: '127.0.0.1' },
-    context: async () => ({ sessionConfig: { database }, transaction: { timeout: timeoutMs } }),
-  });
-  log(`@neo4j/graphql ${VERSION} subgraph (${options.mode}) at ${url} in ${Math.round(performance.now() - started)} ms`);
+  const server = await startServer(options, database, timeoutMs);
+  const { url } = server;
+  log(`@neo4j/graphql ${VERSION} subgraph (${options.mode}) at ${url} in ${Math.round(performance.now() - started)} ms, in a child process`);
   const namespaces: string[] = [];
 
   async function post<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
