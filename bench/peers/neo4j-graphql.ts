@@ -27,6 +27,7 @@ import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import neo4j from 'neo4j-driver';
+import { stopChild } from '../lib/child.ts';
 import { fetchOnce } from '../lib/gateway.ts';
 import { timeRepeated } from '../lib/stats.ts';
 import { batchEdges, type Shape, type SpecEdge, type SpecKind, type SpecNode } from '../lib/shapes.ts';
@@ -114,15 +115,7 @@ async function startServer(options: Neo4jGraphQLPeerOptions, database: string, t
     });
     child.once('exit', (code) => reject(new Error(`the @neo4j/graphql server exited with ${code}: ${stderr}`)));
   });
-  return {
-    url,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  return { url, stop: () => stopChild(child) };
 }
 
 export async function startNeo4jGraphQLPeer(options: Neo4jGraphQLPeerOptions): Promise<Neo4jGraphQLPeer> {
