@@ -6,11 +6,12 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, statSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export const NEO4J_PROJECT_DIR = join(import.meta.dirname, '..', '..', 'neo4j');
 const JAR = join(NEO4J_PROJECT_DIR, 'target', 'pedigree-neo4j.jar');
+const MAIN_CLASS = 'dev.pedigree.neo4j.EmbeddedNeo4j';
 const READY = /^PEDIGREE_NEO4J_READY (\S+)$/;
 
 export class EmbeddedNeo4jError extends Error {
@@ -22,6 +23,12 @@ export interface EmbeddedNeo4jOptions {
   readonly dataDir: string;
   readonly pagecache?: string;
   readonly heap?: string;
+  /**
+   * A directory of jars (e.g. APOC Core and its dependencies), put on the JVM's class path, so
+   * that their extensions load, and used as Neo4j's plugins directory, so that their procedures
+   * and functions register. Pedigree needs none.
+   */
+  readonly plugins?: string;
   /** Stop the JVM when this process goes away, even by SIGKILL (stdin EOF). */
   readonly tieToParent?: boolean;
   /** Where the JVM's own stderr goes; default: collected and reported on failure. */
@@ -55,8 +62,7 @@ export async function startEmbeddedNeo4j(options: EmbeddedNeo4jOptions): Promise
   const args = [
     `-Xmx${options.heap ?? '1g'}`,
     '-XX:+UseG1GC',
-    '-jar',
-    JAR,
+    ...(options.plugins === undefined ? ['-jar', JAR] : ['-cp', `${JAR}${delimiter}${join(options.plugins, '*')}`, MAIN_CLASS, '--plugins', options.plugins]),
     '--port',
     String(options.port),
     '--data',

@@ -20,7 +20,7 @@ import org.neo4j.graphdb.GraphDatabaseService;
  * Runs Neo4j 5.26 Community in this JVM with a Bolt connector on 127.0.0.1.
  *
  * <p>Usage: {@code java -jar pedigree-neo4j.jar --port 7687 --data .data/neo4j [--pagecache 256m]
- * [--exit-on-stdin-eof]}
+ * [--plugins DIR] [--exit-on-stdin-eof]}
  *
  * <p>Prints exactly one line {@code PEDIGREE_NEO4J_READY bolt://127.0.0.1:<port>} on stdout once
  * Bolt accepts connections. SIGTERM and SIGINT shut the database down cleanly. Every failure a
@@ -28,6 +28,9 @@ import org.neo4j.graphdb.GraphDatabaseService;
  * 2 bad arguments, 3 port taken, 4 data directory in use, 5 any other start failure. With
  * {@code --exit-on-stdin-eof} the process also stops when its parent closes stdin, so a crashed
  * parent (a test runner, the gateway) never leaves an orphaned database behind.
+ *
+ * <p>{@code --plugins} names a directory of procedure jars (Neo4j's plugins directory). Pedigree
+ * needs none; the benchmark passes APOC Core for the {@code @neo4j/graphql} peer.
  *
  * <p>Authentication is disabled: the connector listens on loopback only and the data directory is
  * the developer's own. Anything shared uses a real Neo4j server through NEO4J_URI.
@@ -42,9 +45,13 @@ public final class EmbeddedNeo4j {
     int port = parsePort(options.getOrDefault("port", "7687"));
     Path data = Path.of(options.getOrDefault("data", ".data/neo4j")).toAbsolutePath();
     String pagecache = options.getOrDefault("pagecache", "256m");
+    Path plugins = options.containsKey("plugins") ? Path.of(options.get("plugins")).toAbsolutePath() : null;
+    if (plugins != null && !Files.isDirectory(plugins)) {
+      fail(2, "--plugins " + plugins + " is not a directory");
+    }
 
     ensurePortFree(port);
-    DatabaseManagementService dbms = start(data, port, pagecache);
+    DatabaseManagementService dbms = start(data, port, pagecache, plugins);
 
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
@@ -74,7 +81,7 @@ public final class EmbeddedNeo4j {
     }
   }
 
-  private static DatabaseManagementService start(Path data, int port, String pagecache) {
+  private static DatabaseManagementService start(Path data, int port, String pagecache, Path plugins) {
     try {
       Files.createDirectories(data);
       Map<String, String> config = new LinkedHashMap<>();
@@ -87,6 +94,9 @@ public final class EmbeddedNeo4j {
       config.put("server.memory.pagecache.size", pagecache);
       config.put("db.tx_log.rotation.retention_policy", "2 files");
       config.put("dbms.usage_report.enabled", "false");
+      if (plugins != null) {
+        config.put("server.directories.plugins", plugins.toString());
+      }
       StringBuilder conf = new StringBuilder("# Written by pedigree-neo4j at every start.\n");
       config.forEach((key, value) -> conf.append(key).append('=').append(value).append('\n'));
       Path confFile = data.resolve("pedigree-neo4j.conf");
@@ -173,7 +183,7 @@ public final class EmbeddedNeo4j {
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
       if (!arg.startsWith("--")) {
-        fail(2, "unexpected argument '" + arg + "'; usage: --port N --data DIR [--pagecache SIZE] [--exit-on-stdin-eof]");
+        fail(2, "unexpected argument '" + arg + "'; usage: --port N --data DIR [--pagecache SIZE] [--plugins DIR] [--exit-on-stdin-eof]");
       }
       String name = arg.substring(2);
       if (name.equals("exit-on-stdin-eof")) {
