@@ -1,5 +1,23 @@
-/** Stopping the benchmark's child processes (gateways, servers, client pools). */
-import type { ChildProcess } from 'node:child_process';
+/** The benchmark's child processes: installers run to completion, and stopping servers and client pools. */
+import { spawn, type ChildProcess } from 'node:child_process';
+
+/** Runs a command to completion; resolves with its exit code and the tail of its output (a failure is logged). */
+export function run(command: string, args: readonly string[], log: (line: string) => void): Promise<{ code: number; tail: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let tail = '';
+    const keep = (chunk: Buffer) => {
+      tail = (tail + chunk.toString()).slice(-2000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('error', (error) => resolve({ code: -1, tail: String(error) }));
+    child.on('close', (code) => {
+      if (code !== 0) log(`${command} ${args.join(' ')} exited ${code}: ${tail.trim().split('\n').slice(-3).join(' | ')}`);
+      resolve({ code: code ?? -1, tail });
+    });
+  });
+}
 
 /** SIGTERM, then SIGKILL if the child has not exited within 15 s. */
 export async function stopChild(child: ChildProcess): Promise<void> {

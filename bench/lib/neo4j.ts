@@ -11,12 +11,25 @@ export interface BenchNeo4j {
   stop(): Promise<void>;
 }
 
-export async function benchNeo4j(options: { heap: string; pagecache: string; log?: (line: string) => void }): Promise<BenchNeo4j> {
+export async function benchNeo4j(options: {
+  heap: string;
+  pagecache: string;
+  /** Neo4j plugins (bench/peers/apoc.ts) for the embedded database; a NEO4J_URI database brings its own. */
+  plugins?: string | null;
+  log?: (line: string) => void;
+}): Promise<BenchNeo4j> {
   const given = process.env['NEO4J_URI'];
   if (given) return { uri: given, stop: async () => {} };
   ensureBuilt(options.log ?? ((line) => console.error(line)));
   const dataDir = await mkdtemp(join(tmpdir(), 'pedigree-bench-'));
-  const embedded = await startEmbeddedNeo4j({ port: await freePort(), dataDir, heap: options.heap, pagecache: options.pagecache, tieToParent: true });
+  const embedded = await startEmbeddedNeo4j({
+    port: await freePort(),
+    dataDir,
+    heap: options.heap,
+    pagecache: options.pagecache,
+    ...(options.plugins ? { plugins: options.plugins } : {}),
+    tieToParent: true,
+  });
   return {
     uri: embedded.uri,
     async stop() {

@@ -10,6 +10,7 @@
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../../src/config.ts';
 import { benchNeo4j } from '../lib/neo4j.ts';
+import { ensureApoc } from './apoc.ts';
 import { startGateway } from '../../src/server.ts';
 import { fetchOnce } from '../lib/gateway.ts';
 import { loadShape, type Post } from '../lib/load-pedigree.ts';
@@ -26,7 +27,7 @@ interface Question extends TraversalQuestion {
 }
 
 async function main(): Promise<void> {
-  const database = await benchNeo4j({ heap: '1g', pagecache: '256m' });
+  const database = await benchNeo4j({ heap: '1g', pagecache: '256m', plugins: await ensureApoc(console.error) });
   const uri = database.uri;
   const config = loadConfig(
     { ...process.env, NEO4J_URI: uri, PEDIGREE_ADMIN_TOKEN: TOKEN, PEDIGREE_RATE_LIMIT_PER_SECOND: '0', PEDIGREE_MAX_COST: '100000000' },
@@ -105,8 +106,8 @@ async function main(): Promise<void> {
       const label = `_entities of ${keys.length} ${what}`;
       const typename = what === 'model versions' ? 'ModelVersion' : 'DatasetVersion';
       const shape = what === 'model versions' ? shapes.pipelines : shapes.chain;
-      // The peer's default selection (no createdAt: its reference resolver needs APOC for DateTime).
-      const fields = typename === 'ModelVersion' ? 'id number status' : 'id number digest';
+      // The peer's default selection (bench/peers/neo4j-graphql.ts DEFAULT_LOOKUP_FIELDS).
+      const fields = typename === 'ModelVersion' ? 'id number status createdAt' : 'id number digest createdAt';
       const representations = keys.map((key) => ({ __typename: typename, id: keyToId(key, shape) }));
       const mine = await measure(RUNS, async () => {
         const data = await post<{ _entities: unknown[] }>(`query($r: [_Any!]!) { _entities(representations: $r) { ... on ${typename} { ${fields} } } }`, { r: representations });

@@ -76,17 +76,14 @@ const LABEL_OF_KIND: Record<SpecKind, Label> = {
   DEPLOYMENT: 'Deployment',
 };
 
-/**
- * No `createdAt`: @neo4j/graphql's reference resolver formats DateTime fields with
- * `apoc.date.convertFormat`, and Pedigree's Neo4j has no APOC ("Unknown function").
- */
+/** What Pedigree's `_entities` rows select (bench/lib/pedigree.ts): an id, two scalars and `createdAt` (APOC: bench/peers/apoc.ts). */
 const DEFAULT_LOOKUP_FIELDS: Record<Label, string> = {
-  DatasetVersion: 'id number digest',
-  Run: 'id name status',
-  Checkpoint: 'id step uri',
-  ModelVersion: 'id number status',
-  Deployment: 'id environment status',
-  Artifact: 'id name type',
+  DatasetVersion: 'id number digest createdAt',
+  Run: 'id name status createdAt',
+  Checkpoint: 'id step uri createdAt',
+  ModelVersion: 'id number status createdAt',
+  Deployment: 'id environment status createdAt',
+  Artifact: 'id name type createdAt',
 };
 
 /** `runs`, `datasetVersions`, ...: the generated root query and mutation names. */
@@ -410,8 +407,16 @@ function treeSize(adjacency: readonly (readonly number[])[], root: number, depth
 }
 
 /**
+ * What the nested answer reads of each node: what Pedigree's full answer reads
+ * (TRAVERSAL_SELECTION: `id kind createdAt`, the edges and depths), since its rows are rated
+ * against that answer. The kind is the fragment's type and the edges and depths are the tree's
+ * structure, so `id createdAt` is all it needs to select.
+ */
+const NESTED_NODE_FIELDS = 'id createdAt';
+
+/**
  * `depth` levels of relationship fields from a root of `label`, one fragment per (label,
- * level): `fragment L3_Run on Run { id usedDatasetVersions { ...L2_DatasetVersion } }`.
+ * level): `fragment L3_Run on Run { id createdAt usedDatasetVersions { ...L2_DatasetVersion } }`.
  */
 export function nestedQuery(label: Label, depth: number, upstream: boolean, triples: readonly Triple[]): { query: string; selections: number } {
   const fragments = new Map<string, string>();
@@ -434,7 +439,7 @@ export function nestedQuery(label: Label, depth: number, upstream: boolean, trip
               return `${field} { ...${inner} }`;
             });
     sizes.set(name, Math.min(size, Number.MAX_SAFE_INTEGER));
-    fragments.set(name, `fragment ${name} on ${l} { id ${fields.join(' ')} }`);
+    fragments.set(name, `fragment ${name} on ${l} { ${NESTED_NODE_FIELDS} ${fields.join(' ')} }`);
     return name;
   };
   const top = fragment(label, depth);

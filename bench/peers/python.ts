@@ -18,6 +18,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { run } from '../lib/child.ts';
 import { batchEdges, type Batch, type Shape } from '../lib/shapes.ts';
 import { runBudget } from '../lib/stats.ts';
 import type { Ingested, Outcome, Peer, Timed, TraversalQuestion } from './types.ts';
@@ -27,24 +28,6 @@ type Log = (line: string) => void;
 const PYTHON_DIR = fileURLToPath(new URL('./python/', import.meta.url));
 const VENV_ROOT = fileURLToPath(new URL('../.venv/', import.meta.url));
 const PYTHON = process.env['BENCH_PYTHON'] ?? 'python3';
-
-/** Runs a command to completion; resolves with its exit code and the tail of its output. */
-function run(command: string, args: readonly string[], log: Log): Promise<{ code: number; tail: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let tail = '';
-    const keep = (chunk: Buffer) => {
-      tail = (tail + chunk.toString()).slice(-2000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.on('error', (error) => resolve({ code: -1, tail: String(error) }));
-    child.on('close', (code) => {
-      if (code !== 0) log(`${command} ${args.join(' ')} exited ${code}: ${tail.trim().split('\n').slice(-3).join(' | ')}`);
-      resolve({ code: code ?? -1, tail });
-    });
-  });
-}
 
 /** The venv's python, created or refreshed as needed; or why it could not be. */
 async function ensureVenv(name: string, requirements: string, log: Log): Promise<{ python: string } | { error: string }> {
