@@ -93,13 +93,26 @@ async function main(): Promise<void> {
   const driver = neo4j.driver(uri, neo4j.auth.basic(process.env['NEO4J_USER'] ?? 'neo4j', process.env['NEO4J_PASSWORD'] ?? 'neo4j'), { disableLosslessIntegers: false });
   const gateway = await startBenchGateway(uri);
   const peers: Peer[] = [];
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= (async () => {
+      for (const peer of peers) await peer.close().catch((error: unknown) => log(`closing ${peer.name}: ${String(error)}`));
+      await gateway.stop();
+      await driver.close();
+      await database.stop();
+    })());
+  // Killed mid-run (`kill`, not only Ctrl-C, which reaches the children too): stop the gateway
+  // and the peers' servers, which would otherwise outlive the harness.
+  const interrupted = (signal: NodeJS.Signals) => {
+    log(`${signal}: stopping the gateway, the peers and the database`);
+    void close().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     await run(driver, gateway, peers, uri);
   } finally {
-    for (const peer of peers) await peer.close().catch((error: unknown) => log(`closing ${peer.name}: ${String(error)}`));
-    await gateway.stop();
-    await driver.close();
-    await database.stop();
+    await close();
   }
 }
 
