@@ -46,15 +46,15 @@ try {
     ...(values.only ? { contenders: [values.only as ContenderName] } : {}),
     ...(values['cpu-prof'] ? { gatewayNodeArgs: ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] } : {}),
   });
-  console.log('| contender | subscribers | events/s target | achieved events/s | delivered | lost | p50 ms | p99 ms | max ms | commit p50 / p99 ms | server RSS MB (before / peak) | server CPU | clients CPU | frame bytes |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| contender | subscribers | events/s target | achieved events/s | delivered | lost | p50 ms | p99 ms | max ms | from send p50 / p99 ms | mutation p50 / p99 ms | server RSS MB (before / peak) | server CPU | clients CPU | frame bytes |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
     console.log(
-      `| ${r.name} | ${r.subscribers} | ${eventsPerSecond} | ${r.achievedPerSecond.toFixed(1)} | ${r.delivered}/${r.expected} | ${r.lost} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} | ${r.maxMs.toFixed(1)} | ${r.commitP50Ms.toFixed(1)} / ${r.commitP99Ms.toFixed(1)} | ${r.serverRssBeforeMb.toFixed(0)} / ${r.serverRssPeakMb.toFixed(0)} | ${(r.serverCpuShare * 100).toFixed(0)}% | ${(r.clientCpuShare * 100).toFixed(0)}% | ${r.frameBytes} |`,
+      `| ${r.name} | ${r.subscribers} | ${eventsPerSecond} | ${r.achievedPerSecond.toFixed(1)} | ${r.delivered}/${r.expected} | ${r.lost} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} | ${r.maxMs.toFixed(1)} | ${r.sendP50Ms.toFixed(1)} / ${r.sendP99Ms.toFixed(1)} | ${r.commitP50Ms.toFixed(1)} / ${r.commitP99Ms.toFixed(1)} | ${r.serverRssBeforeMb.toFixed(0)} / ${r.serverRssPeakMb.toFixed(0)} | ${(r.serverCpuShare * 100).toFixed(0)}% | ${(r.clientCpuShare * 100).toFixed(0)}% | ${r.frameBytes} |`,
     );
     if (r.errors.length > 0) console.log(`${r.name}: errors, e.g. ${r.errors[0]}`);
   }
-  if (p99Ratio !== null) console.log(`\np99 Pedigree / bare broadcast: ${p99Ratio.toFixed(2)}x`);
+  if (p99Ratio !== null) console.log(`\np99 Pedigree / bare broadcast, commit to client: ${p99Ratio.toFixed(2)}x`);
 } finally {
   await embedded?.stop();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });

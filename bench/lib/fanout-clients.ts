@@ -9,11 +9,12 @@
  * broadcast it only listens.
  *
  * Receipt times are `performance.timeOrigin + performance.now()` (ms since the epoch, sub-ms),
- * comparable with the parent's send times on the same machine. Protocol over IPC:
+ * comparable with the parent's send times and the servers' commit times on the same machine.
+ * Protocol over IPC:
  *   parent -> {type:'connect', ...ConnectOptions}   child -> {type:'connected'}
  *   child -> {type:'warm'} once every client received the marker event
  *   parent -> {type:'count'}                        child -> {type:'count', delivered}
- *   parent -> {type:'report', sentAt}               child -> {type:'report', ...ClientReport}
+ *   parent -> {type:'report', sentAt, committedAt}  child -> {type:'report', ...ClientReport}
  */
 import WebSocket from 'ws';
 
@@ -33,17 +34,27 @@ export interface ClientReport {
   readonly duplicates: number;
   readonly unexpected: number;
   readonly errors: readonly string[];
-  /** Latency from the event's send time (ms), over all deliveries. */
-  readonly p50: number;
-  readonly p99: number;
-  readonly max: number;
+  /** Latency from the event's commit (ms), over all deliveries. */
+  readonly fromCommit: Percentiles;
+  /** Latency from the event's send time (ms): the commit's own wait included. */
+  readonly fromSend: Percentiles;
   /** Bytes of the first `next` frame received for event 0. */
   readonly frameBytes: number;
   /** CPU this process used while the events flowed, as a share of one core. */
   readonly cpuShare: number;
 }
 
-type ParentMessage = ({ type: 'connect' } & ConnectOptions) | { type: 'count' } | { type: 'report'; sentAt: number[] } | { type: 'stop' };
+export interface Percentiles {
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+type ParentMessage =
+  | ({ type: 'connect' } & ConnectOptions)
+  | { type: 'count' }
+  | { type: 'report'; sentAt: number[]; committedAt: number[] }
+  | { type: 'stop' };
 
 const now = () => performance.timeOrigin + performance.now();
 const send = (message: unknown) => process.send!(message);
@@ -128,21 +139,26 @@ async function connect(): Promise<void> {
   });
 }
 
-function report(sentAt: readonly number[]): ClientReport {
-  const cpu = cpuStart ? process.cpuUsage(cpuStart.usage) : { user: 0, system: 0 };
-  const cpuShare = cpuStart ? (cpu.user + cpu.system) / 1_000 / (now() - cpuStart.at) : 0;
-  const latencies = new Float64Array(delivered);
+/** Percentiles of every delivery's receipt time minus its event's time in `from`. */
+function latencies(from: readonly number[]): Percentiles {
+  const values = new Float64Array(delivered);
   let n = 0;
   for (let event = 0; event < options.events; event += 1) {
-    const sent = sentAt[event]!;
+    const start = from[event]!;
     for (let client = 0; client < options.subscribers; client += 1) {
       const at = receivedAt[event * options.subscribers + client]!;
-      if (at !== 0) latencies[n++] = at - sent;
+      if (at !== 0) values[n++] = at - start;
     }
   }
-  latencies.sort();
-  const pct = (p: number) => (n === 0 ? NaN : latencies[Math.min(n - 1, Math.floor((p / 100) * n))]!);
-  return { delivered, duplicates, unexpected, errors: errors.slice(0, 5), p50: pct(50), p99: pct(99), max: n === 0 ? NaN : latencies[n - 1]!, frameBytes, cpuShare };
+  values.sort();
+  const pct = (p: number) => (n === 0 ? NaN : values[Math.min(n - 1, Math.floor((p / 100) * n))]!);
+  return { p50: pct(50), p99: pct(99), max: n === 0 ? NaN : values[n - 1]! };
+}
+
+function report(sentAt: readonly number[], committedAt: readonly number[]): ClientReport {
+  const cpu = cpuStart ? process.cpuUsage(cpuStart.usage) : { user: 0, system: 0 };
+  const cpuShare = cpuStart ? (cpu.user + cpu.system) / 1_000 / (now() - cpuStart.at) : 0;
+  return { delivered, duplicates, unexpected, errors: errors.slice(0, 5), fromCommit: latencies(committedAt), fromSend: latencies(sentAt), frameBytes, cpuShare };
 }
 
 process.on('message', (message: ParentMessage) => {
@@ -158,7 +174,7 @@ process.on('message', (message: ParentMessage) => {
       send({ type: 'count', delivered });
       break;
     case 'report':
-      send({ type: 'report', ...report(message.sentAt) });
+      send({ type: 'report', ...report(message.sentAt, message.committedAt) });
       break;
     case 'stop':
       for (const socket of sockets) socket.terminate();

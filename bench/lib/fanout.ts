@@ -14,9 +14,13 @@
  * - Subscribers: bench/lib/fanout-clients.ts in a child process of their own, the same raw `ws`
  *   client for both (it parses every message as JSON).
  *
- * Latency runs from the moment the bench sends an event's mutation (or trigger) to its receipt
- * by each subscriber, so Pedigree's includes the commit; `commitP50` is the mutation's own round
- * trip. Before measuring, each contender gets `warmupSeconds` of the same traffic to the same
+ * Latency is commit-to-client, as issue 9 asks: from the event's commit to its receipt by each
+ * subscriber. Pedigree's commit time is the new version's `createdAt`, which Neo4j stamps when
+ * the creating statement runs, before the commit: so its latency also counts the commit itself
+ * and the sequencer step. The broadcast's is the moment its server took the trigger. Latency
+ * from the moment the bench sent the mutation (or trigger) is reported too: it adds the wait for
+ * the commit, which under a saturated machine is most of it. `commitP50` is the mutation's own
+ * round trip. All times are ms since the epoch on this machine's clock (Neo4j's for createdAt). Before measuring, each contender gets `warmupSeconds` of the same traffic to the same
  * subscribers, unmeasured (numbered -2, -3, ...), and then one marker event (-1) that must reach
  * every subscriber: it comes after the warm-up events in every stream, so when it has arrived
  * everywhere, all subscriptions are live and the warm-up has drained. The warm-up matters for
@@ -60,9 +64,13 @@ export interface ContenderResult {
   readonly delivered: number;
   readonly lost: number;
   readonly duplicates: number;
+  /** Commit-to-client latency over all deliveries. */
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly maxMs: number;
+  /** Send-to-client latency: the commit's wait included. */
+  readonly sendP50Ms: number;
+  readonly sendP99Ms: number;
   /** Events committed (or triggered) per second, first send to last response. */
   readonly achievedPerSecond: number;
   /** Median round trip of the mutation (or trigger) itself. */
@@ -79,14 +87,14 @@ export interface ContenderResult {
 
 export interface FanoutResult {
   readonly results: readonly ContenderResult[];
-  /** Pedigree p99 / broadcast p99, when both ran. */
+  /** Pedigree p99 / broadcast p99 (commit-to-client), when both ran. */
   readonly p99Ratio: number | null;
 }
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const ADMIN_TOKEN = 'bench-fanout-admin-token-0123456789abcdef';
 const QUERY = 'subscription($p: ID!) { versionEvents(filter: { projects: [$p] }) { cursor subject { ... on DatasetVersion { uri } } } }';
-const MUTATION = 'mutation($input: RegisterDatasetVersionInput!) { registerDatasetVersion(input: $input) { id } }';
+const MUTATION = 'mutation($input: RegisterDatasetVersionInput!) { registerDatasetVersion(input: $input) { id createdAt } }';
 /**
  * Datasets the writers spread their versions over, round robin. Numbering a dataset's versions
  * takes its lock until commit (gap-free numbers), so with 10 datasets and 16 writes in flight the
@@ -116,8 +124,8 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
 interface Target {
   readonly process: ChildProcess;
   readonly connect: Omit<ConnectOptions, 'subscribers' | 'events'>;
-  /** Sends event n (-1 = the marker, below -1 = warm-up); resolves when committed/answered. */
-  send(n: number): Promise<void>;
+  /** Sends event n (-1 = the marker, below -1 = warm-up); resolves when committed/answered, with the commit time. */
+  send(n: number): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -146,7 +154,7 @@ async function runContender(name: ContenderName, options: FanoutOptions): Promis
     const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssMb(target.process.pid!))), 100);
     const cpuBefore = cpuMs(target.process.pid!);
     const started = epochNow();
-    const { sentAt, roundTrips, lastDone } = await paced(target, { count: events, perSecond: options.eventsPerSecond, maxInFlight, numberOf: (i) => i });
+    const { sentAt, committedAt, roundTrips, lastDone } = await paced(target, { count: events, perSecond: options.eventsPerSecond, maxInFlight, numberOf: (i) => i });
     const achievedPerSecond = events / ((lastDone - started) / 1_000);
     const expected = events * options.subscribers;
     const deadline = epochNow() + 30_000;
@@ -159,7 +167,7 @@ async function runContender(name: ContenderName, options: FanoutOptions): Promis
     }
     const serverCpuShare = (cpuMs(target.process.pid!) - cpuBefore) / (epochNow() - started);
     clearInterval(sampler);
-    clients.send({ type: 'report', sentAt });
+    clients.send({ type: 'report', sentAt, committedAt });
     const report = (await inbox.next(60_000)) as unknown as ClientReport & { type: string };
     roundTrips.sort((a, b) => a - b);
     return {
@@ -170,9 +178,11 @@ async function runContender(name: ContenderName, options: FanoutOptions): Promis
       delivered: report.delivered,
       lost: expected - report.delivered,
       duplicates: report.duplicates,
-      p50Ms: report.p50,
-      p99Ms: report.p99,
-      maxMs: report.max,
+      p50Ms: report.fromCommit.p50,
+      p99Ms: report.fromCommit.p99,
+      maxMs: report.fromCommit.max,
+      sendP50Ms: report.fromSend.p50,
+      sendP99Ms: report.fromSend.p99,
       achievedPerSecond,
       commitP50Ms: roundTrips[Math.floor(roundTrips.length / 2)]!,
       commitP99Ms: roundTrips[Math.min(roundTrips.length - 1, Math.floor(roundTrips.length * 0.99))]!,
@@ -193,13 +203,14 @@ async function runContender(name: ContenderName, options: FanoutOptions): Promis
 /**
  * Sends `count` events open loop at `perSecond` (event i at start + i / perSecond, at most
  * `maxInFlight` unanswered), numbered by `numberOf`; resolves when every one was answered, with
- * each one's send time and round trip (by index) and the time the last answer came.
+ * each one's send time, commit time and round trip (by index) and the time the last answer came.
  */
 async function paced(
   target: Target,
   plan: { count: number; perSecond: number; maxInFlight: number; numberOf: (i: number) => number },
-): Promise<{ sentAt: number[]; roundTrips: number[]; lastDone: number }> {
+): Promise<{ sentAt: number[]; committedAt: number[]; roundTrips: number[]; lastDone: number }> {
   const sentAt = new Array<number>(plan.count);
+  const committedAt = new Array<number>(plan.count);
   const roundTrips = new Array<number>(plan.count);
   const writes: Promise<void>[] = [];
   let inFlight = 0;
@@ -212,7 +223,8 @@ async function paced(
     inFlight += 1;
     const sent = (sentAt[i] = epochNow());
     writes.push(
-      target.send(plan.numberOf(i)).then(() => {
+      target.send(plan.numberOf(i)).then((committed) => {
+        committedAt[i] = committed;
         inFlight -= 1;
         lastDone = epochNow();
         roundTrips[i] = lastDone - sent;
@@ -220,7 +232,7 @@ async function paced(
     );
   }
   await Promise.all(writes);
-  return { sentAt, roundTrips, lastDone };
+  return { sentAt, committedAt, roundTrips, lastDone };
 }
 
 async function startPedigree(options: FanoutOptions): Promise<Target> {
@@ -250,13 +262,13 @@ async function startPedigree(options: FanoutOptions): Promise<Target> {
     if (ready) break;
     await sleep(200);
   }
-  const gql = async (query: string, variables: Record<string, unknown>): Promise<Record<string, { id: string }>> => {
+  const gql = async (query: string, variables: Record<string, unknown>): Promise<Record<string, { id: string; createdAt?: string }>> => {
     const response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
       body: JSON.stringify({ query, variables }),
     });
-    const body = (await response.json()) as { data: Record<string, { id: string }>; errors?: unknown };
+    const body = (await response.json()) as { data: Record<string, { id: string; createdAt?: string }>; errors?: unknown };
     if (body.errors) throw new Error(JSON.stringify(body.errors));
     return body.data;
   };
@@ -278,7 +290,8 @@ async function startPedigree(options: FanoutOptions): Promise<Target> {
     send: async (n) => {
       // Distinct digests: measured events and the marker count up from zeros, warm-up events are 'e…'.
       const digest = `sha256:${n >= -1 ? (n + 1).toString(16).padStart(64, '0') : `e${(-n).toString(16).padStart(63, '0')}`}`;
-      await gql(MUTATION, { input: { project, dataset: `d${((n % DATASETS) + DATASETS) % DATASETS}`, uri: `s3://bench/${n}`, digest } });
+      const { registerDatasetVersion } = await gql(MUTATION, { input: { project, dataset: `d${((n % DATASETS) + DATASETS) % DATASETS}`, uri: `s3://bench/${n}`, digest } });
+      return Date.parse(registerDatasetVersion!.createdAt!);
     },
     stop: () => stopChild(child),
   };
@@ -305,6 +318,7 @@ async function startBroadcast(): Promise<Target> {
       const response = await fetch(`http://127.0.0.1:${port}/trigger?n=${n}`, { method: 'POST' });
       await response.arrayBuffer();
       if (response.status !== 204) throw new Error(`trigger answered ${response.status}`);
+      return Number(response.headers.get('x-committed-at'));
     },
     stop: () => stopChild(child),
   };
