@@ -1,5 +1,29 @@
 /** The benchmark's child processes: installers run to completion, and stopping servers and client pools. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * Fills `dir` with what `install` puts there (a Python venv, Maven's copy of APOC), built from
+ * `source` (a requirements file, a pom): reused while the sha256 of `source` matches the stamp
+ * `stampName` that a good install leaves in `dir` (and `present`, when given, exists); otherwise
+ * `dir` is removed and installed anew. Resolves with null when `dir` is ready, or with why not.
+ */
+export async function installOnce(
+  options: { dir: string; source: string; stampName: string; present?: string },
+  install: () => Promise<string | null>,
+): Promise<string | null> {
+  const stamp = join(options.dir, options.stampName);
+  const hash = createHash('sha256').update(await readFile(options.source)).digest('hex');
+  const current = existsSync(stamp) && (await readFile(stamp, 'utf8')).trim() === hash;
+  if (current && (options.present === undefined || existsSync(options.present))) return null;
+  await rm(options.dir, { recursive: true, force: true });
+  const error = await install();
+  if (error === null) await writeFile(stamp, `${hash}\n`);
+  return error;
+}
 
 /** Runs a command to completion; resolves with its exit code and the tail of its output (a failure is logged). */
 export function run(command: string, args: readonly string[], log: (line: string) => void): Promise<{ code: number; tail: string }> {

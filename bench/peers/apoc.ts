@@ -7,28 +7,20 @@
  * When Maven cannot fetch it, the run goes on without: the peer's questions that read a
  * DateTime are then reported unsupported with Neo4j's "Unknown function" error.
  */
-import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
-import { run } from '../lib/child.ts';
+import { installOnce, run } from '../lib/child.ts';
 
 const POM = fileURLToPath(new URL('./apoc/pom.xml', import.meta.url));
 const DIR = fileURLToPath(new URL('../.apoc/', import.meta.url));
 
 /** The plugins directory holding APOC Core, copied as needed; null (logged) when it cannot be. */
 export async function ensureApoc(log: (line: string) => void): Promise<string | null> {
-  const stamp = join(DIR, '.pom.sha256');
-  const hash = createHash('sha256').update(await readFile(POM)).digest('hex');
-  if (existsSync(stamp) && (await readFile(stamp, 'utf8')).trim() === hash) return DIR;
-  log(`APOC Core for @neo4j/graphql: copying it into ${DIR} (mvn dependency:copy-dependencies)`);
-  await rm(DIR, { recursive: true, force: true });
-  const copy = await run('mvn', ['-q', '-B', '-f', POM, 'dependency:copy-dependencies', `-DoutputDirectory=${DIR}`, '-DincludeScope=runtime'], log);
-  if (copy.code !== 0) {
-    log('APOC Core could not be copied: @neo4j/graphql rows that read a DateTime will say "Unknown function"');
-    return null;
-  }
-  await writeFile(stamp, `${hash}\n`);
-  return DIR;
+  const error = await installOnce({ dir: DIR, source: POM, stampName: '.pom.sha256' }, async () => {
+    log(`APOC Core for @neo4j/graphql: copying it into ${DIR} (mvn dependency:copy-dependencies)`);
+    const copy = await run('mvn', ['-q', '-B', '-f', POM, 'dependency:copy-dependencies', `-DoutputDirectory=${DIR}`, '-DincludeScope=runtime'], log);
+    return copy.code === 0 ? null : 'mvn dependency:copy-dependencies failed';
+  });
+  if (error === null) return DIR;
+  log('APOC Core could not be copied: @neo4j/graphql rows that read a DateTime will say "Unknown function"');
+  return null;
 }

@@ -12,13 +12,10 @@
  * JSON encoding between Node and Python are not counted.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { run } from '../lib/child.ts';
+import { installOnce, run } from '../lib/child.ts';
 import { batchEdges, type Batch, type Shape } from '../lib/shapes.ts';
 import { runBudget } from '../lib/stats.ts';
 import type { Ingested, Outcome, Peer, Timed, TraversalQuestion } from './types.ts';
@@ -33,19 +30,16 @@ const PYTHON = process.env['BENCH_PYTHON'] ?? 'python3';
 async function ensureVenv(name: string, requirements: string, log: Log): Promise<{ python: string } | { error: string }> {
   const dir = join(VENV_ROOT, name);
   const python = join(dir, 'bin', 'python');
-  const stamp = join(dir, '.requirements.sha256');
-  const hash = createHash('sha256').update(await readFile(requirements)).digest('hex');
-  if (existsSync(python) && existsSync(stamp) && (await readFile(stamp, 'utf8')).trim() === hash) return { python };
-  log(`${name}: creating ${dir} (pip install -r ${requirements}; a minute or more)`);
-  await rm(dir, { recursive: true, force: true });
-  const venv = await run(PYTHON, ['-m', 'venv', dir], log);
-  if (venv.code !== 0) return { error: `${PYTHON} -m venv failed: ${lastLine(venv.tail)}` };
-  // --no-compile: byte-compiling every installed file took half of MLflow's install (67 s against
-  // 34 s here); Python compiles what it imports on first use instead.
-  const pip = await run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--no-compile', '-q', '-r', requirements], log);
-  if (pip.code !== 0) return { error: `pip install failed: ${lastLine(pip.tail)}` };
-  await writeFile(stamp, `${hash}\n`);
-  return { python };
+  const error = await installOnce({ dir, source: requirements, stampName: '.requirements.sha256', present: python }, async () => {
+    log(`${name}: creating ${dir} (pip install -r ${requirements}; a minute or more)`);
+    const venv = await run(PYTHON, ['-m', 'venv', dir], log);
+    if (venv.code !== 0) return `${PYTHON} -m venv failed: ${lastLine(venv.tail)}`;
+    // --no-compile: byte-compiling every installed file took half of MLflow's install (67 s against
+    // 34 s here); Python compiles what it imports on first use instead.
+    const pip = await run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--no-compile', '-q', '-r', requirements], log);
+    return pip.code === 0 ? null : `pip install failed: ${lastLine(pip.tail)}`;
+  });
+  return error === null ? { python } : { error };
 }
 
 const lastLine = (text: string) => text.trim().split('\n').filter((line) => line.trim() !== '').at(-1) ?? 'no output';
