@@ -38,7 +38,7 @@ import { formatError } from './schema/format-error.ts';
 import { createSchema } from './schema/index.ts';
 import { parseOptions, validationRules } from './schema/limits.ts';
 import { subscribeWithEventLoaders } from './schema/operations.ts';
-import { shareNextFrames, sharedNextPayload } from './schema/shared-next.ts';
+import { shareNextFrames, sharedNextPayload, type FrameTarget } from './schema/shared-next.ts';
 
 export interface GatewayOptions {
   readonly config: Config;
@@ -130,11 +130,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     coalesceWrites(ws, request.socket);
     shareNextFrames(ws);
   });
+  /** The socket and id of each subscription's context, for its live frames (shared-next.ts). */
+  const frameTargets = new WeakMap<object, FrameTarget>();
   const wsCleanup = useServer<Record<string, unknown>, { viewer?: Viewer; subscriptions?: Set<string> }>(
     {
       schema,
       connectionInitWaitTimeout: config.ws.connectionInitTimeoutMs,
-      subscribe: subscribeWithEventLoaders,
+      subscribe: (args) => subscribeWithEventLoaders(args, frameTargets.get(args.contextValue as object)),
       // Authentication happens once, at connection_init; a refused init closes with 4403.
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.['authorization'];
@@ -170,13 +172,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         const errors = validate(schema, document, [...specifiedRules, ...rules]);
         if (errors.length > 0) return errors;
         subscriptions.add(id);
-        return {
-          schema,
-          document,
-          variableValues: payload.variables ?? {},
-          operationName: payload.operationName ?? null,
-          contextValue: createContext(contextDeps, randomUUID(), viewer),
-        };
+        const contextValue = createContext(contextDeps, randomUUID(), viewer);
+        frameTargets.set(contextValue, { socket: ctx.extra.socket, id, format: formatResult });
+        return { schema, document, variableValues: payload.variables ?? {}, operationName: payload.operationName ?? null, contextValue };
       },
       onComplete: (ctx, id) => {
         ctx.extra.subscriptions?.delete(id);

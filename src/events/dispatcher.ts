@@ -23,7 +23,7 @@
  * `position >= lastSeen`; the dispatcher advances `lastSeen` over a page and takes the list of
  * subscriptions to offer it to in one synchronous step, and a subscription ignores offers at or
  * below its position. So every seq is handed to a subscription exactly once, by replay or by
- * the dispatcher, in seq order (dispatchInChunks says why offering in chunks keeps this).
+ * the dispatcher, in seq order (dispatchInSlices says why offering in slices keeps this).
  * A pending event is in neither: it gets a seq above `lastSeen` and reaches everyone live.
  */
 import type { ReadScope } from '../auth/scope.ts';
@@ -79,8 +79,10 @@ export interface Dispatcher {
 const HOLE_GRACE_MS = 5_000;
 const MAX_BACKOFF_MS = 5_000;
 const PRUNE_BATCH = 10_000;
-/** Subscribers offered a page per macrotask (see dispatchInChunks). */
-const DISPATCH_CHUNK = 100;
+/** The longest the dispatcher offers a page in one macrotask, in ms (see dispatchInSlices). */
+const DISPATCH_SLICE_MS = 8;
+/** The most subscribers whose offers queued (delivery through graphql-ws) per macrotask. */
+const DISPATCH_QUEUED = 100;
 
 /** Loads the events' projects, subjects and previous nodes; throws the first load failure. */
 async function preload(loaders: Loaders, events: readonly StoredEvent[]): Promise<void> {
@@ -217,33 +219,60 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
     // is read again after the back-off, instead of reaching subscribers with UNAVAILABLE fields.
     const loaders = createLoaders(executor, ALL_PROJECTS);
     await preload(loaders, deliverable);
+    await prepareLive(deliverable, loaders);
     if (stopped) return false;
     // Advance lastSeen and take the list of receivers in one synchronous step, then offer the
-    // page to them DISPATCH_CHUNK at a time, letting I/O in between (see dispatchInChunks).
+    // page to them in time slices, letting I/O in between (see dispatchInSlices).
     lastSeen = accepted[accepted.length - 1]!.seq;
-    if (deliverable.length > 0) await dispatchInChunks(deliverable, loaders, [...subscriptions]);
+    if (deliverable.length > 0) await dispatchInSlices(deliverable, loaders, [...subscriptions]);
     return rows.length === config.pageSize;
   }
 
   /**
-   * Offers the page to each receiver, all of the page's events at once and in seq order, a
-   * chunk of receivers per macrotask. Each offer starts that subscriber's delivery (execution,
-   * serialization, socket write, all in microtasks), so offering to 1,000 subscribers in one go
-   * would hold the event loop for the whole fan-out; meanwhile this process's writers and its
-   * sequencer step (which holds the events counter's lock until its COMMIT is sent, and every
-   * instance's step behind it) would wait. Chunking keeps the seam exact: lastSeen already
-   * covers the page, so a subscription that was still replaying when its chunk came reads the
-   * page from Neo4j (replay runs up to lastSeen), and one that went live before its chunk was
-   * offered to ignores what its replay already covered (offer skips seq <= position); a
-   * subscription opened after the snapshot starts at lastSeen, after this page.
+   * Offers the page to each receiver, all of the page's events at once and in seq order, for at
+   * most DISPATCH_SLICE_MS per macrotask. An offer to an idle subscriber with a live sink writes
+   * its frames at once (about 1.5 µs per subscriber and event); one that queues starts its
+   * delivery through graphql-ws in microtasks that run after the slice (about 8 µs per event),
+   * so a slice also ends after DISPATCH_QUEUED subscribers queued. Offering a large page to
+   * 1,000 subscribers in one go would hold the event loop for the whole fan-out, while this
+   * process's writers and its sequencer step (which holds the events counter's lock until its
+   * COMMIT is sent, and every instance's step behind it) wait; slicing by time lets their I/O in.
+   * Slicing keeps the seam exact: lastSeen already covers the page, so a subscription that was
+   * still replaying when its slice came reads the page from Neo4j (replay runs up to lastSeen),
+   * and one that went live before its slice ignores what its replay already covered (offer skips
+   * seq <= position); a subscription opened after the snapshot starts at lastSeen, after this page.
    */
-  async function dispatchInChunks(events: readonly StoredEvent[], loaders: Loaders, receivers: readonly Subscription[]): Promise<void> {
-    for (let i = 0; i < receivers.length; i += DISPATCH_CHUNK) {
-      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
-      for (const subscription of receivers.slice(i, i + DISPATCH_CHUNK)) {
-        for (const event of events) subscription.offer(event, loaders);
+  async function dispatchInSlices(events: readonly StoredEvent[], loaders: Loaders, receivers: readonly Subscription[]): Promise<void> {
+    let sliceEnd = performance.now() + DISPATCH_SLICE_MS;
+    let queuedInSlice = 0;
+    for (const subscription of receivers) {
+      if (performance.now() >= sliceEnd || queuedInSlice >= DISPATCH_QUEUED) {
+        await new Promise((resolve) => setImmediate(resolve));
+        sliceEnd = performance.now() + DISPATCH_SLICE_MS;
+        queuedInSlice = 0;
       }
+      let queued = false;
+      for (const event of events) queued = subscription.offer(event, loaders) || queued;
+      if (queued) queuedInSlice += 1;
     }
+  }
+
+  /**
+   * Executes, once per sink key, the results the live sinks will write for the events they
+   * match, so that offering the page writes frames synchronously. A subscription that is not
+   * live yet, or whose result is not ready, gets the event through its queue instead.
+   */
+  async function prepareLive(events: readonly StoredEvent[], loaders: Loaders): Promise<void> {
+    const byKey = new Map<string, Subscription>();
+    for (const subscription of subscriptions) {
+      const key = subscription.sink?.key;
+      if (key !== undefined && subscription.live && !byKey.has(key)) byKey.set(key, subscription);
+    }
+    const prepared: Promise<void>[] = [];
+    for (const { sink, matcher } of byKey.values()) {
+      for (const event of events) if (matcher.matches(event)) prepared.push(sink!.prepare(event, loaders));
+    }
+    await Promise.all(prepared);
   }
 
   /** Recomputes, once per watched node, the watches a lineage-changing event may have grown. */

@@ -3,6 +3,11 @@
  * wait for room (the dispatcher pulls them from Neo4j at the consumer's pace); live events
  * never wait: when the queue is full the subscription ends with LIMIT_EXCEEDED naming the
  * cursor of the last event the consumer took, so one slow consumer never slows the others.
+ *
+ * A live event can also skip the queue: when the transport attached a LiveSink and graphql-ws
+ * is idle on this stream (parked in `next()` with nothing queued, so nothing of this stream is
+ * ahead of the event), `offer` hands the event to the sink, which writes its frame at once. The
+ * frames the sink has not written yet count toward the same limit as the queue.
  */
 import { ErrorCode, PedigreeError } from '../errors.ts';
 import type { Loaders } from '../loaders/index.ts';
@@ -13,12 +18,28 @@ import type { Matcher } from './filter.ts';
 /** What graphql-ws executes the selection against: an event with the loaders of its page, or the error that ends the stream. */
 export type Delivery = { readonly event: StoredEvent; readonly loaders: Loaders } | { readonly error: Error };
 
+/**
+ * Synchronous delivery of live events, attached by the transport (src/schema/shared-next.ts).
+ * Sinks with the same key deliver the same result for an event (same operation, variables and
+ * viewer), so preparing an event once per key serves them all.
+ */
+export interface LiveSink {
+  readonly key: string;
+  /** Frames handed to the transport and not yet written to the kernel. */
+  readonly pending: number;
+  /** Computes what `deliver` writes for this event, for every sink with this key. Never rejects. */
+  prepare(event: StoredEvent, loaders: Loaders): Promise<void>;
+  /** Writes the event's frame now; false when it was not prepared (the event then takes the queue). */
+  deliver(event: StoredEvent): boolean;
+}
+
 export interface Subscription extends AsyncIterableIterator<Delivery> {
   readonly matcher: Matcher;
   /** Every event with seq <= position was either queued or did not match. */
   readonly position: number;
   readonly live: boolean;
   readonly ended: boolean;
+  readonly sink: LiveSink | null;
   /** Set while the watch is being computed; a lineage change meanwhile sets `watchStale`. */
   watchStale: boolean;
   /** Queues a replayed event once there is room; false when the subscription has ended. */
@@ -26,8 +47,13 @@ export interface Subscription extends AsyncIterableIterator<Delivery> {
   /** Everything up to `seq` has been considered (replay scanned past non-matching events). */
   advance(seq: number): void;
   goLive(): void;
-  /** Offers a live event; ignored when already considered or not matching. */
-  offer(event: StoredEvent, loaders: Loaders): void;
+  /** Lets live events bypass the queue while the consumer is idle (see LiveSink). */
+  attach(sink: LiveSink): void;
+  /**
+   * Offers a live event; ignored when already considered or not matching. True when it was
+   * queued, that is, graphql-ws will deliver it in microtasks that follow.
+   */
+  offer(event: StoredEvent, loaders: Loaders): boolean;
   /** Ends the stream, after an error delivery when `error` is given. */
   end(error?: Error): void;
 }
@@ -40,6 +66,7 @@ export function createSubscription(options: { start: number; matcher: Matcher; q
   let ended = false;
   let errorPending: Error | null = null;
   let consumer: ((result: IteratorResult<Delivery>) => void) | null = null;
+  let sink: LiveSink | null = null;
   let roomWaiter: (() => void) | null = null;
 
   const finish = () => {
@@ -87,6 +114,9 @@ export function createSubscription(options: { start: number; matcher: Matcher; q
     get ended() {
       return ended;
     },
+    get sink() {
+      return sink;
+    },
     watchStale: false,
     async enqueueReplayed(event, loaders) {
       while (!ended && queue.length >= options.queueSize) {
@@ -104,11 +134,14 @@ export function createSubscription(options: { start: number; matcher: Matcher; q
     goLive() {
       live = true;
     },
+    attach(liveSink) {
+      sink = liveSink;
+    },
     offer(event, loaders) {
-      if (ended || !live || event.seq <= position) return;
+      if (ended || !live || event.seq <= position) return false;
       position = event.seq;
-      if (!options.matcher.matches(event)) return;
-      if (queue.length >= options.queueSize) {
+      if (!options.matcher.matches(event)) return false;
+      if (queue.length + (sink?.pending ?? 0) >= options.queueSize) {
         const cursor = encodeCursor(lastTaken);
         subscription.end(
           new PedigreeError(
@@ -117,9 +150,15 @@ export function createSubscription(options: { start: number; matcher: Matcher; q
             { lastCursor: cursor },
           ),
         );
-        return;
+        return false;
+      }
+      // A parked consumer has an empty queue and nothing in flight: the frame cannot overtake.
+      if (sink && consumer && sink.deliver(event)) {
+        lastTaken = event.seq;
+        return false;
       }
       push({ event, loaders });
+      return true;
     },
     end(error) {
       if (ended) return;

@@ -15,7 +15,8 @@ import type {
 } from 'graphql';
 import type { Config } from '../config.ts';
 import type { Context } from '../context.ts';
-import type { Delivery } from '../events/subscription.ts';
+import type { Delivery, Subscription } from '../events/subscription.ts';
+import { liveFrames, type FrameTarget } from './shared-next.ts';
 
 // The schema is built by @apollo/subgraph with graphql's CommonJS build; functions that check
 // `instanceof GraphQLSchema` must come from the same build. Node's ESM import of 'graphql'
@@ -57,8 +58,10 @@ const sharedResults = new WeakMap<object, Map<string, Promise<ExecutionResult>>>
  * graphql-js `subscribe`, except that each event is executed with the loaders of its page
  * (a context per event), so per-subscription loaders never grow or go stale and one page is
  * hydrated once for all subscribers; and identical operations share one execution per event.
+ * Given the subscription's socket and id (`frames`), live events are written as frames
+ * directly, bypassing this iterator while graphql-ws waits on it (see liveFrames).
  */
-export async function subscribeWithEventLoaders(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+export async function subscribeWithEventLoaders(args: ExecutionArgs, frames?: FrameTarget): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const source = await createSourceEventStream(args);
   if (!(Symbol.asyncIterator in source)) return source as ExecutionResult;
   const iterator = (source as AsyncIterable<Delivery>)[Symbol.asyncIterator]();
@@ -74,6 +77,7 @@ export async function subscribeWithEventLoaders(args: ExecutionArgs): Promise<As
     if (!result) results.set(operationKey, (result = executeOnce(delivery)));
     return result;
   };
+  if (frames && isSubscription(iterator)) iterator.attach(liveFrames(frames, operationKey, run));
   const mapped: AsyncIterableIterator<ExecutionResult> = {
     async next() {
       const result = await iterator.next();
@@ -92,4 +96,9 @@ export async function subscribeWithEventLoaders(args: ExecutionArgs): Promise<As
     },
   };
   return mapped;
+}
+
+/** The dispatcher's subscriptions (src/events/subscription.ts) take a LiveSink. */
+function isSubscription(iterator: AsyncIterator<Delivery>): iterator is Subscription {
+  return typeof (iterator as Partial<Subscription>).attach === 'function';
 }

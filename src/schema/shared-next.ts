@@ -1,5 +1,6 @@
 /**
- * One JSON serialization per event and operation, shared by every subscriber of it.
+ * One JSON serialization per event and operation, shared by every subscriber of it, and, for
+ * live events, frames written straight to the socket.
  *
  * `subscribeWithEventLoaders` (operations.ts) already gives subscribers that sent the same
  * operation the same ExecutionResult object for an event; graphql-ws would still format and
@@ -19,6 +20,8 @@
  */
 import type { ExecutionResult, FormattedExecutionResult } from 'graphql';
 import type { WebSocket } from 'ws';
+import type { Delivery, LiveSink } from '../events/subscription.ts';
+import type { StoredEvent } from '../neo4j/queries/events.ts';
 
 const serialized = new WeakMap<ExecutionResult, string>();
 const waiting = new WeakMap<WebSocket, Map<string, string>>();
@@ -56,8 +59,64 @@ export function shareNextFrames(socket: WebSocket): void {
 export function sharedNextPayload(socket: WebSocket, id: string, result: ExecutionResult, format: (result: ExecutionResult) => FormattedExecutionResult): FormattedExecutionResult {
   const slots = waiting.get(socket);
   if (!slots) return format(result);
+  slots.set(id, serializedOnce(result, format));
+  return STAND_IN;
+}
+
+function serializedOnce(result: ExecutionResult, format: (result: ExecutionResult) => FormattedExecutionResult): string {
   let json = serialized.get(result);
   if (json === undefined) serialized.set(result, (json = JSON.stringify(format(result))));
-  slots.set(id, json);
-  return STAND_IN;
+  return json;
+}
+
+/** Where a subscription's live frames go: its socket and graphql-ws id, and how results are formatted. */
+export interface FrameTarget {
+  readonly socket: WebSocket;
+  readonly id: string;
+  readonly format: (result: ExecutionResult) => FormattedExecutionResult;
+}
+
+/** Serialized results of live events, per event and operation key, once their execution resolved. */
+const ready = new WeakMap<StoredEvent, Map<string, string>>();
+
+/**
+ * The LiveSink of one subscription (src/events/subscription.ts): `prepare` executes the event
+ * once per operation key (through `execute`, the shared execution of operations.ts) and keeps
+ * its JSON; `deliver` writes `{"id":<id>,"type":"next","payload":<json>}`, the frame graphql-ws
+ * would write, with one `send` and none of graphql-ws's per-message promises. With 1,000
+ * subscribers that per-message machinery, not the writes, was most of the handover of a page.
+ * A result that fails to execute is not kept; the event then takes the queue, and graphql-ws
+ * reports the failure as it would have.
+ */
+export function liveFrames(target: FrameTarget, key: string, execute: (delivery: Delivery) => Promise<ExecutionResult>): LiveSink {
+  const head = `{"id":${JSON.stringify(target.id)},"type":"next","payload":`;
+  let pending = 0;
+  const written = () => {
+    pending -= 1;
+  };
+  return {
+    key,
+    get pending() {
+      return pending;
+    },
+    async prepare(event, loaders) {
+      if (ready.get(event)?.has(key)) return;
+      let json: string;
+      try {
+        json = serializedOnce(await execute({ event, loaders }), target.format);
+      } catch {
+        return;
+      }
+      let byKey = ready.get(event);
+      if (!byKey) ready.set(event, (byKey = new Map()));
+      byKey.set(key, json);
+    },
+    deliver(event) {
+      const json = ready.get(event)?.get(key);
+      if (json === undefined) return false;
+      pending += 1;
+      target.socket.send(`${head}${json}}`, written);
+      return true;
+    },
+  };
 }
