@@ -7,37 +7,17 @@
  *
  * Uses NEO4J_URI when set, otherwise starts its own embedded Neo4j in a temp directory.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
-import { ensureBuilt, startEmbeddedNeo4j, type EmbeddedNeo4j } from '../src/neo4j/embedded.ts';
 import { runFanout, type ContenderName } from './lib/fanout.ts';
+import { benchNeo4j } from './lib/neo4j.ts';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { only: { type: 'string' }, warmup: { type: 'string', default: '10' }, 'cpu-prof': { type: 'string' } } });
 const [subscribers = 1_000, eventsPerSecond = 100, seconds = 20] = positionals.map(Number);
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-
-let embedded: EmbeddedNeo4j | undefined;
-let dataDir: string | undefined;
-let neo4jUri = process.env['NEO4J_URI'];
+const neo4j = await benchNeo4j({ heap: '1g', pagecache: '256m' });
 try {
-  if (!neo4jUri) {
-    ensureBuilt((line) => console.error(line));
-    dataDir = await mkdtemp(join(tmpdir(), 'pedigree-bench-fanout-'));
-    embedded = await startEmbeddedNeo4j({ port: await freePort(), dataDir, heap: '1g', pagecache: '256m', tieToParent: true });
-    neo4jUri = embedded.uri;
-  }
   const { results, p99Ratio } = await runFanout({
-    neo4jUri,
+    neo4jUri: neo4j.uri,
     subscribers,
     eventsPerSecond,
     seconds,
@@ -56,6 +36,5 @@ try {
   }
   if (p99Ratio !== null) console.log(`\np99 Pedigree / bare broadcast, commit to client: ${p99Ratio.toFixed(2)}x`);
 } finally {
-  await embedded?.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await neo4j.stop();
 }

@@ -31,9 +31,9 @@
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { exited, stopChild } from './child.ts';
+import { freePort } from './gateway.ts';
 import type { ClientReport, ConnectOptions } from './fanout-clients.ts';
 
 export interface FanoutOptions {
@@ -367,14 +367,4 @@ function cpuMs(pid: number): number {
   } catch {
     return 0;
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.once('error', reject);
-  });
 }

@@ -232,7 +232,7 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
    * Offers the page to each receiver, all of the page's events at once and in seq order, for at
    * most DISPATCH_SLICE_MS per macrotask. An offer to an idle subscriber with a live sink writes
    * its frames at once (about 1.5 µs per subscriber and event); one that queues starts its
-   * delivery through graphql-ws in microtasks that run after the slice (about 8 µs per event),
+   * delivery through graphql-ws in microtasks that run after the slice (several times the cost),
    * so a slice also ends after DISPATCH_QUEUED subscribers queued. Offering a large page to
    * 1,000 subscribers in one go would hold the event loop for the whole fan-out, while this
    * process's writers and its sequencer step (which holds the events counter's lock until its

@@ -83,8 +83,8 @@ const ready = new WeakMap<StoredEvent, Map<string, string>>();
  * The LiveSink of one subscription (src/events/subscription.ts): `prepare` executes the event
  * once per operation key (through `execute`, the shared execution of operations.ts) and keeps
  * its JSON; `deliver` writes `{"id":<id>,"type":"next","payload":<json>}`, the frame graphql-ws
- * would write, with one `send` and none of graphql-ws's per-message promises. With 1,000
- * subscribers that per-message machinery, not the writes, was most of the handover of a page.
+ * would write, with one `send` and none of graphql-ws's per-message promises: about 1.5 µs per
+ * subscriber and event when 1,000 subscribers are handed a page (README, "Fan-out").
  * A result that fails to execute is not kept; the event then takes the queue, and graphql-ws
  * reports the failure as it would have.
  */
