@@ -30,7 +30,7 @@ try {
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
     console.log(
-      `| ${r.name} | ${r.subscribers} | ${eventsPerSecond} | ${r.achievedPerSecond.toFixed(1)} | ${r.delivered}/${r.expected} | ${r.lost} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} | ${r.maxMs.toFixed(1)} | ${r.sendP50Ms.toFixed(1)} / ${r.sendP99Ms.toFixed(1)} | ${r.commitP50Ms.toFixed(1)} / ${r.commitP99Ms.toFixed(1)} | ${r.serverRssBeforeMb.toFixed(0)} / ${r.serverRssPeakMb.toFixed(0)} | ${(r.serverCpuShare * 100).toFixed(0)}% | ${(r.clientCpuShare * 100).toFixed(0)}% | ${r.frameBytes} |`,
+      `| ${r.name} | ${r.subscribers} | ${eventsPerSecond} | ${r.achievedPerSecond.toFixed(1)} | ${r.delivered}/${r.expected} | ${r.lost} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} | ${r.maxMs.toFixed(1)} | ${r.sendP50Ms.toFixed(1)} / ${r.sendP99Ms.toFixed(1)} | ${r.roundTripP50Ms.toFixed(1)} / ${r.roundTripP99Ms.toFixed(1)} | ${r.serverRssBeforeMb.toFixed(0)} / ${r.serverRssPeakMb.toFixed(0)} | ${(r.serverCpuShare * 100).toFixed(0)}% | ${(r.clientCpuShare * 100).toFixed(0)}% | ${r.frameBytes} |`,
     );
     if (r.errors.length > 0) console.log(`${r.name}: errors, e.g. ${r.errors[0]}`);
   }

@@ -338,7 +338,7 @@ async function run(driver: Driver, gateway: BenchGateway, peers: Peer[], neo4jUr
           fmtMs(r.p99Ms),
           fmtMs(r.maxMs),
           `${fmtMs(r.sendP50Ms)} / ${fmtMs(r.sendP99Ms)}`,
-          r.name === 'broadcast' ? '–' : fmtMs(r.commitP99Ms),
+          r.name === 'broadcast' ? '–' : fmtMs(r.roundTripP99Ms),
           r.serverRssPeakMb.toFixed(0),
           broadcast ? `${(r.p99Ms / broadcast.p99Ms).toFixed(2)}x` : '–',
         ],

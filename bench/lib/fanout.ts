@@ -19,8 +19,9 @@
  * the creating statement runs, before the commit: so its latency also counts the commit itself
  * and the sequencer step. The broadcast's is the moment its server took the trigger. Latency
  * from the moment the bench sent the mutation (or trigger) is reported too: it adds the wait for
- * the commit, which under a saturated machine is most of it. `commitP50` is the mutation's own
- * round trip. All times are ms since the epoch on this machine's clock (Neo4j's for createdAt). Before measuring, each contender gets `warmupSeconds` of the same traffic to the same
+ * the commit, which under a saturated machine is most of it. `roundTripP50Ms` is the mutation's
+ * own round trip. All times are ms since the epoch on this machine's clock (Neo4j's for
+ * createdAt). Before measuring, each contender gets `warmupSeconds` of the same traffic to the same
  * subscribers, unmeasured (numbered -2, -3, ...), and then one marker event (-1) that must reach
  * every subscriber: it comes after the warm-up events in every stream, so when it has arrived
  * everywhere, all subscriptions are live and the warm-up has drained. The warm-up matters for
@@ -74,8 +75,8 @@ export interface ContenderResult {
   /** Events committed (or triggered) per second, first send to last response. */
   readonly achievedPerSecond: number;
   /** Median round trip of the mutation (or trigger) itself. */
-  readonly commitP50Ms: number;
-  readonly commitP99Ms: number;
+  readonly roundTripP50Ms: number;
+  readonly roundTripP99Ms: number;
   readonly serverRssBeforeMb: number;
   readonly serverRssPeakMb: number;
   /** Server process CPU while events flowed, as a share of one core. */
@@ -184,8 +185,8 @@ async function runContender(name: ContenderName, options: FanoutOptions): Promis
       sendP50Ms: report.fromSend.p50,
       sendP99Ms: report.fromSend.p99,
       achievedPerSecond,
-      commitP50Ms: roundTrips[Math.floor(roundTrips.length / 2)]!,
-      commitP99Ms: roundTrips[Math.min(roundTrips.length - 1, Math.floor(roundTrips.length * 0.99))]!,
+      roundTripP50Ms: roundTrips[Math.floor(roundTrips.length / 2)]!,
+      roundTripP99Ms: roundTrips[Math.min(roundTrips.length - 1, Math.floor(roundTrips.length * 0.99))]!,
       serverRssBeforeMb: rssBefore,
       serverRssPeakMb: rssPeak,
       serverCpuShare,

@@ -35,11 +35,11 @@ import { createLoaders, LINEAGE_LOADER, type Loaders } from '../loaders/index.ts
 import type { Executor } from '../neo4j/executor.ts';
 import { eventLogBounds, eventsInRange, lineageNodeProject, pruneEventsBefore, upstreamWatch, type StoredEvent } from '../neo4j/queries/events.ts';
 import { checkCursor, cursorExpired } from './cursor.ts';
-import { LINEAGE_CHANGING_KINDS, createMatcher, refreshMatcher, type EventFilter } from './filter.ts';
+import { LINEAGE_CHANGING_KINDS, createMatcher, refreshMatcher, type EventFilter, type Matcher } from './filter.ts';
 import { readMatching } from './log.ts';
 import { INTERNAL_EVENT_KINDS } from './outbox.ts';
 import { createSequencer } from './sequencer.ts';
-import { createSubscription, type Delivery, type Subscription } from './subscription.ts';
+import { createSubscription, type Delivery, type LiveSink, type Subscription } from './subscription.ts';
 
 export interface DispatcherConfig {
   /** How often to look for other instances' events and number pending ones, in ms. */
@@ -263,14 +263,13 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
    * live yet, or whose result is not ready, gets the event through its queue instead.
    */
   async function prepareLive(events: readonly StoredEvent[], loaders: Loaders): Promise<void> {
-    const byKey = new Map<string, Subscription>();
-    for (const subscription of subscriptions) {
-      const key = subscription.sink?.key;
-      if (key !== undefined && subscription.live && !byKey.has(key)) byKey.set(key, subscription);
+    const byKey = new Map<string, { sink: LiveSink; matcher: Matcher }>();
+    for (const { sink, matcher, live } of subscriptions) {
+      if (sink && live && !byKey.has(sink.key)) byKey.set(sink.key, { sink, matcher });
     }
     const prepared: Promise<void>[] = [];
     for (const { sink, matcher } of byKey.values()) {
-      for (const event of events) if (matcher.matches(event)) prepared.push(sink!.prepare(event, loaders));
+      for (const event of events) if (matcher.matches(event)) prepared.push(sink.prepare(event, loaders));
     }
     await Promise.all(prepared);
   }

@@ -100,7 +100,6 @@ export function liveFrames(target: FrameTarget, key: string, execute: (delivery:
       return pending;
     },
     async prepare(event, loaders) {
-      if (ready.get(event)?.has(key)) return;
       let json: string;
       try {
         json = serializedOnce(await execute({ event, loaders }), target.format);
