@@ -83,6 +83,8 @@ const PRUNE_BATCH = 10_000;
 const DISPATCH_SLICE_MS = 8;
 /** The most subscribers whose offers queued (delivery through graphql-ws) per macrotask. */
 const DISPATCH_QUEUED = 100;
+/** The longest a page waits for the live results it prepares, in ms (see prepareLive). */
+const PREPARE_WAIT_MS = 25;
 
 /** Loads the events' projects, subjects and previous nodes; throws the first load failure. */
 async function preload(loaders: Loaders, events: readonly StoredEvent[]): Promise<void> {
@@ -261,6 +263,12 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
    * Executes, once per sink key, the results the live sinks will write for the events they
    * match, so that offering the page writes frames synchronously. A subscription that is not
    * live yet, or whose result is not ready, gets the event through its queue instead.
+   * The page waits for these results at most PREPARE_WAIT_MS: a selection served by the
+   * preloaded project, subject and previous node is ready within microtasks, one that needs a
+   * few more loads within a round trip or two, but one that needs much more (a deep traversal
+   * per event, say) would otherwise hold every subscriber of the page, and of every page after
+   * it, for its own execution time. Its subscribers get the event through their queues, where
+   * graphql-ws awaits the same shared execution (src/schema/operations.ts), so nothing runs twice.
    */
   async function prepareLive(events: readonly StoredEvent[], loaders: Loaders): Promise<void> {
     const byKey = new Map<string, { sink: LiveSink; matcher: Matcher }>();
@@ -271,7 +279,10 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
     for (const { sink, matcher } of byKey.values()) {
       for (const event of events) if (matcher.matches(event)) prepared.push(sink.prepare(event, loaders));
     }
-    await Promise.all(prepared);
+    if (prepared.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(prepared), new Promise((resolve) => (timer = setTimeout(resolve, PREPARE_WAIT_MS)))]);
+    clearTimeout(timer);
   }
 
   /** Recomputes, once per watched node, the watches a lineage-changing event may have grown. */
