@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { createDispatcher } from '../../../src/events/dispatcher.ts';
 import { checkFilter } from '../../../src/events/filter.ts';
 import { appendEvents, type NewEvent } from '../../../src/events/outbox.ts';
-import type { Delivery, LiveSink } from '../../../src/events/subscription.ts';
+import type { Delivery, LiveSink, Subscription } from '../../../src/events/subscription.ts';
 import { createDriver } from '../../../src/neo4j/driver.ts';
 import { createExecutor } from '../../../src/neo4j/executor.ts';
 import { migrate } from '../../../src/neo4j/migrations.ts';
@@ -70,8 +70,9 @@ describe('live sinks', () => {
   it('a result slow to execute does not hold the other subscribers: its subscriber gets the event through its queue, in order', async () => {
     const projectId = unique('prj_sinks');
     const filter = checkFilter({ projects: [projectId] });
-    const fastStream = await dispatcher.subscribe(filter, null);
-    const slowStream = await dispatcher.subscribe(filter, null);
+    // The dispatcher's streams are Subscriptions; the transport attaches sinks the same way (operations.ts).
+    const fastStream = (await dispatcher.subscribe(filter, null)) as Subscription;
+    const slowStream = (await dispatcher.subscribe(filter, null)) as Subscription;
     const fast = testSink('fast', true);
     const slow = testSink('slow', false);
     fastStream.attach(fast.sink);
