@@ -43,6 +43,15 @@ export function run(command: string, args: readonly string[], log: (line: string
   });
 }
 
+/**
+ * What a server child is spawned with so that it exits with the harness: node options that
+ * preload bench/lib/exit-with-harness.ts, and a stdin pipe for it to watch. Put `nodeArgs` first.
+ */
+export const tiedToHarness = {
+  nodeArgs: ['--import', join(import.meta.dirname, 'exit-with-harness.ts')],
+  stdin: 'pipe',
+} as const;
+
 /** SIGTERM, then SIGKILL if the child has not exited within 15 s. */
 export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;

@@ -161,6 +161,10 @@ function report(sentAt: readonly number[], committedAt: readonly number[]): Clie
   return { delivered, duplicates, unexpected, errors: errors.slice(0, 5), fromCommit: latencies(committedAt), fromSend: latencies(sentAt), frameBytes, cpuShare };
 }
 
+// The IPC channel closes when the harness says stop or exits, however it exits (a SIGKILL
+// included): either way the subscribers are done, and this process must not outlive the run.
+process.once('disconnect', () => process.exit(0));
+
 process.on('message', (message: ParentMessage) => {
   switch (message.type) {
     case 'connect':

@@ -33,7 +33,7 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { exited, stopChild } from './child.ts';
+import { exited, stopChild, tiedToHarness } from './child.ts';
 import { freePort } from './gateway.ts';
 import type { ClientReport, ConnectOptions } from './fanout-clients.ts';
 
@@ -238,7 +238,7 @@ async function paced(
 
 async function startPedigree(options: FanoutOptions): Promise<Target> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...(options.gatewayNodeArgs ?? []), join(ROOT, 'src', 'main.ts')], {
+  const child = spawn(process.execPath, [...tiedToHarness.nodeArgs, ...(options.gatewayNodeArgs ?? []), join(ROOT, 'src', 'main.ts')], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -250,7 +250,7 @@ async function startPedigree(options: FanoutOptions): Promise<Target> {
       PEDIGREE_LOG_LEVEL: 'warn',
       ...options.gatewayEnv,
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: [tiedToHarness.stdin, 'ignore', 'pipe'],
   });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4_000)));
@@ -300,9 +300,9 @@ async function startPedigree(options: FanoutOptions): Promise<Target> {
 
 async function startBroadcast(): Promise<Target> {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'fanout-broadcast.ts')], {
+  const child = spawn(process.execPath, [...tiedToHarness.nodeArgs, join(import.meta.dirname, 'fanout-broadcast.ts')], {
     env: { ...process.env, PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: [tiedToHarness.stdin, 'ignore', 'pipe'],
   });
   await new Promise<void>((resolve, reject) => {
     let stderr = '';

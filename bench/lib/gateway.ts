@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { tiedToHarness } from './child.ts';
 
 export const BENCH_TOKEN = 'bench-admin-token-0123456789abcdef';
 
@@ -34,7 +35,7 @@ export async function startBenchGateway(neo4jUri: string, env: Record<string, st
   const port = await freePort();
   // BENCH_GATEWAY_NODE_ARGS adds node options, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (written when the gateway stops).
   const nodeArgs = process.env['BENCH_GATEWAY_NODE_ARGS']?.split(' ').filter((arg) => arg !== '') ?? [];
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, join(import.meta.dirname, '..', '..', 'src', 'main.ts')], {
+  const child: ChildProcess = spawn(process.execPath, [...tiedToHarness.nodeArgs, ...nodeArgs, join(import.meta.dirname, '..', '..', 'src', 'main.ts')], {
     env: {
       ...process.env,
       NEO4J_URI: neo4jUri,
@@ -46,7 +47,7 @@ export async function startBenchGateway(neo4jUri: string, env: Record<string, st
       ...env,
     },
     // BENCH_GATEWAY_LOGS=1 shows the gateway's log (e.g. with PEDIGREE_SLOW_QUERY_MS to find slow statements).
-    stdio: ['ignore', process.env['BENCH_GATEWAY_LOGS'] ? 'inherit' : 'ignore', 'pipe'],
+    stdio: [tiedToHarness.stdin, process.env['BENCH_GATEWAY_LOGS'] ? 'inherit' : 'ignore', 'pipe'],
   });
   await new Promise<void>((resolve, reject) => {
     let stderr = '';
