@@ -54,7 +54,7 @@ const out = args.out ?? join(import.meta.dirname, size === 'L' ? 'RESULTS.md' : 
 
 const PLAN = size === 'L'
   ? { runs: 30, runBudgetMs: 10_000, ingestRounds: 3, warmPipelines: pipelines(1_000), singleNodes: 2_000, peerTimeoutMs: 60_000, floorSeconds: 20, fanout: { subscribers: 1_000, eventsPerSecond: 100, seconds: 30, warmupSeconds: 10 }, mixedSeconds: 300, heap: '4g', pagecache: '6g' }
-  : { runs: 15, runBudgetMs: 3_000, ingestRounds: 3, warmPipelines: pipelines(200), singleNodes: 100, peerTimeoutMs: 4_000, floorSeconds: 3, fanout: { subscribers: 1_000, eventsPerSecond: 100, seconds: 5, warmupSeconds: 2 }, mixedSeconds: 10, heap: '2g', pagecache: '1g' };
+  : { runs: 15, runBudgetMs: 2_000, ingestRounds: 3, warmPipelines: pipelines(200), singleNodes: 100, peerTimeoutMs: 4_000, floorSeconds: 2, fanout: { subscribers: 1_000, eventsPerSecond: 100, seconds: 5, warmupSeconds: 2 }, mixedSeconds: 10, heap: '2g', pagecache: '1g' };
 
 /** The commit measured, and whether tracked files differed from it. */
 const CODE_VERSION = (() => {
