@@ -44,13 +44,20 @@ export function run(command: string, args: readonly string[], log: (line: string
 }
 
 /**
- * What a server child is spawned with so that it exits with the harness: node options that
- * preload bench/lib/exit-with-harness.ts, and a stdin pipe for it to watch. Put `nodeArgs` first.
+ * Starts `node [nodeArgs] script` as a server child that exits with the harness, however the
+ * harness exits: it preloads bench/lib/exit-with-harness.ts, which watches its stdin pipe from
+ * here. stderr is always piped (callers read start-up and failure messages from it).
  */
-export const tiedToHarness = {
-  nodeArgs: ['--import', join(import.meta.dirname, 'exit-with-harness.ts')],
-  stdin: 'pipe',
-} as const;
+export function spawnServer(
+  script: string,
+  options: { env: NodeJS.ProcessEnv; nodeArgs?: readonly string[]; cwd?: string; stdout: 'ignore' | 'inherit' | 'pipe' },
+): ChildProcess {
+  return spawn(process.execPath, ['--import', join(import.meta.dirname, 'exit-with-harness.ts'), ...(options.nodeArgs ?? []), script], {
+    env: options.env,
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    stdio: ['pipe', options.stdout, 'pipe'],
+  });
+}
 
 /** SIGTERM, then SIGKILL if the child has not exited within 15 s. */
 export async function stopChild(child: ChildProcess): Promise<void> {

@@ -1,6 +1,6 @@
 /**
  * Preloaded (`node --import`) into the benchmark's server processes: the gateway, the bare
- * broadcast and the @neo4j/graphql server. Their stdin is a pipe from the harness (tiedToHarness
+ * broadcast and the @neo4j/graphql server. Their stdin is a pipe from the harness (spawnServer
  * in bench/lib/child.ts); when it closes, because the harness exited however it exited (a
  * SIGKILL included), the process sends itself SIGTERM and stops as it would when the harness
  * stops it, instead of outliving the run. The embedded Neo4j does the same (--exit-on-stdin-eof).

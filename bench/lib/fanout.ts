@@ -30,10 +30,10 @@
  * and a cold run measures that, not fan-out. Peak RSS is sampled from /proc every 100 ms while
  * events flow; CPU shares are of one core.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { exited, stopChild, tiedToHarness } from './child.ts';
+import { exited, spawnServer, stopChild } from './child.ts';
 import { freePort } from './gateway.ts';
 import type { ClientReport, ConnectOptions } from './fanout-clients.ts';
 
@@ -238,7 +238,8 @@ async function paced(
 
 async function startPedigree(options: FanoutOptions): Promise<Target> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...tiedToHarness.nodeArgs, ...(options.gatewayNodeArgs ?? []), join(ROOT, 'src', 'main.ts')], {
+  const child = spawnServer(join(ROOT, 'src', 'main.ts'), {
+    nodeArgs: options.gatewayNodeArgs ?? [],
     cwd: ROOT,
     env: {
       ...process.env,
@@ -250,7 +251,7 @@ async function startPedigree(options: FanoutOptions): Promise<Target> {
       PEDIGREE_LOG_LEVEL: 'warn',
       ...options.gatewayEnv,
     },
-    stdio: [tiedToHarness.stdin, 'ignore', 'pipe'],
+    stdout: 'ignore',
   });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4_000)));
@@ -300,10 +301,7 @@ async function startPedigree(options: FanoutOptions): Promise<Target> {
 
 async function startBroadcast(): Promise<Target> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...tiedToHarness.nodeArgs, join(import.meta.dirname, 'fanout-broadcast.ts')], {
-    env: { ...process.env, PORT: String(port) },
-    stdio: [tiedToHarness.stdin, 'ignore', 'pipe'],
-  });
+  const child = spawnServer(join(import.meta.dirname, 'fanout-broadcast.ts'), { env: { ...process.env, PORT: String(port) }, stdout: 'ignore' });
   await new Promise<void>((resolve, reject) => {
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {

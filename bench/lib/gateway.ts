@@ -2,11 +2,11 @@
  * A Pedigree gateway as users run it: `node src/main.ts` in a child process, so the
  * benchmark's clients do not share its event loop. Its resident memory is read from /proc.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { tiedToHarness } from './child.ts';
+import { spawnServer } from './child.ts';
 
 export const BENCH_TOKEN = 'bench-admin-token-0123456789abcdef';
 
@@ -35,7 +35,8 @@ export async function startBenchGateway(neo4jUri: string, env: Record<string, st
   const port = await freePort();
   // BENCH_GATEWAY_NODE_ARGS adds node options, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (written when the gateway stops).
   const nodeArgs = process.env['BENCH_GATEWAY_NODE_ARGS']?.split(' ').filter((arg) => arg !== '') ?? [];
-  const child: ChildProcess = spawn(process.execPath, [...tiedToHarness.nodeArgs, ...nodeArgs, join(import.meta.dirname, '..', '..', 'src', 'main.ts')], {
+  const child: ChildProcess = spawnServer(join(import.meta.dirname, '..', '..', 'src', 'main.ts'), {
+    nodeArgs,
     env: {
       ...process.env,
       NEO4J_URI: neo4jUri,
@@ -47,7 +48,7 @@ export async function startBenchGateway(neo4jUri: string, env: Record<string, st
       ...env,
     },
     // BENCH_GATEWAY_LOGS=1 shows the gateway's log (e.g. with PEDIGREE_SLOW_QUERY_MS to find slow statements).
-    stdio: [tiedToHarness.stdin, process.env['BENCH_GATEWAY_LOGS'] ? 'inherit' : 'ignore', 'pipe'],
+    stdout: process.env['BENCH_GATEWAY_LOGS'] ? 'inherit' : 'ignore',
   });
   await new Promise<void>((resolve, reject) => {
     let stderr = '';

@@ -25,9 +25,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import neo4j from 'neo4j-driver';
-import { stopChild, tiedToHarness } from '../lib/child.ts';
+import { spawnServer, stopChild } from '../lib/child.ts';
 import { fetchOnce } from '../lib/gateway.ts';
 import { timeRepeated } from '../lib/stats.ts';
 import { batchEdges, type Shape, type SpecEdge, type SpecKind, type SpecNode } from '../lib/shapes.ts';
@@ -97,9 +97,9 @@ const rootQuery = (label: Label) => `${label[0]!.toLowerCase()}${plural(label).s
  * a request faster here).
  */
 async function startServer(options: Neo4jGraphQLPeerOptions, database: string, timeoutMs: number): Promise<{ url: string; stop(): Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, [...tiedToHarness.nodeArgs, join(import.meta.dirname, 'neo4j-graphql-server.ts')], {
+  const child: ChildProcess = spawnServer(join(import.meta.dirname, 'neo4j-graphql-server.ts'), {
     env: { ...process.env, NEO4J_URI: options.uri, NEO4J_USER: options.user, NEO4J_PASSWORD: options.password, NEO4J_DATABASE: database, TIMEOUT_MS: String(timeoutMs) },
-    stdio: [tiedToHarness.stdin, 'pipe', 'pipe'],
+    stdout: 'pipe',
   });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => void (stderr += chunk));
