@@ -8,16 +8,20 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { ensureBuilt, startEmbeddedNeo4j } from '../../src/neo4j/embedded.ts';
 import { freePort } from './ports.ts';
+import { ensurePython } from './python.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     neo4jUri: string;
     /** The data directory of the suite's own Neo4j; empty with NEO4J_TEST_URI. */
     neo4jDataDir: string;
+    /** The python of the suite's virtual environment (test/python/requirements.txt). */
+    python: string;
   }
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  project.provide('python', await ensurePython((line) => console.log(line)));
   const external = process.env['NEO4J_TEST_URI'];
   if (external) {
     project.provide('neo4jUri', external);
