@@ -1,6 +1,7 @@
 /**
  * The test suite's Python: a virtual environment under .data/test-venv made from
- * test/python/requirements.txt, created on first use and reused while that file is unchanged.
+ * test/python/requirements.txt (or PEDIGREE_TEST_VENV), created on first use and reused while
+ * that file is unchanged.
  * Tests that drive the real `mlflow` and `openlineage-python` clients run their scripts with it.
  */
 import { spawn } from 'node:child_process';
@@ -9,7 +10,7 @@ import { installOnce, run } from '../../bench/lib/child.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const REQUIREMENTS = join(ROOT, 'test', 'python', 'requirements.txt');
-const VENV = join(ROOT, '.data', 'test-venv');
+const VENV = process.env['PEDIGREE_TEST_VENV'] ?? join(ROOT, '.data', 'test-venv');
 const BASE_PYTHON = process.env['PEDIGREE_TEST_PYTHON'] ?? 'python3';
 
 /** The venv's python executable; throws with pip's last words when it cannot be made. */
