@@ -3,7 +3,7 @@
  *
  * Pedigree side by side with the physical limit (hand-written Cypher through the same
  * driver) and with the stores users would pick instead, in one run on one machine: graph
- * shapes from bench/lib/shapes.ts, every scenario of issue 9, medians, p99s, throughput, peak
+ * shapes from bench/lib/shapes.ts, every scenario of bench/README.md, medians, p99s, throughput, peak
  * memory and ratios, printed and written as markdown to bench/RESULTS.md (quick runs write
  * bench/RESULTS-quick.md unless --out says otherwise).
  *
