@@ -1,5 +1,5 @@
 /**
- * The raw commit limit behind the event outbox (issue #9, fan-out): how many tiny write
+ * The raw commit limit behind the event outbox (what bounds fan-out writers): how many tiny write
  * transactions per second Neo4j commits here when each one, like `appendEvents` did before the
  * sequencer, increments one counter node (so they serialize on its lock) and creates an Event
  * and an AuditEntry; at concurrency 1, 4 and 8, through one neo4j-driver. For comparison, the

@@ -1,5 +1,5 @@
 /**
- * What the event outbox costs a large batch (issue #9, ingest), by index layout: the time to
+ * What the event outbox costs a large batch (recordLineage ingest), by index layout: the time to
  * append N events in one transaction (statement and COMMIT) and then to number them the way
  * the sequencer does (src/neo4j/queries/events.ts `sequencePending`: steps of SEQUENCE_BATCH
  * under a counter's lock, each reading its batch in order from the pending index where the

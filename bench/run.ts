@@ -3,7 +3,7 @@
  *
  * Pedigree side by side with the physical limit (hand-written Cypher through the same
  * driver) and with the stores users would pick instead, in one run on one machine: graph
- * shapes from bench/lib/shapes.ts, every scenario of issue 9, medians, p99s, throughput, peak
+ * shapes from bench/lib/shapes.ts, every scenario of bench/README.md, medians, p99s, throughput, peak
  * memory and ratios, printed and written as markdown to bench/RESULTS.md (quick runs write
  * bench/RESULTS-quick.md unless --out says otherwise).
  *
@@ -392,7 +392,7 @@ function header(): string {
     `- code: ${CODE_VERSION}`,
     '',
     'How to read these tables:',
-    '- The README\'s [Benchmarks](../README.md#benchmarks) section has a reading of the results.',
+    '- [bench/README.md](README.md) describes the method and how to read the results.',
     '- The hand-written Cypher and Pedigree return the same fields: ids, kinds, creation times, depths and the edges among the nodes.',
     '- `@neo4j/graphql (nested)` returns each node\'s id and creation time in a tree whose relationship fields give the edges and depths: the same question. It runs with APOC Core, which it requires for DateTime fields.',
     '- `@neo4j/graphql (@cypher)` returns only the nodes\' ids, nearest first: no depths, no edges, no per-node fields. That is a smaller question, so each traversal table asks it of the hand-written Cypher and of Pedigree too (the rows marked "ids only", with `nodes { node { id } }`), and the `@cypher` row\'s ratio is against the hand-written ids-only query.',

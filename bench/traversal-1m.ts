@@ -1,5 +1,5 @@
 /**
- * Traversal benchmark (issues 4 and 9): `node bench/traversal-1m.ts`.
+ * Traversal benchmark (docs/architecture.md): `node bench/traversal-1m.ts`.
  *
  * 1. PROFILE db hits of a full upstream traversal of diamond ladders (2^layers paths) of
  *    growing size: the cost per layer stays flat (skip with BENCH_LADDERS=0).

@@ -73,7 +73,7 @@ export interface Limits {
   readonly ratePerSecond: number;
 }
 
-/** The event stream (DESIGN.md §6); see src/events/dispatcher.ts. */
+/** The event stream (docs/events.md); see src/events/dispatcher.ts. */
 export interface EventsConfig {
   /** How often each instance polls the log for other instances' events and numbers pending ones, in ms. */
   readonly pollMs: number;

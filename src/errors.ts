@@ -1,5 +1,5 @@
 /**
- * One error vocabulary (DESIGN.md §8). Code below `src/` throws these; the GraphQL edge
+ * One error vocabulary (`extensions.code`). Code below `src/` throws these; the GraphQL edge
  * (src/schema/format-error.ts) turns them into `extensions.code` and masks everything else.
  * This module has no GraphQL dependency so that src/neo4j can use it.
  */

@@ -1,5 +1,5 @@
 /**
- * Subscription fan-out (issue #9): commit-to-client latency with N subscribers at R events/s,
+ * Subscription fan-out (bench/README.md): commit-to-client latency with N subscribers at R events/s,
  * for Pedigree and for the limit, a bare `ws` broadcast of a pre-serialized frame, measured in
  * the same call the same way.
  *
@@ -14,7 +14,7 @@
  * - Subscribers: bench/lib/fanout-clients.ts in a child process of their own, the same raw `ws`
  *   client for both (it parses every message as JSON).
  *
- * Latency is commit-to-client, as issue 9 asks: from the event's commit to its receipt by each
+ * Latency is commit-to-client, as a subscriber sees it: from the event's commit to its receipt by each
  * subscriber. Pedigree's commit time is the new version's `createdAt`, which Neo4j stamps when
  * the creating statement runs, before the commit: so its latency also counts the commit itself
  * and the sequencer step. The broadcast's is the moment its server took the trigger. Latency

@@ -1,5 +1,5 @@
 /**
- * Authentication (DESIGN.md §8): `Authorization: Bearer <credential>` over HTTP, the same
+ * Authentication (docs/security.md): `Authorization: Bearer <credential>` over HTTP, the same
  * string in the graphql-ws `connection_init` payload (`{ "authorization": "Bearer ..." }`).
  * A credential is one of:
  * - the server-wide admin token (PEDIGREE_ADMIN_TOKEN), compared in constant time;

@@ -1,5 +1,5 @@
 /**
- * Project-scoped authorization (DESIGN.md §8). A project the viewer cannot read does not
+ * Project-scoped authorization (docs/security.md). A project the viewer cannot read does not
  * exist for it: its nodes are NOT_FOUND (or null, or left out), never FORBIDDEN, so their
  * existence does not leak. FORBIDDEN is for a project it can read but not change that way.
  */

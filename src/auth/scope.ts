@@ -3,7 +3,7 @@
  * loaders filter by it (src/loaders/index.ts), so node, nodes, entity references
  * (`__resolveReference`) and every field see only readable projects, and the lineage lists of
  * a `User` are restricted to them. A node outside the scope reads as null, like a missing
- * one, so another project's nodes never leak (DESIGN.md §8).
+ * one, so another project's nodes never leak (not even their existence).
  */
 import type { Viewer } from './viewer.ts';
 

@@ -1,5 +1,5 @@
 /**
- * The event dispatcher of one gateway process (DESIGN.md §6). It tails the event log in Neo4j
+ * The event dispatcher of one gateway process (docs/architecture.md). It tails the event log in Neo4j
  * (seq > lastSeen, in pages), is woken at once when this process's sequencer numbered events
  * and polls every `pollMs`, and hands each event to the matching subscribers. Each poll first
  * runs a sequencer step (src/events/sequencer.ts), so events pending from any instance, even

@@ -48,7 +48,7 @@ export interface EventFilter extends EventColumns {
 /**
  * Validates the filter; BAD_USER_INPUT names the offending field ('filter.projects[2]'). With
  * a read scope, the filter is restricted to the projects the viewer can read: a named project
- * it cannot read is NOT_FOUND, and no `projects` means all readable ones (DESIGN.md §8).
+ * it cannot read is NOT_FOUND, and no `projects` means all readable ones (no existence leaks).
  */
 export function checkFilter(input: EventFilterInput | null | undefined, scope: ReadScope = { projectIds: null }): EventFilter {
   const projects = checkList('filter.projects', input?.projects, (field, id) => {

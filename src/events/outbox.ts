@@ -1,5 +1,5 @@
 /**
- * The transactional outbox (DESIGN.md §6): a write appends its events in its own transaction,
+ * The transactional outbox (docs/architecture.md): a write appends its events in its own transaction,
  * so there is no event without its change and no change without its event.
  *
  * Appending takes no shared lock: the events are created `:Event:Unsequenced`, without a

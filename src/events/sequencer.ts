@@ -1,5 +1,5 @@
 /**
- * The event sequencer (issue #9): numbers the events writers appended without a seq.
+ * The event sequencer (docs/architecture.md): numbers the events writers appended without a seq.
  *
  * Writers append `:Event:Unsequenced` nodes in their own transaction and take no shared lock,
  * so they commit in parallel (src/events/outbox.ts). A sequencer step is one short write

@@ -1,4 +1,4 @@
-/** API tokens and the audit log (DESIGN.md §8). */
+/** API tokens and the audit log (docs/security.md). */
 import { requireRole } from '../auth/authorize.ts';
 import { badInput, notFound } from '../errors.ts';
 import type { Resolvers } from '../generated/graphql.ts';

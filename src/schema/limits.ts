@@ -1,5 +1,5 @@
 /**
- * Query limits applied identically to HTTP and WebSocket operations (DESIGN.md §8): depth,
+ * Query limits applied identically to HTTP and WebSocket operations (docs/configuration.md): depth,
  * aliases and cost as validation rules (graphql-armor), tokens as a parse option. A rejected
  * operation gets LIMIT_EXCEEDED naming the limit, before anything executes.
  */

@@ -1,5 +1,5 @@
 /**
- * The abuse suite (issue #8): authentication, project scope, limits and protocol misuse on
+ * The abuse suite (docs/security.md): authentication, project scope, limits and protocol misuse on
  * both transports. Every refused write is checked against node, relationship and event counts.
  */
 import { randomBytes } from 'node:crypto';

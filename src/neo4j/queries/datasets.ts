@@ -1,6 +1,6 @@
 /**
  * Datasets and their versions. Version numbers are allocated under the dataset node's write
- * lock (DESIGN.md §4): `lockDataset` takes it first, so every later read in the same
+ * lock (two writers never get one number): `lockDataset` takes it first, so every later read in the same
  * transaction sees the versions committed by writers that held it before.
  */
 import neo4j, { type Node } from 'neo4j-driver';

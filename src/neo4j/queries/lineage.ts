@@ -1,5 +1,5 @@
 /**
- * Lineage traversals (DESIGN.md §5). A hop is one lineage relationship
+ * Lineage traversals (docs/querying-lineage.md). A hop is one lineage relationship
  * (USED | GENERATED_BY | DERIVED_FROM | DEPLOYS): upstream follows it from the derived node to
  * its source, downstream the other way. Structural relationships are never followed.
  *
@@ -55,7 +55,7 @@ function visibleRel(scope: ReadScope, v: string): string {
  * The conditions a reached node `v` must meet to be returned, only those that apply: written
  * as `$labels IS NULL OR ...`, an absent filter was still evaluated for every reached node
  * (measured: a tenth of the time of counting 20,000 nodes), so it is left out of the statement.
- * With asOf, a checkpoint deleted at or before it is not returned as a hit (DESIGN §5), but the
+ * With asOf, a checkpoint deleted at or before it is not returned as a hit (gone by then), but the
  * traversal still passes through it: its lineage node is kept for audits, and the run behind
  * it stays reachable.
  */

@@ -1,5 +1,5 @@
 /**
- * The event sequencer (issue #9): writers append events without a seq and without a shared
+ * The event sequencer (docs/architecture.md): writers append events without a seq and without a shared
  * lock; sequencer steps number them under the events counter's lock. Checked here: steps from
  * four sequencers at once give every pending event exactly one seq, gap-free and in (occurredAt,
  * id) order; calls coalesce into few transactions; pruning keeps pending events; a rolled-back
