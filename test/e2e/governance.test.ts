@@ -3,10 +3,14 @@
  * it: policies that gate deployments and alias moves, approvals, quarantine of bad lineage,
  * and the races a gate must win.
  */
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { SignJWT } from 'jose';
 import type { Driver } from 'neo4j-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type GraphQLResponse, type TestGateway } from '../support/gateway.ts';
+import { ADMIN_TOKEN, startTestGateway, type GraphQLResponse, type TestGateway } from '../support/gateway.ts';
 import { testDriver, unique } from '../support/graph.ts';
 
 const JWT_SECRET = 'a-jwt-secret-for-the-governance-suite-0123';
@@ -98,9 +102,12 @@ async function trainingRun(p: { id: string; alice: Record<string, string> }, raw
   return run;
 }
 
+// Each story sends a few dozen requests; on a busy shared machine one can take seconds.
+const STORY = { timeout: 240_000 };
+
 const rules = (failures: { rule: string }[]) => failures.map((f) => f.rule).sort();
 
-describe('the release story', () => {
+describe('the release story', STORY, () => {
   it('refuses an unvalidated, unapproved, not good enough version with every failing rule, then allows it', async () => {
     const p = await project('release');
     const raw = (await okAs(p.alice, REGISTER_DATASET, { input: { project: p.id, dataset: 'clicks-raw', uri: 's3://raw/1', digest: sha(1) } })).registerDatasetVersion.id;
@@ -256,11 +263,33 @@ describe('the release story', () => {
   });
 });
 
+describe('the CI example of docs/governance.md', STORY, () => {
+  it('refuses to deploy what releaseCheck refuses, and deploys once the rules hold', async () => {
+    const doc = await readFile(join(import.meta.dirname, '..', '..', 'docs', 'governance.md'), 'utf8');
+    const script = /```sh\n([\s\S]*?)```/.exec(doc)![1]!;
+    const p = await project('ci');
+    const raw = (await okAs(p.alice, REGISTER_DATASET, { input: { project: p.id, dataset: 'd', uri: 's3://d', digest: sha(1) } })).registerDatasetVersion.id;
+    const run = await trainingRun(p, raw, 'train', 0.9);
+    const v1 = (await okAs(p.alice, REGISTER_MODEL, { input: { project: p.id, model: 'churn', source: run } })).registerModelVersion.id;
+    await server.ok(SET_POLICY, { input: { project: p.id, targetKind: 'ENVIRONMENT', target: 'prod', requiredStatus: 'VALIDATED' } });
+    const ci = () =>
+      promisify(execFile)('sh', ['-c', script], { env: { PATH: process.env['PATH']!, PEDIGREE_URL: server.url, PEDIGREE_TOKEN: ADMIN_TOKEN, VERSION: v1 } }).then(
+        () => ({ code: 0, stderr: '' }),
+        (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
+      );
+    expect(await ci()).toEqual({ code: 1, stderr: 'refused: status: the version is REGISTERED; VALIDATED is required\n' });
+    await okAs(p.alice, SET_STATUS, { input: { version: v1, status: 'VALIDATED' } });
+    expect(await ci()).toEqual({ code: 0, stderr: '' });
+    const deployments = (await server.ok<any>('query($id: ID!) { node(id: $id) { ... on ModelVersion { deployments { environment status } } } }', { id: v1 })).node.deployments;
+    expect(deployments).toEqual([{ environment: 'prod', status: 'ACTIVE' }]);
+  });
+});
+
 async function modelId(versionId: string): Promise<string> {
   return (await server.ok<any>('query($id: ID!) { node(id: $id) { ... on ModelVersion { model { id } } } }', { id: versionId })).node.model.id;
 }
 
-describe('governance misuse', () => {
+describe('governance misuse', STORY, () => {
   it('answers bad input with a clear code and writes nothing', async () => {
     const p = await project('misuse');
     const raw = (await okAs(p.alice, REGISTER_DATASET, { input: { project: p.id, dataset: 'd', uri: 's3://d', digest: sha(1) } })).registerDatasetVersion.id;
@@ -335,7 +364,7 @@ describe('governance misuse', () => {
   });
 });
 
-describe('races', () => {
+describe('races', STORY, () => {
   it('lets no deployment that commits after a concurrent quarantine through', async () => {
     const p = await project('race');
     const raw = (await okAs(p.alice, REGISTER_DATASET, { input: { project: p.id, dataset: 'd', uri: 's3://d', digest: sha(1) } })).registerDatasetVersion.id;
