@@ -15,6 +15,7 @@ export const ErrorCode = {
   CURSOR_EXPIRED: 'CURSOR_EXPIRED',
   UNAVAILABLE: 'UNAVAILABLE',
   NOT_IMPLEMENTED: 'NOT_IMPLEMENTED',
+  POLICY_VIOLATION: 'POLICY_VIOLATION',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -68,4 +69,9 @@ export function limitExceeded(message: string, details: Record<string, unknown> 
 
 export function rateLimited(retryAfterSeconds: number): PedigreeError {
   return new PedigreeError(ErrorCode.RATE_LIMITED, `too many requests; retry after ${retryAfterSeconds} s`, { retryAfter: retryAfterSeconds });
+}
+
+/** A release a policy forbids; `failures` lists every failing rule (extensions.failures). */
+export function policyViolation(message: string, failures: readonly Record<string, unknown>[]): PedigreeError {
+  return new PedigreeError(ErrorCode.POLICY_VIOLATION, message, { failures });
 }

@@ -20,6 +20,8 @@ export const EVENT_KINDS: readonly EventKind[] = [
   'MODEL_ALIAS_MOVED',
   'DEPLOYMENT_CREATED',
   'DEPLOYMENT_STATUS_CHANGED',
+  'NODE_QUARANTINED',
+  'QUARANTINE_LIFTED',
 ];
 
 /**

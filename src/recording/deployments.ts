@@ -1,11 +1,13 @@
 /**
  * deployModelVersion and rollbackDeployment: one write transaction each, under the model's
- * write lock, so a model has at most one ACTIVE deployment per environment.
+ * write lock, so a model has at most one ACTIVE deployment per environment. Both pass the
+ * release gate (src/governance/gate.ts) for the version they make ACTIVE, in that transaction.
  */
 import { requireRole } from '../auth/authorize.ts';
 import type { Context } from '../context.ts';
 import { badInput, conflict, notFound } from '../errors.ts';
 import { appendEvents } from '../events/outbox.ts';
+import { enforceRelease } from '../governance/gate.ts';
 import { newId } from '../ids.ts';
 import type { DeploymentRow, DeploymentStatus, ModelRow, ModelVersionRow } from '../model.ts';
 import type { Tx } from '../neo4j/executor.ts';
@@ -92,6 +94,7 @@ async function replaceActive(
   if (!isDeployable(version.status)) {
     throw conflict(`a ${version.status} model version cannot be deployed`, { field: args.field, status: version.status });
   }
+  await enforceRelease(tx, { version, targetKind: 'ENVIRONMENT', target: environment }, `${model.name}@${version.number}`);
   if (active) {
     checkDeploymentTransition(active.status, endAs);
     await endDeployment(tx, active.id, endAs);

@@ -1,12 +1,14 @@
 /**
  * The model registry's writes: registerModelVersion, setModelAlias, setModelVersionStatus.
  * Each validates its input, then runs one write transaction that takes the model's write
- * lock before reading anything it decides on.
+ * lock before reading anything it decides on. An alias move passes the release gate
+ * (src/governance/gate.ts) in that transaction.
  */
 import { requireRole } from '../auth/authorize.ts';
 import type { Context } from '../context.ts';
 import { badInput, conflict, notFound } from '../errors.ts';
 import { appendEvents, type NewEvent } from '../events/outbox.ts';
+import { enforceRelease } from '../governance/gate.ts';
 import { newId } from '../ids.ts';
 import type { ModelVersionRow, ModelVersionStatus } from '../model.ts';
 import type { Tx } from '../neo4j/executor.ts';
@@ -98,7 +100,7 @@ export async function registerModelVersion(ctx: Context, input: RegisterModelVer
       { kind: 'MODEL_VERSION_CREATED', projectId: input.project, subjectId: version.id, name, previousId, actor },
     ];
     for (const alias of aliases) {
-      const moved = await pointAlias(tx, { modelId: model.id, projectId: input.project, modelName: name, alias, versionId: version.id, actor });
+      const moved = await pointAlias(tx, { modelId: model.id, projectId: input.project, modelName: name, alias, version, actor });
       if (moved) events.push(moved);
     }
     await appendEvents(tx, events);
@@ -106,18 +108,23 @@ export async function registerModelVersion(ctx: Context, input: RegisterModelVer
   });
 }
 
-/** Moves the alias to the version (the caller holds the model's lock); null when it already points there. */
+/**
+ * Moves the alias to the version (the caller holds the model's lock and read the version under
+ * it); null when it already points there. A move the release policies forbid is POLICY_VIOLATION.
+ */
 async function pointAlias(
   tx: Tx,
-  input: { modelId: string; projectId: string; modelName: string; alias: string; versionId: string; actor: string | null },
+  input: { modelId: string; projectId: string; modelName: string; alias: string; version: ModelVersionRow; actor: string | null },
 ): Promise<NewEvent | null> {
+  const { version } = input;
   const fromId = await aliasTarget(tx, input.modelId, input.alias);
-  if (fromId === input.versionId) return null;
-  await moveAlias(tx, { modelId: input.modelId, alias: input.alias, fromId, toId: input.versionId, actor: input.actor });
+  if (fromId === version.id) return null;
+  await enforceRelease(tx, { version, targetKind: 'ALIAS', target: input.alias }, `${input.modelName}@${version.number}`);
+  await moveAlias(tx, { modelId: input.modelId, alias: input.alias, fromId, toId: version.id, actor: input.actor });
   return {
     kind: 'MODEL_ALIAS_MOVED',
     projectId: input.projectId,
-    subjectId: input.versionId,
+    subjectId: version.id,
     name: input.modelName,
     alias: input.alias,
     previousId: fromId,
@@ -142,7 +149,7 @@ export async function setModelAlias(ctx: Context, input: SetModelAliasInput): Pr
     requireRole(ctx.viewer, model.projectId, 'ADMIN', hidden);
     const version = await versionById(tx, input.version);
     if (!version || version.modelId !== model.id) throw badInput('input.version', `input.version must be a version of model '${model.name}'`);
-    const event = await pointAlias(tx, { modelId: model.id, projectId: model.projectId, modelName: model.name, alias, versionId: version.id, actor });
+    const event = await pointAlias(tx, { modelId: model.id, projectId: model.projectId, modelName: model.name, alias, version, actor });
     if (event) await appendEvents(tx, [event]);
     return { modelId: model.id, alias };
   });

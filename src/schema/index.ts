@@ -13,6 +13,7 @@ import { accessResolvers } from '../resolvers/access.ts';
 import { datasetResolvers } from '../resolvers/dataset.ts';
 import { lineageBatchResolvers } from '../resolvers/lineage-batch.ts';
 import { eventResolvers } from '../resolvers/events.ts';
+import { governanceResolvers } from '../resolvers/governance.ts';
 import { lineageResolvers } from '../resolvers/lineage.ts';
 import { modelResolvers } from '../resolvers/model.ts';
 import { nodeResolvers } from '../resolvers/node.ts';
@@ -43,6 +44,7 @@ const RESOLVERS: readonly Resolvers[] = [
   eventResolvers,
   lineageResolvers,
   provenanceResolvers,
+  governanceResolvers,
 ];
 
 export function createSchema(): GraphQLSchema {

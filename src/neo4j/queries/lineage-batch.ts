@@ -16,7 +16,7 @@ export async function nodesByExternalId(
   const records = await tx.run(
     `UNWIND $externalIds AS externalId
      MATCH (n:LineageNode {projectId: $projectId, externalId: externalId})
-     RETURN externalId, n.id AS id, [l IN labels(n) WHERE l <> 'LineageNode'][0] AS label`,
+     RETURN externalId, n.id AS id, [l IN labels(n) WHERE NOT l IN ['LineageNode', 'Quarantined']][0] AS label`,
     { projectId, externalIds },
   );
   return new Map(records.map((r) => [r.get('externalId') as string, { id: r.get('id') as string, label: r.get('label') as string }]));
