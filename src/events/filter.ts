@@ -20,6 +20,7 @@ export const EVENT_KINDS: readonly EventKind[] = [
   'MODEL_ALIAS_MOVED',
   'DEPLOYMENT_CREATED',
   'DEPLOYMENT_STATUS_CHANGED',
+  'SERVING_SKEW_DETECTED',
 ];
 
 /**

@@ -23,7 +23,8 @@ export type EventKind =
   | 'MODEL_VERSION_STATUS_CHANGED'
   | 'MODEL_ALIAS_MOVED'
   | 'DEPLOYMENT_CREATED'
-  | 'DEPLOYMENT_STATUS_CHANGED';
+  | 'DEPLOYMENT_STATUS_CHANGED'
+  | 'SERVING_SKEW_DETECTED';
 
 /**
  * Kinds the log keeps for the gateways only; no reader outside src/events/dispatcher.ts ever

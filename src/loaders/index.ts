@@ -23,10 +23,11 @@ import type {
 } from '../model.ts';
 import { createDatasetLoaders, type DatasetLoaders } from './dataset.ts';
 import { createModelLoaders, type ModelLoaders } from './model.ts';
+import { createMonitoringLoaders, type MonitoringLoaders } from './monitoring.ts';
 import { createRunLoaders, type RunLoaders } from './run.ts';
 import { createUserLoaders, type UserLoaders } from './user.ts';
 
-export interface Loaders extends DatasetLoaders, RunLoaders, ModelLoaders, UserLoaders {
+export interface Loaders extends DatasetLoaders, RunLoaders, ModelLoaders, UserLoaders, MonitoringLoaders {
   readonly project: DataLoader<string, ProjectRow | null>;
   readonly dataset: DataLoader<string, DatasetRow | null>;
   readonly datasetVersion: DataLoader<string, DatasetVersionRow | null>;
@@ -55,6 +56,7 @@ export function createLoaders(executor: Executor, scope: ReadScope): Loaders {
     ...createRunLoaders(executor),
     ...createModelLoaders(executor, readable),
     ...createUserLoaders(executor, scope),
+    ...createMonitoringLoaders(executor),
     project: byId('Project'),
     dataset: byId('Dataset'),
     datasetVersion: byId('DatasetVersion'),

@@ -15,6 +15,7 @@ import { lineageBatchResolvers } from '../resolvers/lineage-batch.ts';
 import { eventResolvers } from '../resolvers/events.ts';
 import { lineageResolvers } from '../resolvers/lineage.ts';
 import { modelResolvers } from '../resolvers/model.ts';
+import { monitoringResolvers } from '../resolvers/monitoring.ts';
 import { nodeResolvers } from '../resolvers/node.ts';
 import { provenanceResolvers } from '../resolvers/provenance.ts';
 import { projectResolvers } from '../resolvers/project.ts';
@@ -43,6 +44,7 @@ const RESOLVERS: readonly Resolvers[] = [
   eventResolvers,
   lineageResolvers,
   provenanceResolvers,
+  monitoringResolvers,
 ];
 
 export function createSchema(): GraphQLSchema {
