@@ -161,7 +161,7 @@ describe('monitoring in serving', () => {
     } finally {
       await subscriber.close();
     }
-  });
+  }, 180_000);
 
   it('keeps windows out of lineage: no lineage label, not reached by traversals', async () => {
     const project = await createProject(server, unique('mon-lineage'));

@@ -80,7 +80,7 @@ export async function windowTarget(tx: Tx, key: { deploymentId: string; startMs:
   const [record] = await tx.run(
     `MATCH (d:Deployment {id: $deploymentId})
      OPTIONAL MATCH (m:Model {id: d.modelId})
-     OPTIONAL MATCH (w:ServingWindow {deploymentId: d.id, start: datetime({epochMillis: $startMs}), end: datetime({epochMillis: $endMs})})
+     OPTIONAL MATCH (w:ServingWindow {deploymentId: d.id, start: datetime({epochMillis: toInteger($startMs)}), end: datetime({epochMillis: toInteger($endMs)})})
      CALL (d) {
        OPTIONAL MATCH (t:SkewThreshold {projectId: d.projectId})
        RETURN collect(t {.model, .feature, .threshold}) AS rules
@@ -141,7 +141,7 @@ export async function baselineOf(tx: Tx, deploymentId: string): Promise<{ id: st
 export async function createWindow(tx: Tx, row: ServingWindowRow): Promise<ServingWindowRow> {
   const [record] = await tx.run(
     `CREATE (w:ServingWindow {
-       deploymentId: $deploymentId, projectId: $projectId, start: datetime({epochMillis: $startMs}), end: datetime({epochMillis: $endMs}),
+       deploymentId: $deploymentId, projectId: $projectId, start: datetime({epochMillis: toInteger($startMs)}), end: datetime({epochMillis: toInteger($endMs)}),
        digest: $digest, metricsJson: $metricsJson, featuresJson: $featuresJson, skewJson: $skewJson, recordedAt: datetime()
      })
      RETURN ${WINDOW} AS w`,
@@ -155,12 +155,12 @@ export async function windowsOf(tx: Tx, deploymentId: string, after: { endMs: nu
   const records = await tx.run(
     `MATCH (w:ServingWindow {deploymentId: $deploymentId})
      WHERE w.end IS NOT NULL AND ($after IS NULL
-       OR w.end < datetime({epochMillis: $after.endMs})
-       OR (w.end = datetime({epochMillis: $after.endMs}) AND w.start < datetime({epochMillis: $after.startMs})))
-     RETURN ${WINDOW} AS w ORDER BY w.end DESC, w.start DESC LIMIT toInteger($limit)`,
+       OR w.end < datetime({epochMillis: toInteger($after.endMs)})
+       OR (w.end = datetime({epochMillis: toInteger($after.endMs)}) AND w.start < datetime({epochMillis: toInteger($after.startMs)})))
+     RETURN ${WINDOW} AS row ORDER BY w.end DESC, w.start DESC LIMIT toInteger($limit)`,
     { deploymentId, after, limit },
   );
-  return records.map((r) => windowRow(r.get('w') as Record<string, unknown>));
+  return records.map((r) => windowRow(r.get('row') as Record<string, unknown>));
 }
 
 /** Per deployment: the skew of its newest window that has one (null: none). */
@@ -189,7 +189,7 @@ export async function upsertThreshold(tx: Tx, input: { projectId: string; model:
 /** Deletes up to `batch` windows that ended before the cutoff; returns how many. */
 export async function pruneWindowsBefore(tx: Tx, cutoffMs: number, batch: number): Promise<number> {
   const [record] = await tx.run(
-    `MATCH (w:ServingWindow) WHERE w.end < datetime({epochMillis: $cutoffMs})
+    `MATCH (w:ServingWindow) WHERE w.end < datetime({epochMillis: toInteger($cutoffMs)})
      WITH w LIMIT toInteger($batch)
      DELETE w
      RETURN count(*) AS deleted`,
