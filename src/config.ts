@@ -38,6 +38,7 @@ export interface Config {
   readonly limits: Limits;
   readonly events: EventsConfig;
   readonly ws: WebSocketConfig;
+  readonly monitoring: MonitoringConfig;
 }
 
 export interface AuthConfig {
@@ -84,6 +85,14 @@ export interface EventsConfig {
   /** Events older than this are pruned, in ms. */
   readonly retentionMs: number;
   /** How often each instance prunes, in ms; 0 turns pruning off on this instance. */
+  readonly pruneIntervalMs: number;
+}
+
+/** Serving observations (src/monitoring). */
+export interface MonitoringConfig {
+  /** Serving windows whose end is older than this are pruned, in ms. */
+  readonly windowRetentionMs: number;
+  /** How often each instance prunes windows, in ms; 0 turns it off on this instance. */
   readonly pruneIntervalMs: number;
 }
 
@@ -171,6 +180,11 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
       connectionInitTimeoutMs: integer(env, 'PEDIGREE_WS_INIT_TIMEOUT_MS', 3_000, 100, 600_000),
       keepAliveMs: integer(env, 'PEDIGREE_WS_KEEPALIVE_MS', 12_000, 0, 600_000),
       ...overrides.ws,
+    },
+    monitoring: {
+      windowRetentionMs: integer(env, 'PEDIGREE_SERVING_WINDOW_RETENTION_MS', 90 * 24 * 3_600_000, 1_000, 10 * 365 * 24 * 3_600_000),
+      pruneIntervalMs: integer(env, 'PEDIGREE_SERVING_WINDOW_PRUNE_INTERVAL_MS', 3_600_000, 0, 24 * 3_600_000),
+      ...overrides.monitoring,
     },
   };
   return deepFreeze(config);

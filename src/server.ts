@@ -33,6 +33,7 @@ import { createMetrics } from './http/metrics.ts';
 import { createDriver, waitForNeo4j } from './neo4j/driver.ts';
 import { createExecutor, type Executor, type QueryObserver } from './neo4j/executor.ts';
 import { loadMigrations, migrate } from './neo4j/migrations.ts';
+import { createWindowPruner } from './monitoring/retention.ts';
 import { backfillRunSearch } from './audit/search-backfill.ts';
 import { formatError } from './schema/format-error.ts';
 import { createSchema } from './schema/index.ts';
@@ -74,6 +75,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   );
   const dispatcher: Dispatcher = createDispatcher({ executor, logger, config: config.events });
   commits.sequence = () => dispatcher.sequence();
+  const windowPruner = createWindowPruner({
+    executor,
+    logger,
+    config: { retentionMs: config.monitoring.windowRetentionMs, pruneIntervalMs: config.monitoring.pruneIntervalMs },
+  });
   const sockets = new SocketRegistry();
   const contextDeps: ContextDeps = {
     executor,
@@ -260,6 +266,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const backfilled = await backfillRunSearch(executor);
     if (backfilled > 0) logger.info({ runs: backfilled }, 'run search: flattened params of older runs');
     await dispatcher.start();
+    windowPruner.start();
     state.migrated = true;
     logger.info({ applied: report.applied, schemaVersion: report.current }, 'neo4j ready');
   })();
@@ -280,6 +287,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         await apollo.stop(); // stops accepting, drains HTTP, then WebSocket (plugins above)
         await ready.catch(() => {});
         await dispatcher.stop();
+        await windowPruner.stop();
         await driver.close();
       })()),
   };

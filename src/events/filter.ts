@@ -22,6 +22,7 @@ export const EVENT_KINDS: readonly EventKind[] = [
   'DEPLOYMENT_STATUS_CHANGED',
   'NODE_QUARANTINED',
   'QUARANTINE_LIFTED',
+  'SERVING_SKEW_DETECTED',
 ];
 
 /**

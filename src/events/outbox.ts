@@ -25,7 +25,8 @@ export type EventKind =
   | 'DEPLOYMENT_CREATED'
   | 'DEPLOYMENT_STATUS_CHANGED'
   | 'NODE_QUARANTINED'
-  | 'QUARANTINE_LIFTED';
+  | 'QUARANTINE_LIFTED'
+  | 'SERVING_SKEW_DETECTED';
 
 /**
  * Kinds the log keeps for the gateways only; no reader outside src/events/dispatcher.ts ever

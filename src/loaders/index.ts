@@ -24,10 +24,11 @@ import type {
 import { createDatasetLoaders, type DatasetLoaders } from './dataset.ts';
 import { createGovernanceLoaders, type GovernanceLoaders } from './governance.ts';
 import { createModelLoaders, type ModelLoaders } from './model.ts';
+import { createMonitoringLoaders, type MonitoringLoaders } from './monitoring.ts';
 import { createRunLoaders, type RunLoaders } from './run.ts';
 import { createUserLoaders, type UserLoaders } from './user.ts';
 
-export interface Loaders extends DatasetLoaders, RunLoaders, ModelLoaders, UserLoaders, GovernanceLoaders {
+export interface Loaders extends DatasetLoaders, RunLoaders, ModelLoaders, UserLoaders, GovernanceLoaders, MonitoringLoaders {
   readonly project: DataLoader<string, ProjectRow | null>;
   readonly dataset: DataLoader<string, DatasetRow | null>;
   readonly datasetVersion: DataLoader<string, DatasetVersionRow | null>;
@@ -57,6 +58,7 @@ export function createLoaders(executor: Executor, scope: ReadScope): Loaders {
     ...createModelLoaders(executor, readable),
     ...createUserLoaders(executor, scope),
     ...createGovernanceLoaders(executor),
+    ...createMonitoringLoaders(executor),
     project: byId('Project'),
     dataset: byId('Dataset'),
     datasetVersion: byId('DatasetVersion'),

@@ -16,6 +16,7 @@ import { eventResolvers } from '../resolvers/events.ts';
 import { governanceResolvers } from '../resolvers/governance.ts';
 import { lineageResolvers } from '../resolvers/lineage.ts';
 import { modelResolvers } from '../resolvers/model.ts';
+import { monitoringResolvers } from '../resolvers/monitoring.ts';
 import { nodeResolvers } from '../resolvers/node.ts';
 import { provenanceResolvers } from '../resolvers/provenance.ts';
 import { projectResolvers } from '../resolvers/project.ts';
@@ -45,6 +46,7 @@ const RESOLVERS: readonly Resolvers[] = [
   lineageResolvers,
   provenanceResolvers,
   governanceResolvers,
+  monitoringResolvers,
 ];
 
 export function createSchema(): GraphQLSchema {

@@ -1,0 +1,125 @@
+/**
+ * recordServingWindow: what a deployment saw in one time window (aggregates and input
+ * distributions), and its skew against the deployment's baseline, in one write transaction.
+ *
+ * Idempotent on (deployment, start, end): the same window again (same metrics and features, in
+ * any order) returns the stored one and writes nothing; different contents for a recorded key
+ * are CONFLICT (a window, like a version, is immutable). The skew is computed once, when the
+ * window is recorded, with the baseline and thresholds of that moment, and stored with it. A
+ * window whose skew exceeds a threshold appends one SERVING_SKEW_DETECTED event (subject: the
+ * deployment) in the same transaction. WRITER in the deployment's project.
+ *
+ * Statements: the deployment with the key's window and the project's thresholds, and the
+ * baseline, sent together (one round trip); then the window and its event, sent together.
+ */
+import { requireRole } from '../auth/authorize.ts';
+import { badInput, conflict, notFound } from '../errors.ts';
+import { appendAudit, appendEvents } from '../events/outbox.ts';
+import { baselineOf, createWindow, upsertThreshold, windowTarget, type ServingWindowRow } from '../neo4j/queries/monitoring.ts';
+import { requireProject } from '../recording/refs.ts';
+import { retryOnCreateRace } from '../recording/retry.ts';
+import { checkName } from '../recording/validate.ts';
+import { parseFeatures, sha256, type MonitoringDeps } from './profiles.ts';
+import { sameKind, skewReport, type FeatureProfile, type SkewReport } from './skew.ts';
+import { checkFeatures, checkInstant, checkMetrics, type FeatureProfileInput } from './validate.ts';
+
+export interface RecordServingWindowInput {
+  readonly deployment: string;
+  readonly start: Date | string;
+  readonly end: Date | string;
+  readonly metrics?: readonly { readonly key: string; readonly value: number }[] | null | undefined;
+  readonly features?: readonly FeatureProfileInput[] | null | undefined;
+}
+
+export async function recordServingWindow(deps: MonitoringDeps, input: RecordServingWindowInput): Promise<ServingWindowRow> {
+  const startMs = checkInstant('input.start', input.start);
+  const endMs = checkInstant('input.end', input.end);
+  if (endMs <= startMs) throw badInput('input.end', 'input.end must be after input.start');
+  const metrics = checkMetrics('input.metrics', input.metrics ?? []);
+  const served = checkFeatures('input.features', input.features ?? []);
+  const metricsJson = JSON.stringify(metrics);
+  const featuresJson = JSON.stringify(served);
+  const digest = sha256(`${metricsJson}\n${featuresJson}`);
+  const actor = deps.viewer.subject;
+
+  return retryOnCreateRace(() =>
+    deps.executor.write('recordServingWindow', async (tx) => {
+      const key = { deploymentId: input.deployment, startMs, endMs };
+      const [target, baseline] = await Promise.all([windowTarget(tx, key), baselineOf(tx, input.deployment)]);
+      const hidden = () => notFound('deployment', input.deployment, 'input.deployment');
+      if (!target) throw hidden();
+      requireRole(deps.viewer, target.projectId, 'WRITER', hidden);
+      if (target.existing) {
+        if (target.existing.digest === digest) return target.existing;
+        throw conflict('a window of this deployment with this start and end was recorded with other contents; windows are immutable', { field: 'input' });
+      }
+      let skew: SkewReport | null = null;
+      if (baseline) {
+        const baselineFeatures = parseFeatures(baseline.featuresJson);
+        checkKinds(served, input.features ?? [], baselineFeatures);
+        skew = skewReport({ id: baseline.id, features: baselineFeatures }, served, target.rules, target.modelName);
+      }
+      const [window] = await Promise.all([
+        createWindow(tx, { ...key, projectId: target.projectId, digest, metricsJson, featuresJson, skewJson: skew ? JSON.stringify(skew) : null }),
+        skew?.exceeded
+          ? appendEvents(tx, [
+              {
+                kind: 'SERVING_SKEW_DETECTED',
+                projectId: target.projectId,
+                subjectId: input.deployment,
+                name: target.modelName,
+                actor,
+                audit: { baseline: skew.baselineId, start: new Date(startMs).toISOString(), end: new Date(endMs).toISOString(), features: skew.features.filter((f) => f.exceeded).map((f) => f.feature) },
+              },
+            ])
+          : null,
+      ]);
+      return window;
+    }),
+  );
+}
+
+/**
+ * A served feature the baseline profiles as the other kind (numeric against categorical) has
+ * no distance: BAD_USER_INPUT at the served feature's path, before anything is written.
+ */
+function checkKinds(served: readonly FeatureProfile[], sent: readonly FeatureProfileInput[], baseline: readonly FeatureProfile[]): void {
+  const byName = new Map(baseline.map((f) => [f.name, f]));
+  for (const feature of served) {
+    const base = byName.get(feature.name);
+    if (!base || sameKind(base, feature)) continue;
+    const index = sent.findIndex((f) => f.name.trim() === feature.name);
+    const kind = (f: FeatureProfile) => (f.histogram ? 'numeric (a histogram)' : 'categorical (categories)');
+    throw badInput(`input.features[${index}]`, `input.features[${index}]: '${feature.name}' is ${kind(feature)} but the baseline profiles it as ${kind(base)}`);
+  }
+}
+
+export interface SetSkewThresholdInput {
+  readonly project: string;
+  readonly model?: string | null | undefined;
+  readonly feature?: string | null | undefined;
+  readonly threshold: number;
+}
+
+/**
+ * Sets the threshold of a project, optionally narrowed to a model name and/or a feature name
+ * (upsert on that triple). A distance above it marks the feature exceeded. WRITER.
+ */
+export async function setSkewThreshold(deps: MonitoringDeps, input: SetSkewThresholdInput): Promise<boolean> {
+  const model = input.model == null ? '' : checkName('input.model', input.model);
+  const feature = input.feature == null ? '' : checkName('input.feature', input.feature);
+  if (!Number.isFinite(input.threshold) || input.threshold < 0 || input.threshold > 1) {
+    throw badInput('input.threshold', 'input.threshold must be between 0 and 1 (distances are)');
+  }
+  const actor = deps.viewer.subject;
+  await retryOnCreateRace(() =>
+    deps.executor.write('setSkewThreshold', async (tx) => {
+      await requireProject(tx, deps.viewer, input.project, 'WRITER');
+      await Promise.all([
+        upsertThreshold(tx, { projectId: input.project, model, feature, threshold: input.threshold, actor }),
+        appendAudit(tx, { projectId: input.project, actor, subjectId: null, details: { model: model || null, feature: feature || null, threshold: input.threshold } }),
+      ]);
+    }),
+  );
+  return true;
+}

@@ -1,0 +1,199 @@
+/**
+ * Serving observations (src/monitoring): dataset profiles, serving windows and skew
+ * thresholds. None of them is a lineage node: `(:DatasetProfile)`, `(:ServingWindow)` and
+ * `(:SkewThreshold)` carry no :LineageNode label and no lineage relationship; they point at
+ * their dataset version, deployment or project by id property only, so no traversal reaches
+ * them. Window instants are Neo4j datetimes, read back as epoch milliseconds.
+ */
+import type { Tx } from '../executor.ts';
+
+export interface ProfileRow {
+  readonly datasetVersionId: string;
+  readonly digest: string;
+  readonly featuresJson: string;
+}
+
+/** The profiles of the given dataset versions (none for a version without one). */
+export async function profilesOf(tx: Tx, datasetVersionIds: readonly string[]): Promise<ProfileRow[]> {
+  const records = await tx.run(
+    `UNWIND $ids AS id
+     MATCH (p:DatasetProfile {datasetVersionId: id})
+     RETURN p.datasetVersionId AS datasetVersionId, p.digest AS digest, p.featuresJson AS featuresJson`,
+    { ids: datasetVersionIds },
+  );
+  return records.map((r) => ({ datasetVersionId: r.get('datasetVersionId') as string, digest: r.get('digest') as string, featuresJson: r.get('featuresJson') as string }));
+}
+
+/** The dataset version's project and the digest of its profile (null: none yet); null when the version does not exist. */
+export async function profileTarget(tx: Tx, datasetVersionId: string): Promise<{ projectId: string; digest: string | null } | null> {
+  const [record] = await tx.run(
+    `MATCH (v:DatasetVersion {id: $id})
+     OPTIONAL MATCH (p:DatasetProfile {datasetVersionId: v.id})
+     RETURN v.projectId AS projectId, p.digest AS digest`,
+    { id: datasetVersionId },
+  );
+  return record ? { projectId: record.get('projectId') as string, digest: (record.get('digest') as string | null) ?? null } : null;
+}
+
+/** Creates the profile; a concurrent first set fails on the dataset_profile_version constraint. */
+export async function createProfile(tx: Tx, input: { datasetVersionId: string; projectId: string; digest: string; featuresJson: string; createdBy: string | null }): Promise<void> {
+  await tx.run(
+    `CREATE (:DatasetProfile {
+       datasetVersionId: $datasetVersionId, projectId: $projectId, digest: $digest, featuresJson: $featuresJson,
+       createdAt: datetime(), createdBy: $createdBy
+     })`,
+    input,
+  );
+}
+
+export interface ServingWindowRow {
+  readonly deploymentId: string;
+  readonly projectId: string;
+  /** Epoch milliseconds. */
+  readonly startMs: number;
+  readonly endMs: number;
+  /** sha256 of the canonical metrics and features: what "the same window again" compares. */
+  readonly digest: string;
+  readonly metricsJson: string;
+  readonly featuresJson: string;
+  /** The SkewReport as JSON; null when no baseline had a profile. */
+  readonly skewJson: string | null;
+}
+
+const WINDOW = `w {.deploymentId, .projectId, .digest, .metricsJson, .featuresJson, .skewJson, startMs: w.start.epochMillis, endMs: w.end.epochMillis}`;
+
+function windowRow(map: Record<string, unknown>): ServingWindowRow {
+  return { ...(map as unknown as ServingWindowRow), skewJson: (map['skewJson'] as string | null | undefined) ?? null };
+}
+
+/** One write's facts about a deployment, or null when it does not exist. */
+export interface WindowTarget {
+  readonly projectId: string;
+  readonly modelName: string;
+  /** The window already recorded with the same (deployment, start, end), if any. */
+  readonly existing: ServingWindowRow | null;
+  readonly rules: ReadonlyArray<{ model: string | null; feature: string | null; threshold: number }>;
+}
+
+/** The deployment's project and model name, the window recorded with this key, and the project's skew thresholds. */
+export async function windowTarget(tx: Tx, key: { deploymentId: string; startMs: number; endMs: number }): Promise<WindowTarget | null> {
+  const [record] = await tx.run(
+    `MATCH (d:Deployment {id: $deploymentId})
+     OPTIONAL MATCH (m:Model {id: d.modelId})
+     OPTIONAL MATCH (w:ServingWindow {deploymentId: d.id, start: datetime({epochMillis: toInteger($startMs)}), end: datetime({epochMillis: toInteger($endMs)})})
+     CALL (d) {
+       OPTIONAL MATCH (t:SkewThreshold {projectId: d.projectId})
+       RETURN collect(t {.model, .feature, .threshold}) AS rules
+     }
+     RETURN d.projectId AS projectId, m.name AS modelName, CASE WHEN w IS NULL THEN null ELSE ${WINDOW} END AS existing, rules`,
+    key,
+  );
+  if (!record) return null;
+  const existing = record.get('existing') as Record<string, unknown> | null;
+  const rules = (record.get('rules') as Array<{ model: string; feature: string; threshold: number }>).map((t) => ({
+    model: t.model === '' ? null : t.model,
+    feature: t.feature === '' ? null : t.feature,
+    threshold: t.threshold,
+  }));
+  return { projectId: record.get('projectId') as string, modelName: (record.get('modelName') as string | null) ?? '', existing: existing ? windowRow(existing) : null, rules };
+}
+
+/**
+ * The baseline of a deployment: the profiled dataset version nearest upstream of the run that
+ * produced its model version (directly, or through the checkpoint it was derived from), with
+ * that profile; null when none is profiled. Versions reached through an input the run USED with
+ * the role 'train' come first; then the nearest (fewest hops from the run), then the smaller id.
+ * A hop is USED | GENERATED_BY | DERIVED_FROM, up to 50 from the run. Each reachable set is a
+ * var-length pattern aggregated per end node with min(length(p)) (the breadth-first plan of
+ * src/neo4j/queries/lineage.ts, linear on diamonds).
+ */
+export async function baselineOf(tx: Tx, deploymentId: string): Promise<{ id: string; featuresJson: string } | null> {
+  const [record] = await tx.run(
+    `MATCH (d:Deployment {id: $deploymentId})-[:DEPLOYS]->(v:ModelVersion)
+     CALL (v) {
+       OPTIONAL MATCH (v)-[:GENERATED_BY]->(direct:Run)
+       OPTIONAL MATCH (v)-[:DERIVED_FROM]->(c:Checkpoint)
+       OPTIONAL MATCH (viaCkp:Run {id: c.runId})
+       RETURN coalesce(direct, viaCkp) AS r LIMIT 1
+     }
+     WITH r WHERE r IS NOT NULL
+     CALL (r) {
+       MATCH (r)-[u:USED]->(first) WHERE u.role = 'train'
+       MATCH p = (first)-[:USED|GENERATED_BY|DERIVED_FROM*0..49]->(n:DatasetVersion)
+       WITH n, min(length(p)) + 1 AS depth
+       WHERE EXISTS { MATCH (:DatasetProfile {datasetVersionId: n.id}) }
+       RETURN n, depth, 0 AS pass
+       UNION
+       MATCH p = (r)-[:USED|GENERATED_BY|DERIVED_FROM*1..50]->(n:DatasetVersion)
+       WITH n, min(length(p)) AS depth
+       WHERE EXISTS { MATCH (:DatasetProfile {datasetVersionId: n.id}) }
+       RETURN n, depth, 1 AS pass
+     }
+     WITH n ORDER BY pass, depth, n.id LIMIT 1
+     MATCH (p:DatasetProfile {datasetVersionId: n.id})
+     RETURN n.id AS id, p.featuresJson AS featuresJson`,
+    { deploymentId },
+  );
+  return record ? { id: record.get('id') as string, featuresJson: record.get('featuresJson') as string } : null;
+}
+
+/** Creates the window; a concurrent first record of the same key fails on serving_window_key. */
+export async function createWindow(tx: Tx, row: ServingWindowRow): Promise<ServingWindowRow> {
+  const [record] = await tx.run(
+    `CREATE (w:ServingWindow {
+       deploymentId: $deploymentId, projectId: $projectId, start: datetime({epochMillis: toInteger($startMs)}), end: datetime({epochMillis: toInteger($endMs)}),
+       digest: $digest, metricsJson: $metricsJson, featuresJson: $featuresJson, skewJson: $skewJson, recordedAt: datetime()
+     })
+     RETURN ${WINDOW} AS w`,
+    { ...row },
+  );
+  return windowRow(record!.get('w') as Record<string, unknown>);
+}
+
+/** A deployment's windows newest first (by end, then start), after the position `after`, at most `limit`. */
+export async function windowsOf(tx: Tx, deploymentId: string, after: { endMs: number; startMs: number } | null, limit: number): Promise<ServingWindowRow[]> {
+  const records = await tx.run(
+    `MATCH (w:ServingWindow {deploymentId: $deploymentId})
+     WHERE w.end IS NOT NULL AND ($after IS NULL
+       OR w.end < datetime({epochMillis: toInteger($after.endMs)})
+       OR (w.end = datetime({epochMillis: toInteger($after.endMs)}) AND w.start < datetime({epochMillis: toInteger($after.startMs)})))
+     RETURN ${WINDOW} AS row ORDER BY w.end DESC, w.start DESC LIMIT toInteger($limit)`,
+    { deploymentId, after, limit },
+  );
+  return records.map((r) => windowRow(r.get('row') as Record<string, unknown>));
+}
+
+/** Per deployment: the skew of its newest window that has one (null: none). */
+export async function latestSkews(tx: Tx, deploymentIds: readonly string[]): Promise<Map<string, string>> {
+  const records = await tx.run(
+    `UNWIND $ids AS id
+     CALL (id) {
+       MATCH (w:ServingWindow {deploymentId: id}) WHERE w.end IS NOT NULL AND w.skewJson IS NOT NULL
+       RETURN w.skewJson AS skewJson ORDER BY w.end DESC, w.start DESC LIMIT 1
+     }
+     RETURN id, skewJson`,
+    { ids: deploymentIds },
+  );
+  return new Map(records.map((r) => [r.get('id') as string, r.get('skewJson') as string]));
+}
+
+/** Sets the threshold of (project, model, feature), '' standing for "any". */
+export async function upsertThreshold(tx: Tx, input: { projectId: string; model: string; feature: string; threshold: number; actor: string | null }): Promise<void> {
+  await tx.run(
+    `MERGE (t:SkewThreshold {projectId: $projectId, model: $model, feature: $feature})
+     SET t.threshold = $threshold, t.updatedAt = datetime(), t.updatedBy = $actor`,
+    input,
+  );
+}
+
+/** Deletes up to `batch` windows that ended before the cutoff; returns how many. */
+export async function pruneWindowsBefore(tx: Tx, cutoffMs: number, batch: number): Promise<number> {
+  const [record] = await tx.run(
+    `MATCH (w:ServingWindow) WHERE w.end < datetime({epochMillis: toInteger($cutoffMs)})
+     WITH w LIMIT toInteger($batch)
+     DELETE w
+     RETURN count(*) AS deleted`,
+    { cutoffMs, batch },
+  );
+  return (record?.get('deleted') as number | undefined) ?? 0;
+}
