@@ -48,11 +48,11 @@ async function releasedLadder(layers: number): Promise<Released> {
      SET raw:Quarantined
      CREATE (r:Run:LineageNode {id: $run, projectId: $projectId, name: 'train', type: 'TRAINING', status: 'COMPLETED', paramsJson: '{}',
        summaryMetricsJson: '{"accuracy":0.9}', fingerprint: $run, startedAt: datetime(), createdAt: datetime()})-[:USED {role: 'train', createdAt: datetime()}]->(top)
-     CREATE (v:ModelVersion:LineageNode {id: $version, projectId: $projectId, modelId: 'mdl_x', number: 1, status: 'VALIDATED', metricsJson: '{}',
+     CREATE (v:ModelVersion:LineageNode {id: $version, projectId: $projectId, modelId: $modelId, number: 1, status: 'VALIDATED', metricsJson: '{}',
        createdAt: datetime(), createdBy: 'alice'})-[:GENERATED_BY {role: 'model', createdAt: datetime()}]->(r)
-     CREATE (d:Deployment:LineageNode {id: $deployment, projectId: $projectId, modelId: 'mdl_x', modelVersionId: $version, environment: 'prod',
+     CREATE (d:Deployment:LineageNode {id: $deployment, projectId: $projectId, modelId: $modelId, modelVersionId: $version, environment: 'prod',
        status: 'ACTIVE', deployedAt: datetime(), createdAt: datetime()})-[:DEPLOYS {createdAt: datetime()}]->(v)`,
-    { top: ladder.top, raw: ladder.datasets[0]![0], run, version, deployment, projectId },
+    { top: ladder.top, raw: ladder.datasets[0]![0], run, version, deployment, projectId, modelId: newId('Model') },
   );
   return { ladder, version, deployment };
 }
@@ -81,7 +81,7 @@ describe('release governance on diamond ladders', () => {
     const affected = await profiledAffected(released);
     expect(affected.rows.map(([node, d]) => [node, d.id])).toEqual([[released.ladder.datasets[0]![0], released.deployment]]);
     expect(operators(affected.plan).join(' ')).toMatch(/VarLengthExpand\(Pruning,BFS/);
-  });
+  }, 180_000); // building the 41-layer ladder is most of it
 
   it('grows db hits linearly with the layers', async () => {
     const hits = new Map<number, { check: number; affected: number }>();
