@@ -102,7 +102,7 @@ async function trainingRun(p: { id: string; alice: Record<string, string> }, raw
   return run;
 }
 
-// Each story sends a few dozen requests; on a busy shared machine one can take seconds.
+// Each story sends a few dozen requests; on a busy machine one can take seconds.
 const STORY = { timeout: 240_000 };
 
 const rules = (failures: { rule: string }[]) => failures.map((f) => f.rule).sort();
