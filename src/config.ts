@@ -38,6 +38,17 @@ export interface Config {
   readonly limits: Limits;
   readonly events: EventsConfig;
   readonly ws: WebSocketConfig;
+  readonly mlflow: MlflowConfig;
+}
+
+/** The MLflow REST adapter (src/ingest/mlflow). */
+export interface MlflowConfig {
+  /** PEDIGREE_MLFLOW_ARTIFACT_ROOT: the directory proxied artifacts are stored under. */
+  readonly artifactRoot: string;
+  /** PEDIGREE_MLFLOW_MAX_ARTIFACT_BYTES: largest accepted artifact upload. */
+  readonly maxArtifactBytes: number;
+  /** Largest accepted JSON request body (PEDIGREE_MAX_BODY_BYTES, as for GraphQL). */
+  readonly bodyBytes: number;
 }
 
 export interface AuthConfig {
@@ -171,6 +182,12 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
       connectionInitTimeoutMs: integer(env, 'PEDIGREE_WS_INIT_TIMEOUT_MS', 3_000, 100, 600_000),
       keepAliveMs: integer(env, 'PEDIGREE_WS_KEEPALIVE_MS', 12_000, 0, 600_000),
       ...overrides.ws,
+    },
+    mlflow: {
+      artifactRoot: resolve(env['PEDIGREE_MLFLOW_ARTIFACT_ROOT'] ?? '.data/mlflow-artifacts'),
+      maxArtifactBytes: integer(env, 'PEDIGREE_MLFLOW_MAX_ARTIFACT_BYTES', 5 * 1024 ** 3, 1, 1024 ** 4),
+      bodyBytes: integer(env, 'PEDIGREE_MAX_BODY_BYTES', 12 * 1024 * 1024, 1024, 1024 ** 3),
+      ...overrides.mlflow,
     },
   };
   return deepFreeze(config);

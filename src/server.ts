@@ -35,6 +35,7 @@ import { createExecutor, type Executor, type QueryObserver } from './neo4j/execu
 import { loadMigrations, migrate } from './neo4j/migrations.ts';
 import { backfillRunSearch } from './audit/search-backfill.ts';
 import { formatError } from './schema/format-error.ts';
+import { createMlflowRouter } from './ingest/mlflow/router.ts';
 import { createSchema } from './schema/index.ts';
 import { parseOptions, validationRules } from './schema/limits.ts';
 import { subscribeWithEventLoaders } from './schema/operations.ts';
@@ -233,6 +234,28 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         res.setHeader('x-request-id', requestId);
         return createContext(contextDeps, requestId, await viewerFor(req.headers.authorization));
       },
+    }),
+  );
+
+  app.use(
+    '/mlflow',
+    (req, res, next) => {
+      res.on('finish', () => metrics.httpRequests.inc({ route: '/mlflow', status: String(res.statusCode) }));
+      if (!fromRouter(config.auth, req.headers)) {
+        res.status(403).json({ error_code: 'PERMISSION_DENIED', message: 'this subgraph accepts requests from its router only' });
+        return;
+      }
+      next();
+    },
+    createMlflowRouter({
+      config: config.mlflow,
+      authenticate: async (authorization) => {
+        const viewer = await auth.authenticate(authorization);
+        await rateLimiter.consume(viewer.subject);
+        return viewer;
+      },
+      contextDeps,
+      logger,
     }),
   );
 
