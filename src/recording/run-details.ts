@@ -73,7 +73,9 @@ export async function recordRunDetails(ctx: Context, input: RecordRunDetailsInpu
     const currentTags = JSON.parse(run.tagsJson ?? '{}') as Record<string, string>;
     for (const [key, value] of tags) currentTags[key] = value;
     for (const key of removeTags) delete currentTags[key];
-    const codeValue = code ? { ...(JSON.parse(run.codeJson ?? '{}') as Record<string, unknown>), ...code } : run.codeJson === null ? null : JSON.parse(run.codeJson);
+    // A property never set reads as undefined.
+    const storedCode = run.codeJson ?? null;
+    const codeValue = code ? { ...(JSON.parse(storedCode ?? '{}') as Record<string, unknown>), ...code } : storedCode === null ? null : JSON.parse(storedCode);
     const codeJson = codeValue === null ? null : canonicalJson(codeValue);
     const fingerprint = runFingerprint({
       type: run.type,

@@ -67,7 +67,7 @@ async function runScript<T>(script: string, project: string, token: string, env:
     MLFLOW_REQUIREMENTS_INFERENCE_TIMEOUT: '1',
     MLFLOW_DISABLE_TELEMETRY: 'true',
     DO_NOT_TRACK: 'true',
-  }, 400_000);
+  }, 900_000);
   expect(result.code, result.stderr).toBe(0);
   return JSON.parse(result.stdout.trim().split('\n').pop()!) as T;
 }
@@ -158,7 +158,7 @@ describe('a training script using the mlflow client unmodified', () => {
     expect(artifact.node.producedBy.id).toBe(out.run_id);
     expect(Object.keys(artifact.node.properties.files)).toEqual(expect.arrayContaining(['MLmodel', 'model.pkl']));
     expect(registered.subject.id).toMatch(/^mv_/);
-  }, 600_000);
+  }, 1_200_000);
 
   it('running the script again reuses the dataset version (same MLflow digest) and numbers the model version 2', async () => {
     const second = await runUserScript(project.name, token, 'iris', model);
@@ -179,7 +179,7 @@ describe('a training script using the mlflow client unmodified', () => {
     expect(data.b.inputs.map((i: { node: { id: string } }) => i.node.id)).toContain(data.dataset.versions.nodes[0].id);
     expect(data.model.alias.number).toBe(2);
     expect(data.model.versions.nodes.map((v: { number: number }) => v.number)).toEqual([2, 1]);
-  }, 600_000);
+  }, 1_200_000);
 
   it('answers the client with the same ids GraphQL shows: run, experiment, logged model, version', async () => {
     const run = await mlflow(project.name, token, 'GET', 'runs/get', { run_id: first.run_id });

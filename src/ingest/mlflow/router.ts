@@ -75,20 +75,34 @@ function route(method: string, path: string): { handler: Handler; params: Record
   return null;
 }
 
-/** Bounded memo of run -> project: a run never changes project, so a hit is never stale. */
-const RUN_PROJECT_CACHE_SIZE = 100_000;
+/**
+ * Bounded memos of run -> project and project name or id -> project: a run never changes
+ * project and a project is never renamed or removed, so a hit is never stale. Misses are not
+ * remembered. Access is still checked per request against the viewer.
+ */
+const CACHE_SIZE = 100_000;
+
+function remember<K, V>(cache: Map<K, V>, key: K, value: V): void {
+  if (cache.size >= CACHE_SIZE) cache.clear();
+  cache.set(key, value);
+}
 
 export function createMlflowRouter(deps: MlflowRouterDeps): express.Router {
   const router = express.Router();
   const store = createArtifactStore(deps.config.artifactRoot, deps.config.maxArtifactBytes);
   const runProjects = new Map<string, string>();
+  const projects = new Map<string, ProjectRow>();
 
   async function begin(req: Request): Promise<{ ctx: Context; project: ProjectRow }> {
     const viewer = await deps.authenticate(req.headers.authorization);
     const requestId = randomUUID();
     const ctx = createContext(deps.contextDeps, requestId, viewer);
     const ref = String(req.params['project']);
-    const project = await ctx.executor.read('mlflow.project', (tx) => projectByIdOrName(tx, ref));
+    let project = projects.get(ref) ?? null;
+    if (project === null) {
+      project = await ctx.executor.read('mlflow.project', (tx) => projectByIdOrName(tx, ref));
+      if (project) remember(projects, ref, project);
+    }
     if (!project || !canRead(viewer, project.id)) throw doesNotExist(`Project '${ref}' not found.`);
     return { ctx, project };
   }
@@ -101,8 +115,7 @@ export function createMlflowRouter(deps: MlflowRouterDeps): express.Router {
         const header = headers.get(runId);
         if (!header || header.label !== 'Run') return false;
         owner = header.projectId;
-        if (runProjects.size >= RUN_PROJECT_CACHE_SIZE) runProjects.clear();
-        runProjects.set(runId, owner);
+        remember(runProjects, runId, owner);
       }
       return owner === projectId;
     };
