@@ -39,6 +39,17 @@ export interface Config {
   readonly events: EventsConfig;
   readonly ws: WebSocketConfig;
   readonly monitoring: MonitoringConfig;
+  readonly mlflow: MlflowConfig;
+}
+
+/** The MLflow REST adapter (src/ingest/mlflow). */
+export interface MlflowConfig {
+  /** PEDIGREE_MLFLOW_ARTIFACT_ROOT: the directory proxied artifacts are stored under. */
+  readonly artifactRoot: string;
+  /** PEDIGREE_MLFLOW_MAX_ARTIFACT_BYTES: largest accepted artifact upload. */
+  readonly maxArtifactBytes: number;
+  /** Largest accepted JSON request body (PEDIGREE_MAX_BODY_BYTES, as for GraphQL). */
+  readonly bodyBytes: number;
 }
 
 export interface AuthConfig {
@@ -185,6 +196,12 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
       windowRetentionMs: integer(env, 'PEDIGREE_SERVING_WINDOW_RETENTION_MS', 90 * 24 * 3_600_000, 1_000, 10 * 365 * 24 * 3_600_000),
       pruneIntervalMs: integer(env, 'PEDIGREE_SERVING_WINDOW_PRUNE_INTERVAL_MS', 3_600_000, 0, 24 * 3_600_000),
       ...overrides.monitoring,
+    },
+    mlflow: {
+      artifactRoot: resolve(env['PEDIGREE_MLFLOW_ARTIFACT_ROOT'] ?? '.data/mlflow-artifacts'),
+      maxArtifactBytes: integer(env, 'PEDIGREE_MLFLOW_MAX_ARTIFACT_BYTES', 5 * 1024 ** 3, 1, 1024 ** 4),
+      bodyBytes: integer(env, 'PEDIGREE_MAX_BODY_BYTES', 12 * 1024 * 1024, 1024, 1024 ** 3),
+      ...overrides.mlflow,
     },
   };
   return deepFreeze(config);

@@ -66,6 +66,8 @@ export interface RunRow extends LineageRow {
   readonly idempotencyKey: string | null;
   readonly startedAt: Date;
   readonly endedAt: Date | null;
+  /** Free-form string tags (e.g. MLflow's run tags) as a JSON object; absent on runs that never had one. */
+  readonly tagsJson?: string | null;
 }
 
 export type RetentionState = 'RETAINED' | 'DELETED';

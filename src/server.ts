@@ -36,6 +36,7 @@ import { loadMigrations, migrate } from './neo4j/migrations.ts';
 import { createWindowPruner } from './monitoring/retention.ts';
 import { backfillRunSearch } from './audit/search-backfill.ts';
 import { formatError } from './schema/format-error.ts';
+import { createMlflowRouter } from './ingest/mlflow/router.ts';
 import { createSchema } from './schema/index.ts';
 import { parseOptions, validationRules } from './schema/limits.ts';
 import { subscribeWithEventLoaders } from './schema/operations.ts';
@@ -239,6 +240,28 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         res.setHeader('x-request-id', requestId);
         return createContext(contextDeps, requestId, await viewerFor(req.headers.authorization));
       },
+    }),
+  );
+
+  app.use(
+    '/mlflow',
+    (req, res, next) => {
+      res.on('finish', () => metrics.httpRequests.inc({ route: '/mlflow', status: String(res.statusCode) }));
+      if (!fromRouter(config.auth, req.headers)) {
+        res.status(403).json({ error_code: 'PERMISSION_DENIED', message: 'this subgraph accepts requests from its router only' });
+        return;
+      }
+      next();
+    },
+    createMlflowRouter({
+      config: config.mlflow,
+      authenticate: async (authorization) => {
+        const viewer = await auth.authenticate(authorization);
+        await rateLimiter.consume(viewer.subject);
+        return viewer;
+      },
+      contextDeps,
+      logger,
     }),
   );
 

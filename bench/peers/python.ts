@@ -27,7 +27,7 @@ const VENV_ROOT = fileURLToPath(new URL('../.venv/', import.meta.url));
 const PYTHON = process.env['BENCH_PYTHON'] ?? 'python3';
 
 /** The venv's python, created or refreshed as needed; or why it could not be. */
-async function ensureVenv(name: string, requirements: string, log: Log): Promise<{ python: string } | { error: string }> {
+export async function ensureVenv(name: string, requirements: string, log: Log): Promise<{ python: string } | { error: string }> {
   const dir = join(VENV_ROOT, name);
   const python = join(dir, 'bin', 'python');
   const error = await installOnce({ dir, source: requirements, stampName: '.requirements.sha256', present: python }, async () => {

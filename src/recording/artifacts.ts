@@ -3,12 +3,13 @@
  * (project, type, name, digest): a repeat returns the existing artifact and writes nothing.
  */
 import type { Context } from '../context.ts';
-import { badInput } from '../errors.ts';
+import { requireRole } from '../auth/authorize.ts';
+import { badInput, conflict, notFound } from '../errors.ts';
 import { appendEvents } from '../events/outbox.ts';
 import type { RecordArtifactInput } from '../generated/graphql.ts';
 import { newId } from '../ids.ts';
 import type { ArtifactRow } from '../model.ts';
-import { recordArtifactNode } from '../neo4j/queries/artifacts.ts';
+import { completeArtifactNode, lockArtifact, recordArtifactNode } from '../neo4j/queries/artifacts.ts';
 import { checkDigest, checkUri } from './datasets.ts';
 import { checkJsonObject } from './json.ts';
 import { requireProject, requireRefs } from './refs.ts';
@@ -64,4 +65,63 @@ export async function recordArtifact(ctx: Context, input: RecordArtifactInput): 
     }
     return artifact;
   });
+}
+
+export interface CompleteArtifactInput {
+  readonly artifact: string;
+  /** Set once: an artifact recorded before its content existed gets its digest here. */
+  readonly digest?: string | null;
+  /** Set once, like the digest. */
+  readonly uri?: string | null;
+  /**
+   * Merged into the artifact's properties: a key whose old and new values are both objects
+   * gets the union (a null value removes that entry); any other key is replaced (null removes it).
+   */
+  readonly properties?: unknown;
+}
+
+/**
+ * Completes an artifact recorded before its content was written (a model whose files are
+ * uploaded after it was announced): sets its digest once and merges properties. A different
+ * digest on an artifact that has one is CONFLICT; the same digest again writes it unchanged.
+ */
+export async function completeArtifact(ctx: Context, input: CompleteArtifactInput): Promise<ArtifactRow> {
+  const id = checkName('input.artifact', input.artifact);
+  const digest = input.digest === null || input.digest === undefined ? null : checkDigest('input.digest', input.digest);
+  const uri = input.uri === null || input.uri === undefined ? null : checkUri('input.uri', input.uri);
+  const patch = JSON.parse(checkJsonObject('input.properties', input.properties)) as Record<string, unknown>;
+  return ctx.executor.write('completeArtifact', async (tx) => {
+    const artifact = await lockArtifact(tx, id);
+    const hidden = () => notFound('artifact', id, 'input.artifact');
+    if (!artifact) throw hidden();
+    requireRole(ctx.viewer, artifact.projectId, 'WRITER', hidden);
+    // Properties never set read as undefined.
+    const [oldDigest, oldUri] = [artifact.digest ?? null, artifact.uri ?? null];
+    if (digest !== null && oldDigest !== null && oldDigest !== digest) {
+      throw conflict(`artifact '${id}' already has the digest ${artifact.digest}`, { field: 'input.digest', existingId: id });
+    }
+    if (uri !== null && oldUri !== null && oldUri !== uri) {
+      throw conflict(`artifact '${id}' already has the uri ${artifact.uri}`, { field: 'input.uri', existingId: id });
+    }
+    const properties = checkJsonObject('input.properties', mergeProperties(JSON.parse(artifact.propertiesJson) as Record<string, unknown>, patch));
+    return completeArtifactNode(tx, id, { digest: digest ?? oldDigest, uri: uri ?? oldUri, propertiesJson: properties });
+  });
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function mergeProperties(old: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+  const merged = { ...old };
+  for (const [key, value] of Object.entries(patch)) {
+    const before = merged[key];
+    if (value === null) delete merged[key];
+    else if (isObject(before) && isObject(value)) {
+      const inner = { ...before, ...value };
+      for (const [k, v] of Object.entries(value)) if (v === null) delete inner[k];
+      merged[key] = inner;
+    } else merged[key] = value;
+  }
+  return merged;
 }

@@ -10,7 +10,7 @@ import { badInput, conflict, notFound } from '../errors.ts';
 import { appendEvents, type NewEvent } from '../events/outbox.ts';
 import { enforceRelease } from '../governance/gate.ts';
 import { newId } from '../ids.ts';
-import type { ModelVersionRow, ModelVersionStatus } from '../model.ts';
+import type { ModelRow, ModelVersionRow, ModelVersionStatus } from '../model.ts';
 import type { Tx } from '../neo4j/executor.ts';
 import {
   aliasTarget,
@@ -22,6 +22,7 @@ import {
   versionById,
   versionIdByNumber,
   versionIdBySemver,
+  mergeModel,
 } from '../neo4j/queries/models.ts';
 import { versionTransition } from './deployment-state.ts';
 import { checkJsonObject } from './json.ts';
@@ -75,8 +76,8 @@ export async function registerModelVersion(ctx: Context, input: RegisterModelVer
 
   return ctx.executor.write('registerModelVersion', async (tx) => {
     await requireProject(tx, ctx.viewer, input.project, 'WRITER');
-    const labels = await requireRefs(tx, input.project, [{ field: 'input.source', id: source, labels: ['Checkpoint', 'Run'] }]);
-    const sourceLabel = labels.get(source) as 'Checkpoint' | 'Run';
+    const labels = await requireRefs(tx, input.project, [{ field: 'input.source', id: source, labels: ['Checkpoint', 'Run', 'Artifact'] }]);
+    const sourceLabel = labels.get(source) as 'Checkpoint' | 'Run' | 'Artifact';
     // The model's write lock is taken here and held until commit.
     const { model, number } = await mergeModelForVersion(tx, { id: newId('Model'), projectId: input.project, name, actor });
     if (semver !== null) {
@@ -105,6 +106,24 @@ export async function registerModelVersion(ctx: Context, input: RegisterModelVer
     }
     await appendEvents(tx, events);
     return version;
+  });
+}
+
+export interface CreateModelInput {
+  readonly project: string;
+  readonly name: string;
+  readonly description?: string | null | undefined;
+}
+
+/** A model without versions yet (registerModelVersion also creates one on first use); CONFLICT when the name is taken. */
+export async function createModel(ctx: Context, input: CreateModelInput): Promise<ModelRow> {
+  const name = checkName('input.name', input.name);
+  const description = checkOptionalText('input.description', input.description);
+  return ctx.executor.write('createModel', async (tx) => {
+    await requireProject(tx, ctx.viewer, input.project, 'WRITER');
+    const { model, created } = await mergeModel(tx, { id: newId('Model'), projectId: input.project, name, description, actor: ctx.viewer.subject });
+    if (!created) throw conflict(`model '${name}' already exists`, { field: 'input.name', existingId: model.id });
+    return model;
   });
 }
 

@@ -42,3 +42,18 @@ export async function recordArtifactNode(tx: Tx, input: NewArtifact): Promise<{ 
   );
   return { artifact: nodeRow<ArtifactRow>(record!.get('a') as Node), created: record!.get('created') as boolean };
 }
+
+/** The artifact, write-locked until the transaction ends; null if missing. */
+export async function lockArtifact(tx: Tx, id: string): Promise<ArtifactRow | null> {
+  const [record] = await tx.run('MATCH (a:Artifact {id: $id}) SET a._lock = true REMOVE a._lock RETURN a', { id });
+  return record ? nodeRow<ArtifactRow>(record.get('a') as Node) : null;
+}
+
+export async function completeArtifactNode(
+  tx: Tx,
+  id: string,
+  fields: { digest: string | null; uri: string | null; propertiesJson: string },
+): Promise<ArtifactRow> {
+  const [record] = await tx.run('MATCH (a:Artifact {id: $id}) SET a.digest = $digest, a.uri = $uri, a.propertiesJson = $propertiesJson RETURN a', { id, ...fields });
+  return nodeRow<ArtifactRow>(record!.get('a') as Node);
+}

@@ -45,6 +45,21 @@ export async function mergeModelForVersion(
   return { model: nodeRow<ModelRow>(record!.get('m') as Node), number: record!.get('number') as number };
 }
 
+/** Creates the model (serialized on the project's lock, like first registrations), or returns the one of that name. */
+export async function mergeModel(
+  tx: Tx,
+  input: { id: string; projectId: string; name: string; description: string | null; actor: string | null },
+): Promise<{ model: ModelRow; created: boolean }> {
+  const [record] = await tx.run(
+    `MATCH (p:Project {id: $projectId}) SET p._lock = true REMOVE p._lock
+     MERGE (m:Model {projectId: $projectId, name: $name})
+     ON CREATE SET m.id = $id, m.description = $description, m.nextNumber = 1, m.createdAt = datetime(), m.createdBy = $actor
+     RETURN m, m.id = $id AS created`,
+    input,
+  );
+  return { model: nodeRow<ModelRow>(record!.get('m') as Node), created: record!.get('created') as boolean };
+}
+
 /** Takes the model's write lock (held until commit); null when there is no such model. */
 export async function lockModel(tx: Tx, modelId: string): Promise<ModelRow | null> {
   const [record] = await tx.run('MATCH (m:Model {id: $modelId}) SET m._lock = true REMOVE m._lock RETURN m', { modelId });
@@ -79,13 +94,14 @@ export async function createModelVersion(
     metricsJson: string;
     actor: string | null;
     sourceId: string;
-    sourceLabel: 'Checkpoint' | 'Run';
+    sourceLabel: 'Checkpoint' | 'Run' | 'Artifact';
   },
 ): Promise<ModelVersionRow> {
-  const edge =
-    input.sourceLabel === 'Checkpoint'
-      ? 'MATCH (s:Checkpoint {id: $sourceId}) CREATE (v)-[:DERIVED_FROM {createdAt: v.createdAt}]->(s)'
-      : "MATCH (s:Run {id: $sourceId}) CREATE (v)-[:GENERATED_BY {role: 'model', createdAt: v.createdAt}]->(s)";
+  const edge = {
+    Checkpoint: 'MATCH (s:Checkpoint {id: $sourceId}) CREATE (v)-[:DERIVED_FROM {createdAt: v.createdAt}]->(s)',
+    Artifact: 'MATCH (s:Artifact {id: $sourceId}) CREATE (v)-[:DERIVED_FROM {createdAt: v.createdAt}]->(s)',
+    Run: "MATCH (s:Run {id: $sourceId}) CREATE (v)-[:GENERATED_BY {role: 'model', createdAt: v.createdAt}]->(s)",
+  }[input.sourceLabel];
   const [record] = await tx.run(
     `MATCH (m:Model {id: $modelId})
      CREATE (v:ModelVersion:LineageNode {

@@ -255,3 +255,39 @@ export async function findRun(tx: Tx, runId: string): Promise<RunRow | null> {
   const [record] = await tx.run('MATCH (r:Run {id: $runId}) RETURN r', { runId });
   return record ? nodeRow<RunRow>(record.get('r') as Node) : null;
 }
+
+/** Creates the experiment, or returns the one of that name (MERGE on the constrained (projectId, name) pair). */
+export async function mergeExperiment(
+  tx: Tx,
+  input: { id: string; projectId: string; name: string; createdBy: string | null },
+): Promise<{ experiment: ExperimentRow; created: boolean }> {
+  const [record] = await tx.run(
+    `MERGE (e:Experiment {projectId: $projectId, name: $name})
+     ON CREATE SET e.id = $id, e.createdAt = datetime(), e.createdBy = $createdBy
+     RETURN e, e.id = $id AS created`,
+    input,
+  );
+  return { experiment: nodeRow<ExperimentRow>(record!.get('e') as Node), created: record!.get('created') as boolean };
+}
+
+/** Sets the run's params (with their search properties), tags, name, code and fingerprint, as given. */
+export async function updateRunDetails(
+  tx: Tx,
+  runId: string,
+  input: { paramsJson: string; searchProps: Record<string, string | number>; tagsJson: string; name: string; codeJson: string | null; fingerprint: string },
+): Promise<RunRow> {
+  const [record] = await tx.run(
+    `MATCH (r:Run {id: $runId})
+     SET r.paramsJson = $paramsJson, r.tagsJson = $tagsJson, r.name = $name, r.codeJson = $codeJson, r.fingerprint = $fingerprint,
+         r += $searchProps
+     RETURN r`,
+    { runId, ...input },
+  );
+  return nodeRow<RunRow>(record!.get('r') as Node);
+}
+
+/** Ids of the nodes the run USED. */
+export async function runInputIds(tx: Tx, runId: string): Promise<string[]> {
+  const records = await tx.run('MATCH (:Run {id: $runId})-[:USED]->(n:LineageNode) RETURN DISTINCT n.id AS id', { runId });
+  return records.map((r) => r.get('id') as string);
+}
