@@ -15,7 +15,7 @@ import type { Context } from '../../context.ts';
 import { badInput, PedigreeError } from '../../errors.ts';
 import type { BatchEdgeInput } from '../../generated/graphql.ts';
 import type { RunStatus } from '../../model.ts';
-import { inputVersions, lockRunByExternalId, setJobFacts, versionsByLabel } from '../../neo4j/queries/openlineage.ts';
+import { edgesOfRun, inputVersions, lockRunByExternalId, setJobFacts, versionsByDigest, versionsByLabel } from '../../neo4j/queries/openlineage.ts';
 import { canonicalJson } from '../../recording/json.ts';
 import { planLineage, writeLineage, type BatchNode } from '../../recording/lineage-batch.ts';
 import { retryOnCreateRace } from '../../recording/retry.ts';
@@ -59,6 +59,7 @@ interface DatasetRef {
   readonly path: string;
   readonly name: string;
   readonly version: string | null;
+  readonly side: 'input' | 'output';
 }
 
 export async function ingestRunEvent(ctx: Context, projectId: string, event: OlRunEvent): Promise<IngestResult> {
@@ -66,47 +67,79 @@ export async function ingestRunEvent(ctx: Context, projectId: string, event: OlR
   const refs = (side: 'inputs' | 'outputs'): DatasetRef[] =>
     (event[side] ?? []).map((dataset, i) => {
       const version = dataset.facets?.['version']?.['datasetVersion'];
-      return { dataset, path: `event.${side}[${i}]`, name: datasetName(dataset), version: typeof version === 'string' ? version : null };
+      const name = datasetName(dataset);
+      return { dataset, path: `event.${side}[${i}]`, name, version: typeof version === 'string' ? version : null, side: side === 'inputs' ? 'input' : 'output' };
     });
-  const inputs = refs('inputs');
-  const outputs = refs('outputs');
+  const datasets = [...refs('inputs'), ...refs('outputs')];
   const runId = event.run.runId;
+  // The digest a version gets when the event creates it: derived from what identifies it.
+  const digestOf = (ref: DatasetRef): string =>
+    ref.version !== null
+      ? derivedDigest('version', ref.name, ref.version)
+      : ref.side === 'input'
+        ? derivedDigest('first', ref.name)
+        : derivedDigest('output', ref.name, runId);
 
   return retryOnCreateRace(() =>
     ctx.executor.write('openlineage', async (tx) => {
-      // Sent together (one round trip): the run (locked), versions named by a facet, and the
-      // versions unversioned inputs link to.
-      const versioned = [...inputs, ...outputs].filter((d) => d.version !== null).map((d) => ({ name: d.name, label: d.version! }));
-      const [existingRun, byLabel, latest] = await Promise.all([
+      // Sent together (one round trip): the run (locked) and its edges, versions named by a
+      // facet or by the digest the event would give them, and the versions unversioned inputs link to.
+      const versioned = datasets.filter((d) => d.version !== null).map((d) => ({ name: d.name, label: d.version! }));
+      const [existingRun, edges, byLabel, byDigest, latest] = await Promise.all([
         lockRunByExternalId(tx, projectId, runId),
+        edgesOfRun(tx, projectId, runId),
         versionsByLabel(tx, projectId, versioned),
-        inputVersions(tx, projectId, runId, [...new Set(inputs.filter((d) => d.version === null).map((d) => d.name))]),
+        versionsByDigest(tx, projectId, datasets.filter((d) => d.version !== null || d.side === 'output').map((d) => ({ name: d.name, digest: digestOf(d) }))),
+        inputVersions(tx, projectId, runId, [...new Set(datasets.filter((d) => d.version === null && d.side === 'input').map((d) => d.name))]),
       ]);
+      const existing = (ref: DatasetRef): string | undefined =>
+        ref.version !== null
+          ? (byLabel.get(JSON.stringify([ref.name, ref.version])) ?? byDigest.get(JSON.stringify([ref.name, digestOf(ref)])))
+          : ref.side === 'input'
+            ? latest.get(ref.name)
+            : byDigest.get(JSON.stringify([ref.name, digestOf(ref)]));
 
-      const { nodes, edges, paths } = buildBatch(event, status, inputs, outputs, byLabel, latest);
-      let result;
-      try {
-        result = await writeLineage(tx, ctx.viewer, planLineage({ project: projectId, nodes, edges }));
-      } catch (error) {
-        throw atEventPaths(error, paths);
+      const batch = buildBatch(event, status, datasets, existing, digestOf, existingRun ? edges : null);
+      let pedigreeRunId = existingRun?.id;
+      let created = 0;
+      let linked = 0;
+      // An event that names nothing new for an existing run (a COMPLETE after its START, a
+      // duplicate) has no batch to write: recordLineage would write nothing for it either.
+      if (batch !== null) {
+        let result;
+        try {
+          result = await writeLineage(tx, ctx.viewer, planLineage({ project: projectId, nodes: batch.nodes, edges: batch.edges }));
+        } catch (error) {
+          throw atEventPaths(error, batch.paths);
+        }
+        pedigreeRunId = result.ids[0]!;
+        created = result.created;
+        linked = result.edges;
+        if (!existingRun) await setJobFacts(tx, jobFacts(event, result.ids));
       }
-      const pedigreeRunId = result.ids[0]!;
-      if (existingRun && status !== 'RUNNING') await finishRunIn(tx, ctx.viewer, pedigreeRunId, status);
-      await setJobFacts(tx, jobFacts(event, result.ids));
-      return { run: pedigreeRunId, created: result.created, edges: result.edges };
+      if (existingRun && status !== 'RUNNING') await finishRunIn(tx, ctx.viewer, existingRun.id, status);
+      const errorMessage = facetBody(event.run.facets?.['errorMessage']);
+      if (existingRun && errorMessage) {
+        await setJobFacts(tx, [{ id: existingRun.id, jobNamespace: event.job.namespace, jobName: event.job.name, errorMessageJson: canonicalJson(errorMessage) }]);
+      }
+      return { run: pedigreeRunId!, created, edges: linked };
     }),
   );
 }
 
-/** The batch: node 0 is the run, node 1 its parent (when the parent facet names one). */
+/**
+ * The batch: node 0 is the run, node 1 its parent (when the parent facet names one), then the
+ * dataset versions the event creates; edges the run does not have yet. Null when an existing
+ * run gets nothing new.
+ */
 function buildBatch(
   event: OlRunEvent,
   status: RunStatus,
-  inputs: readonly DatasetRef[],
-  outputs: readonly DatasetRef[],
-  byLabel: ReadonlyMap<string, string>,
-  latest: ReadonlyMap<string, string>,
-): { nodes: BatchNode[]; edges: BatchEdgeInput[]; paths: string[] } {
+  datasets: readonly DatasetRef[],
+  existing: (ref: DatasetRef) => string | undefined,
+  digestOf: (ref: DatasetRef) => string,
+  runEdges: { used: ReadonlySet<string>; generated: ReadonlySet<string> } | null,
+): { nodes: BatchNode[]; edges: BatchEdgeInput[]; paths: string[] } | null {
   const nodes: BatchNode[] = [];
   const paths: string[] = [];
   const parent = event.run.facets?.['parent'] as { run: { runId: string }; job: { namespace: string; name: string } } | undefined;
@@ -115,26 +148,22 @@ function buildBatch(
     externalId: event.run.runId,
     kind: 'RUN',
     status,
-    fields: { name: event.job.name, type: 'DATA_PROCESSING', code: codeOf(event), ...(parent ? { parent: 'parent' } : {}) },
+    fields: { name: event.job.name, type: 'DATA_PROCESSING', code: codeOf(event), ...(parent && runEdges === null ? { parent: 'parent' } : {}) },
   });
   paths.push('event.job');
-  if (parent) {
+  // The parent is linked when the run is created (recordLineage links a new run only).
+  if (parent && runEdges === null) {
     nodes.push({ key: 'parent', externalId: parent.run.runId, kind: 'RUN', status: 'RUNNING', fields: { name: parent.job.name, type: 'PIPELINE' } });
     paths.push('event.run.facets.parent');
   }
+  const runNodes = nodes.length;
 
-  // One batch node per distinct version; an existing version is referenced by its id.
+  // One batch node per distinct new version; an existing version is referenced by its id.
   const keys = new Map<string, string>();
-  const versionOf = (ref: DatasetRef, side: 'input' | 'output'): string => {
-    if (ref.version !== null) {
-      const existing = byLabel.get(JSON.stringify([ref.name, ref.version]));
-      if (existing) return existing;
-      return nodeFor(ref, derivedDigest('version', ref.name, ref.version), ref.version);
-    }
-    if (side === 'input') return latest.get(ref.name) ?? nodeFor(ref, derivedDigest('first', ref.name), null);
-    return nodeFor(ref, derivedDigest('output', ref.name, event.run.runId), null);
-  };
-  const nodeFor = (ref: DatasetRef, digest: string, label: string | null): string => {
+  const versionOf = (ref: DatasetRef): string => {
+    const id = existing(ref);
+    if (id !== undefined) return id;
+    const digest = digestOf(ref);
     const identity = JSON.stringify([ref.name, digest]);
     const known = keys.get(identity);
     if (known) return known;
@@ -149,7 +178,7 @@ function buildBatch(
         dataset: ref.name,
         digest,
         uri: ref.name,
-        label,
+        label: ref.version,
         ...(schema ? { schema } : {}),
         properties: { openlineage: { namespace: ref.dataset.namespace, name: ref.dataset.name }, ...(dataSource ? { dataSource } : {}) },
       },
@@ -158,10 +187,13 @@ function buildBatch(
     return key;
   };
 
-  const edges: BatchEdgeInput[] = [
-    ...inputs.map((ref) => ({ kind: 'USED' as const, from: 'run', to: versionOf(ref, 'input') })),
-    ...outputs.map((ref) => ({ kind: 'GENERATED_BY' as const, from: versionOf(ref, 'output'), to: 'run' })),
-  ];
+  const edges: BatchEdgeInput[] = [];
+  for (const ref of datasets) {
+    const version = versionOf(ref);
+    if (ref.side === 'input' && !runEdges?.used.has(version)) edges.push({ kind: 'USED', from: 'run', to: version });
+    if (ref.side === 'output' && !runEdges?.generated.has(version)) edges.push({ kind: 'GENERATED_BY', from: version, to: 'run' });
+  }
+  if (runEdges !== null && nodes.length === runNodes && edges.length === 0) return null;
   return { nodes, edges, paths };
 }
 

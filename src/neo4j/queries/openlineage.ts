@@ -71,3 +71,26 @@ export async function setJobFacts(
     { rows },
   );
 }
+
+/** Versions by (dataset name, digest), keyed `JSON.stringify([name, digest])`. */
+export async function versionsByDigest(tx: Tx, projectId: string, wanted: readonly { name: string; digest: string }[]): Promise<Map<string, string>> {
+  if (wanted.length === 0) return new Map();
+  const records = await tx.run(
+    `UNWIND $wanted AS w
+     MATCH (d:Dataset {projectId: $projectId, name: w.name})
+     MATCH (v:DatasetVersion {datasetId: d.id, digest: w.digest})
+     RETURN w.name AS name, w.digest AS digest, v.id AS id`,
+    { projectId, wanted },
+  );
+  return new Map(records.map((r) => [JSON.stringify([r.get('name'), r.get('digest')]), r.get('id') as string]));
+}
+
+/** The lineage edges of the project's run with this externalId: ids it USED and ids GENERATED_BY it. */
+export async function edgesOfRun(tx: Tx, projectId: string, externalId: string): Promise<{ used: Set<string>; generated: Set<string> }> {
+  const [record] = await tx.run(
+    `MATCH (r:LineageNode {projectId: $projectId, externalId: $externalId}) WHERE r:Run
+     RETURN COLLECT { MATCH (r)-[:USED]->(n) RETURN n.id } AS used, COLLECT { MATCH (n)-[:GENERATED_BY]->(r) RETURN n.id } AS generated`,
+    { projectId, externalId },
+  );
+  return { used: new Set((record?.get('used') as string[] | undefined) ?? []), generated: new Set((record?.get('generated') as string[] | undefined) ?? []) };
+}
