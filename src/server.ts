@@ -27,6 +27,7 @@ import { createContext, type Context, type ContextDeps } from './context.ts';
 import { limitExceeded, PedigreeError } from './errors.ts';
 import { createDispatcher, type Dispatcher } from './events/dispatcher.ts';
 import { observabilityPlugin } from './http/apollo-plugins.ts';
+import { openLineageRouter } from './ingest/openlineage/routes.ts';
 import { coalesceWrites } from './http/coalesce-writes.ts';
 import { createRateLimiter, fromRouter } from './http/guards.ts';
 import { createMetrics } from './http/metrics.ts';
@@ -276,6 +277,20 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
   };
   app.use('/graphql', bodyErrors);
+
+  // OpenLineage (Marquez's lineage endpoint): events recorded through the recording services.
+  app.use(
+    openLineageRouter({
+      authenticate: async (authorization) => {
+        const viewer = await auth.authenticate(authorization);
+        await rateLimiter.consume(viewer.subject);
+        return viewer;
+      },
+      context: (requestId, viewer) => createContext(contextDeps, requestId, viewer),
+      bodyBytes: config.limits.bodyBytes,
+      logger,
+    }),
+  );
 
   await listen(httpServer, config.port, config.host);
   const port = (httpServer.address() as AddressInfo).port;

@@ -138,6 +138,26 @@ export async function recordLineage(ctx: Context, batch: LineageBatch): Promise<
   return retryOnCreateRace(() => ctx.executor.write('recordLineage', (tx) => writeBatch(tx, ctx.viewer, plan, actor)));
 }
 
+/** A batch that passed every check that needs no database (see planLineage). */
+export type LineagePlan = Plan;
+
+/**
+ * recordLineage's checks, for a caller that writes the batch inside a unit of work of its own
+ * (a foreign protocol that reads before it knows the batch): throws BAD_USER_INPUT as
+ * recordLineage does, and touches no database.
+ */
+export function planLineage(batch: LineageBatch): LineagePlan {
+  return planBatch(batch);
+}
+
+/**
+ * recordLineage's unit of work, inside the caller's transaction: the same checks against the
+ * database, nodes, edges, events and audit entry. The caller runs it under retryOnCreateRace.
+ */
+export function writeLineage(tx: Tx, viewer: Viewer, plan: LineagePlan): Promise<LineageBatchResult> {
+  return writeBatch(tx, viewer, plan, viewer.subject);
+}
+
 // ---------------------------------------------------------------- validation (before any write)
 
 function planBatch(batch: LineageBatch): Plan {

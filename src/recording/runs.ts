@@ -7,7 +7,7 @@ import { appendEvents } from '../events/outbox.ts';
 import { badInput, conflict, notFound } from '../errors.ts';
 import type { FinishRunInput, LogMetricsInput, MetricInput, StartRunInput } from '../generated/graphql.ts';
 import { newId } from '../ids.ts';
-import { LINEAGE_LABELS, type RunRow, type RunType } from '../model.ts';
+import { LINEAGE_LABELS, type RunRow, type RunStatus, type RunType } from '../model.ts';
 import type { Tx } from '../neo4j/executor.ts';
 import { appendMetrics, createRunNode, finishRunNode, linkRun, lockRun, type SeriesAppend } from '../neo4j/queries/runs.ts';
 import { runFingerprint } from './fingerprint.ts';
@@ -186,17 +186,31 @@ export async function finishRun(ctx: Context, input: FinishRunInput): Promise<Ru
   const runId = checkName('input.run', input.run);
   const outputs = checkRefs('input.outputs', input.outputs);
   const series = checkMetrics('input.metrics', input.metrics ?? []);
-  return ctx.executor.write('finishRun', async (tx) => {
-    const run = await requireRun(tx, ctx.viewer, runId);
-    if (transition(run.status, input.status) === 'noop') return run;
-    await requireRefs(
-      tx,
-      run.projectId,
-      outputs.map((ref, i) => ({ field: `input.outputs[${i}].id`, id: ref.id, labels: OUTPUT_LABELS })),
-    );
-    if (series.length > 0) await appendMetrics(tx, runId, series, summaryWith(run.summaryMetricsJson, series));
-    const finished = await finishRunNode(tx, runId, input.status, outputs);
-    await appendEvents(tx, [{ kind: 'RUN_FINISHED', projectId: run.projectId, subjectId: runId, name: run.name, actor: ctx.viewer.subject }]);
-    return finished;
-  });
+  return ctx.executor.write('finishRun', (tx) => finishRunIn(tx, ctx.viewer, runId, input.status, outputs, series));
+}
+
+/**
+ * finishRun's unit of work inside the caller's transaction (checked inputs): the state machine,
+ * outputs, metrics, and the RUN_FINISHED event with its audit entry. Finishing again with the
+ * same status returns the run and writes nothing.
+ */
+export async function finishRunIn(
+  tx: Tx,
+  viewer: Viewer,
+  runId: string,
+  status: RunStatus,
+  outputs: readonly { id: string; role: string | null }[] = [],
+  series: readonly SeriesAppend[] = [],
+): Promise<RunRow> {
+  const run = await requireRun(tx, viewer, runId);
+  if (transition(run.status, status) === 'noop') return run;
+  await requireRefs(
+    tx,
+    run.projectId,
+    outputs.map((ref, i) => ({ field: `input.outputs[${i}].id`, id: ref.id, labels: OUTPUT_LABELS })),
+  );
+  if (series.length > 0) await appendMetrics(tx, runId, series, summaryWith(run.summaryMetricsJson, series));
+  const finished = await finishRunNode(tx, runId, status, outputs);
+  await appendEvents(tx, [{ kind: 'RUN_FINISHED', projectId: run.projectId, subjectId: runId, name: run.name, actor: viewer.subject }]);
+  return finished;
 }

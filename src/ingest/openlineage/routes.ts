@@ -1,0 +1,126 @@
+/**
+ * The OpenLineage HTTP API: Marquez's `POST /api/v1/lineage`, under a project prefix
+ * (`/openlineage/<project name or id>/api/v1/lineage`) or, for a credential scoped to exactly
+ * one project, bare. An accepted event answers 201 (as Marquez does); errors answer
+ * `{ code, message, field?, errors? }` with the status of the code.
+ *
+ * OpenLineage clients join their URL and the endpoint the way `urljoin` does, so a URL without
+ * a trailing slash loses its last segment, the project: `/openlineage/api/v1/lineage` gets an
+ * answer that says so.
+ */
+import { randomUUID } from 'node:crypto';
+import express, { type Request, type Response, type Router } from 'express';
+import type { Logger } from 'pino';
+import { canRead } from '../../auth/authorize.ts';
+import type { Viewer } from '../../auth/viewer.ts';
+import type { Context } from '../../context.ts';
+import { badInput, ErrorCode, notFound, PedigreeError, type ErrorCode as Code } from '../../errors.ts';
+import { labelOf } from '../../ids.ts';
+import { projectIdByName } from '../../neo4j/queries/projects.ts';
+import { ingestRunEvent } from './mapping.ts';
+import { checkEvent } from './validate.ts';
+
+export interface OpenLineageDeps {
+  /** The viewer of an Authorization header (authenticated and rate-limited), or a PedigreeError. */
+  readonly authenticate: (authorization: string | undefined) => Promise<Viewer>;
+  /** A request context for the viewer, as GraphQL requests get one. */
+  readonly context: (requestId: string, viewer: Viewer) => Context;
+  readonly bodyBytes: number;
+  readonly logger: Logger;
+}
+
+const STATUS: Record<Code, number> = {
+  BAD_USER_INPUT: 400,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  LIMIT_EXCEEDED: 413,
+  RATE_LIMITED: 429,
+  CURSOR_EXPIRED: 400,
+  UNAVAILABLE: 503,
+  NOT_IMPLEMENTED: 501,
+  INTERNAL_SERVER_ERROR: 500,
+};
+
+export function openLineageRouter(deps: OpenLineageDeps): Router {
+  const router = express.Router();
+  const json = express.json({ limit: deps.bodyBytes });
+
+  router.post('/openlineage/api/v1/lineage', (req, res) => {
+    answerError(
+      res,
+      badInput(
+        'url',
+        'no project in the URL: set the OpenLineage URL to http(s)://<host>/openlineage/<project>/ with the trailing slash ' +
+          '(clients join URL and endpoint like urljoin, which drops a last segment without one)',
+      ),
+      deps.logger,
+    );
+  });
+  router.post('/openlineage/:project/api/v1/lineage', json, (req, res) => handle(req, res, req.params['project'] as string));
+  router.post('/api/v1/lineage', json, (req, res) => handle(req, res, null));
+  router.use(['/openlineage', '/api/v1/lineage'], bodyErrors(deps.bodyBytes));
+
+  async function handle(req: Request, res: Response, projectSegment: string | null): Promise<void> {
+    try {
+      const viewer = await deps.authenticate(req.headers.authorization);
+      const ctx = deps.context(requestIdOf(req), viewer);
+      res.setHeader('x-request-id', ctx.requestId);
+      const projectId = projectSegment === null ? onlyProjectOf(viewer) : await resolveProject(ctx, projectSegment);
+      const checked = checkEvent(req.body);
+      if (checked.kind !== 'RunEvent') {
+        // Pedigree records runs; a job's or dataset's static metadata has no run to attach to.
+        res.status(201).json({ accepted: checked.kind, recorded: false });
+        return;
+      }
+      const result = await ingestRunEvent(ctx, projectId, checked.event);
+      res.status(201).json({ accepted: checked.kind, recorded: true, ...result });
+    } catch (error) {
+      answerError(res, error, deps.logger);
+    }
+  }
+  return router;
+}
+
+/** The project of a credential that has a role in exactly one (a project API token). */
+function onlyProjectOf(viewer: Viewer): string {
+  if (!viewer.admin && viewer.roles.size === 1) return [...viewer.roles.keys()][0]!;
+  throw badInput('url', 'this credential is not scoped to exactly one project: post to /openlineage/<project>/api/v1/lineage (URL http(s)://<host>/openlineage/<project>/)');
+}
+
+/** A project id or name the viewer can read; NOT_FOUND otherwise, for a missing and a hidden project alike. */
+async function resolveProject(ctx: Context, segment: string): Promise<string> {
+  const id = labelOf(segment) === 'Project' ? segment : await ctx.executor.readOne('openlineage.project', (tx) => projectIdByName(tx, segment));
+  if (id === null || !canRead(ctx.viewer, id)) throw notFound('project', segment, 'url');
+  return id;
+}
+
+function requestIdOf(req: Request): string {
+  const value = req.headers['x-request-id'];
+  return typeof value === 'string' && /^[A-Za-z0-9._-]{1,100}$/.test(value) ? value : randomUUID();
+}
+
+function answerError(res: Response, error: unknown, logger: Logger): void {
+  if (error instanceof PedigreeError) {
+    const retryAfter = error.details['retryAfter'];
+    if (typeof retryAfter === 'number') res.setHeader('retry-after', String(retryAfter));
+    res.status(STATUS[error.code]).json({ code: error.code, message: error.message, ...error.details });
+    return;
+  }
+  logger.error({ err: error }, 'openlineage: unexpected error');
+  res.status(500).json({ code: ErrorCode.INTERNAL_SERVER_ERROR, message: 'internal error' });
+}
+
+/** body-parser's errors (a body over the limit, malformed JSON) in the same shape. */
+function bodyErrors(bodyBytes: number): express.ErrorRequestHandler {
+  return (error: { status?: number; type?: string }, _req, res, next) => {
+    if (error.type === 'entity.too.large') {
+      res.status(413).json({ code: ErrorCode.LIMIT_EXCEEDED, message: `the request body exceeds ${bodyBytes} bytes` });
+    } else if (error.status === 400) {
+      res.status(400).json({ code: ErrorCode.BAD_USER_INPUT, message: 'the request body is not valid JSON' });
+    } else {
+      next(error);
+    }
+  };
+}
