@@ -1,0 +1,151 @@
+/**
+ * The operations the explorer sends, all of the public schema (schema/*.graphql), and the
+ * shapes of their answers.
+ */
+
+export const NODE_KINDS = ['DATASET_VERSION', 'RUN', 'CHECKPOINT', 'MODEL_VERSION', 'DEPLOYMENT', 'ARTIFACT'] as const;
+export type NodeKind = (typeof NODE_KINDS)[number];
+export type EdgeKind = 'USED' | 'GENERATED_BY' | 'DERIVED_FROM' | 'DEPLOYS';
+
+export interface NodeSummary {
+  id: string;
+  kind: NodeKind;
+  displayName: string;
+  createdAt: string;
+}
+
+export interface LineageEdge {
+  from: string;
+  to: string;
+  kind: EdgeKind;
+  role: string | null;
+}
+
+export interface LineageGraph {
+  nodes: { depth: number; node: NodeSummary }[];
+  edges: LineageEdge[];
+  truncated: boolean;
+  reachableCount: number;
+}
+
+const NODE = 'id kind displayName createdAt';
+const GRAPH = `nodes { depth node { ${NODE} } } edges { from to kind role } truncated reachableCount`;
+
+export const PROJECTS = `query Projects { projects { id name } }`;
+export interface ProjectsData {
+  projects: { id: string; name: string }[];
+}
+
+/** What search filters on the client: names and the newest versions of datasets and models, and runs. */
+export const CATALOG = `query Catalog($project: ID!) {
+  project(id: $project) {
+    id
+    datasets(first: 200) { nodes { id name versions(first: 10) { nodes { ${NODE} } } } }
+    models(first: 200) { nodes { id name versions(first: 10) { nodes { ${NODE} } } } }
+  }
+  runs(filter: { project: $project }, first: 200) { nodes { ${NODE} name } }
+}`;
+export interface CatalogData {
+  project: {
+    id: string;
+    datasets: { nodes: { id: string; name: string; versions: { nodes: NodeSummary[] } }[] };
+    models: { nodes: { id: string; name: string; versions: { nodes: NodeSummary[] } }[] };
+  } | null;
+  runs: { nodes: (NodeSummary & { name: string })[] };
+}
+
+export const NODE_BY_ID = `query NodeById($id: ID!) { node(id: $id) { ${NODE} project { id } } }`;
+export interface NodeByIdData {
+  node: (NodeSummary & { project: { id: string } }) | null;
+}
+
+/** One anchor's neighbourhood: upstream and/or downstream up to depth, as of an instant. */
+export const NEIGHBOURHOOD = `query Neighbourhood($id: ID!, $depth: Int!, $kinds: [NodeKind!], $asOf: DateTime, $limitUp: Int!, $limitDown: Int!, $up: Boolean!, $down: Boolean!) {
+  node(id: $id) {
+    ${NODE}
+    project { id }
+    upstream(maxDepth: $depth, kinds: $kinds, asOf: $asOf, limit: $limitUp) @include(if: $up) { ${GRAPH} }
+    downstream(maxDepth: $depth, kinds: $kinds, asOf: $asOf, limit: $limitDown) @include(if: $down) { ${GRAPH} }
+  }
+}`;
+export interface NeighbourhoodData {
+  node: (NodeSummary & { project: { id: string }; upstream?: LineageGraph; downstream?: LineageGraph }) | null;
+}
+
+export const LINEAGE_PATH = `query Path($from: ID!, $to: ID!) { lineagePath(from: $from, to: $to) { ${NODE} } }`;
+export interface PathData {
+  lineagePath: NodeSummary[] | null;
+}
+
+export const DETAIL = `query Detail($id: ID!) {
+  node(id: $id) {
+    ${NODE}
+    createdBy { id }
+    ... on DatasetVersion { number label uri digest sizeBytes recordCount properties dataset { name } producedBy { id displayName } }
+    ... on Run {
+      name type status params summaryMetrics startedAt endedAt
+      experiment { name }
+      code { repository commit path digest dirty }
+      environment { image python packages hardware }
+    }
+    ... on Checkpoint { step epoch uri digest sizeBytes metrics retention deletedAt run { id displayName } }
+    ... on ModelVersion {
+      number semver description status aliases metrics
+      model { name aliases { name updatedAt version { id displayName } history { at from { displayName } to { displayName } by { id } } } }
+      deployments { id displayName environment status }
+    }
+    ... on Deployment { environment endpoint status deployedAt endedAt modelVersion { id displayName } replaces { id displayName } }
+    ... on Artifact { type name uri digest properties }
+  }
+}`;
+
+type Json = unknown;
+interface Ref {
+  id: string;
+  displayName: string;
+}
+export type Detail = NodeSummary & { createdBy: { id: string } | null } & (
+    | { kind: 'DATASET_VERSION'; number: number; label: string | null; uri: string; digest: string; sizeBytes: number | null; recordCount: number | null; properties: Json; dataset: { name: string }; producedBy: Ref | null }
+    | {
+        kind: 'RUN';
+        name: string;
+        type: string;
+        status: string;
+        params: Json;
+        summaryMetrics: Record<string, number>;
+        startedAt: string;
+        endedAt: string | null;
+        experiment: { name: string } | null;
+        code: { repository: string | null; commit: string | null; path: string | null; digest: string | null; dirty: boolean | null } | null;
+        environment: { image: string | null; python: string | null; packages: Json; hardware: Json } | null;
+      }
+    | { kind: 'CHECKPOINT'; step: number; epoch: number | null; uri: string; digest: string | null; sizeBytes: number | null; metrics: Json; retention: string; deletedAt: string | null; run: Ref }
+    | {
+        kind: 'MODEL_VERSION';
+        number: number;
+        semver: string | null;
+        description: string | null;
+        status: string;
+        aliases: string[];
+        metrics: Json;
+        model: { name: string; aliases: { name: string; updatedAt: string; version: Ref; history: { at: string; from: { displayName: string } | null; to: { displayName: string }; by: { id: string } | null }[] }[] };
+        deployments: (Ref & { environment: string; status: string })[];
+      }
+    | { kind: 'DEPLOYMENT'; environment: string; endpoint: string | null; status: string; deployedAt: string; endedAt: string | null; modelVersion: Ref; replaces: Ref | null }
+    | { kind: 'ARTIFACT'; type: string; name: string; uri: string | null; digest: string | null; properties: Json }
+  );
+export interface DetailData {
+  node: Detail | null;
+}
+
+export const METRIC_HISTORY = `query MetricHistory($id: ID!, $key: String!) { run(id: $id) { id metrics(keys: [$key]) { key points { step value timestamp } } } }`;
+export interface MetricHistoryData {
+  run: { metrics: { key: string; points: { step: number | null; value: number; timestamp: string }[] }[] } | null;
+}
+
+export const VERSION_EVENTS = `subscription Live($project: ID!) {
+  versionEvents(filter: { projects: [$project] }) { id cursor kind occurredAt subject { ${NODE} } }
+}`;
+export interface VersionEventData {
+  versionEvents: { id: string; cursor: string; kind: string; occurredAt: string; subject: NodeSummary };
+}
