@@ -36,23 +36,30 @@ export interface ProjectsData {
   projects: { id: string; name: string }[];
 }
 
-/** What search filters on the client: names and the newest versions of datasets and models, and runs. */
+/**
+ * What search filters on the client: the names of the project's datasets and models, and its
+ * runs. The cost limit counts `first` as a multiplier, so versions are fetched separately, for
+ * the names that match (VERSIONS_OF).
+ */
 export const CATALOG = `query Catalog($project: ID!) {
-  project(id: $project) {
-    id
-    datasets(first: 200) { nodes { id name versions(first: 10) { nodes { ${NODE} } } } }
-    models(first: 200) { nodes { id name versions(first: 10) { nodes { ${NODE} } } } }
-  }
-  runs(filter: { project: $project }, first: 200) { nodes { ${NODE} name } }
+  project(id: $project) { id datasets(first: 100) { nodes { id name } } models(first: 100) { nodes { id name } } }
+  runs(filter: { project: $project }, first: 100) { nodes { ${NODE} name } }
 }`;
 export interface CatalogData {
-  project: {
-    id: string;
-    datasets: { nodes: { id: string; name: string; versions: { nodes: NodeSummary[] } }[] };
-    models: { nodes: { id: string; name: string; versions: { nodes: NodeSummary[] } }[] };
-  } | null;
+  project: { id: string; datasets: { nodes: { id: string; name: string }[] }; models: { nodes: { id: string; name: string }[] } } | null;
   runs: { nodes: (NodeSummary & { name: string })[] };
 }
+
+/** The newest versions of up to `count` datasets and models by name, as aliases d0.., m0.. (names are variables). */
+export function versionsOf(datasets: number, models: number): string {
+  const vars = [...Array.from({ length: datasets }, (_, i) => `$d${i}: String!`), ...Array.from({ length: models }, (_, i) => `$m${i}: String!`)];
+  const fields = [
+    ...Array.from({ length: datasets }, (_, i) => `d${i}: dataset(project: $project, name: $d${i}) { name versions(first: 10) { nodes { ${NODE} } } }`),
+    ...Array.from({ length: models }, (_, i) => `m${i}: model(project: $project, name: $m${i}) { name versions(first: 10) { nodes { ${NODE} } } }`),
+  ];
+  return `query VersionsOf($project: ID!${vars.map((v) => `, ${v}`).join('')}) { ${fields.join(' ')} }`;
+}
+export type VersionsOfData = Record<string, { name: string; versions: { nodes: NodeSummary[] } } | null>;
 
 export const NODE_BY_ID = `query NodeById($id: ID!) { node(id: $id) { ${NODE} project { id } } }`;
 export interface NodeByIdData {
@@ -83,19 +90,19 @@ export const DETAIL = `query Detail($id: ID!) {
     createdBy { id }
     ... on DatasetVersion { number label uri digest sizeBytes recordCount properties dataset { name } producedBy { id displayName } }
     ... on Run {
-      name type status params summaryMetrics startedAt endedAt
+      name runType: type runStatus: status params summaryMetrics startedAt endedAt
       experiment { name }
       code { repository commit path digest dirty }
       environment { image python packages hardware }
     }
-    ... on Checkpoint { step epoch uri digest sizeBytes metrics retention deletedAt run { id displayName } }
+    ... on Checkpoint { step epoch uri checkpointDigest: digest sizeBytes metrics retention deletedAt run { id displayName } }
     ... on ModelVersion {
-      number semver description status aliases metrics
+      number semver description versionStatus: status aliases metrics
       model { name aliases { name updatedAt version { id displayName } history { at from { displayName } to { displayName } by { id } } } }
       deployments { id displayName environment status }
     }
-    ... on Deployment { environment endpoint status deployedAt endedAt modelVersion { id displayName } replaces { id displayName } }
-    ... on Artifact { type name uri digest properties }
+    ... on Deployment { deploymentEnvironment: environment endpoint deploymentStatus: status deployedAt endedAt modelVersion { id displayName } replaces { id displayName } }
+    ... on Artifact { artifactType: type name artifactUri: uri artifactDigest: digest properties }
   }
 }`;
 
@@ -109,8 +116,8 @@ export type Detail = NodeSummary & { createdBy: { id: string } | null } & (
     | {
         kind: 'RUN';
         name: string;
-        type: string;
-        status: string;
+        runType: string;
+        runStatus: string;
         params: Json;
         summaryMetrics: Record<string, number>;
         startedAt: string;
@@ -119,20 +126,20 @@ export type Detail = NodeSummary & { createdBy: { id: string } | null } & (
         code: { repository: string | null; commit: string | null; path: string | null; digest: string | null; dirty: boolean | null } | null;
         environment: { image: string | null; python: string | null; packages: Json; hardware: Json } | null;
       }
-    | { kind: 'CHECKPOINT'; step: number; epoch: number | null; uri: string; digest: string | null; sizeBytes: number | null; metrics: Json; retention: string; deletedAt: string | null; run: Ref }
+    | { kind: 'CHECKPOINT'; step: number; epoch: number | null; uri: string; checkpointDigest: string | null; sizeBytes: number | null; metrics: Json; retention: string; deletedAt: string | null; run: Ref }
     | {
         kind: 'MODEL_VERSION';
         number: number;
         semver: string | null;
         description: string | null;
-        status: string;
+        versionStatus: string;
         aliases: string[];
         metrics: Json;
         model: { name: string; aliases: { name: string; updatedAt: string; version: Ref; history: { at: string; from: { displayName: string } | null; to: { displayName: string }; by: { id: string } | null }[] }[] };
         deployments: (Ref & { environment: string; status: string })[];
       }
-    | { kind: 'DEPLOYMENT'; environment: string; endpoint: string | null; status: string; deployedAt: string; endedAt: string | null; modelVersion: Ref; replaces: Ref | null }
-    | { kind: 'ARTIFACT'; type: string; name: string; uri: string | null; digest: string | null; properties: Json }
+    | { kind: 'DEPLOYMENT'; deploymentEnvironment: string; endpoint: string | null; deploymentStatus: string; deployedAt: string; endedAt: string | null; modelVersion: Ref; replaces: Ref | null }
+    | { kind: 'ARTIFACT'; artifactType: string; name: string; artifactUri: string | null; artifactDigest: string | null; properties: Json }
   );
 export interface DetailData {
   node: Detail | null;

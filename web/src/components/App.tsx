@@ -335,7 +335,7 @@ export function App() {
           {display && !hoodMessage && (view.list ? <ListView display={display} actions={actions} /> : <GraphView display={display} positions={positions} actions={actions} />)}
           {loading && <div className="loading">Loading…</div>}
         </main>
-        {selectedId && hood && !hoodMessage && <DetailPanel key={selectedId} token={token} nodeId={selectedId} isFocus={selectedId === hood.focus.id} onOpen={actions.open} onError={onError} />}
+        {selectedId && hood && !hoodMessage && <DetailPanel key={`${selectedId}#${reloads}`} token={token} nodeId={selectedId} isFocus={selectedId === hood.focus.id} onOpen={actions.open} onError={onError} />}
       </div>
       <div className="sr-only" aria-live="polite">
         {announcement}

@@ -104,8 +104,8 @@ function KindRows({ detail, onOpen }: { detail: Detail; onOpen(id: string): void
     case 'RUN':
       return (
         <>
-          <Row label="type" value={detail.type} />
-          <Row label="status" value={<span className={`status status-${detail.status}`}>{detail.status}</span>} />
+          <Row label="type" value={detail.runType} />
+          <Row label="status" value={<span className={`status status-${detail.runStatus}`}>{detail.runStatus}</span>} />
           <Row label="experiment" value={detail.experiment?.name} />
           <Row label="started" value={formatInstant(detail.startedAt)} />
           <Row label="ended" value={detail.endedAt && formatInstant(detail.endedAt)} />
@@ -122,7 +122,7 @@ function KindRows({ detail, onOpen }: { detail: Detail; onOpen(id: string): void
           <Row label="step" value={detail.step} />
           <Row label="epoch" value={detail.epoch} />
           <Row label="uri" value={<code>{detail.uri}</code>} />
-          <Row label="digest" value={detail.digest && <code>{detail.digest}</code>} />
+          <Row label="digest" value={detail.checkpointDigest && <code>{detail.checkpointDigest}</code>} />
           <Row label="retention" value={detail.retention} />
           <Row label="deleted" value={detail.deletedAt && formatInstant(detail.deletedAt)} />
           <Row label="metrics" value={<Json value={detail.metrics} />} />
@@ -133,7 +133,7 @@ function KindRows({ detail, onOpen }: { detail: Detail; onOpen(id: string): void
         <>
           <Row label="model" value={`${detail.model.name} #${detail.number}`} />
           <Row label="semver" value={detail.semver} />
-          <Row label="status" value={<span className={`status status-${detail.status}`}>{detail.status}</span>} />
+          <Row label="status" value={<span className={`status status-${detail.versionStatus}`}>{detail.versionStatus}</span>} />
           <Row label="aliases" value={detail.aliases.length > 0 ? detail.aliases.join(', ') : null} />
           <Row label="description" value={detail.description} />
           <Row label="metrics" value={<Json value={detail.metrics} />} />
@@ -156,8 +156,8 @@ function KindRows({ detail, onOpen }: { detail: Detail; onOpen(id: string): void
     case 'DEPLOYMENT':
       return (
         <>
-          <Row label="environment" value={detail.environment} />
-          <Row label="status" value={<span className={`status status-${detail.status}`}>{detail.status}</span>} />
+          <Row label="environment" value={detail.deploymentEnvironment} />
+          <Row label="status" value={<span className={`status status-${detail.deploymentStatus}`}>{detail.deploymentStatus}</span>} />
           <Row label="endpoint" value={detail.endpoint && <code>{detail.endpoint}</code>} />
           <Row label="serves" value={<Link node={detail.modelVersion} onOpen={onOpen} />} />
           <Row label="replaces" value={<Link node={detail.replaces} onOpen={onOpen} />} />
@@ -168,10 +168,10 @@ function KindRows({ detail, onOpen }: { detail: Detail; onOpen(id: string): void
     case 'ARTIFACT':
       return (
         <>
-          <Row label="type" value={detail.type} />
+          <Row label="type" value={detail.artifactType} />
           <Row label="name" value={detail.name} />
-          <Row label="uri" value={detail.uri && <code>{detail.uri}</code>} />
-          <Row label="digest" value={detail.digest && <code>{detail.digest}</code>} />
+          <Row label="uri" value={detail.artifactUri && <code>{detail.artifactUri}</code>} />
+          <Row label="digest" value={detail.artifactDigest && <code>{detail.artifactDigest}</code>} />
           <Row label="properties" value={<Json value={detail.properties} />} />
         </>
       );

@@ -69,7 +69,7 @@ export function Toolbar({ view, projects, live, pathPick, search, onChange, onPr
         </fieldset>
       </details>
       <label className={view.asOf ? 'as-of set' : 'as-of'}>
-        As of (UTC){' '}
+        As of{' '}
         <input type="datetime-local" step="1" aria-label="As of (UTC)" value={toInput(view.asOf)} onChange={(e) => onChange({ asOf: fromInput(e.target.value) })} />
       </label>
       {view.asOf && (

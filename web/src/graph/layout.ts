@@ -21,7 +21,7 @@ export type Positions = Map<string, { x: number; y: number }>;
 
 export function layout(input: LayoutInput): Positions {
   const graph = new Graph({ multigraph: true });
-  graph.setGraph({ rankdir: 'LR', nodesep: 16, ranksep: 80, marginx: 10, marginy: 10 });
+  graph.setGraph({ rankdir: 'LR', nodesep: 16, ranksep: 120, marginx: 10, marginy: 10 });
   graph.setDefaultEdgeLabel(() => ({}));
   for (const id of input.nodes) graph.setNode(id, { width: NODE_WIDTH, height: NODE_HEIGHT });
   for (const edge of input.edges) {
