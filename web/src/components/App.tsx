@@ -219,7 +219,7 @@ export function App() {
   const display = useMemo(() => (hood ? buildDisplay(hood, view, path, selected, newIds) : null), [hood, view, path, selected, newIds]);
   const shape = display?.shape;
   const positions = useMemo(
-    () => (display ? layout({ nodes: [...display.nodes.map((n) => n.id), ...display.more.map((m) => m.id)], edges: display.edges }) : new Map()),
+    () => (display ? layout({ nodes: [...display.nodes.map((n) => n.id), ...display.more.map((m) => m.id)], edges: display.edges }, display.nodes.find((n) => n.isFocus)?.id) : new Map()),
     // Only the drawn shape decides positions; marks and selection do not move nodes.
     [shape],
   );

@@ -5,9 +5,9 @@
  * expand upstream and downstream.
  */
 import { Background, Controls, Handle, MiniMap, Position, ReactFlow, ReactFlowProvider, useReactFlow, type Edge, type Node, type NodeProps } from '@xyflow/react';
-import { createContext, memo, useContext, useEffect, useMemo, type KeyboardEvent } from 'react';
+import { createContext, memo, useContext, useEffect, useMemo, useRef, type KeyboardEvent } from 'react';
 import type { Display, DisplayNode } from '../graph/display.ts';
-import type { Positions } from '../graph/layout.ts';
+import { NODE_HEIGHT, NODE_WIDTH, type Positions } from '../graph/layout.ts';
 import type { Direction } from '../view-state.ts';
 import { KIND_LABEL, KIND_SHORT } from './kinds.ts';
 
@@ -17,6 +17,9 @@ export interface GraphActions {
   expand(id: string, direction: Direction): void;
   more(id: string): void;
 }
+
+/** From this many nodes on, only what is in view is rendered. */
+const LARGE = 200;
 
 const Actions = createContext<GraphActions | null>(null);
 
@@ -125,7 +128,8 @@ function Graph({ display, positions, actions }: Props) {
         id: edge.id,
         source: edge.source,
         target: edge.target,
-        label: edge.label,
+        // Labels of a large drawing are noise at any zoom that shows many edges.
+        label: display.edges.length > LARGE ? undefined : edge.label,
         className: [edge.onPath && 'on-path', edge.indirect && 'indirect'].filter(Boolean).join(' '),
         animated: edge.onPath,
         focusable: false,
@@ -133,9 +137,23 @@ function Graph({ display, positions, actions }: Props) {
     [display],
   );
 
-  // A new drawing is fitted once its positions exist.
+  const wrapper = useRef<HTMLDivElement>(null);
+  // A new drawing is fitted once its positions exist; the next frame is when it is on screen,
+  // marked for measurements (bench/explorer.ts) as `explorer:drawn` and data-drawn = node count.
   useEffect(() => {
-    if (positions.size > 0) void flow.fitView({ padding: 0.15, maxZoom: 1.2, duration: 0 });
+    if (positions.size === 0) return;
+    // A large neighbourhood opens at a readable zoom on its focus (the minimap shows the whole):
+    // fitting a thousand nodes would draw them all, too small to read.
+    const focus = display.nodes.find((node) => node.isFocus);
+    const at = focus && positions.get(focus.id);
+    if (positions.size > LARGE && at) void flow.setCenter(at.x + NODE_WIDTH / 2, at.y + NODE_HEIGHT / 2, { zoom: 0.8, duration: 0 });
+    else void flow.fitView({ padding: 0.15, maxZoom: 1.2, duration: 0 });
+    const frame = requestAnimationFrame(() => {
+      performance.mark('explorer:drawn');
+      if (wrapper.current) wrapper.current.dataset['drawn'] = String(positions.size);
+    });
+    return () => cancelAnimationFrame(frame);
+    // Only a new drawing moves the viewport, not a new selection or mark.
   }, [flow, positions]);
 
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
@@ -186,7 +204,7 @@ function Graph({ display, positions, actions }: Props) {
 
   return (
     <Actions.Provider value={actions}>
-      <div className="graph" onKeyDown={onKeyDown} aria-label="Lineage graph: arrows move along lineage, Enter opens, U and D expand" role="application">
+      <div className="graph" ref={wrapper} onKeyDown={onKeyDown} aria-label="Lineage graph: arrows move along lineage, Enter opens, U and D expand" role="application">
         <ReactFlow
           nodes={nodes}
           edges={edges}
@@ -196,7 +214,7 @@ function Graph({ display, positions, actions }: Props) {
           nodesDraggable={false}
           nodesConnectable={false}
           elementsSelectable
-          onlyRenderVisibleElements={nodes.length > 200}
+          onlyRenderVisibleElements={nodes.length > LARGE}
           minZoom={0.05}
           maxZoom={2}
         >
