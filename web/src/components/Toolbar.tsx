@@ -89,7 +89,7 @@ export function Toolbar({ view, projects, live, pathPick, search, onChange, onPr
         {view.list ? 'Graph view' : 'List view'}
       </button>
       <span className={`live live-${live}`} role="status" title="Live updates (versionEvents)">
-        {live === 'live' ? '● live' : live === 'connecting' ? '○ connecting' : '○ offline'}
+        {!view.project ? '' : live === 'live' ? '● live' : live === 'connecting' ? '○ connecting' : '○ offline'}
       </span>
       <button type="button" onClick={onSignOut}>
         Sign out

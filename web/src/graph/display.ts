@@ -69,7 +69,7 @@ export function buildDisplay(hood: Neighbourhood, view: ViewState, path: NodeSum
     id: `${edge.from}|${edge.to}|${edge.kind}`,
     source: edge.to,
     target: edge.from,
-    label: edge.role ? `${edge.kind.toLowerCase()} (${edge.role})` : edge.kind.toLowerCase(),
+    label: edge.role ? `${edge.kind.toLowerCase().replace('_', ' ')} · ${edge.role}` : edge.kind.toLowerCase().replace('_', ' '),
     onPath: pathPairs.has(`${edge.from}|${edge.to}`),
     indirect: false,
   }));

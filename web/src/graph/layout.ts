@@ -79,7 +79,7 @@ function columns(input: LayoutInput, root: string | undefined): Positions {
 
 function layered(input: LayoutInput): Positions {
   const graph = new Graph({ multigraph: true });
-  graph.setGraph({ rankdir: 'LR', nodesep: 16, ranksep: 120, marginx: 10, marginy: 10 });
+  graph.setGraph({ rankdir: 'LR', nodesep: 16, ranksep: 100, marginx: 10, marginy: 10 });
   graph.setDefaultEdgeLabel(() => ({}));
   for (const id of input.nodes) graph.setNode(id, { width: NODE_WIDTH, height: NODE_HEIGHT });
   for (const edge of input.edges) {
