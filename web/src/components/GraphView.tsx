@@ -110,6 +110,10 @@ function Graph({ display, positions, actions }: Props) {
           type: 'lineage',
           position: positions.get(node.id) ?? { x: 0, y: 0 },
           data: { node },
+          // Known sizes: React Flow need not render every node once to measure it, so a large
+          // drawing renders only the nodes in view from the first frame.
+          width: NODE_WIDTH,
+          height: NODE_HEIGHT,
           ariaLabel: `${KIND_LABEL[node.kind]} ${node.displayName}${node.isFocus ? ', focus' : ''}${node.onPath ? ', on the highlighted path' : ''}${node.isNew ? ', new' : ''}`,
           selected: node.selected,
         })),
@@ -118,6 +122,8 @@ function Graph({ display, positions, actions }: Props) {
           type: 'more',
           position: positions.get(more.id) ?? { x: 0, y: 0 },
           data: { hidden: more.hidden, direction: more.direction, anchorName: more.anchorName },
+          width: 160,
+          height: 40,
         })),
       ] satisfies Node[],
     [display, positions],
