@@ -1,5 +1,5 @@
 # Multi-stage build of the Pedigree gateway. The runtime image holds production dependencies,
-# the compiled JavaScript, the SDL and the migrations, and runs as the unprivileged `node` user.
+# the compiled JavaScript, the built lineage explorer, the SDL and the migrations, and runs as the unprivileged `node` user.
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -7,13 +7,15 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json codegen.ts ./
 COPY schema ./schema
 COPY src ./src
-RUN npm run codegen && npm run build && npm prune --omit=dev
+COPY web ./web
+RUN npm run codegen && npm run build && npm run build:web && npm prune --omit=dev
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production PORT=4000
 WORKDIR /app
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
+COPY --from=build --chown=node:node /app/web/dist ./web/dist
 COPY --chown=node:node package.json ./
 COPY --chown=node:node schema ./schema
 COPY --chown=node:node neo4j/migrations ./neo4j/migrations

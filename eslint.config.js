@@ -5,7 +5,7 @@ import importX from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'src/generated/', 'neo4j/target/', '.tools/', '.data/', 'bench/.venv/'] },
+  { ignores: ['node_modules/', 'dist/', 'web/dist/', 'test/screenshots/', 'src/generated/', 'neo4j/target/', '.tools/', '.data/', 'bench/.venv/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { EmbeddedNeo4jError, ensureBuilt, startEmbeddedNeo4j, type EmbeddedNeo4j } from './neo4j/embedded.ts';
 import { startGateway, type Gateway } from './server.ts';
+import { ensureWebBuilt, WebBuildError } from './transport/web-app.ts';
 
 async function main(): Promise<void> {
   const config = withAdminToken(loadConfig());
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
     uri = running.embedded.uri;
     console.error(`pedigree: embedded Neo4j on ${uri} (data in ${config.neo4j.embedded.dataDir})`);
   }
+  buildWebApp();
   const gateway = await startGateway({ config, neo4jUri: uri });
   running.gateway = gateway;
   try {
@@ -42,7 +44,7 @@ async function main(): Promise<void> {
     await running.embedded?.stop();
     throw new StartupError(describeNeo4jFailure(config, uri, error));
   }
-  console.error(`pedigree: serving ${gateway.url} (WebSocket ${gateway.wsUrl})`);
+  console.error(`pedigree: serving ${gateway.url} (WebSocket ${gateway.wsUrl}); lineage explorer on ${gateway.url.replace(/graphql$/, '')}`);
   if (config.auth.adminToken !== undefined && process.env['PEDIGREE_ADMIN_TOKEN'] === undefined) {
     console.error(`pedigree: authenticate with the header  Authorization: Bearer ${config.auth.adminToken}`);
     console.error(`pedigree: (a server-wide admin token generated into ${adminTokenFile(config)}; set PEDIGREE_ADMIN_TOKEN or PEDIGREE_JWT_* to choose your own)`);
@@ -68,6 +70,16 @@ function withAdminToken(config: Config): Config {
 
 function adminTokenFile(config: Config): string {
   return join(dirname(config.neo4j.embedded.dataDir), 'admin-token');
+}
+
+/** The explorer is optional to the API: a failed build is reported and the API still starts. */
+function buildWebApp(): void {
+  try {
+    ensureWebBuilt((line) => console.error(`pedigree: ${line}`));
+  } catch (error) {
+    if (!(error instanceof WebBuildError)) throw error;
+    console.error(`pedigree: ${error.message}; serving the API without it`);
+  }
 }
 
 class StartupError extends Error {}

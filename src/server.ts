@@ -42,6 +42,7 @@ import { createSchema } from './schema/index.ts';
 import { parseOptions, validationRules } from './schema/limits.ts';
 import { subscribeWithEventLoaders } from './schema/operations.ts';
 import { shareNextFrames, sharedNextPayload, type FrameTarget } from './schema/shared-next.ts';
+import { mountWebApp } from './transport/web-app.ts';
 
 export interface GatewayOptions {
   readonly config: Config;
@@ -277,6 +278,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
   };
   app.use('/graphql', bodyErrors);
+  // The lineage explorer: static files on / and /assets, a client of /graphql like any other.
+  mountWebApp(app);
 
   // OpenLineage (Marquez's lineage endpoint): events recorded through the recording services.
   app.use(
