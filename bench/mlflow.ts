@@ -15,7 +15,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { exited, stopChild } from './lib/child.ts';
+import { stopChild } from './lib/child.ts';
 import { BENCH_TOKEN, freePort, startBenchGateway } from './lib/gateway.ts';
 import { benchNeo4j } from './lib/neo4j.ts';
 import { renderTable } from './lib/report.ts';
@@ -78,10 +78,10 @@ async function mlflowServer(): Promise<Times> {
   server.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   try {
     const url = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 180_000;
+    const deadline = Date.now() + 600_000;
     for (;;) {
       if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) break;
-      if (Date.now() > deadline || (await exited(server, 0))) throw new Error(`mlflow server did not start: ${stderr.slice(-2000)}`);
+      if (Date.now() > deadline || server.exitCode !== null) throw new Error(`mlflow server did not start: ${stderr.slice(-2000)}`);
       await new Promise((r) => setTimeout(r, 500));
     }
     return await workload(url, null);

@@ -60,7 +60,6 @@ async function runScript<T>(script: string, project: string, token: string, env:
     MLFLOW_TRACKING_URI: trackingUri(project),
     MLFLOW_TRACKING_TOKEN: token,
     ...env,
-    MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0',
     GIT_PYTHON_REFRESH: 'quiet',
     // The client infers a model's pip requirements in a subprocess that imports the model; on a
     // busy machine that takes a minute. Given up at once, it logs MLflow's default requirements.

@@ -180,9 +180,27 @@ const logMetric: Handler = async (call) => {
   const runId = requiredString(call.message, 'run_id');
   const metric = metricInput(call.message);
   await requireRunInProject(call, runId);
-  await logMetrics(call.ctx, { run: runId, metrics: [metric] });
+  const [fresh] = optionalString(call.message, 'model_id') === null ? [metric] : await unseenPoints(call, runId, [metric]);
+  if (fresh) await logMetrics(call.ctx, { run: runId, metrics: [fresh] });
   return {};
 };
+
+/**
+ * MLflow 3 re-sends a run's metric points with a `model_id` when it links them to a logged
+ * model; MLflow's store keys a point by (key, timestamp, step, value), so the re-sent point is
+ * the same point. Of points that carry a model id, those the run already has are left out.
+ */
+async function unseenPoints(call: Call, runId: string, points: readonly MetricInput[]): Promise<MetricInput[]> {
+  const keys = [...new Set(points.map((p) => p.key))];
+  const seen = new Set<string>();
+  await call.ctx.executor.read('mlflow.metricPoints', async (tx) => {
+    for (const key of keys) {
+      const series = await metricHistory(tx, runId, key);
+      series?.values.forEach((value, i) => seen.add(JSON.stringify([key, series.steps[i], series.timestamps[i]!.getTime(), value])));
+    }
+  });
+  return points.filter((p) => !seen.has(JSON.stringify([p.key, p.step ?? -1, p.timestamp ? Date.parse(p.timestamp) : null, p.value])));
+}
 
 const logBatch: Handler = async (call) => {
   const runId = requiredString(call.message, 'run_id');
@@ -194,6 +212,11 @@ const logBatch: Handler = async (call) => {
   if (Object.keys(tags).length > MAX_BATCH_TAGS) throw invalidParameter(`A batch logging request can contain at most ${MAX_BATCH_TAGS} tags.`);
   const points = metrics.map(metricInput);
   await requireRunInProject(call, runId);
+  const linked = metrics.map((m) => optionalString(m, 'model_id') !== null);
+  if (linked.some(Boolean)) {
+    const fresh = new Set(await unseenPoints(call, runId, points.filter((_, i) => linked[i])));
+    points.splice(0, points.length, ...points.filter((p, i) => !linked[i] || fresh.has(p)));
+  }
   const code = codeFrom(tags);
   await recordRunDetails(call.ctx, { run: runId, metrics: points, params, tags, ...(code ? { code } : {}) });
   return {};
