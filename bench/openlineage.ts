@@ -79,8 +79,8 @@ async function drive(jobs: readonly Job[], send: (job: Job, eventType: 'START' |
   return { seconds: (performance.now() - started) / 1000, times };
 }
 
-// The limit: one statement per event. The run by externalId; each input table's newest version
-// (version 1 created when it has none); the output's version of this run (numbered under the
+// The limit: one statement per event. The run by externalId; each input table's version the run
+// already used, else its newest (version 1 created when it has none); the output's version of this run (numbered under the
 // dataset's lock); the edges; an Event and an AuditEntry per change.
 const LIMIT_EVENT = `
 MERGE (r:Run:LineageNode {projectId: $projectId, externalId: $runId})
@@ -95,7 +95,10 @@ CALL (r) {
   ON CREATE SET d.id = input.datasetId, d.nextNumber = 1, d.createdAt = datetime()
   SET d._lock = true REMOVE d._lock
   WITH d, input
-  OPTIONAL MATCH (v:DatasetVersion {datasetId: d.id, number: d.nextNumber - 1})
+  OPTIONAL MATCH (r)-[:USED]->(used:DatasetVersion {datasetId: d.id})
+  WITH d, input, head(collect(used)) AS used
+  OPTIONAL MATCH (newest:DatasetVersion {datasetId: d.id, number: d.nextNumber - 1})
+  WITH d, input, coalesce(used, newest) AS v
   CALL (d, v, input) {
     WITH d, v, input WHERE v IS NULL
     CREATE (n:DatasetVersion:LineageNode {id: input.versionId, projectId: $projectId, datasetId: d.id, number: 1, digest: input.digest,

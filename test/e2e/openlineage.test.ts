@@ -250,6 +250,21 @@ describe('idempotence', () => {
     expect((await versionsOf(project.id, 'pg/b'))[0]!.producedBy).toMatchObject({ status: 'COMPLETED' });
   });
 
+  it('cost: COMPLETE after START is four reads and the state change; a duplicate writes nothing', async () => {
+    const runId = randomUUID();
+    const spec = { runId, job: { namespace: 'spark', name: unique('job') }, inputs: [{ namespace: 'pg', name: 'in' }], outputs: [{ namespace: 'pg', name: unique('out') }] };
+    expect((await post(path(), token, rawEvent({ ...spec, eventType: 'START' }))).status).toBe(201);
+    expect((await post(path(), token, rawEvent({ ...spec, eventType: 'COMPLETE' }))).status).toBe(201);
+    // The project by name, four reads sent together (the run, its edges, versions by digest,
+    // input versions), then finishRun's lock, change and event: no batch, since nothing is new.
+    expect(server.lastQueryCount()).toBe(8);
+    const before = await graphCounts(driver);
+    expect((await post(path(), token, rawEvent({ ...spec, eventType: 'COMPLETE' }))).status).toBe(201);
+    expect(server.lastQueryCount()).toBe(6);
+    expect(server.lastStatements().filter((q) => /\bCREATE\b/.test(q))).toEqual([]);
+    expect(await graphCounts(driver)).toEqual(before);
+  });
+
   it('a version facet names one version however many runs name it; an input without one links the newest', async () => {
     const dataset = { namespace: 'warehouse', name: unique('orders') };
     for (const version of ['v1', 'v2']) {
