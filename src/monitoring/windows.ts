@@ -9,13 +9,13 @@
  * window whose skew exceeds a threshold appends one SERVING_SKEW_DETECTED event (subject: the
  * deployment) in the same transaction. WRITER in the deployment's project.
  *
- * Statements: the deployment with the key's window and the project's thresholds, and the
- * baseline, sent together (one round trip); then the window and its event, sent together.
+ * Statements: one read (the deployment, the key's window, the project's thresholds and the
+ * baseline); then the window and its event, sent together (one round trip).
  */
 import { requireRole } from '../auth/authorize.ts';
 import { badInput, conflict, notFound } from '../errors.ts';
 import { appendAudit, appendEvents } from '../events/outbox.ts';
-import { baselineOf, createWindow, upsertThreshold, windowTarget, type ServingWindowRow } from '../neo4j/queries/monitoring.ts';
+import { createWindow, upsertThreshold, windowTarget, type ServingWindowRow } from '../neo4j/queries/monitoring.ts';
 import { requireProject } from '../recording/refs.ts';
 import { retryOnCreateRace } from '../recording/retry.ts';
 import { checkName } from '../recording/validate.ts';
@@ -45,7 +45,7 @@ export async function recordServingWindow(deps: MonitoringDeps, input: RecordSer
   return retryOnCreateRace(() =>
     deps.executor.write('recordServingWindow', async (tx) => {
       const key = { deploymentId: input.deployment, startMs, endMs };
-      const [target, baseline] = await Promise.all([windowTarget(tx, key), baselineOf(tx, input.deployment)]);
+      const target = await windowTarget(tx, key);
       const hidden = () => notFound('deployment', input.deployment, 'input.deployment');
       if (!target) throw hidden();
       requireRole(deps.viewer, target.projectId, 'WRITER', hidden);
@@ -53,6 +53,7 @@ export async function recordServingWindow(deps: MonitoringDeps, input: RecordSer
         if (target.existing.digest === digest) return target.existing;
         throw conflict('a window of this deployment with this start and end was recorded with other contents; windows are immutable', { field: 'input' });
       }
+      const { baseline } = target;
       let skew: SkewReport | null = null;
       if (baseline) {
         const baselineFeatures = parseFeatures(baseline.featuresJson);

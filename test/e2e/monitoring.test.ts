@@ -91,7 +91,8 @@ const shiftedWindow = (deployment: string, h: number) => ({
   ],
 });
 
-describe('monitoring in serving', () => {
+// Each test records a dozen or more mutations; on a busy shared machine a cold one took minutes.
+describe('monitoring in serving', { timeout: 240_000 }, () => {
   it('tells a deployment drifting from its training data: one SERVING_SKEW_DETECTED to subscribers, latestSkew names the baseline and the feature', async () => {
     const project = await createProject(server, unique('mon-story'));
     const data = await registerDataset(server, project, 'clicks', 1);
@@ -161,7 +162,7 @@ describe('monitoring in serving', () => {
     } finally {
       await subscriber.close();
     }
-  }, 180_000);
+  });
 
   it('keeps windows out of lineage: no lineage label, not reached by traversals', async () => {
     const project = await createProject(server, unique('mon-lineage'));
@@ -212,6 +213,9 @@ describe('monitoring in serving', () => {
     expect(await mutate(SET_THRESHOLD, { project, model: 'ranker', feature: 'age', threshold: 0.99 })).toBe(true);
     expect(await mutate(SET_THRESHOLD, { project, model: 'other', feature: 'country', threshold: 0.99 })).toBe(true);
     const window = await mutate(RECORD, shiftedWindow(deployment, 0));
+    // The write: one read (deployment, key, thresholds, baseline), then the window and its event.
+    const writes = () => server.lastQueries().filter((q) => q.unit === 'recordServingWindow').length;
+    expect(writes()).toBe(3);
     expect(window.skew.features.map((f: any) => [f.feature, f.threshold, f.exceeded])).toEqual([
       ['age', 0.99, false],
       ['country', 0.001, true],
@@ -219,6 +223,7 @@ describe('monitoring in serving', () => {
     // Upserted: the project's default again.
     await mutate(SET_THRESHOLD, { project, threshold: 0.5 });
     const next = await mutate(RECORD, shiftedWindow(deployment, 1));
+    expect(writes()).toBe(2); // no event: the read and the window
     expect(next.skew.features.map((f: any) => [f.feature, f.threshold, f.exceeded])).toEqual([
       ['age', 0.99, false],
       ['country', 0.5, false],

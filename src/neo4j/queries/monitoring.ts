@@ -73,9 +73,49 @@ export interface WindowTarget {
   /** The window already recorded with the same (deployment, start, end), if any. */
   readonly existing: ServingWindowRow | null;
   readonly rules: ReadonlyArray<{ model: string | null; feature: string | null; threshold: number }>;
+  /** The deployment's baseline (see BASELINE) with its profile; null when none is profiled. */
+  readonly baseline: { readonly id: string; readonly featuresJson: string } | null;
 }
 
-/** The deployment's project and model name, the window recorded with this key, and the project's skew thresholds. */
+/**
+ * The baseline of deployment `d`: the profiled dataset version nearest upstream of the run that
+ * produced its model version (directly, or through the checkpoint it was derived from). Versions
+ * reached through an input the run USED with the role 'train' come first: the second search, over
+ * every input, runs only when the first finds none. Then the nearest (fewest hops from the run),
+ * then the smaller id. A hop is USED | GENERATED_BY | DERIVED_FROM, up to 50 from the run. Each
+ * reachable set is a var-length pattern aggregated per end node with min(length(p)), the
+ * breadth-first plan of src/neo4j/queries/lineage.ts (linear on diamonds).
+ */
+const BASELINE = `
+     OPTIONAL CALL (d) {
+       MATCH (d)-[:DEPLOYS]->(v:ModelVersion)
+       OPTIONAL MATCH (v)-[:GENERATED_BY]->(direct:Run)
+       OPTIONAL MATCH (v)-[:DERIVED_FROM]->(c:Checkpoint)
+       OPTIONAL MATCH (viaCkp:Run {id: c.runId})
+       WITH coalesce(direct, viaCkp) AS r WHERE r IS NOT NULL
+       RETURN r LIMIT 1
+     }
+     OPTIONAL CALL (r) {
+       MATCH (r)-[u:USED]->(first) WHERE u.role = 'train'
+       MATCH p = (first)-[:USED|GENERATED_BY|DERIVED_FROM*0..49]->(n:DatasetVersion)
+       WITH n, min(length(p)) AS depth
+       WHERE EXISTS { MATCH (:DatasetProfile {datasetVersionId: n.id}) }
+       RETURN n AS trained ORDER BY depth, n.id LIMIT 1
+     }
+     OPTIONAL CALL (r, trained) {
+       WITH r WHERE trained IS NULL
+       MATCH p = (r)-[:USED|GENERATED_BY|DERIVED_FROM*1..50]->(n:DatasetVersion)
+       WITH n, min(length(p)) AS depth
+       WHERE EXISTS { MATCH (:DatasetProfile {datasetVersionId: n.id}) }
+       RETURN n AS nearest ORDER BY depth, n.id LIMIT 1
+     }
+     WITH *, coalesce(trained, nearest) AS base
+     OPTIONAL MATCH (profile:DatasetProfile {datasetVersionId: base.id})`;
+
+/**
+ * In one statement: the deployment's project and model name, the window recorded with this
+ * key, the project's skew thresholds, and the deployment's baseline with its profile.
+ */
 export async function windowTarget(tx: Tx, key: { deploymentId: string; startMs: number; endMs: number }): Promise<WindowTarget | null> {
   const [record] = await tx.run(
     `MATCH (d:Deployment {id: $deploymentId})
@@ -84,8 +124,9 @@ export async function windowTarget(tx: Tx, key: { deploymentId: string; startMs:
      CALL (d) {
        OPTIONAL MATCH (t:SkewThreshold {projectId: d.projectId})
        RETURN collect(t {.model, .feature, .threshold}) AS rules
-     }
-     RETURN d.projectId AS projectId, m.name AS modelName, CASE WHEN w IS NULL THEN null ELSE ${WINDOW} END AS existing, rules`,
+     }${BASELINE}
+     RETURN d.projectId AS projectId, m.name AS modelName, CASE WHEN w IS NULL THEN null ELSE ${WINDOW} END AS existing, rules,
+       CASE WHEN profile IS NULL THEN null ELSE {id: base.id, featuresJson: profile.featuresJson} END AS baseline`,
     key,
   );
   if (!record) return null;
@@ -95,46 +136,23 @@ export async function windowTarget(tx: Tx, key: { deploymentId: string; startMs:
     feature: t.feature === '' ? null : t.feature,
     threshold: t.threshold,
   }));
-  return { projectId: record.get('projectId') as string, modelName: (record.get('modelName') as string | null) ?? '', existing: existing ? windowRow(existing) : null, rules };
+  return {
+    projectId: record.get('projectId') as string,
+    modelName: (record.get('modelName') as string | null) ?? '',
+    existing: existing ? windowRow(existing) : null,
+    rules,
+    baseline: record.get('baseline') as WindowTarget['baseline'],
+  };
 }
 
-/**
- * The baseline of a deployment: the profiled dataset version nearest upstream of the run that
- * produced its model version (directly, or through the checkpoint it was derived from), with
- * that profile; null when none is profiled. Versions reached through an input the run USED with
- * the role 'train' come first; then the nearest (fewest hops from the run), then the smaller id.
- * A hop is USED | GENERATED_BY | DERIVED_FROM, up to 50 from the run. Each reachable set is a
- * var-length pattern aggregated per end node with min(length(p)) (the breadth-first plan of
- * src/neo4j/queries/lineage.ts, linear on diamonds).
- */
+/** The baseline of a deployment (see BASELINE) with its profile; null when none is profiled or the deployment does not exist. */
 export async function baselineOf(tx: Tx, deploymentId: string): Promise<{ id: string; featuresJson: string } | null> {
   const [record] = await tx.run(
-    `MATCH (d:Deployment {id: $deploymentId})-[:DEPLOYS]->(v:ModelVersion)
-     CALL (v) {
-       OPTIONAL MATCH (v)-[:GENERATED_BY]->(direct:Run)
-       OPTIONAL MATCH (v)-[:DERIVED_FROM]->(c:Checkpoint)
-       OPTIONAL MATCH (viaCkp:Run {id: c.runId})
-       RETURN coalesce(direct, viaCkp) AS r LIMIT 1
-     }
-     WITH r WHERE r IS NOT NULL
-     CALL (r) {
-       MATCH (r)-[u:USED]->(first) WHERE u.role = 'train'
-       MATCH p = (first)-[:USED|GENERATED_BY|DERIVED_FROM*0..49]->(n:DatasetVersion)
-       WITH n, min(length(p)) + 1 AS depth
-       WHERE EXISTS { MATCH (:DatasetProfile {datasetVersionId: n.id}) }
-       RETURN n, depth, 0 AS pass
-       UNION
-       MATCH p = (r)-[:USED|GENERATED_BY|DERIVED_FROM*1..50]->(n:DatasetVersion)
-       WITH n, min(length(p)) AS depth
-       WHERE EXISTS { MATCH (:DatasetProfile {datasetVersionId: n.id}) }
-       RETURN n, depth, 1 AS pass
-     }
-     WITH n ORDER BY pass, depth, n.id LIMIT 1
-     MATCH (p:DatasetProfile {datasetVersionId: n.id})
-     RETURN n.id AS id, p.featuresJson AS featuresJson`,
+    `MATCH (d:Deployment {id: $deploymentId})${BASELINE}
+     RETURN CASE WHEN profile IS NULL THEN null ELSE {id: base.id, featuresJson: profile.featuresJson} END AS baseline`,
     { deploymentId },
   );
-  return record ? { id: record.get('id') as string, featuresJson: record.get('featuresJson') as string } : null;
+  return (record?.get('baseline') as { id: string; featuresJson: string } | null | undefined) ?? null;
 }
 
 /** Creates the window; a concurrent first record of the same key fails on serving_window_key. */
