@@ -15,6 +15,8 @@ export const ErrorCode = {
   CURSOR_EXPIRED: 'CURSOR_EXPIRED',
   UNAVAILABLE: 'UNAVAILABLE',
   NOT_IMPLEMENTED: 'NOT_IMPLEMENTED',
+  /** A subscription sent over HTTP: subscriptions are served over WebSocket (graphql-transport-ws). */
+  USE_WEBSOCKET: 'USE_WEBSOCKET',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

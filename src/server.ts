@@ -24,12 +24,13 @@ import { createAuthenticator } from './auth/authenticate.ts';
 import type { Viewer } from './auth/viewer.ts';
 import type { Config } from './config.ts';
 import { createContext, type Context, type ContextDeps } from './context.ts';
-import { limitExceeded, PedigreeError } from './errors.ts';
+import { limitExceeded, PedigreeError, unauthenticated } from './errors.ts';
 import { createDispatcher, type Dispatcher } from './events/dispatcher.ts';
 import { observabilityPlugin } from './http/apollo-plugins.ts';
 import { coalesceWrites } from './http/coalesce-writes.ts';
 import { createRateLimiter, fromRouter } from './http/guards.ts';
 import { createMetrics } from './http/metrics.ts';
+import { capResponses } from './http/response-size.ts';
 import { createDriver, waitForNeo4j } from './neo4j/driver.ts';
 import { createExecutor, type Executor, type QueryObserver } from './neo4j/executor.ts';
 import { loadMigrations, migrate } from './neo4j/migrations.ts';
@@ -39,6 +40,8 @@ import { createSchema } from './schema/index.ts';
 import { parseOptions, validationRules } from './schema/limits.ts';
 import { subscribeWithEventLoaders } from './schema/operations.ts';
 import { shareNextFrames, sharedNextPayload, type FrameTarget } from './schema/shared-next.ts';
+import { checkWork } from './schema/work.ts';
+import { workLimitPlugin } from './http/operation-guards.ts';
 
 export interface GatewayOptions {
   readonly config: Config;
@@ -91,7 +94,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   async function viewerFor(authorization: string | undefined): Promise<Viewer> {
     try {
       const viewer = await auth.authenticate(authorization);
-      await rateLimiter.consume(viewer.subject);
+      await rateLimiter.consume(`${viewer.credential.kind}:${viewer.subject}`);
       return viewer;
     } catch (error) {
       if (!(error instanceof PedigreeError)) throw error;
@@ -151,35 +154,59 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         return true;
       },
       // The same parse limits, validation rules and rate limit as HTTP, before anything runs.
+      // The operation's slot is taken before the first await and given back on every refusal, so
+      // subscribes pipelined on one socket cannot all pass the check before any is recorded.
       onSubscribe: async (ctx, id, payload) => {
         const viewer = ctx.extra.viewer!;
         const subscriptions = ctx.extra.subscriptions!;
+        const refuse = (error: PedigreeError) => {
+          subscriptions.delete(id);
+          return [new GraphQLError(error.message, { originalError: error })];
+        };
+        // The viewer's expiry is in memory: checked on every operation, as HTTP does per request.
+        if (expired(viewer)) {
+          setImmediate(() => ctx.extra.socket.close(CloseCode.Forbidden, 'Forbidden'));
+          return [new GraphQLError('the credential has expired', { originalError: unauthenticated('the credential has expired') })];
+        }
+        if (subscriptions.size >= config.limits.subscriptionsPerConnection) {
+          const error = limitExceeded(`at most ${config.limits.subscriptionsPerConnection} subscriptions per connection`);
+          return [new GraphQLError(error.message, { originalError: error })];
+        }
+        subscriptions.add(id);
         try {
-          if (subscriptions.size >= config.limits.subscriptionsPerConnection) {
-            throw limitExceeded(`at most ${config.limits.subscriptionsPerConnection} subscriptions per connection`);
-          }
-          await rateLimiter.consume(viewer.subject);
+          await rateLimiter.consume(`${viewer.credential.kind}:${viewer.subject}`);
         } catch (error) {
-          if (error instanceof PedigreeError) return [new GraphQLError(error.message, { originalError: error })];
+          if (error instanceof PedigreeError) return refuse(error);
+          subscriptions.delete(id);
           throw error;
         }
         let document;
         try {
           document = parse(payload.query, parseOptions(config.limits));
         } catch (error) {
+          subscriptions.delete(id);
           return [error as GraphQLError];
         }
         const errors = validate(schema, document, [...specifiedRules, ...rules]);
-        if (errors.length > 0) return errors;
-        subscriptions.add(id);
+        if (errors.length > 0) {
+          subscriptions.delete(id);
+          return errors;
+        }
+        try {
+          checkWork(config.limits, schema, document, payload.operationName, payload.variables);
+        } catch (error) {
+          if (error instanceof PedigreeError) return refuse(error);
+          subscriptions.delete(id);
+          throw error;
+        }
         const contextValue = createContext(contextDeps, randomUUID(), viewer);
-        frameTargets.set(contextValue, { socket: ctx.extra.socket, id, format: formatResult });
+        frameTargets.set(contextValue, { socket: ctx.extra.socket, id, format: formatResult, maxBytes: config.limits.responseBytes });
         return { schema, document, variableValues: payload.variables ?? {}, operationName: payload.operationName ?? null, contextValue };
       },
       onComplete: (ctx, id) => {
         ctx.extra.subscriptions?.delete(id);
       },
-      onNext: (ctx, id, _payload, _args, result) => sharedNextPayload(ctx.extra.socket, id, result as ExecutionResult, formatResult),
+      onNext: (ctx, id, _payload, _args, result) => sharedNextPayload(ctx.extra.socket, id, result as ExecutionResult, formatResult, config.limits.responseBytes),
       onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON(), error)),
     },
     wsServer,
@@ -200,6 +227,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       ApolloServerPluginCacheControlDisabled(),
       { serverWillStart: async () => ({ drainServer: async () => { await wsCleanup.dispose(); } }) },
       observabilityPlugin(metrics),
+      workLimitPlugin(config.limits),
     ],
   });
   await apollo.start();
@@ -226,6 +254,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       }
       next();
     },
+    capResponses(config.limits.responseBytes),
     express.json({ limit: config.limits.bodyBytes }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
@@ -289,6 +318,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 function formatResult(result: ExecutionResult): FormattedExecutionResult {
   const { errors, ...rest } = result;
   return errors ? { ...rest, errors: errors.map((error) => formatError(error.toJSON(), error)) } : rest;
+}
+
+function expired(viewer: Viewer): boolean {
+  const { credential } = viewer;
+  return credential.kind !== 'admin-token' && credential.expiresAt !== null && credential.expiresAt.getTime() <= Date.now();
 }
 
 async function ping(driver: Driver, database: string): Promise<boolean> {
