@@ -71,3 +71,8 @@ export function limitExceeded(message: string, details: Record<string, unknown> 
 export function rateLimited(retryAfterSeconds: number): PedigreeError {
   return new PedigreeError(ErrorCode.RATE_LIMITED, `too many requests; retry after ${retryAfterSeconds} s`, { retryAfter: retryAfterSeconds });
 }
+
+/** BAD_USER_INPUT for a lineage edge that would close a cycle of `hops` edges (lineage is a DAG). */
+export function lineageCycle(field: string, edge: string, hops: number): PedigreeError {
+  return new PedigreeError(ErrorCode.BAD_USER_INPUT, `lineage must not form a cycle: the edge ${edge} would close one of ${hops} edges`, { field, edge });
+}

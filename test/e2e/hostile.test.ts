@@ -23,6 +23,7 @@ afterAll(async () => {
 
 const REGISTER = `mutation($input: RegisterDatasetVersionInput!) { registerDatasetVersion(input: $input) { id } }`;
 const START = `mutation($input: StartRunInput!) { startRun(input: $input) { id } }`;
+const FINISH = `mutation($input: FinishRunInput!) { finishRun(input: $input) { id } }`;
 
 function code(response: GraphQLResponse | undefined): unknown {
   return response?.errors?.[0]?.extensions?.code;
@@ -131,6 +132,52 @@ describe('responses are bounded', () => {
     } finally {
       await small.stop();
     }
+  });
+});
+
+describe('lineage stays acyclic', () => {
+  const BATCH = 'mutation($input: LineageBatchInput!) { recordLineage(input: $input) { ids edges } }';
+  let project: string;
+  let v1: string;
+  let run1: string;
+  let v2: string;
+  let run2: string;
+  beforeAll(async () => {
+    // v1 <-USED- run1 <-GENERATED_BY- v2 <-USED- run2 (run2 still RUNNING)
+    project = await createProject();
+    v1 = (await server.ok(REGISTER, { input: { project, dataset: 'raw', uri: 's3://raw', digest: sha() } })).registerDatasetVersion.id;
+    run1 = (await server.ok(START, { input: { project, name: 'prep', type: 'DATA_PROCESSING', inputs: [{ id: v1 }] } })).startRun.id;
+    v2 = (await server.ok(REGISTER, { input: { project, dataset: 'clean', uri: 's3://clean', digest: sha(), producedBy: run1 } })).registerDatasetVersion.id;
+    run2 = (await server.ok(START, { input: { project, name: 'train', type: 'TRAINING', inputs: [{ id: v2 }] } })).startRun.id;
+  });
+
+  it('refuses finishRun with the run\'s own input, or anything upstream of it, as an output', async () => {
+    const [own] = await refusedOnBoth('BAD_USER_INPUT', FINISH, { input: { run: run2, status: 'COMPLETED', outputs: [{ id: v2 }] } });
+    expect(own.errors?.[0]?.extensions).toMatchObject({ field: 'input.outputs[0].id', edge: `${v2} -[GENERATED_BY]-> ${run2}` });
+    const [far] = await refusedOnBoth('BAD_USER_INPUT', FINISH, { input: { run: run2, status: 'COMPLETED', outputs: [{ id: v1 }] } });
+    expect(far.errors?.[0]?.extensions).toMatchObject({ field: 'input.outputs[0].id' });
+    expect(far.errors?.[0]?.message).toContain('cycle');
+  });
+
+  it('refuses recordLineage edges that close a cycle through stored nodes', async () => {
+    const [used] = await refusedOnBoth('BAD_USER_INPUT', BATCH, { input: { project, nodes: [], edges: [{ kind: 'GENERATED_BY', from: v1, to: run2 }] } });
+    expect(used.errors?.[0]?.extensions).toMatchObject({ field: 'input.edges[0]', edge: `${v1} -[GENERATED_BY]-> ${run2}` });
+    const [derived] = await refusedOnBoth('BAD_USER_INPUT', BATCH, {
+      input: { project, nodes: [], edges: [{ kind: 'DERIVED_FROM', from: v1, to: v2, role: 'loop' }] },
+    });
+    expect(derived.errors?.[0]?.extensions).toMatchObject({ field: 'input.edges[0]', edge: `${v1} -[DERIVED_FROM]-> ${v2}` });
+    const [through] = await refusedOnBoth('BAD_USER_INPUT', BATCH, {
+      input: { project, nodes: [{ key: 'r', kind: 'RUN', fields: { name: 'loop', type: 'OTHER', inputs: [{ id: run2 }] } }], edges: [{ kind: 'USED', from: run1, to: 'r' }] },
+    });
+    expect(through.errors?.[0]?.extensions).toMatchObject({ field: 'input.edges[0]' });
+  });
+
+  it('still accepts edges that keep the graph acyclic, and their outputs', async () => {
+    const v3 = (await server.ok(REGISTER, { input: { project, dataset: 'model-data', uri: 's3://m', digest: sha() } })).registerDatasetVersion.id;
+    expect((await server.gql(BATCH, { input: { project, nodes: [], edges: [{ kind: 'DERIVED_FROM', from: v2, to: v1 }] } })).errors).toBeUndefined();
+    expect((await server.gql(FINISH, { input: { run: run2, status: 'COMPLETED', outputs: [{ id: v3 }] } })).errors).toBeUndefined();
+    const upstream = await server.ok('query($id: ID!) { node(id: $id) { upstream { nodes { node { id } } } } }', { id: v1 });
+    expect(upstream.node.upstream.nodes).toEqual([]);
   });
 });
 
