@@ -4,6 +4,7 @@
  * asserts its error code and, for writes, that node, relationship and event counts are unchanged.
  */
 import { randomBytes } from 'node:crypto';
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ADMIN, startTestGateway, wsCollect, type GraphQLResponse, type TestGateway } from '../support/gateway.ts';
@@ -13,8 +14,11 @@ let server: TestGateway;
 const driver = testDriver();
 const sha = () => `sha256:${randomBytes(32).toString('hex')}`;
 
+const JWT_SECRET = 'a-jwt-secret-for-the-hostile-suite-0123456789';
+
 beforeAll(async () => {
-  server = await startTestGateway();
+  // No periodic credential re-check during the suite: an expired credential must be refused by the operation itself.
+  server = await startTestGateway({ env: { PEDIGREE_JWT_SECRET: JWT_SECRET, PEDIGREE_WS_RECHECK_MS: '3600000' } });
 });
 afterAll(async () => {
   await server.stop();
@@ -230,3 +234,88 @@ describe('subscriptions over HTTP', () => {
     expect(json.errors?.[0]?.message).toContain('WebSocket');
   });
 });
+
+/** A graphql-transport-ws socket, acknowledged, and every message it receives from now on. */
+async function rawSocket(authorization: string): Promise<{ socket: WebSocket; messages: Record<string, any>[]; closed: Promise<number> }> {
+  const socket = new WebSocket(server.gateway.wsUrl, 'graphql-transport-ws');
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  const messages: Record<string, any>[] = [];
+  const closed = new Promise<number>((resolve) => socket.once('close', (closeCode) => resolve(closeCode)));
+  const acknowledged = new Promise<void>((resolve, reject) => {
+    socket.on('message', (data) => {
+      const message = JSON.parse(String(data)) as Record<string, any>;
+      if (message['type'] === 'connection_ack') resolve();
+      else messages.push(message);
+    });
+    void closed.then((closeCode) => reject(new Error(`closed with ${closeCode} before connection_ack`)));
+  });
+  socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization } }));
+  await acknowledged;
+  return { socket, messages, closed };
+}
+
+async function until(condition: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+describe('WebSocket operations', () => {
+  it('keeps the per-connection subscription limit when 100 subscribes arrive back to back', async () => {
+    const project = await createProject();
+    const { socket, messages } = await rawSocket(ADMIN);
+    const subscribe = (i: number) =>
+      JSON.stringify({ id: `s${i}`, type: 'subscribe', payload: { query: 'subscription($p: [ID!]) { versionEvents(filter: { projects: $p }) { kind } }', variables: { p: [project] } } });
+    // One write: the 100 frames arrive together and are handled before any subscribe finishes.
+    (socket as unknown as { _socket: { write(data: Buffer): void } })._socket.write(Buffer.concat(Array.from({ length: 100 }, (_, i) => clientFrame(subscribe(i)))));
+    await until(() => messages.filter((m) => m['type'] === 'error').length >= 80);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const refused = messages.filter((m) => m['type'] === 'error');
+    expect(refused).toHaveLength(80);
+    expect(new Set(refused.map((m) => m['payload'][0].extensions.code))).toEqual(new Set(['LIMIT_EXCEEDED']));
+    // The 20 that were accepted are live: one event reaches each of them.
+    await server.ok(REGISTER, { input: { project, dataset: 'd', uri: 's3://d', digest: sha() } });
+    await until(() => messages.filter((m) => m['type'] === 'next').length >= 20);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(messages.filter((m) => m['type'] === 'next')).toHaveLength(20);
+    socket.close();
+  });
+
+  it('refuses an operation sent after the credential expired, and writes nothing (API token and JWT)', async () => {
+    const project = await createProject();
+    const expiresAt = Date.now() + 15_000; // room for a loaded machine to create the token and connect both sockets first
+    const token = (
+      await server.ok('mutation($input: CreateApiTokenInput!) { createApiToken(input: $input) { token } }', {
+        input: { project, role: 'WRITER', name: unique('short'), expiresAt: new Date(expiresAt).toISOString() },
+      })
+    ).createApiToken.token as string;
+    const jwtExpiry = Math.ceil(expiresAt / 1000);
+    const jwt = await new SignJWT({ pedigree_roles: { [project]: 'WRITER' } })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('short-lived@example.com')
+      .setIssuedAt()
+      .setExpirationTime(jwtExpiry)
+      .sign(new TextEncoder().encode(JWT_SECRET));
+    const sockets = [await rawSocket(`Bearer ${token}`), await rawSocket(`Bearer ${jwt}`)];
+    await new Promise((resolve) => setTimeout(resolve, Math.max(expiresAt, jwtExpiry * 1000) - Date.now() + 100));
+    const before = await graphCounts(driver);
+    for (const { socket, messages, closed } of sockets) {
+      socket.send(JSON.stringify({ id: 'late', type: 'subscribe', payload: { query: REGISTER, variables: { input: { project, dataset: 'late', uri: 's3://late', digest: sha() } } } }));
+      expect(await closed).toBe(4403);
+      const answer = messages.find((m) => m['id'] === 'late');
+      expect(answer?.['type']).toBe('error');
+      expect(answer?.['payload'][0].extensions.code).toBe('UNAUTHENTICATED');
+    }
+    expect(await graphCounts(driver)).toEqual(before);
+  });
+});
+
+/** A masked client-to-server WebSocket text frame (RFC 6455), so several can leave in one write. */
+function clientFrame(text: string): Buffer {
+  const payload = Buffer.from(text);
+  const length = payload.length;
+  const header = length < 126 ? Buffer.from([0x81, 0x80 | length]) : Buffer.from([0x81, 0x80 | 126, length >> 8, length & 0xff]);
+  const mask = randomBytes(4);
+  const masked = Buffer.alloc(length);
+  for (let i = 0; i < length; i++) masked[i] = payload[i]! ^ mask[i % 4]!;
+  return Buffer.concat([header, mask, masked]);
+}
