@@ -28,7 +28,7 @@ import { limitExceeded, PedigreeError, unauthenticated } from './errors.ts';
 import { createDispatcher, type Dispatcher } from './events/dispatcher.ts';
 import { observabilityPlugin } from './http/apollo-plugins.ts';
 import { coalesceWrites } from './http/coalesce-writes.ts';
-import { createRateLimiter, fromRouter } from './http/guards.ts';
+import { clientAddress, createAuthFailureLimiter, createRateLimiter, fromRouter } from './http/guards.ts';
 import { createMetrics } from './http/metrics.ts';
 import { capResponses } from './http/response-size.ts';
 import { createDriver, waitForNeo4j } from './neo4j/driver.ts';
@@ -88,12 +88,24 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const schema = createSchema();
   const auth = createAuthenticator(config.auth, executor);
   const rateLimiter = createRateLimiter(config.limits);
+  const authFailures = createAuthFailureLimiter(config.limits);
+
+  /** Authenticates, refusing an address that failed too often, and counting this attempt's failure. */
+  async function authenticateFrom(address: string, authorization: string | undefined): Promise<Viewer> {
+    await authFailures.check(address);
+    try {
+      return await auth.authenticate(authorization);
+    } catch (error) {
+      if (error instanceof PedigreeError && error.code === 'UNAUTHENTICATED') await authFailures.failed(address);
+      throw error;
+    }
+  }
   const rules = validationRules(config.limits, { introspection: !config.production });
 
   /** The viewer of an HTTP request, or a GraphQLError carrying the HTTP status to answer with. */
-  async function viewerFor(authorization: string | undefined): Promise<Viewer> {
+  async function viewerFor(address: string, authorization: string | undefined): Promise<Viewer> {
     try {
-      const viewer = await auth.authenticate(authorization);
+      const viewer = await authenticateFrom(address, authorization);
       await rateLimiter.consume(`${viewer.credential.kind}:${viewer.subject}`);
       return viewer;
     } catch (error) {
@@ -144,7 +156,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.['authorization'];
         try {
-          ctx.extra.viewer = await auth.authenticate(typeof authorization === 'string' ? authorization : undefined);
+          const address = clientAddress(config.auth, ctx.extra.request.headers, ctx.extra.request.socket.remoteAddress);
+          ctx.extra.viewer = await authenticateFrom(address, typeof authorization === 'string' ? authorization : undefined);
         } catch (error) {
           if (error instanceof PedigreeError) return false;
           throw error;
@@ -190,7 +203,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         const errors = validate(schema, document, [...specifiedRules, ...rules]);
         if (errors.length > 0) {
           subscriptions.delete(id);
-          return errors;
+          // As on HTTP (apollo-plugins.ts): over a limit, graphql-js's "Validation aborted." says nothing more.
+          const limited = errors.some((error) => error.extensions['code'] === 'LIMIT_EXCEEDED');
+          return limited ? errors.filter((error) => error.message !== 'Validation aborted.') : errors;
         }
         try {
           checkWork(config.limits, schema, document, payload.operationName, payload.variables);
@@ -260,7 +275,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       context: async ({ req, res }) => {
         const requestId = requestIdFrom(req.headers['x-request-id']);
         res.setHeader('x-request-id', requestId);
-        return createContext(contextDeps, requestId, await viewerFor(req.headers.authorization));
+        return createContext(contextDeps, requestId, await viewerFor(clientAddress(config.auth, req.headers, req.socket.remoteAddress), req.headers.authorization));
       },
     }),
   );

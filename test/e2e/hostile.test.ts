@@ -309,6 +309,101 @@ describe('WebSocket operations', () => {
   });
 });
 
+describe('credentials', () => {
+  const CREATE_TOKEN = 'mutation($input: CreateApiTokenInput!) { createApiToken(input: $input) { token apiToken { id expiresAt } } }';
+
+  it('never lets a token outlive the credential that created it, and says what a revoked token minted', async () => {
+    const project = await createProject();
+    const parentExpiry = new Date(Date.now() + 3_600_000);
+    const parent = (await server.ok(CREATE_TOKEN, { input: { project, role: 'ADMIN', name: unique('parent'), expiresAt: parentExpiry.toISOString() } })).createApiToken;
+    const asParent = { authorization: `Bearer ${parent.token}` };
+    // Absent: the child inherits the parent's expiry.
+    const child = await server.gql(CREATE_TOKEN, { input: { project, role: 'ADMIN', name: unique('child') } }, asParent);
+    expect(child.errors).toBeUndefined();
+    expect(Date.parse(child.data?.createApiToken.apiToken.expiresAt)).toBe(Date.parse(parent.apiToken.expiresAt));
+    // Later than the parent: refused, nothing written.
+    const before = await graphCounts(driver);
+    const later = await server.gql(CREATE_TOKEN, { input: { project, role: 'ADMIN', name: unique('late'), expiresAt: new Date(parentExpiry.getTime() + 60_000).toISOString() } }, asParent);
+    expect(later.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.expiresAt' });
+    expect(await graphCounts(driver)).toEqual(before);
+    const never = await server.gql(CREATE_TOKEN, { input: { project, role: 'ADMIN', name: unique('never') } }, asParent);
+    expect(Date.parse(never.data?.createApiToken.apiToken.expiresAt)).toBe(Date.parse(parent.apiToken.expiresAt));
+    // Revoking the parent names the tokens it minted.
+    const revoked = await server.ok('mutation($id: ID!) { revokeApiToken(id: $id) { minted { id } } }', { id: parent.apiToken.id });
+    expect(revoked.revokeApiToken.minted.map((t: { id: string }) => t.id).sort()).toEqual([child.data?.createApiToken.apiToken.id, never.data?.createApiToken.apiToken.id].sort());
+  });
+
+  it('records a JWT whose subject is "admin" or "tok_..." under its own name, not as the admin token or an API token', async () => {
+    const project = await createProject();
+    for (const [sub, recorded] of [['admin', 'jwt:admin'], ['tok_0123', 'jwt:tok_0123'], ['jwt:admin', 'jwt:jwt:admin'], ['carol@example.com', 'carol@example.com']]) {
+      const jwt = await new SignJWT({ pedigree_roles: { [project]: 'WRITER' } })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(sub!)
+        .setIssuedAt()
+        .setExpirationTime('10m')
+        .sign(new TextEncoder().encode(JWT_SECRET));
+      const response = await server.gql(REGISTER.replace('{ id }', '{ id createdBy { id } }'), { input: { project, dataset: 'd', uri: 's3://d', digest: sha() } }, { authorization: `Bearer ${jwt}` });
+      expect(response.data?.registerDatasetVersion.createdBy).toEqual({ id: recorded });
+    }
+  });
+
+  it('rate-limits failed authentication per client address, on both transports', async () => {
+    const limited = await startTestGateway({ env: { PEDIGREE_AUTH_FAILURES_PER_MINUTE: '3' } });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const response = await fetch(limited.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer pdg_${randomBytes(32).toString('base64url')}` }, body: '{"query":"{ __typename }"}' });
+        statuses.push(response.status);
+        if (i === 3) expect(code((await response.json()) as GraphQLResponse)).toBe('RATE_LIMITED');
+      }
+      expect(statuses).toEqual([401, 401, 401, 429]);
+      // Refused before any lookup, whatever the credential, until the minute has passed.
+      const valid = await fetch(limited.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: ADMIN }, body: '{"query":"{ __typename }"}' });
+      expect(valid.status).toBe(429);
+      const socket = new WebSocket(limited.gateway.wsUrl, 'graphql-transport-ws');
+      await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+      const closed = new Promise<number>((resolve) => socket.once('close', (closeCode) => resolve(closeCode)));
+      socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: ADMIN } }));
+      expect(await closed).toBe(4403);
+    } finally {
+      await limited.stop();
+    }
+  });
+});
+
+describe('small ones', () => {
+  it('answers NOT_FOUND for an unknown model version in setModelAlias and rollbackDeployment', async () => {
+    const project = await createProject();
+    const run = (await server.ok(START, { input: { project, name: 'r', type: 'TRAINING' } })).startRun.id;
+    const mv = (await server.ok('mutation($input: RegisterModelVersionInput!) { registerModelVersion(input: $input) { id model { id } } }', { input: { project, model: unique('m'), source: run } })).registerModelVersion;
+    await server.ok('mutation($input: DeployModelVersionInput!) { deployModelVersion(input: $input) { id } }', { input: { version: mv.id, environment: 'prod' } });
+    const missing = 'mv_0190aaaaaaaa7aaa8aaaaaaaaaaaaaaa';
+    const [alias] = await refusedOnBoth('NOT_FOUND', 'mutation($input: SetModelAliasInput!) { setModelAlias(input: $input) { name } }', { input: { model: mv.model.id, alias: 'prod', version: missing } });
+    expect(alias.errors?.[0]?.extensions).toMatchObject({ field: 'input.version' });
+    const [rollback] = await refusedOnBoth('NOT_FOUND', 'mutation($input: RollbackDeploymentInput!) { rollbackDeployment(input: $input) { id } }', { input: { model: mv.model.id, environment: 'prod', toVersion: missing } });
+    expect(rollback.errors?.[0]?.extensions).toMatchObject({ field: 'input.toVersion' });
+  });
+
+  it('counts __typename aliases toward the alias limit and introspection toward the depth limit', async () => {
+    await refusedOnBoth('LIMIT_EXCEEDED', `{ ${Array.from({ length: 31 }, (_, i) => `a${i}: __typename`).join(' ')} }`);
+    await refusedOnBoth('LIMIT_EXCEEDED', `{ __schema { types { fields { type ${'{ ofType '.repeat(14)}{ name }${' }'.repeat(14)} } } } }`);
+    expect((await server.gql('{ __schema { queryType { name } } }')).errors).toBeUndefined();
+  });
+
+  it('answers 4,500 duplicate fields with LIMIT_EXCEEDED', async () => {
+    const [overHttp, overWs] = await refusedOnBoth('LIMIT_EXCEEDED', `{ ${'__typename '.repeat(4_500)} }`);
+    expect(JSON.stringify([overHttp, overWs])).not.toContain('Validation aborted');
+  });
+
+  it('refuses lone surrogates and bidirectional controls in names', async () => {
+    const project = await createProject();
+    for (const name of ['bad\uD800name', 'evil\u202Egnp.exe', 'x\u2066y']) {
+      const [response] = await refusedOnBoth('BAD_USER_INPUT', REGISTER, { input: { project, dataset: name, uri: 's3://x', digest: sha() } });
+      expect(response.errors?.[0]?.extensions).toMatchObject({ field: 'input.dataset' });
+    }
+  });
+});
+
 /** A masked client-to-server WebSocket text frame (RFC 6455), so several can leave in one write. */
 function clientFrame(text: string): Buffer {
   const payload = Buffer.from(text);
