@@ -81,6 +81,14 @@ export interface Limits {
   readonly cost: number;
   readonly tokens: number;
   readonly subscriptionsPerConnection: number;
+  /** Largest work an operation may ask for, with its variables (src/schema/work.ts). */
+  readonly work: number;
+  /** Most entries of one `ids` or `representations` argument (`nodes`, `_entities`, `compareRuns`). */
+  readonly representations: number;
+  /** Largest serialized response (HTTP body, WebSocket `next` payload), in bytes. */
+  readonly responseBytes: number;
+  /** Failed authentications per client address per minute before RATE_LIMITED; 0 = off. */
+  readonly authFailuresPerMinute: number;
   /** Requests (HTTP operations and WebSocket subscribes) per credential per second; 0 = off. */
   readonly ratePerSecond: number;
 }
@@ -176,6 +184,10 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
       tokens: integer(env, 'PEDIGREE_MAX_TOKENS', 5_000, 10, 10_000_000),
       subscriptionsPerConnection: integer(env, 'PEDIGREE_MAX_SUBSCRIPTIONS_PER_CONNECTION', 20, 1, 100_000),
       ratePerSecond: integer(env, 'PEDIGREE_RATE_LIMIT_PER_SECOND', 200, 0, 1_000_000),
+      work: integer(env, 'PEDIGREE_MAX_WORK', 200_000, 1, 1_000_000_000),
+      representations: integer(env, 'PEDIGREE_MAX_REPRESENTATIONS', 1_000, 1, 1_000_000),
+      responseBytes: integer(env, 'PEDIGREE_MAX_RESPONSE_BYTES', 16 * 1024 * 1024, 1024, 1024 ** 3),
+      authFailuresPerMinute: integer(env, 'PEDIGREE_AUTH_FAILURES_PER_MINUTE', 60, 0, 1_000_000),
       ...overrides.limits,
     },
     events: {

@@ -16,6 +16,8 @@ export const ErrorCode = {
   UNAVAILABLE: 'UNAVAILABLE',
   NOT_IMPLEMENTED: 'NOT_IMPLEMENTED',
   POLICY_VIOLATION: 'POLICY_VIOLATION',
+  /** A subscription sent over HTTP: subscriptions are served over WebSocket (graphql-transport-ws). */
+  USE_WEBSOCKET: 'USE_WEBSOCKET',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -74,4 +76,9 @@ export function rateLimited(retryAfterSeconds: number): PedigreeError {
 /** A release a policy forbids; `failures` lists every failing rule (extensions.failures). */
 export function policyViolation(message: string, failures: readonly Record<string, unknown>[]): PedigreeError {
   return new PedigreeError(ErrorCode.POLICY_VIOLATION, message, { failures });
+}
+
+/** BAD_USER_INPUT for a lineage edge that would close a cycle of `hops` edges (lineage is a DAG). */
+export function lineageCycle(field: string, edge: string, hops: number): PedigreeError {
+  return new PedigreeError(ErrorCode.BAD_USER_INPUT, `lineage must not form a cycle: the edge ${edge} would close one of ${hops} edges`, { field, edge });
 }

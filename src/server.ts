@@ -24,13 +24,14 @@ import { createAuthenticator } from './auth/authenticate.ts';
 import type { Viewer } from './auth/viewer.ts';
 import type { Config } from './config.ts';
 import { createContext, type Context, type ContextDeps } from './context.ts';
-import { limitExceeded, PedigreeError } from './errors.ts';
+import { limitExceeded, PedigreeError, unauthenticated } from './errors.ts';
 import { createDispatcher, type Dispatcher } from './events/dispatcher.ts';
 import { observabilityPlugin } from './http/apollo-plugins.ts';
 import { openLineageRouter } from './ingest/openlineage/routes.ts';
 import { coalesceWrites } from './http/coalesce-writes.ts';
-import { createRateLimiter, fromRouter } from './http/guards.ts';
+import { clientAddress, createAuthFailureLimiter, createRateLimiter, fromRouter } from './http/guards.ts';
 import { createMetrics } from './http/metrics.ts';
+import { capResponses } from './http/response-size.ts';
 import { createDriver, waitForNeo4j } from './neo4j/driver.ts';
 import { createExecutor, type Executor, type QueryObserver } from './neo4j/executor.ts';
 import { loadMigrations, migrate } from './neo4j/migrations.ts';
@@ -43,6 +44,8 @@ import { parseOptions, validationRules } from './schema/limits.ts';
 import { subscribeWithEventLoaders } from './schema/operations.ts';
 import { shareNextFrames, sharedNextPayload, type FrameTarget } from './schema/shared-next.ts';
 import { mountWebApp } from './transport/web-app.ts';
+import { checkWork } from './schema/work.ts';
+import { workLimitPlugin } from './http/operation-guards.ts';
 
 export interface GatewayOptions {
   readonly config: Config;
@@ -94,13 +97,25 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const schema = createSchema();
   const auth = createAuthenticator(config.auth, executor);
   const rateLimiter = createRateLimiter(config.limits);
+  const authFailures = createAuthFailureLimiter(config.limits);
+
+  /** Authenticates, refusing an address that failed too often, and counting this attempt's failure. */
+  async function authenticateFrom(address: string, authorization: string | undefined): Promise<Viewer> {
+    await authFailures.check(address);
+    try {
+      return await auth.authenticate(authorization);
+    } catch (error) {
+      if (error instanceof PedigreeError && error.code === 'UNAUTHENTICATED') await authFailures.failed(address);
+      throw error;
+    }
+  }
   const rules = validationRules(config.limits, { introspection: !config.production });
 
   /** The viewer of an HTTP request, or a GraphQLError carrying the HTTP status to answer with. */
-  async function viewerFor(authorization: string | undefined): Promise<Viewer> {
+  async function viewerFor(address: string, authorization: string | undefined): Promise<Viewer> {
     try {
-      const viewer = await auth.authenticate(authorization);
-      await rateLimiter.consume(viewer.subject);
+      const viewer = await authenticateFrom(address, authorization);
+      await rateLimiter.consume(`${viewer.credential.kind}:${viewer.subject}`);
       return viewer;
     } catch (error) {
       if (!(error instanceof PedigreeError)) throw error;
@@ -150,7 +165,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.['authorization'];
         try {
-          ctx.extra.viewer = await auth.authenticate(typeof authorization === 'string' ? authorization : undefined);
+          const address = clientAddress(config.auth, ctx.extra.request.headers, ctx.extra.request.socket.remoteAddress);
+          ctx.extra.viewer = await authenticateFrom(address, typeof authorization === 'string' ? authorization : undefined);
         } catch (error) {
           if (error instanceof PedigreeError) return false;
           throw error;
@@ -160,35 +176,61 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         return true;
       },
       // The same parse limits, validation rules and rate limit as HTTP, before anything runs.
+      // The operation's slot is taken before the first await and given back on every refusal, so
+      // subscribes pipelined on one socket cannot all pass the check before any is recorded.
       onSubscribe: async (ctx, id, payload) => {
         const viewer = ctx.extra.viewer!;
         const subscriptions = ctx.extra.subscriptions!;
+        const refuse = (error: PedigreeError) => {
+          subscriptions.delete(id);
+          return [new GraphQLError(error.message, { originalError: error })];
+        };
+        // The viewer's expiry is in memory: checked on every operation, as HTTP does per request.
+        if (expired(viewer)) {
+          setImmediate(() => ctx.extra.socket.close(CloseCode.Forbidden, 'Forbidden'));
+          return [new GraphQLError('the credential has expired', { originalError: unauthenticated('the credential has expired') })];
+        }
+        if (subscriptions.size >= config.limits.subscriptionsPerConnection) {
+          const error = limitExceeded(`at most ${config.limits.subscriptionsPerConnection} subscriptions per connection`);
+          return [new GraphQLError(error.message, { originalError: error })];
+        }
+        subscriptions.add(id);
         try {
-          if (subscriptions.size >= config.limits.subscriptionsPerConnection) {
-            throw limitExceeded(`at most ${config.limits.subscriptionsPerConnection} subscriptions per connection`);
-          }
-          await rateLimiter.consume(viewer.subject);
+          await rateLimiter.consume(`${viewer.credential.kind}:${viewer.subject}`);
         } catch (error) {
-          if (error instanceof PedigreeError) return [new GraphQLError(error.message, { originalError: error })];
+          if (error instanceof PedigreeError) return refuse(error);
+          subscriptions.delete(id);
           throw error;
         }
         let document;
         try {
           document = parse(payload.query, parseOptions(config.limits));
         } catch (error) {
+          subscriptions.delete(id);
           return [error as GraphQLError];
         }
         const errors = validate(schema, document, [...specifiedRules, ...rules]);
-        if (errors.length > 0) return errors;
-        subscriptions.add(id);
+        if (errors.length > 0) {
+          subscriptions.delete(id);
+          // As on HTTP (apollo-plugins.ts): over a limit, graphql-js's "Validation aborted." says nothing more.
+          const limited = errors.some((error) => error.extensions['code'] === 'LIMIT_EXCEEDED');
+          return limited ? errors.filter((error) => error.message !== 'Validation aborted.') : errors;
+        }
+        try {
+          checkWork(config.limits, schema, document, payload.operationName, payload.variables);
+        } catch (error) {
+          if (error instanceof PedigreeError) return refuse(error);
+          subscriptions.delete(id);
+          throw error;
+        }
         const contextValue = createContext(contextDeps, randomUUID(), viewer);
-        frameTargets.set(contextValue, { socket: ctx.extra.socket, id, format: formatResult });
+        frameTargets.set(contextValue, { socket: ctx.extra.socket, id, format: formatResult, maxBytes: config.limits.responseBytes });
         return { schema, document, variableValues: payload.variables ?? {}, operationName: payload.operationName ?? null, contextValue };
       },
       onComplete: (ctx, id) => {
         ctx.extra.subscriptions?.delete(id);
       },
-      onNext: (ctx, id, _payload, _args, result) => sharedNextPayload(ctx.extra.socket, id, result as ExecutionResult, formatResult),
+      onNext: (ctx, id, _payload, _args, result) => sharedNextPayload(ctx.extra.socket, id, result as ExecutionResult, formatResult, config.limits.responseBytes),
       onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON(), error)),
     },
     wsServer,
@@ -209,6 +251,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       ApolloServerPluginCacheControlDisabled(),
       { serverWillStart: async () => ({ drainServer: async () => { await wsCleanup.dispose(); } }) },
       observabilityPlugin(metrics),
+      workLimitPlugin(config.limits),
     ],
   });
   await apollo.start();
@@ -235,12 +278,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       }
       next();
     },
+    capResponses(config.limits.responseBytes),
     express.json({ limit: config.limits.bodyBytes }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const requestId = requestIdFrom(req.headers['x-request-id']);
         res.setHeader('x-request-id', requestId);
-        return createContext(contextDeps, requestId, await viewerFor(req.headers.authorization));
+        return createContext(contextDeps, requestId, await viewerFor(clientAddress(config.auth, req.headers, req.socket.remoteAddress), req.headers.authorization));
       },
     }),
   );
@@ -338,6 +382,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 function formatResult(result: ExecutionResult): FormattedExecutionResult {
   const { errors, ...rest } = result;
   return errors ? { ...rest, errors: errors.map((error) => formatError(error.toJSON(), error)) } : rest;
+}
+
+function expired(viewer: Viewer): boolean {
+  const { credential } = viewer;
+  return credential.kind !== 'admin-token' && credential.expiresAt !== null && credential.expiresAt.getTime() <= Date.now();
 }
 
 async function ping(driver: Driver, database: string): Promise<boolean> {

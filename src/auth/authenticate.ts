@@ -39,6 +39,16 @@ export function tokenHash(secret: string): string {
   return createHash('sha256').update(secret).digest('hex');
 }
 
+/**
+ * Subjects of all credential kinds share one namespace (actors in the audit log, `createdBy`):
+ * the admin token is 'admin', an API token its `tok_...` id. A JWT subject that could be
+ * mistaken for one of those (or for an escaped subject) is prefixed with 'jwt:'; every other
+ * JWT subject is kept as it is (it names a User of the company graph).
+ */
+export function jwtSubject(sub: string): string {
+  return sub === 'admin' || sub.startsWith('tok_') || sub.startsWith('jwt:') ? `jwt:${sub}` : sub;
+}
+
 export function createAuthenticator(config: AuthConfig, executor: Executor): Authenticator {
   const adminHash = config.adminToken === undefined ? null : createHash('sha256').update(config.adminToken).digest();
   const jwtKey: { key: Uint8Array | JWTVerifyGetKey; algorithms: string[] } | null = config.jwt.secret
@@ -67,7 +77,7 @@ export function createAuthenticator(config: AuthConfig, executor: Executor): Aut
       if (typeof role === 'string' && (ROLES as readonly string[]).includes(role)) roles.set(projectId, role as Role);
     }
     return {
-      subject: payload.sub!,
+      subject: jwtSubject(payload.sub!),
       admin: payload[config.jwt.adminClaim] === true,
       roles,
       credential: { kind: 'jwt', expiresAt: payload.exp === undefined ? null : new Date(payload.exp * 1000) },

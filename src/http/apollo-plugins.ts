@@ -22,6 +22,10 @@ export function observabilityPlugin(metrics: Metrics): ApolloServerPlugin<Contex
           metrics.operationSeconds.observe({ type }, Number(process.hrtime.bigint() - started) / 1e9);
           // Every error carries the request id, which also appears in the log.
           if (response.body.kind === 'single' && response.body.singleResult.errors) {
+            // A document over the field limit also exhausts graphql-js's field-merging budget,
+            // which aborts validation; the limit is the answer (src/schema/limits.ts).
+            const errors = response.body.singleResult.errors;
+            if (errors.some((e) => e.extensions?.['code'] === 'LIMIT_EXCEEDED')) response.body.singleResult.errors = errors.filter((e) => e.message !== 'Validation aborted.');
             for (const error of response.body.singleResult.errors) {
               (error as { extensions?: Record<string, unknown> }).extensions = { ...error.extensions, requestId: contextValue.requestId };
             }

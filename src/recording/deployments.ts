@@ -62,7 +62,8 @@ export async function rollbackDeployment(ctx: Context, input: RollbackDeployment
       targetId = replaced.modelVersionId;
     }
     const version = await versionById(tx, targetId);
-    if (!version || version.modelId !== model.id) throw badInput('input.toVersion', `input.toVersion must be a version of model '${model.name}'`);
+    if (!version || version.projectId !== model.projectId) throw notFound('model version', targetId, 'input.toVersion');
+    if (version.modelId !== model.id) throw badInput('input.toVersion', `input.toVersion must be a version of model '${model.name}'`);
     return replaceActive(tx, ctx.viewer.subject, {
       model,
       version,

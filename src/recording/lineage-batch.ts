@@ -14,12 +14,13 @@
 import { searchProperties } from '../audit/search-params.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import type { Context } from '../context.ts';
-import { badInput, conflict } from '../errors.ts';
+import { badInput, conflict, lineageCycle } from '../errors.ts';
 import { appendEvents, type NewEvent } from '../events/outbox.ts';
 import type { BatchEdgeInput, LogCheckpointInput, RecordArtifactInput, RegisterDatasetVersionInput, StartRunInput } from '../generated/graphql.ts';
 import { newId } from '../ids.ts';
 import { LINEAGE_LABELS, type LineageLabel, type RunStatus } from '../model.ts';
 import type { Tx } from '../neo4j/executor.ts';
+import { firstCycle } from '../neo4j/queries/lineage.ts';
 import {
   advanceNextNumbers,
   artifactsByDigest,
@@ -111,6 +112,8 @@ interface PlannedEdge {
   readonly role: string | null;
   /** The node whose fields asked for this edge; null for the batch's explicit edges. */
   readonly owner: PlannedNode | null;
+  /** The input path that asked for the edge, for errors. */
+  readonly at: string;
 }
 
 interface Plan {
@@ -205,23 +208,23 @@ function planBatch(batch: LineageBatch): Plan {
       case 'DatasetVersion':
       case 'Artifact':
         if (item.spec.producedBy !== null) {
-          edges.push({ kind: 'GENERATED_BY', from: self, to: end(item.spec.producedBy, `${at}.producedBy`, ['Run']), role: null, owner: node });
+          edges.push({ kind: 'GENERATED_BY', from: self, to: end(item.spec.producedBy, `${at}.producedBy`, ['Run']), role: null, owner: node, at: `${at}.producedBy` });
         }
         break;
       case 'Run':
         item.spec.inputs.forEach((input, i) => {
-          edges.push({ kind: 'USED', from: self, to: end(input.id, `${at}.inputs[${i}].id`, LINEAGE_LABELS), role: input.role, owner: node });
+          edges.push({ kind: 'USED', from: self, to: end(input.id, `${at}.inputs[${i}].id`, LINEAGE_LABELS), role: input.role, owner: node, at: `${at}.inputs[${i}].id` });
         });
         if (item.spec.parentId !== null) parents.set(node, end(item.spec.parentId, `${at}.parent`, ['Run']));
         break;
       case 'Checkpoint': {
         const run = end(item.spec.runId, `${at}.run`, ['Run']);
         checkpointRuns.set(node, run);
-        edges.push({ kind: 'GENERATED_BY', from: self, to: run, role: 'checkpoint', owner: node });
+        edges.push({ kind: 'GENERATED_BY', from: self, to: run, role: 'checkpoint', owner: node, at: `${at}.run` });
         break;
       }
       case 'ModelVersion':
-        edges.push({ kind: 'SOURCE', from: self, to: end(item.spec.source, `${at}.source`, ['Checkpoint', 'Run']), role: null, owner: node });
+        edges.push({ kind: 'SOURCE', from: self, to: end(item.spec.source, `${at}.source`, ['Checkpoint', 'Run']), role: null, owner: node, at: `${at}.source` });
         break;
     }
   }
@@ -233,7 +236,7 @@ function planBatch(batch: LineageBatch): Plan {
     const from = end(checkName(`${at}.from`, edge.from), `${at}.from`, ends.from);
     const to = end(checkName(`${at}.to`, edge.to), `${at}.to`, ends.to);
     if (endKey(from) === endKey(to)) throw badInput(at, `${at} connects a node to itself`);
-    edges.push({ kind: edge.kind, from, to, role: checkOptionalText(`${at}.role`, edge.role, MAX_NAME_LENGTH), owner: null });
+    edges.push({ kind: edge.kind, from, to, role: checkOptionalText(`${at}.role`, edge.role, MAX_NAME_LENGTH), owner: null, at });
   });
   checkAcyclic(edges);
   return { projectId, nodes, edges, parents, checkpointRuns, refs };
@@ -495,6 +498,16 @@ async function writeBatch(tx: Tx, viewer: Viewer, plan: Plan, actor: string | nu
     const created = await createLineageEdges(tx, kind, [...rows.values()], fromNew);
     edges += created;
     if (!fromNew && created > 0) linkedFrom ??= rows.values().next().value!.from;
+  }
+  // Kahn's check (planBatch) saw the batch's edges only: an edge leaving a node that existed
+  // before may close a cycle through stored edges. (One entering a node created now cannot:
+  // such a node's only edges are the batch's.) Checked after creating them, in this transaction.
+  const fromExisting = lineage.filter((e) => !('node' in e.from) || existing.has(e.from.node));
+  const cycle = await firstCycle(tx, fromExisting.map((e) => ({ from: idOf(e.from), to: idOf(e.to) })));
+  if (cycle) {
+    const edge = fromExisting.find((e) => idOf(e.from) === cycle.from && idOf(e.to) === cycle.to)!;
+    const kind = edge.kind === 'SOURCE' ? (labelOf(edge.to) === 'Checkpoint' ? 'DERIVED_FROM' : 'GENERATED_BY') : edge.kind;
+    throw lineageCycle(edge.at, `${cycle.from} -[${kind}]-> ${cycle.to}`, cycle.hops);
   }
   // An edge leaving a node that existed before can grow existing nodes' upstream sets: tell the
   // dispatchers to refresh their upstreamOf watches (filter.ts LINEAGE_CHANGING_KINDS).

@@ -167,7 +167,9 @@ export async function setModelAlias(ctx: Context, input: SetModelAliasInput): Pr
     if (!model) throw hidden();
     requireRole(ctx.viewer, model.projectId, 'ADMIN', hidden);
     const version = await versionById(tx, input.version);
-    if (!version || version.modelId !== model.id) throw badInput('input.version', `input.version must be a version of model '${model.name}'`);
+    // Missing and another project's version answer alike (NOT_FOUND); one of another model of the project is bad input.
+    if (!version || version.projectId !== model.projectId) throw notFound('model version', input.version, 'input.version');
+    if (version.modelId !== model.id) throw badInput('input.version', `input.version must be a version of model '${model.name}'`);
     const event = await pointAlias(tx, { modelId: model.id, projectId: model.projectId, modelName: model.name, alias, version, actor });
     if (event) await appendEvents(tx, [event]);
     return { modelId: model.id, alias };

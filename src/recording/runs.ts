@@ -4,11 +4,12 @@ import { searchProperties } from '../audit/search-params.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import type { Context } from '../context.ts';
 import { appendEvents } from '../events/outbox.ts';
-import { badInput, conflict, notFound } from '../errors.ts';
+import { badInput, conflict, lineageCycle, notFound } from '../errors.ts';
 import type { FinishRunInput, LogMetricsInput, MetricInput, StartRunInput } from '../generated/graphql.ts';
 import { newId } from '../ids.ts';
 import { LINEAGE_LABELS, type RunRow, type RunStatus, type RunType } from '../model.ts';
 import type { Tx } from '../neo4j/executor.ts';
+import { firstCycle } from '../neo4j/queries/lineage.ts';
 import { appendMetrics, createRunNode, finishRunNode, linkRun, lockRun, type SeriesAppend } from '../neo4j/queries/runs.ts';
 import { runFingerprint } from './fingerprint.ts';
 import { canonicalJson, checkJsonObject, checkOptionalJson, parseJson } from './json.ts';
@@ -211,6 +212,13 @@ export async function finishRunIn(
   );
   if (series.length > 0) await appendMetrics(tx, runId, series, summaryWith(run.summaryMetricsJson, series));
   const finished = await finishRunNode(tx, runId, status, outputs);
+  // An output the run used (or that something upstream of the run derives from) would make a
+  // cycle: checked against the stored graph, in this transaction, so a refusal writes nothing.
+  const cycle = await firstCycle(tx, outputs.map((o) => ({ from: o.id, to: runId })));
+  if (cycle) {
+    const i = outputs.findIndex((o) => o.id === cycle.from);
+    throw lineageCycle(`input.outputs[${i}].id`, `${cycle.from} -[GENERATED_BY]-> ${runId}`, cycle.hops);
+  }
   await appendEvents(tx, [{ kind: 'RUN_FINISHED', projectId: run.projectId, subjectId: runId, name: run.name, actor: viewer.subject }]);
   return finished;
 }

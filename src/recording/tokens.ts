@@ -7,7 +7,7 @@ import { appendAudit } from '../events/outbox.ts';
 import type { CreateApiTokenInput } from '../generated/graphql.ts';
 import { newId } from '../ids.ts';
 import type { ApiTokenRow, Role } from '../model.ts';
-import { createToken, revokeToken, tokenById } from '../neo4j/queries/tokens.ts';
+import { createToken, revokeToken, tokenById, tokensMintedBy } from '../neo4j/queries/tokens.ts';
 import { requireProject } from './refs.ts';
 import { checkName } from './validate.ts';
 
@@ -22,6 +22,15 @@ export async function createApiToken(ctx: Context, input: CreateApiTokenInput): 
     if (Number.isNaN(ms) || ms <= Date.now()) throw badInput('input.expiresAt', 'input.expiresAt must be an instant in the future');
     expiresAt = new Date(ms).toISOString();
   }
+  // A token never outlives the credential that creates it: it would survive its parent's expiry.
+  const { credential } = ctx.viewer;
+  const creatorExpiry = credential.kind === 'admin-token' ? null : credential.expiresAt;
+  if (creatorExpiry !== null) {
+    if (expiresAt === null) expiresAt = creatorExpiry.toISOString();
+    else if (Date.parse(expiresAt) > creatorExpiry.getTime()) {
+      throw badInput('input.expiresAt', `input.expiresAt must not be later than the expiry of the credential creating the token (${creatorExpiry.toISOString()})`);
+    }
+  }
   const token = newTokenSecret();
   const id = newId('ApiToken');
   const apiToken = await ctx.executor.write('createApiToken', async (tx) => {
@@ -33,6 +42,11 @@ export async function createApiToken(ctx: Context, input: CreateApiTokenInput): 
   return { token, apiToken };
 }
 
+/** The unrevoked tokens the token created (ApiToken.minted). */
+export async function mintedBy(ctx: Context, token: ApiTokenRow): Promise<ApiTokenRow[]> {
+  return ctx.executor.readOne('apiToken.minted', (tx) => tokensMintedBy(tx, token.id));
+}
+
 export async function revokeApiToken(ctx: Context, id: string): Promise<ApiTokenRow> {
   const revoked = await ctx.executor.write('revokeApiToken', async (tx) => {
     const found = await tokenById(tx, id);
@@ -41,7 +55,8 @@ export async function revokeApiToken(ctx: Context, id: string): Promise<ApiToken
     requireRole(ctx.viewer, found.projectId, 'ADMIN', hidden);
     if (found.revokedAt !== null) return found;
     const row = await revokeToken(tx, id);
-    await appendAudit(tx, { projectId: found.projectId, actor: ctx.viewer.subject, subjectId: null, details: { token: id, name: found.name } });
+    const minted = await tokensMintedBy(tx, id);
+    await appendAudit(tx, { projectId: found.projectId, actor: ctx.viewer.subject, subjectId: null, details: { token: id, name: found.name, minted: minted.map((t) => t.id) } });
     return row;
   });
   ctx.closeSocketsOf(id);

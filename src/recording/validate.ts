@@ -21,8 +21,16 @@ export function checkOptionalText(field: string, value: string | null | undefine
   return value === null || value === undefined ? null : checkText(field, value, max);
 }
 
-/** A name: 1..200 characters, not blank, trimmed. */
+/**
+ * Bidirectional formatting characters (embeddings, overrides, isolates, marks): in a name they
+ * can make one name display as another ("Trojan Source").
+ */
+const BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
+
+/** A name: 1..200 characters, not blank, trimmed, well-formed UTF-16 (no lone surrogate), no bidi controls. */
 export function checkName(field: string, value: string): string {
+  if (!value.isWellFormed()) throw badInput(field, `${field} must not contain lone surrogates`);
+  if (BIDI.test(value)) throw badInput(field, `${field} must not contain bidirectional control characters`);
   const trimmed = checkText(field, value, MAX_NAME_LENGTH).trim();
   if (trimmed.length === 0) throw badInput(field, `${field} must not be blank`);
   return trimmed;

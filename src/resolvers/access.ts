@@ -4,7 +4,7 @@ import { badInput, notFound } from '../errors.ts';
 import type { Resolvers } from '../generated/graphql.ts';
 import { auditPage } from '../neo4j/queries/tokens.ts';
 import { parseJson } from '../recording/json.ts';
-import { createApiToken, revokeApiToken } from '../recording/tokens.ts';
+import { createApiToken, mintedBy, revokeApiToken } from '../recording/tokens.ts';
 import { loadLineageNode } from './node.ts';
 import { userRef } from './lineage-node.ts';
 
@@ -45,6 +45,7 @@ export const accessResolvers: Resolvers = {
   ApiToken: {
     project: async (row, _args, ctx) => (await ctx.loaders.project.load(row.projectId))!,
     createdBy: (row) => userRef(row.createdBy),
+    minted: (row, _args, ctx) => mintedBy(ctx, row),
   },
   AuditEntry: {
     actor: (row) => userRef(row.actor),

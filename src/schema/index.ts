@@ -5,9 +5,10 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
-import { parse, type GraphQLSchema, type ObjectTypeDefinitionNode, type ObjectTypeExtensionNode } from 'graphql';
+import { GraphQLScalarType, parse, type GraphQLSchema, type ObjectTypeDefinitionNode, type ObjectTypeExtensionNode } from 'graphql';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import { notImplemented } from '../errors.ts';
+import { checkJsonValue } from '../recording/json.ts';
 import type { Resolvers } from '../generated/graphql.ts';
 import { accessResolvers } from '../resolvers/access.ts';
 import { datasetResolvers } from '../resolvers/dataset.ts';
@@ -51,9 +52,27 @@ const RESOLVERS: readonly Resolvers[] = [
 
 export function createSchema(): GraphQLSchema {
   const typeDefs = parse(loadTypeDefs());
-  const resolvers = mergeResolvers([{ DateTime: DateTimeResolver, JSON: JSONResolver }, ...RESOLVERS]);
+  const resolvers = mergeResolvers([{ DateTime: DateTimeResolver, JSON: checkedJson(JSONResolver) }, ...RESOLVERS]);
   fillRootFields(typeDefs.definitions, resolvers);
   return buildSubgraphSchema([{ typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> }]);
+}
+
+/**
+ * The JSON scalar, refusing non-finite numbers and values nested deeper than MAX_JSON_DEPTH
+ * wherever it is an input (variables and literals, every field), before anything executes.
+ */
+function checkedJson(base: GraphQLScalarType): GraphQLScalarType {
+  // graphql-js wraps the BAD_USER_INPUT thrown here in its coercion error; formatError finds it.
+  const check = <T>(value: T): T => {
+    checkJsonValue('JSON value', value);
+    return value;
+  };
+  const config = base.toConfig();
+  return new GraphQLScalarType({
+    ...config,
+    parseValue: (value) => check(config.parseValue!(value)),
+    parseLiteral: (node, variables) => check(config.parseLiteral!(node, variables)),
+  });
 }
 
 type ResolverMap = Record<string, Record<string, unknown> | unknown>;

@@ -6,7 +6,7 @@
 import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
-import { GraphQLError, NoSchemaIntrospectionCustomRule, type ParseOptions, type ValidationContext, type ValidationRule } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, visit, type ParseOptions, type ValidationContext, type ValidationRule } from 'graphql';
 import type { Limits } from '../config.ts';
 import { limitExceeded } from '../errors.ts';
 
@@ -16,11 +16,36 @@ const asLimitExceeded = (context: ValidationContext | null, error: GraphQLError)
   context?.reportError(new GraphQLError(reason.message, { originalError: reason, extensions: { code: reason.code } }));
 };
 
+/** Most field selections in one document. */
+export const MAX_FIELDS = 2_000;
+
+/**
+ * Refuses a document with more than `max` field selections, counted when validation enters the
+ * document (one pass over it), so the refusal is the first error, before graphql-js's own rules
+ * (whose pairwise field-merging check is quadratic in a selection set) report a hundred errors
+ * and abort with "Validation aborted.".
+ */
+function maxFieldsRule(max: number): ValidationRule {
+  return (context) => ({
+    Document(document) {
+      let fields = 0;
+      visit(document, {
+        Field() {
+          fields += 1;
+        },
+      });
+      if (fields > max) asLimitExceeded(context, new GraphQLError(`Field limit of ${max} exceeded, found ${fields}.`));
+    },
+  });
+}
+
 export function validationRules(limits: Limits, options: { introspection: boolean }): ValidationRule[] {
   const common = { exposeLimits: true, propagateOnRejection: false, onReject: [asLimitExceeded] };
   return [
-    maxDepthRule({ ...common, n: limits.depth, flattenFragments: true }),
-    maxAliasesRule({ ...common, n: limits.aliases }),
+    maxFieldsRule(MAX_FIELDS),
+    // Introspection counts toward depth, and `__typename` aliases toward aliases, like any field.
+    maxDepthRule({ ...common, n: limits.depth, flattenFragments: true, ignoreIntrospection: false }),
+    maxAliasesRule({ ...common, n: limits.aliases, allowList: [] }),
     costLimitRule({ ...common, maxCost: limits.cost, flattenFragments: true }),
     ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
   ];

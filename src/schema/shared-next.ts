@@ -22,6 +22,7 @@ import type { ExecutionResult, FormattedExecutionResult } from 'graphql';
 import type { WebSocket } from 'ws';
 import type { Delivery, LiveSink } from '../events/subscription.ts';
 import type { StoredEvent } from '../neo4j/queries/events.ts';
+import { capResponse } from '../http/response-size.ts';
 
 const serialized = new WeakMap<ExecutionResult, string>();
 const waiting = new WeakMap<WebSocket, Map<string, string>>();
@@ -56,16 +57,23 @@ export function shareNextFrames(socket: WebSocket): void {
  * graphql-ws `onNext`: formats the result with `format` once per result object and returns the
  * stand-in; on a socket not wrapped by `shareNextFrames` it returns the formatted result.
  */
-export function sharedNextPayload(socket: WebSocket, id: string, result: ExecutionResult, format: (result: ExecutionResult) => FormattedExecutionResult): FormattedExecutionResult {
+export function sharedNextPayload(
+  socket: WebSocket,
+  id: string,
+  result: ExecutionResult,
+  format: (result: ExecutionResult) => FormattedExecutionResult,
+  maxBytes = Number.POSITIVE_INFINITY,
+): FormattedExecutionResult {
   const slots = waiting.get(socket);
   if (!slots) return format(result);
-  slots.set(id, serializedOnce(result, format));
+  slots.set(id, serializedOnce(result, format, maxBytes));
   return STAND_IN;
 }
 
-function serializedOnce(result: ExecutionResult, format: (result: ExecutionResult) => FormattedExecutionResult): string {
+/** The result's JSON, or the response size limit's error when it is longer than `maxBytes`. */
+function serializedOnce(result: ExecutionResult, format: (result: ExecutionResult) => FormattedExecutionResult, maxBytes: number): string {
   let json = serialized.get(result);
-  if (json === undefined) serialized.set(result, (json = JSON.stringify(format(result))));
+  if (json === undefined) serialized.set(result, (json = capResponse(JSON.stringify(format(result)), maxBytes)));
   return json;
 }
 
@@ -74,6 +82,8 @@ export interface FrameTarget {
   readonly socket: WebSocket;
   readonly id: string;
   readonly format: (result: ExecutionResult) => FormattedExecutionResult;
+  /** Largest serialized payload; a larger one is replaced by a LIMIT_EXCEEDED error. */
+  readonly maxBytes?: number;
 }
 
 /** Serialized results of live events, per event and operation key, once their execution resolved. */
@@ -102,7 +112,7 @@ export function liveFrames(target: FrameTarget, key: string, execute: (delivery:
     async prepare(event, loaders) {
       let json: string;
       try {
-        json = serializedOnce(await execute({ event, loaders }), target.format);
+        json = serializedOnce(await execute({ event, loaders }), target.format, target.maxBytes ?? Number.POSITIVE_INFINITY);
       } catch {
         return;
       }

@@ -291,3 +291,46 @@ export async function shortestUpstreamPath(tx: Tx, fromId: string, toId: string,
   );
   return record ? (record.get('ids') as string[]) : null;
 }
+
+/** A lineage edge written in the current transaction that closes a cycle, and how long the way back is. */
+export interface CycleHit {
+  readonly from: string;
+  readonly to: string;
+  /** Hops from `to` back to `from` over lineage edges (the new edge included, if it is on the way). */
+  readonly hops: number;
+}
+
+/**
+ * The first of `edges` (each `from -> to`, already created in this transaction) whose `from` is
+ * reachable upstream of its `to`, i.e. that closes a cycle; null when none does. Run inside the
+ * writing transaction, after the edges are created, so it sees the stored graph plus this
+ * transaction's own edges. Per distinct `to`, one breadth-first search of its upstream within
+ * MAX_DEPTH hops, with the same pruning variable-length pattern as the traversals: each node of
+ * that upstream is visited once, so the cost is the size of the target's upstream, not the
+ * number of paths (a run's upstream: its inputs and what they derive from).
+ */
+export async function firstCycle(tx: Tx, edges: readonly { from: string; to: string }[]): Promise<CycleHit | null> {
+  if (edges.length === 0) return null;
+  const byTarget = new Map<string, Set<string>>();
+  for (const { from, to } of edges) {
+    if (!byTarget.has(to)) byTarget.set(to, new Set());
+    byTarget.get(to)!.add(from);
+  }
+  const targets = [...byTarget].map(([to, froms]) => ({ to, froms: [...froms] }));
+  const [record] = await tx.run(
+    `UNWIND $targets AS t
+     CALL (t) {
+       MATCH (root:LineageNode {id: t.to}) USING INDEX SEEK root:LineageNode(id)
+       MATCH p = (root)-[:${REL_PATTERN}*1..${hopBound(MAX_DEPTH)}]->(n)
+       WITH n, min(length(p)) AS depth
+       WHERE n.id IN t.froms
+       RETURN n.id AS from, depth
+       LIMIT 1
+     }
+     RETURN from, t.to AS to, depth
+     LIMIT 1`,
+    { targets },
+  );
+  if (!record) return null;
+  return { from: record.get('from') as string, to: record.get('to') as string, hops: Number(record.get('depth')) + 1 };
+}

@@ -30,6 +30,12 @@ export async function tokenById(tx: Tx, id: string): Promise<ApiTokenRow | null>
   return record ? tokenRow(record.get('t') as Node) : null;
 }
 
+/** The unrevoked tokens created with the credential whose subject is `createdBy`, oldest first. */
+export async function tokensMintedBy(tx: Tx, createdBy: string): Promise<ApiTokenRow[]> {
+  const records = await tx.run('MATCH (t:ApiToken {createdBy: $createdBy}) WHERE t.revokedAt IS NULL RETURN t ORDER BY t.createdAt, t.id', { createdBy });
+  return records.map((r) => tokenRow(r.get('t') as Node));
+}
+
 /** Marks the token revoked (once: a second revocation keeps the first instant). */
 export async function revokeToken(tx: Tx, id: string): Promise<ApiTokenRow> {
   const [record] = await tx.run('MATCH (t:ApiToken {id: $id}) SET t.revokedAt = coalesce(t.revokedAt, datetime()) RETURN t', { id });
