@@ -17,6 +17,7 @@ export const ID_PREFIX = {
   Artifact: 'art',
   Event: 'evt',
   ApiToken: 'tok',
+  Webhook: 'whk',
 } as const;
 export type IdLabel = keyof typeof ID_PREFIX;
 
