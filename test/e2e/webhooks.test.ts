@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from
 import { ADMIN_TOKEN, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { graphCounts, testDriver, unique } from '../support/graph.ts';
 import { freePort } from '../support/ports.ts';
-import { createProject, headCursor, pollAll, registerDataset, sha } from '../support/events.ts';
+import { createProject, headCursor, pollAll, registerDataset, sha, subscribe } from '../support/events.ts';
 import { startReceiver, type Receiver } from '../support/webhook-receiver.ts';
 
 const MAIN = join(import.meta.dirname, '..', '..', 'src', 'main.ts');
@@ -162,6 +162,31 @@ describe('delivery', () => {
       [e2, 'DELIVERED', 1, 200, null, null],
       [e1, 'DELIVERED', 4, 200, null, null],
     ]);
+  });
+
+  it('holds back only the webhook whose receiver keeps failing: other webhooks and subscribers get every event', async () => {
+    receiver = await startReceiver();
+    const project = await createProject(server, unique('wh-isolated'));
+    const start = await headCursor(server);
+    const subscriber = await subscribe(server.gateway.wsUrl, { filter: { projects: [project] }, after: start });
+    await createWebhook(server, receiver, '/down', { project });
+    await createWebhook(server, receiver, '/up', { project });
+    receiver.respond('/down', () => 503);
+    await recordBatch(server, project, 1, 3, false);
+    const expected = (await pollAll(server, { projects: [project] }, start)).map((e) => e.id);
+    await receiver.until(() => receiver.of('/up').length >= 3);
+    await subscriber.waitFor(3, 120_000);
+    expect(receiver.of('/up').map((r) => r.id)).toEqual(expected);
+    expect(subscriber.events.map((e) => e.id)).toEqual(expected);
+    // The failing webhook is still retrying its first event; its later events wait behind it.
+    const down = await until(
+      async () => (await webhooksOf(server, project)).find((w) => w.url.endsWith('/down')),
+      (w) => w.deliveries.length === 1 && w.deliveries[0].attempts >= 2,
+    );
+    expect(down.deliveries[0]).toMatchObject({ id: expected[0], state: 'PENDING', lastStatusCode: 503, lastError: 'HTTP 503: answered 503' });
+    expect(down.deliveries[0].nextAttemptAt).not.toBeNull();
+    expect(new Set(receiver.of('/down').map((r) => r.id))).toEqual(new Set([expected[0]]));
+    await subscriber.close();
   });
 
   it('fails a delivery answered with another 4xx and moves on to the next event', async () => {

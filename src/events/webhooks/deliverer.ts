@@ -28,7 +28,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { WebhooksConfig } from '../../config.ts';
 import type { Executor } from '../../neo4j/executor.ts';
-import { eventLogBounds, type StoredEvent } from '../../neo4j/queries/events.ts';
+import { eventLogBounds } from '../../neo4j/queries/events.ts';
 import {
   claimWebhooks,
   heartbeat,
@@ -51,6 +51,8 @@ const FLUSH_MS = 50;
 /** How often finished delivery records older than the event retention are deleted, in ms. */
 const PRUNE_EVERY_MS = 3_600_000;
 const PRUNE_BATCH = 10_000;
+/** Event bodies kept, by event id: every webhook of a project sends the same body. */
+const BODY_CACHE = 10_000;
 
 export interface WebhookDeliverer {
   /** Starts renewing leases and delivering; call once the dispatcher has started. */
@@ -80,7 +82,9 @@ export function createWebhookDeliverer(options: {
   const me = `${randomUUID()}`;
   const sender = createSender({ allowPrivate: config.allowPrivate, timeoutMs: config.timeoutMs });
   const workers = new Map<string, Running>();
-  const bodies = new WeakMap<StoredEvent, Promise<string>>();
+  // By id, not by event object: a worker that fell behind replays its events from Neo4j as new
+  // objects, and rendering one per webhook would read the same nodes a hundred times.
+  const bodies = new Map<string, Promise<string>>();
   let queued: DeliveryRecord[] = [];
   let flushing: Promise<void> | null = null;
   let flushTimer: NodeJS.Timeout | undefined;
@@ -91,11 +95,13 @@ export function createWebhookDeliverer(options: {
   let tickFailures = 0;
 
   function body(delivery: EventDelivery): Promise<string> {
-    let json = bodies.get(delivery.event);
+    const { id } = delivery.event;
+    let json = bodies.get(id);
     if (!json) {
       json = options.render(delivery).then((fields) => JSON.stringify({ type: eventType(delivery.event.kind), ...fields }));
-      json.catch(() => bodies.delete(delivery.event));
-      bodies.set(delivery.event, json);
+      json.catch(() => bodies.delete(id));
+      bodies.set(id, json);
+      if (bodies.size > BODY_CACHE) bodies.delete(bodies.keys().next().value!);
     }
     return json;
   }

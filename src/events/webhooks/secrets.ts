@@ -5,7 +5,7 @@
  * is set, as `sealed:v1:<iv>.<tag>.<ciphertext>` (base64url); otherwise as is. A secret stored
  * before the key was set stays readable; a sealed one needs the key it was sealed with.
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 
 const PREFIX = 'sealed:v1:';
 
@@ -34,4 +34,17 @@ export function openSecret(stored: string, secretKey: string | undefined): strin
   const decipher = createDecipheriv('aes-256-gcm', keyFrom(secretKey), Buffer.from(iv ?? '', 'base64url'));
   decipher.setAuthTag(Buffer.from(tag ?? '', 'base64url'));
   return Buffer.concat([decipher.update(Buffer.from(sealed ?? '', 'base64url')), decipher.final()]).toString('utf8');
+}
+
+/**
+ * The Standard Webhooks signature of one attempt: `v1,` and the base64 HMAC-SHA256, under the
+ * secret's bytes, of `<webhook-id>.<webhook-timestamp in seconds>.<body>`. The same value as the
+ * `standardwebhooks` package's `Webhook.sign` (a unit test compares them), computed with
+ * node:crypto: the package hashes in JavaScript, about 0.1 ms per signature, which at 100
+ * webhooks and 100 events/s would take a whole core.
+ */
+export function createSigner(secret: string): (id: string, at: Date, body: string) => string {
+  const key = Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
+  if (key.length === 0) throw new Error('the signing secret is empty');
+  return (id, at, body) => `v1,${createHmac('sha256', key).update(`${id}.${Math.floor(at.getTime() / 1_000)}.${body}`).digest('base64')}`;
 }

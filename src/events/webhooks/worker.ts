@@ -12,12 +12,12 @@
  * what at-least-once allows).
  */
 import type { Logger } from 'pino';
-import { Webhook as Signer } from 'standardwebhooks';
 import { ErrorCode, PedigreeError } from '../../errors.ts';
 import type { DeliveryRecord, HeldWebhook } from '../../neo4j/queries/webhooks.ts';
 import type { Dispatcher } from '../dispatcher.ts';
 import type { Delivery } from '../subscription.ts';
 import { describe, retryDelay, verdictOf } from './policy.ts';
+import { createSigner } from './secrets.ts';
 import type { Sender } from './send.ts';
 
 export type EventDelivery = Extract<Delivery, { event: unknown }>;
@@ -61,7 +61,7 @@ type Outcome = 'next' | 'gone' | 'stopped';
 /** Delivers until drained, killed, or the webhook answered 410. */
 export async function runWorker(deps: WorkerDeps): Promise<void> {
   const { held, drain } = deps;
-  const signer = new Signer(deps.secret);
+  const sign = createSigner(deps.secret);
   const filter = { projects: [held.projectId], kinds: held.kinds, names: held.names, upstreamOf: null };
   const state = { cursor: held.cursor, carried: deps.carried };
   while (!drain.aborted) {
@@ -85,7 +85,7 @@ export async function runWorker(deps: WorkerDeps): Promise<void> {
     try {
       for await (const delivery of stream) {
         if ('error' in delivery) break; // the stream ended (e.g. fell behind): open it again from the cursor
-        const outcome = await deliverOne(deps, signer, state, delivery, close);
+        const outcome = await deliverOne(deps, sign, state, delivery, close);
         if (outcome === 'stopped' || outcome === 'gone') return;
         state.cursor = delivery.event.seq;
       }
@@ -96,7 +96,7 @@ export async function runWorker(deps: WorkerDeps): Promise<void> {
   }
 }
 
-async function deliverOne(deps: WorkerDeps, signer: Signer, state: { carried: CarriedDelivery | null }, delivery: EventDelivery, closeStream: () => void): Promise<Outcome> {
+async function deliverOne(deps: WorkerDeps, sign: (id: string, at: Date, body: string) => string, state: { carried: CarriedDelivery | null }, delivery: EventDelivery, closeStream: () => void): Promise<Outcome> {
   const { event } = delivery;
   const carried = state.carried?.eventId === event.id ? state.carried : null;
   state.carried = null;
@@ -127,7 +127,7 @@ async function deliverOne(deps: WorkerDeps, signer: Signer, state: { carried: Ca
     const headers = {
       'webhook-id': event.id,
       'webhook-timestamp': String(Math.floor(now.getTime() / 1_000)),
-      'webhook-signature': signer.sign(event.id, now, body),
+      'webhook-signature': sign(event.id, now, body),
     };
     const result = await deps.sender.post(deps.held.url, headers, body, deps.kill);
     if (deps.kill.aborted) return 'stopped';

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { isPublicAddress, resolveTarget, urlProblem } from '../../../../src/events/webhooks/address.ts';
 import { eventType, retryDelay, verdictOf } from '../../../../src/events/webhooks/policy.ts';
-import { newSigningSecret, openSecret, sealSecret } from '../../../../src/events/webhooks/secrets.ts';
+import { createSigner, newSigningSecret, openSecret, sealSecret } from '../../../../src/events/webhooks/secrets.ts';
 
 describe('the SSRF guard', () => {
   it('refuses loopback, private, link-local, metadata, reserved and mapped addresses', () => {
@@ -85,6 +85,15 @@ describe('signing secrets', () => {
     const headers = { 'webhook-id': 'evt_1', 'webhook-timestamp': String(Math.floor(now.getTime() / 1_000)), 'webhook-signature': signer.sign('evt_1', now, '{"a":1}') };
     expect(new Webhook(secret).verify('{"a":1}', headers)).toEqual({ a: 1 });
     expect(() => new Webhook(newSigningSecret()).verify('{"a":1}', headers)).toThrow();
+  });
+
+  it('sign exactly as the standardwebhooks package does', () => {
+    for (let i = 0; i < 20; i += 1) {
+      const secret = newSigningSecret();
+      const at = new Date(1_700_000_000_000 + i * 7_919);
+      const body = JSON.stringify({ type: 'run.started', n: i, text: 'é✓'.repeat(i) });
+      expect(createSigner(secret)(`evt_${i}`, at, body)).toBe(new Webhook(secret).sign(`evt_${i}`, at, body));
+    }
   });
 
   it('are stored sealed under the configured key, and only that key opens them', () => {
