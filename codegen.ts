@@ -27,6 +27,8 @@ const config: CodegenConfig = {
           User: '../model.ts#UserRef',
           ApiToken: '../model.ts#ApiTokenRow',
           AuditEntry: '../model.ts#AuditEntryRow',
+          Webhook: '../neo4j/queries/webhooks.ts#WebhookRow',
+          WebhookDelivery: '../neo4j/queries/webhooks.ts#WebhookDeliveryRow',
           VersionEvent: '../neo4j/queries/events.ts#StoredEvent',
           LineageGraph: '../traversal/lineage.ts#LineageGraphRow<LineageNodeRow>',
           LineageHit: '../traversal/lineage.ts#LineageHitRow',

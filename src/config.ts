@@ -40,6 +40,7 @@ export interface Config {
   readonly ws: WebSocketConfig;
   readonly monitoring: MonitoringConfig;
   readonly mlflow: MlflowConfig;
+  readonly webhooks: WebhooksConfig;
 }
 
 /** The MLflow REST adapter (src/ingest/mlflow). */
@@ -113,6 +114,26 @@ export interface MonitoringConfig {
   readonly windowRetentionMs: number;
   /** How often each instance prunes windows, in ms; 0 turns it off on this instance. */
   readonly pruneIntervalMs: number;
+}
+
+/** Webhook delivery (src/events/webhooks/). */
+export interface WebhooksConfig {
+  /** PEDIGREE_WEBHOOK_ALLOW_PRIVATE: accept URLs resolving to loopback, private, link-local or metadata addresses. */
+  readonly allowPrivate: boolean;
+  /** Delays before each retry, in ms; the last one repeats until `retryForMs` has passed since the first attempt. */
+  readonly retryScheduleMs: readonly number[];
+  /** A delivery still failing this long after its first attempt is given up (FAILED), in ms. */
+  readonly retryForMs: number;
+  /** Whole request timeout (connect, send, response head and the bounded body), in ms. */
+  readonly timeoutMs: number;
+  /** How long a gateway's claim on a webhook lasts without renewal, in ms; renewed every third of it. */
+  readonly leaseMs: number;
+  /** The most webhooks one gateway delivers at once (one request in flight each). */
+  readonly maxPerInstance: number;
+  /** PEDIGREE_WEBHOOK_SECRET_KEY: when set, signing secrets are stored encrypted with a key derived from it. */
+  readonly secretKey: string | undefined;
+  /** false turns delivery off in this process (the webhook mutations still work). */
+  readonly deliver: boolean;
 }
 
 /** graphql-ws transport limits. */
@@ -215,6 +236,17 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
       bodyBytes: integer(env, 'PEDIGREE_MAX_BODY_BYTES', 12 * 1024 * 1024, 1024, 1024 ** 3),
       ...overrides.mlflow,
     },
+    webhooks: {
+      allowPrivate: env['PEDIGREE_WEBHOOK_ALLOW_PRIVATE'] === 'true',
+      retryScheduleMs: integers(env, 'PEDIGREE_WEBHOOK_RETRY_SCHEDULE_MS', [5_000, 30_000, 120_000, 600_000, 3_600_000], 1, 24 * 3_600_000),
+      retryForMs: integer(env, 'PEDIGREE_WEBHOOK_RETRY_FOR_MS', 24 * 3_600_000, 0, 30 * 24 * 3_600_000),
+      timeoutMs: integer(env, 'PEDIGREE_WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000),
+      leaseMs: integer(env, 'PEDIGREE_WEBHOOK_LEASE_MS', 30_000, 300, 3_600_000),
+      maxPerInstance: integer(env, 'PEDIGREE_WEBHOOK_MAX_PER_INSTANCE', 1_000, 1, 100_000),
+      secretKey: secret(env, 'PEDIGREE_WEBHOOK_SECRET_KEY'),
+      deliver: env['PEDIGREE_WEBHOOK_DELIVER'] !== 'false',
+      ...overrides.webhooks,
+    },
   };
   return deepFreeze(config);
 }
@@ -240,6 +272,17 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
     throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got '${raw}'`);
   }
   return value;
+}
+
+/** A comma-separated list of integers, each from min to max. */
+function integers(env: Env, name: string, fallback: readonly number[], min: number, max: number): number[] {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return [...fallback];
+  const values = raw.split(',').map((part) => Number(part.trim()));
+  if (values.some((value) => !Number.isInteger(value) || value < min || value > max)) {
+    throw new ConfigError(`${name} must be a comma-separated list of integers from ${min} to ${max}, got '${raw}'`);
+  }
+  return values;
 }
 
 function logLevel(env: Env): LogLevel {

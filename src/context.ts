@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { readScope } from './auth/scope.ts';
 import type { Viewer } from './auth/viewer.ts';
 import type { Dispatcher } from './events/dispatcher.ts';
+import type { WebhookSettings } from './events/webhooks/manage.ts';
 import { createLoaders, type Loaders } from './loaders/index.ts';
 import type { Executor, QueryObserver } from './neo4j/executor.ts';
 
@@ -16,6 +17,8 @@ export interface Context {
   readonly closeSocketsOf: (tokenId: string) => void;
   /** This process's event dispatcher: subscriptions open through it. */
   readonly events: Dispatcher;
+  /** What creating a webhook checks against (private addresses) and seals secrets with. */
+  readonly webhooks: WebhookSettings;
 }
 
 export interface ContextDeps {
@@ -23,6 +26,7 @@ export interface ContextDeps {
   readonly logger: Logger;
   readonly closeSocketsOf: (tokenId: string) => void;
   readonly events: Dispatcher;
+  readonly webhooks: WebhookSettings;
   /** Sees every Cypher statement of every request (metrics; tests count queries). */
   readonly queryObserver?: (requestId: string) => QueryObserver | undefined;
 }
@@ -43,5 +47,6 @@ export function createContext(deps: ContextDeps, requestId: string, viewer: View
     },
     closeSocketsOf: deps.closeSocketsOf,
     events: deps.events,
+    webhooks: deps.webhooks,
   };
 }

@@ -18,6 +18,7 @@ export const ID_PREFIX = {
   Event: 'evt',
   ApiToken: 'tok',
   ReleasePolicy: 'rpol',
+  Webhook: 'whk',
 } as const;
 export type IdLabel = keyof typeof ID_PREFIX;
 

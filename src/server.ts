@@ -2,8 +2,8 @@
  * The composition root: the only place that wires config, driver, executor, schema, HTTP and
  * WebSocket servers. It owns start-up (listen at once, then connect to Neo4j and migrate in
  * the background so /health/ready can say 503 meanwhile; the event dispatcher starts once
- * migrations are applied) and the shutdown order: stop accepting, drain HTTP and WebSocket,
- * stop the event dispatcher, close the driver.
+ * migrations are applied, webhook delivery after it) and the shutdown order: stop accepting,
+ * drain HTTP and WebSocket, stop webhook delivery, stop the event dispatcher, close the driver.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -26,6 +26,7 @@ import type { Config } from './config.ts';
 import { createContext, type Context, type ContextDeps } from './context.ts';
 import { limitExceeded, PedigreeError, unauthenticated } from './errors.ts';
 import { createDispatcher, type Dispatcher } from './events/dispatcher.ts';
+import { createWebhookDeliverer } from './events/webhooks/deliverer.ts';
 import { observabilityPlugin } from './http/apollo-plugins.ts';
 import { openLineageRouter } from './ingest/openlineage/routes.ts';
 import { coalesceWrites } from './http/coalesce-writes.ts';
@@ -39,6 +40,7 @@ import { createWindowPruner } from './monitoring/retention.ts';
 import { backfillRunSearch } from './audit/search-backfill.ts';
 import { formatError } from './schema/format-error.ts';
 import { createMlflowRouter } from './ingest/mlflow/router.ts';
+import { createEventRenderer } from './schema/event-json.ts';
 import { createSchema } from './schema/index.ts';
 import { parseOptions, validationRules } from './schema/limits.ts';
 import { subscribeWithEventLoaders } from './schema/operations.ts';
@@ -92,9 +94,22 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     logger,
     events: dispatcher,
     closeSocketsOf: (tokenId) => sockets.close(tokenId),
+    webhooks: { allowPrivate: config.webhooks.allowPrivate, secretKey: config.webhooks.secretKey },
     ...(options.queryObserver ? { queryObserver: options.queryObserver } : {}),
   };
   const schema = createSchema();
+  // Webhook bodies are rendered as a reader of the event's project would see the event.
+  const webhookViewer = (projectId: string): Viewer => ({ subject: 'webhooks', admin: false, roles: new Map([[projectId, 'VIEWER']]), credential: { kind: 'admin-token' } });
+  const webhooks = config.webhooks.deliver
+    ? createWebhookDeliverer({
+        executor,
+        dispatcher,
+        render: createEventRenderer(schema, (projectId) => createContext(contextDeps, randomUUID(), webhookViewer(projectId))),
+        config: config.webhooks,
+        retentionMs: config.events.retentionMs,
+        logger,
+      })
+    : null;
   const auth = createAuthenticator(config.auth, executor);
   const rateLimiter = createRateLimiter(config.limits);
   const authFailures = createAuthFailureLimiter(config.limits);
@@ -352,6 +367,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (backfilled > 0) logger.info({ runs: backfilled }, 'run search: flattened params of older runs');
     await dispatcher.start();
     windowPruner.start();
+    webhooks?.start();
     state.migrated = true;
     logger.info({ applied: report.applied, schemaVersion: report.current }, 'neo4j ready');
   })();
@@ -371,6 +387,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         sockets.stop();
         await apollo.stop(); // stops accepting, drains HTTP, then WebSocket (plugins above)
         await ready.catch(() => {});
+        await webhooks?.stop();
         await dispatcher.stop();
         await windowPruner.stop();
         await driver.close();

@@ -23,6 +23,7 @@ import { provenanceResolvers } from '../resolvers/provenance.ts';
 import { projectResolvers } from '../resolvers/project.ts';
 import { runResolvers } from '../resolvers/run.ts';
 import { userResolvers } from '../resolvers/user.ts';
+import { webhookResolvers } from '../resolvers/webhooks.ts';
 
 export const SCHEMA_DIR = join(import.meta.dirname, '..', '..', 'schema');
 
@@ -48,6 +49,7 @@ const RESOLVERS: readonly Resolvers[] = [
   provenanceResolvers,
   governanceResolvers,
   monitoringResolvers,
+  webhookResolvers,
 ];
 
 export function createSchema(): GraphQLSchema {

@@ -26,7 +26,7 @@ const ADMIN: Viewer = { subject: 'admin', admin: true, roles: new Map(), credent
 
 beforeAll(async () => {
   server = await startTestGateway();
-  ctx = createContext({ executor: server.gateway.executor, logger: pino({ level: 'silent' }), closeSocketsOf: () => {}, events: {} as Dispatcher }, 'test', ADMIN);
+  ctx = createContext({ executor: server.gateway.executor, logger: pino({ level: 'silent' }), closeSocketsOf: () => {}, events: {} as Dispatcher, webhooks: { allowPrivate: false, secretKey: undefined } }, 'test', ADMIN);
   project = (await server.ok('mutation($name: String!) { createProject(input: { name: $name }) { id } }', { name: unique('details') })).createProject.id;
 });
 afterAll(async () => {
