@@ -313,8 +313,8 @@ function Skew({ detail, onOpen }: { detail: Extract<Detail, { kind: 'DEPLOYMENT'
                 <th scope="col">feature</th>
                 <th scope="col">method</th>
                 <th scope="col">distance</th>
-                <th scope="col">threshold</th>
-                <th scope="col">exceeded</th>
+                <th scope="col">limit</th>
+                <th scope="col">over</th>
               </tr>
             </thead>
             <tbody>
