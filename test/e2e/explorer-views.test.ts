@@ -1,8 +1,10 @@
 /**
  * The lineage explorer's other views and its failures, in a real headless Chromium against a
- * real gateway and Neo4j: detail panels, keyboard and list view, paged fan-outs, and the
- * messages for a foreign node, an expired token and a lost network.
+ * real gateway and Neo4j: detail panels, keyboard and list view, paged fan-outs, quarantine
+ * marks, approvals, release checks and serving skew, and the messages for a foreign node, an
+ * expired token and a lost network.
  */
+import { SignJWT } from 'jose';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { explorerUrl, freshPage, launchBrowser, screenshot, signIn } from '../support/browser.ts';
@@ -15,8 +17,10 @@ let browser: Browser;
 let graph: ExplorerGraph;
 let page: Page | undefined;
 
+const JWT_SECRET = 'a-jwt-secret-for-the-explorer-views-suite-01';
+
 beforeAll(async () => {
-  server = await startTestGateway();
+  server = await startTestGateway({ env: { PEDIGREE_JWT_SECRET: JWT_SECRET } });
   [browser, graph] = await Promise.all([launchBrowser(), seedExplorerGraph(server)]);
 });
 beforeEach(({ onTestFailed, task }) => {
@@ -41,6 +45,12 @@ async function tokenFor(project: string, expiresAt?: Date): Promise<string> {
     input: { project, role: 'VIEWER', name: unique('explorer'), ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}) },
   });
   return created.createApiToken.token as string;
+}
+
+/** Request headers of a JWT user with one role on one project (a reviewer other than the admin who records). */
+async function bearer(sub: string, roles: Record<string, string>): Promise<Record<string, string>> {
+  const token = await new SignJWT({ sub, pedigree_roles: roles }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(JWT_SECRET));
+  return { authorization: `Bearer ${token}` };
 }
 
 describe('the lineage explorer', { timeout: 120_000 }, () => {
@@ -99,6 +109,68 @@ describe('the lineage explorer', { timeout: 120_000 }, () => {
     await more.waitFor({ state: 'detached' });
     expect(await p.locator('[data-testid^="node-"]').count()).toBe(32);
     expect(new URL(p.url()).searchParams.get('more')).toBe(`down:${graph.raw1}:50`);
+    await p.context().close();
+  });
+
+  it('marks a quarantined node and everything downstream, and details approvals, a release check, serving skew and a profile', async () => {
+    const g = await seedExplorerGraph(server);
+    await server.ok('mutation($input: SetDatasetProfileInput!) { setDatasetProfile(input: $input) { id } }', {
+      input: { datasetVersion: g.train1, features: [{ name: 'age', histogram: { edges: [0, 20, 40, 60, 80], counts: [10, 40, 30, 20] } }, { name: 'country', categories: [{ value: 'de', count: 50 }, { value: 'fr', count: 50 }] }] },
+    });
+    const deployment = (await server.ok<any>('mutation($input: DeployModelVersionInput!) { deployModelVersion(input: $input) { id } }', { input: { version: g.mv2, environment: 'staging' } })).deployModelVersion.id as string;
+    const window = (await server.ok<any>('mutation($input: RecordServingWindowInput!) { recordServingWindow(input: $input) { skew { exceeded } } }', {
+      input: {
+        deployment,
+        start: '2026-11-01T10:00:00Z',
+        end: '2026-11-01T11:00:00Z',
+        features: [{ name: 'age', histogram: { edges: [0, 20, 40, 60, 80], counts: [11, 39, 31, 19] } }, { name: 'country', categories: [{ value: 'de', count: 5 }, { value: 'fr', count: 95 }] }],
+      },
+    })).recordServingWindow;
+    expect(window.skew.exceeded).toBe(true); // country moved from 50/50 to 5/95
+    const reviewer = `reviewer-${g.project}`;
+    const approved = await server.gql('mutation($input: ApproveModelVersionInput!) { approveModelVersion(input: $input) { target } }', { input: { version: g.mv2, targetKind: 'ENVIRONMENT', target: 'prod', comment: 'eval looks fine' } }, await bearer(reviewer, { [g.project]: 'WRITER' }));
+    expect(approved.errors).toBeUndefined();
+    await server.ok('mutation($input: SetReleasePolicyInput!) { setReleasePolicy(input: $input) { id } }', { input: { project: g.project, targetKind: 'ENVIRONMENT', target: 'prod', requireCleanLineage: true } });
+    await server.ok('mutation($input: QuarantineInput!) { quarantine(input: $input) { node { id } } }', { input: { node: g.raw1, reason: 'corrupt October export' } });
+
+    // Four hops up reach the raw data; the evaluation expanded upstream brings in clicks-raw@2, which is clean.
+    const p = await open(`?node=${g.mv2}&depth=4&up=${g.evaluation}`);
+    await node(p, g.raw2).waitFor();
+    await p.locator(`[data-testid="node-${g.raw1}"][data-quarantine="quarantined"]`).waitFor();
+    const marks = async (ids: string[]) => Promise.all(ids.map((id) => node(p, id).getAttribute('data-quarantine')));
+    expect(await marks([g.raw1, g.prep, g.train1, g.training, g.mv2, g.evaluation, deployment, g.raw2])).toEqual(['quarantined', 'downstream', 'downstream', 'downstream', 'downstream', 'downstream', 'downstream', null]);
+    expect(await node(p, g.raw1).getAttribute('class')).toContain('quarantine-quarantined');
+    expect(await p.locator(`.react-flow__node[data-id="${g.mv2}"]`).getAttribute('aria-label')).toContain('downstream of a quarantined node');
+
+    const panel = p.getByRole('complementary', { name: /Details/ });
+    const approvals = panel.getByRole('region', { name: 'Approvals' });
+    await approvals.getByText(`by ${reviewer}`).waitFor();
+    expect(await approvals.textContent()).toContain('prod (environment)');
+    expect(await approvals.textContent()).toContain('eval looks fine');
+    const check = panel.getByRole('region', { name: 'Release check' });
+    await check.getByLabel('Target', { exact: true }).fill('prod');
+    await check.getByRole('button', { name: 'Check' }).click();
+    const verdict = check.getByRole('status');
+    await verdict.getByText('Not allowed into environment prod').waitFor();
+    expect(await verdict.textContent()).toContain('clean-lineage');
+    expect(await verdict.textContent()).toContain('clicks-raw@1');
+    await screenshot(p, 'explorer-views-quarantine');
+
+    await node(p, deployment).click();
+    const skew = panel.getByRole('region', { name: 'Serving skew' });
+    await skew.getByRole('table').waitFor();
+    expect(await skew.textContent()).toContain('Exceeded against baseline clicks-train@1');
+    const rows = await skew.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((cell) => cell.textContent)));
+    expect(rows.map(([feature, method, , threshold, exceeded]) => [feature, method, threshold, exceeded])).toEqual([
+      ['age', 'Jensen-Shannon', '0.100', 'no'],
+      ['country', 'L∞', '0.100', 'yes'],
+    ]);
+    expect(Number(rows[1]![2])).toBeCloseTo(0.45, 2); // the share of 'de' fell from 0.50 to 0.05
+    await screenshot(p, 'explorer-views-skew');
+
+    await node(p, g.train1).click();
+    await panel.getByRole('region', { name: 'Profile' }).getByRole('img', { name: 'age: 4 bins from 0 to 80' }).waitFor();
+    expect(await panel.getByRole('region', { name: 'Profile' }).textContent()).toContain('de: 50, fr: 50');
     await p.context().close();
   });
 

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config.ts';
 import { createSchema } from '../../../src/schema/index.ts';
 import { validationRules } from '../../../src/schema/limits.ts';
+import { operationWork } from '../../../src/schema/work.ts';
 import * as operations from '../../../web/src/api/queries.ts';
 
 const schema = createSchema();
@@ -17,7 +18,7 @@ const documents: [string, string][] = Object.entries(operations as Record<string
 
 describe('the explorer operations', () => {
   it('are the ones the page sends', () => {
-    expect(documents.map(([name]) => name).sort()).toEqual(['CATALOG', 'DETAIL', 'LINEAGE_PATH', 'METRIC_HISTORY', 'NEIGHBOURHOOD', 'NODE_BY_ID', 'PROJECTS', 'VERSION_EVENTS']);
+    expect(documents.map(([name]) => name).sort()).toEqual(['CATALOG', 'DETAIL', 'LINEAGE_PATH', 'METRIC_HISTORY', 'NEIGHBOURHOOD', 'NODE_BY_ID', 'PROJECTS', 'QUARANTINES', 'RELEASE_CHECK', 'VERSION_EVENTS']);
   });
 
   it.each(documents)('%s validates within the default limits', (_name, document) => {
@@ -27,5 +28,12 @@ describe('the explorer operations', () => {
   it('looks versions up for as many names as search asks for, within the limits', () => {
     expect(validate(schema, parse(operations.versionsOf(6, 6)), rules).map((error) => error.message)).toEqual([]);
     expect(operations.versionsOf(1, 2)).toContain('m1: model(project: $project, name: $m1)');
+  });
+
+  it('asks for the quarantines and their downstream ids within the default work limit', () => {
+    const limits = loadConfig({}).limits;
+    const work = operationWork(schema, parse(operations.QUARANTINES), 'Quarantines', { project: 'p', asOf: null, reach: operations.QUARANTINE_REACH }, limits.representations);
+    expect(work).toBeGreaterThan(operations.QUARANTINE_REACH); // the reach is charged
+    expect(work).toBeLessThanOrEqual(limits.work);
   });
 });

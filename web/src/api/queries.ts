@@ -88,7 +88,10 @@ export const DETAIL = `query Detail($id: ID!) {
   node(id: $id) {
     ${NODE}
     createdBy { id }
-    ... on DatasetVersion { number label uri digest sizeBytes recordCount properties dataset { name } producedBy { id displayName } }
+    ... on DatasetVersion {
+      number label uri digest sizeBytes recordCount properties dataset { name } producedBy { id displayName }
+      profile { name histogram { edges counts } categories { value count } }
+    }
     ... on Run {
       name runType: type runStatus: status params summaryMetrics startedAt endedAt
       experiment { name }
@@ -100,8 +103,12 @@ export const DETAIL = `query Detail($id: ID!) {
       number semver description versionStatus: status aliases metrics
       model { name aliases { name updatedAt version { id displayName } history { at from { displayName } to { displayName } by { id } } } }
       deployments { id displayName environment status }
+      approvals { targetKind target by { id } at comment }
     }
-    ... on Deployment { deploymentEnvironment: environment endpoint deploymentStatus: status deployedAt endedAt modelVersion { id displayName } replaces { id displayName } }
+    ... on Deployment {
+      deploymentEnvironment: environment endpoint deploymentStatus: status deployedAt endedAt modelVersion { id displayName } replaces { id displayName }
+      latestSkew { exceeded baseline { id displayName } features { feature method distance threshold exceeded } }
+    }
     ... on Artifact { artifactType: type name artifactUri: uri artifactDigest: digest properties }
   }
 }`;
@@ -111,8 +118,26 @@ interface Ref {
   id: string;
   displayName: string;
 }
+export interface FeatureProfile {
+  name: string;
+  histogram: { edges: number[]; counts: number[] } | null;
+  categories: { value: string; count: number }[] | null;
+}
+export type ReleaseTargetKind = 'ENVIRONMENT' | 'ALIAS';
+export interface Approval {
+  targetKind: ReleaseTargetKind;
+  target: string;
+  by: { id: string } | null;
+  at: string;
+  comment: string | null;
+}
+export interface SkewReport {
+  exceeded: boolean;
+  baseline: Ref | null;
+  features: { feature: string; method: string; distance: number; threshold: number; exceeded: boolean }[];
+}
 export type Detail = NodeSummary & { createdBy: { id: string } | null } & (
-    | { kind: 'DATASET_VERSION'; number: number; label: string | null; uri: string; digest: string; sizeBytes: number | null; recordCount: number | null; properties: Json; dataset: { name: string }; producedBy: Ref | null }
+    | { kind: 'DATASET_VERSION'; number: number; label: string | null; uri: string; digest: string; sizeBytes: number | null; recordCount: number | null; properties: Json; dataset: { name: string }; producedBy: Ref | null; profile: FeatureProfile[] }
     | {
         kind: 'RUN';
         name: string;
@@ -137,12 +162,37 @@ export type Detail = NodeSummary & { createdBy: { id: string } | null } & (
         metrics: Json;
         model: { name: string; aliases: { name: string; updatedAt: string; version: Ref; history: { at: string; from: { displayName: string } | null; to: { displayName: string }; by: { id: string } | null }[] }[] };
         deployments: (Ref & { environment: string; status: string })[];
+        approvals: Approval[];
       }
-    | { kind: 'DEPLOYMENT'; deploymentEnvironment: string; endpoint: string | null; deploymentStatus: string; deployedAt: string; endedAt: string | null; modelVersion: Ref; replaces: Ref | null }
+    | { kind: 'DEPLOYMENT'; deploymentEnvironment: string; endpoint: string | null; deploymentStatus: string; deployedAt: string; endedAt: string | null; modelVersion: Ref; replaces: Ref | null; latestSkew: SkewReport | null }
     | { kind: 'ARTIFACT'; artifactType: string; name: string; artifactUri: string | null; artifactDigest: string | null; properties: Json }
   );
 export interface DetailData {
   node: Detail | null;
+}
+
+/** Would this version be allowed into that environment or alias now (the release gates, dry run)? */
+export const RELEASE_CHECK = `query ReleaseCheck($version: ID!, $targetKind: ReleaseTargetKind!, $target: String!) {
+  releaseCheck(version: $version, targetKind: $targetKind, target: $target) { allowed failures { rule message quarantined { id displayName } } }
+}`;
+export interface ReleaseCheckData {
+  releaseCheck: { allowed: boolean; failures: { rule: string; message: string; quarantined: Ref[] }[] };
+}
+
+/**
+ * The project's active quarantines, each with the ids of what is downstream of the quarantined
+ * node (as of the view's instant): the page marks the nodes in view that are in either set.
+ * One request per view; a downstream set larger than QUARANTINE_REACH is cut (truncated).
+ */
+export const QUARANTINE_REACH = 1000;
+export const QUARANTINES = `query Quarantines($project: ID!, $asOf: DateTime, $reach: Int!) {
+  quarantines(project: $project) {
+    reason at by { id }
+    node { id displayName downstream(maxDepth: 1000, asOf: $asOf, limit: $reach) { nodes { node { id } } truncated } }
+  }
+}`;
+export interface QuarantinesData {
+  quarantines: { reason: string; at: string; by: { id: string } | null; node: Ref & { downstream: { nodes: { node: { id: string } }[]; truncated: boolean } } }[];
 }
 
 export const METRIC_HISTORY = `query MetricHistory($id: ID!, $key: String!) { run(id: $id) { id metrics(keys: [$key]) { key points { step value timestamp } } } }`;

@@ -6,8 +6,8 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiError, createLiveClient, request } from '../api/client.ts';
-import { LINEAGE_PATH, PROJECTS, VERSION_EVENTS, type NodeSummary, type PathData, type ProjectsData, type VersionEventData } from '../api/queries.ts';
-import { buildDisplay } from '../graph/display.ts';
+import { LINEAGE_PATH, PROJECTS, QUARANTINE_REACH, QUARANTINES, VERSION_EVENTS, type NodeSummary, type PathData, type ProjectsData, type QuarantinesData, type VersionEventData } from '../api/queries.ts';
+import { buildDisplay, NO_QUARANTINES, type QuarantineMarks } from '../graph/display.ts';
 import { layout } from '../graph/layout.ts';
 import { loadNeighbourhood, type Neighbourhood } from '../graph/neighbourhood.ts';
 import { formatView, parseView, type Direction, type ViewState } from '../view-state.ts';
@@ -43,6 +43,7 @@ export function App() {
   const [reloads, setReloads] = useState(0);
   const liveReload = useRef(false);
   const [announcement, setAnnouncement] = useState('');
+  const [quarantines, setQuarantines] = useState<QuarantineMarks>(NO_QUARANTINES);
 
   const navigate = useCallback((patch: Partial<ViewState>, replace = false) => {
     const next = { ...viewRef.current, ...patch };
@@ -146,6 +147,26 @@ export function App() {
     return () => abort.abort();
   }, [token, hoodKey, reloads, navigate, onError]);
 
+  // Quarantine marks: one request per loaded view (the project's active quarantines and what is
+  // downstream of each, as of the view's instant). A failure leaves the drawing unmarked.
+  useEffect(() => {
+    setQuarantines(NO_QUARANTINES);
+    const project = hood?.focus.project.id;
+    if (!token || !project) return;
+    const abort = new AbortController();
+    request<QuarantinesData>(token, QUARANTINES, { project, asOf: viewRef.current.asOf, reach: QUARANTINE_REACH }, abort.signal).then(
+      (data) =>
+        setQuarantines({
+          quarantined: new Set(data.quarantines.map((q) => q.node.id)),
+          downstream: new Set(data.quarantines.flatMap((q) => q.node.downstream.nodes.map((hit) => hit.node.id))),
+        }),
+      (error: unknown) => {
+        if (!abort.signal.aborted && error instanceof ApiError && error.kind === 'unauthenticated') onError(error);
+      },
+    );
+    return () => abort.abort();
+  }, [token, hood, onError]);
+
   const pathKey = view.path?.join(',') ?? '';
   useEffect(() => {
     setPath(null);
@@ -216,7 +237,7 @@ export function App() {
     };
   }, [token, view.project, signOut]);
 
-  const display = useMemo(() => (hood ? buildDisplay(hood, view, path, selected, newIds) : null), [hood, view, path, selected, newIds]);
+  const display = useMemo(() => (hood ? buildDisplay(hood, view, path, selected, newIds, quarantines) : null), [hood, view, path, selected, newIds, quarantines]);
   const shape = display?.shape;
   const positions = useMemo(
     () => (display ? layout({ nodes: [...display.nodes.map((n) => n.id), ...display.more.map((m) => m.id)], edges: display.edges }, display.nodes.find((n) => n.isFocus)?.id) : new Map()),

@@ -1,6 +1,6 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { ApiError, request } from '../api/client.ts';
-import { DETAIL, type Detail, type DetailData } from '../api/queries.ts';
+import { DETAIL, RELEASE_CHECK, type Detail, type DetailData, type FeatureProfile, type ReleaseCheckData, type ReleaseTargetKind } from '../api/queries.ts';
 import { KIND_LABEL, formatInstant } from './kinds.ts';
 import { MetricChart } from './MetricChart.tsx';
 
@@ -55,6 +55,10 @@ export function DetailPanel({ token, nodeId, isFocus, onOpen, onError }: Props) 
           </dl>
           {detail.kind === 'RUN' && <MetricChart token={token} runId={detail.id} keys={Object.keys(detail.summaryMetrics).sort()} />}
           {detail.kind === 'MODEL_VERSION' && <Aliases detail={detail} />}
+          {detail.kind === 'MODEL_VERSION' && <Approvals detail={detail} />}
+          {detail.kind === 'MODEL_VERSION' && <ReleaseCheck token={token} detail={detail} onError={onError} />}
+          {detail.kind === 'DEPLOYMENT' && <Skew detail={detail} onOpen={onOpen} />}
+          {detail.kind === 'DATASET_VERSION' && <Profile features={detail.profile} />}
         </>
       )}
     </aside>
@@ -204,5 +208,162 @@ function Aliases({ detail }: { detail: Extract<Detail, { kind: 'MODEL_VERSION' }
         ))}
       </ul>
     </section>
+  );
+}
+
+function Approvals({ detail }: { detail: Extract<Detail, { kind: 'MODEL_VERSION' }> }) {
+  return (
+    <section aria-label="Approvals">
+      <h3>Approvals</h3>
+      {detail.approvals.length === 0 ? (
+        <p className="muted">None yet.</p>
+      ) : (
+        <ul className="plain">
+          {detail.approvals.map((approval) => (
+            <li key={`${approval.targetKind}:${approval.target}:${approval.by?.id ?? ''}:${approval.at}`}>
+              <strong>{approval.target}</strong> ({approval.targetKind.toLowerCase()}) by {approval.by?.id ?? 'a deleted user'}, {formatInstant(approval.at)}
+              {approval.comment ? `: ${approval.comment}` : ''}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+type CheckResult = ReleaseCheckData['releaseCheck'];
+
+/** A dry run of the release gates for a target typed in (first: the environment of the newest deployment). */
+function ReleaseCheck({ token, detail, onError }: { token: string; detail: Extract<Detail, { kind: 'MODEL_VERSION' }>; onError(error: ApiError): void }) {
+  const [targetKind, setTargetKind] = useState<ReleaseTargetKind>('ENVIRONMENT');
+  const [target, setTarget] = useState(detail.deployments[0]?.environment ?? 'prod');
+  const [result, setResult] = useState<{ target: string; check: CheckResult } | null>(null);
+  const [message, setMessage] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const check = () => {
+    const name = target.trim();
+    if (!name) return;
+    setBusy(true);
+    setMessage(null);
+    request<ReleaseCheckData>(token, RELEASE_CHECK, { version: detail.id, targetKind, target: name }).then(
+      (data) => setResult({ target: `${targetKind === 'ENVIRONMENT' ? 'environment' : 'alias'} ${name}`, check: data.releaseCheck }),
+      (error: unknown) => {
+        if (error instanceof ApiError && (error.kind === 'unauthenticated' || error.kind === 'network')) onError(error);
+        setResult(null);
+        setMessage(error instanceof Error ? error.message : 'The release check failed.');
+      },
+    ).finally(() => setBusy(false));
+  };
+
+  return (
+    <section aria-label="Release check">
+      <h3>Release check</h3>
+      <form
+        className="release-check"
+        onSubmit={(event) => {
+          event.preventDefault();
+          check();
+        }}
+      >
+        <select aria-label="Target kind" value={targetKind} onChange={(event) => setTargetKind(event.target.value as ReleaseTargetKind)}>
+          <option value="ENVIRONMENT">environment</option>
+          <option value="ALIAS">alias</option>
+        </select>
+        <input aria-label="Target" value={target} onChange={(event) => setTarget(event.target.value)} />
+        <button type="submit" disabled={busy}>
+          Check
+        </button>
+      </form>
+      {message && <p className="error-text">{message}</p>}
+      {result && (
+        <div role="status" className={result.check.allowed ? 'check-allowed' : 'check-refused'}>
+          {result.check.allowed ? `Allowed into ${result.target}.` : `Not allowed into ${result.target}:`}
+          {result.check.failures.length > 0 && (
+            <ul className="plain">
+              {result.check.failures.map((failure, i) => (
+                <li key={`${failure.rule}:${i}`}>
+                  <strong>{failure.rule}</strong>: {failure.message}
+                  {failure.quarantined.length > 0 && ` (${failure.quarantined.map((n) => n.displayName).join(', ')})`}
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+      )}
+    </section>
+  );
+}
+
+function Skew({ detail, onOpen }: { detail: Extract<Detail, { kind: 'DEPLOYMENT' }>; onOpen(id: string): void }) {
+  const skew = detail.latestSkew;
+  return (
+    <section aria-label="Serving skew">
+      <h3>Serving skew</h3>
+      {!skew ? (
+        <p className="muted">No serving window with a profiled baseline yet.</p>
+      ) : (
+        <>
+          <p>
+            {skew.exceeded ? 'Exceeded' : 'Within thresholds'} against baseline <Link node={skew.baseline} onOpen={onOpen} />
+          </p>
+          <table className="skew">
+            <thead>
+              <tr>
+                <th scope="col">feature</th>
+                <th scope="col">method</th>
+                <th scope="col">distance</th>
+                <th scope="col">limit</th>
+                <th scope="col">over</th>
+              </tr>
+            </thead>
+            <tbody>
+              {skew.features.map((f) => (
+                <tr key={f.feature} className={f.exceeded ? 'exceeded' : undefined}>
+                  <th scope="row">{f.feature}</th>
+                  <td>{f.method === 'JENSEN_SHANNON' ? 'Jensen-Shannon' : 'L∞'}</td>
+                  <td>{f.distance.toFixed(3)}</td>
+                  <td>{f.threshold.toFixed(3)}</td>
+                  <td>{f.exceeded ? 'yes' : 'no'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+    </section>
+  );
+}
+
+function Profile({ features }: { features: FeatureProfile[] }) {
+  if (features.length === 0) return null;
+  return (
+    <section aria-label="Profile">
+      <h3>Profile</h3>
+      <ul className="plain">
+        {features.map((feature) => (
+          <li key={feature.name}>
+            <strong>{feature.name}</strong>{' '}
+            {feature.histogram && <Histogram name={feature.name} edges={feature.histogram.edges} counts={feature.histogram.counts} />}
+            {feature.categories && feature.categories.map((c) => `${c.value}: ${c.count}`).join(', ')}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+/** A histogram as bars, one per bin, scaled to the largest count. */
+function Histogram({ name, edges, counts }: { name: string; edges: number[]; counts: number[] }) {
+  const max = Math.max(...counts, 1);
+  const width = 120;
+  const height = 28;
+  const bar = width / Math.max(counts.length, 1);
+  return (
+    <svg className="histogram" role="img" aria-label={`${name}: ${counts.length} bins from ${edges[0]} to ${edges[edges.length - 1]}`} width={width} height={height}>
+      {counts.map((count, i) => (
+        <rect key={i} x={i * bar + 1} width={Math.max(bar - 2, 1)} y={height - (count / max) * height} height={(count / max) * height} />
+      ))}
+    </svg>
   );
 }

@@ -29,9 +29,9 @@ type MoreData = { hidden: number; direction: Direction; anchorName: string };
 const LineageNodeView = memo(function LineageNodeView({ data }: NodeProps<Node<LineageData>>) {
   const actions = useContext(Actions)!;
   const { node } = data;
-  const classes = ['lineage-node', `kind-${node.kind}`, node.isFocus && 'focus', node.onPath && 'on-path', node.isNew && 'new', node.selected && 'selected', !node.existed && 'not-yet'].filter(Boolean).join(' ');
+  const classes = ['lineage-node', `kind-${node.kind}`, node.isFocus && 'focus', node.onPath && 'on-path', node.isNew && 'new', node.selected && 'selected', !node.existed && 'not-yet', node.quarantine && `quarantine-${node.quarantine}`].filter(Boolean).join(' ');
   return (
-    <div className={classes} data-id={node.id} data-testid={`node-${node.id}`}>
+    <div className={classes} data-id={node.id} data-testid={`node-${node.id}`} data-quarantine={node.quarantine ?? undefined}>
       <Handle type="target" position={Position.Left} isConnectable={false} />
       <button
         type="button"
@@ -49,6 +49,11 @@ const LineageNodeView = memo(function LineageNodeView({ data }: NodeProps<Node<L
       <div className="body">
         <span className={`badge kind-${node.kind}`}>{KIND_SHORT[node.kind]}</span>
         {node.isNew && <span className="new-mark">NEW</span>}
+        {node.quarantine && (
+          <span className="quarantine-mark" title={node.quarantine === 'quarantined' ? 'Quarantined' : 'Downstream of a quarantined node'}>
+            {node.quarantine === 'quarantined' ? 'QUARANTINED' : 'TAINTED'}
+          </span>
+        )}
         <span className="name" title={node.displayName}>
           {node.displayName}
         </span>
@@ -114,7 +119,7 @@ function Graph({ display, positions, actions }: Props) {
           // drawing renders only the nodes in view from the first frame.
           width: NODE_WIDTH,
           height: NODE_HEIGHT,
-          ariaLabel: `${KIND_LABEL[node.kind]} ${node.displayName}${node.isFocus ? ', focus' : ''}${node.onPath ? ', on the highlighted path' : ''}${node.isNew ? ', new' : ''}`,
+          ariaLabel: `${KIND_LABEL[node.kind]} ${node.displayName}${node.isFocus ? ', focus' : ''}${node.onPath ? ', on the highlighted path' : ''}${node.isNew ? ', new' : ''}${node.quarantine === 'quarantined' ? ', quarantined' : node.quarantine === 'downstream' ? ', downstream of a quarantined node' : ''}`,
           selected: node.selected,
         })),
         ...display.more.map((more) => ({

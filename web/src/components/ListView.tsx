@@ -41,7 +41,7 @@ export function ListView({ display, actions }: { display: Display; actions: Grap
                     <td>{KIND_LABEL[node.kind]}</td>
                     <td>{node.depth}</td>
                     <td>{formatInstant(node.createdAt)}</td>
-                    <td>{[node.isFocus && 'focus', node.onPath && 'on path', node.isNew && 'new', !node.existed && 'not yet created'].filter(Boolean).join(', ')}</td>
+                    <td>{[node.isFocus && 'focus', node.onPath && 'on path', node.isNew && 'new', !node.existed && 'not yet created', node.quarantine === 'quarantined' && 'quarantined', node.quarantine === 'downstream' && 'downstream of a quarantine'].filter(Boolean).join(', ')}</td>
                     <td className="actions">
                       {!node.isFocus && (
                         <button type="button" onClick={() => actions.open(node.id)}>

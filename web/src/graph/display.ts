@@ -16,7 +16,19 @@ export interface DisplayNode extends GraphNode {
   expandedDown: boolean;
   /** False for the focus when as-of lies before it was created. */
   existed: boolean;
+  /** 'quarantined': the node itself is; 'downstream': derived from a quarantined node. */
+  quarantine: QuarantineMark | null;
 }
+
+export type QuarantineMark = 'quarantined' | 'downstream';
+
+/** The active quarantines as the page knows them: the quarantined nodes, and what is downstream of any. */
+export interface QuarantineMarks {
+  quarantined: ReadonlySet<string>;
+  downstream: ReadonlySet<string>;
+}
+
+export const NO_QUARANTINES: QuarantineMarks = { quarantined: new Set(), downstream: new Set() };
 
 export interface DisplayEdge {
   id: string;
@@ -44,7 +56,7 @@ export interface Display {
   shape: string;
 }
 
-export function buildDisplay(hood: Neighbourhood, view: ViewState, path: NodeSummary[] | null, selected: string | null, newIds: ReadonlySet<string>): Display {
+export function buildDisplay(hood: Neighbourhood, view: ViewState, path: NodeSummary[] | null, selected: string | null, newIds: ReadonlySet<string>, quarantines: QuarantineMarks = NO_QUARANTINES): Display {
   const onPath = new Set(path?.map((node) => node.id) ?? []);
   const pathPairs = new Set<string>();
   path?.forEach((node, i) => {
@@ -63,6 +75,7 @@ export function buildDisplay(hood: Neighbourhood, view: ViewState, path: NodeSum
     expandedUp: view.up.includes(node.id),
     expandedDown: view.down.includes(node.id),
     existed: node.id !== hood.focus.id || hood.focusExisted,
+    quarantine: quarantines.quarantined.has(node.id) ? 'quarantined' : quarantines.downstream.has(node.id) ? 'downstream' : null,
   }));
 
   const edges: DisplayEdge[] = hood.edges.map((edge) => ({
