@@ -1,5 +1,6 @@
 /**
- * The model registry's writes: registerModelVersion, setModelAlias, setModelVersionStatus.
+ * The model registry's writes: registerModelVersion, setModelAlias, deleteModelAlias,
+ * setModelVersionStatus.
  * Each validates its input, then runs one write transaction that takes the model's write
  * lock before reading anything it decides on. An alias move passes the release gate
  * (src/governance/gate.ts) in that transaction.
@@ -18,6 +19,7 @@ import {
   lockModel,
   mergeModelForVersion,
   moveAlias,
+  removeAlias,
   setVersionStatus,
   versionById,
   versionIdByNumber,
@@ -173,6 +175,33 @@ export async function setModelAlias(ctx: Context, input: SetModelAliasInput): Pr
     const event = await pointAlias(tx, { modelId: model.id, projectId: model.projectId, modelName: model.name, alias, version, actor });
     if (event) await appendEvents(tx, [event]);
     return { modelId: model.id, alias };
+  });
+}
+
+export interface DeleteModelAliasInput {
+  readonly model: string;
+  readonly alias: string;
+}
+
+/**
+ * Removes the alias (with setModelAlias's role, under the model's lock) and records the removal
+ * in its history as a move to nothing; returns the version it pointed at. NOT_FOUND, writing
+ * nothing, when the alias points nowhere. No event: MODEL_ALIAS_MOVED announces the alias's new
+ * target as its subject, and a removal has none; a subscriber reading a removal as a move would
+ * believe the alias still points at its old version.
+ */
+export async function deleteModelAlias(ctx: Context, input: DeleteModelAliasInput): Promise<{ modelId: string; alias: string; versionId: string }> {
+  const alias = checkSlug('input.alias', input.alias, 'alias name');
+  const actor = ctx.viewer.subject;
+  return ctx.executor.write('deleteModelAlias', async (tx) => {
+    const model = await lockModel(tx, input.model);
+    const hidden = () => notFound('model', input.model, 'input.model');
+    if (!model) throw hidden();
+    requireRole(ctx.viewer, model.projectId, 'ADMIN', hidden);
+    const fromId = await aliasTarget(tx, model.id, alias);
+    if (fromId === null) throw notFound('alias', `${model.name}@${alias}`, 'input.alias');
+    await removeAlias(tx, { modelId: model.id, alias, fromId, actor });
+    return { modelId: model.id, alias, versionId: fromId };
   });
 }
 

@@ -53,12 +53,16 @@ type ModelAliasParent = Omit<ModelAlias, 'version' | 'updatedBy' | 'history'> & 
   history: AliasMoveParent[];
 };
 
-/** An alias with its target and history loaded (ModelAlias has no row mapper). */
+/**
+ * An alias with its target and history loaded (ModelAlias has no row mapper). A removal (a move
+ * to nothing) has no place in AliasMove, whose `to` is required: it is left out, and the move
+ * that set the alias again shows `from: null`, as a first move does.
+ */
 async function aliasObject(ctx: Context, row: AliasRow): Promise<ModelAliasParent> {
   const [version, history] = await Promise.all([
     loadVersion(ctx, row.versionId),
     Promise.all(
-      row.history.map(async (move) => ({
+      row.history.flatMap((move) => (move.toId === null ? [] : [{ ...move, toId: move.toId }])).map(async (move) => ({
         from: move.fromId ? await loadVersion(ctx, move.fromId) : null,
         to: await loadVersion(ctx, move.toId),
         at: move.at,

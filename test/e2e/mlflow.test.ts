@@ -277,3 +277,79 @@ describe('scope, roles and malformed requests', () => {
     expect((await listed.json()).files ?? []).toEqual([]);
   });
 });
+
+describe('deleting a registered model alias', () => {
+  interface AliasDeleteOutput {
+    before: string;
+    get_after_delete: string | null;
+    aliases_after_delete: Record<string, string>;
+    version_aliases_after_delete: string[];
+    delete_again: string | null;
+    after_reset: string;
+  }
+  const project = { id: '', name: '' };
+  let token = '';
+  const model = unique('alias-delete');
+
+  it('through the mlflow client: the alias is gone, deleting it again is RESOURCE_DOES_NOT_EXIST, and it can be set again', async () => {
+    Object.assign(project, await createProject());
+    token = await tokenFor(project.id, 'ADMIN');
+    const out = await runScript<AliasDeleteOutput>('mlflow_alias_delete.py', project.name, token, { MODEL_NAME: model });
+    expect(out).toEqual({
+      before: '1',
+      get_after_delete: 'RESOURCE_DOES_NOT_EXIST',
+      aliases_after_delete: {},
+      version_aliases_after_delete: [],
+      delete_again: 'RESOURCE_DOES_NOT_EXIST',
+      after_reset: '2',
+    });
+  });
+
+  it('keeps the removal in the alias history (a move to nothing) and publishes no event for it', async () => {
+    const data = await server.ok(
+      `query($project: ID!, $model: String!) {
+        model(project: $project, name: $model) {
+          versions { nodes { id number } }
+          aliases { name version { number } history { from { number } to { number } } }
+        }
+        events(filter: { projects: [$project], kinds: [MODEL_ALIAS_MOVED] }) { nodes { subject { id } previous { id } alias } }
+      }`,
+      { project: project.id, model },
+    );
+    const ids = Object.fromEntries(data.model.versions.nodes.map((v: { id: string; number: number }) => [v.number, v.id]));
+    // GraphQL's AliasMove has a required `to`: the removal is left out, and the move after it starts from nothing.
+    expect(data.model.aliases).toEqual([{ name: 'champion', version: { number: 2 }, history: [{ from: null, to: { number: 2 } }, { from: null, to: { number: 1 } }] }]);
+    expect(data.events.nodes).toEqual([
+      { subject: { id: ids[1] }, previous: null, alias: 'champion' },
+      { subject: { id: ids[2] }, previous: null, alias: 'champion' },
+    ]);
+    const session = driver.session();
+    try {
+      const moves = await session.run(
+        `MATCH (:Model {projectId: $project, name: $model})<-[:OF]-(:Alias {name: 'champion'})-[:MOVED]->(mv:AliasMove)
+         RETURN mv.fromId AS fromId, mv.toId AS toId, mv.by IS NOT NULL AS by ORDER BY mv.at`,
+        { project: project.id, model },
+      );
+      expect(moves.records.map((r) => r.toObject())).toEqual([
+        { fromId: null, toId: ids[1], by: true },
+        { fromId: ids[1], toId: null, by: true },
+        { fromId: null, toId: ids[2], by: true },
+      ]);
+    } finally {
+      await session.close();
+    }
+  });
+
+  it('a missing alias, or a missing model, is RESOURCE_DOES_NOT_EXIST and writes nothing', async () => {
+    await refused({ status: 404, code: 'RESOURCE_DOES_NOT_EXIST' }, () => mlflow(project.name, token, 'DELETE', 'registered-models/alias', { name: model, alias: 'never-set' }));
+    await refused({ status: 404, code: 'RESOURCE_DOES_NOT_EXIST' }, () => mlflow(project.name, token, 'DELETE', 'registered-models/alias', { name: unique('no-model'), alias: 'champion' }));
+    await refused({ status: 400, code: 'INVALID_PARAMETER_VALUE' }, () => mlflow(project.name, token, 'DELETE', 'registered-models/alias', { name: model }));
+  });
+
+  it('needs what setModelAlias needs: a WRITER token is PERMISSION_DENIED and the alias stays', async () => {
+    const writer = await tokenFor(project.id, 'WRITER');
+    await refused({ status: 403, code: 'PERMISSION_DENIED' }, () => mlflow(project.name, writer, 'DELETE', 'registered-models/alias', { name: model, alias: 'champion' }));
+    const { status, body } = await mlflow(project.name, token, 'GET', 'registered-models/alias', { name: model, alias: 'champion' });
+    expect({ status, version: body.model_version?.version }).toEqual({ status: 200, version: '2' });
+  });
+});

@@ -4,12 +4,12 @@
  * every uploaded file and a digest over them (completeArtifact). A registered model is a
  * Model (createModel); a model version is a ModelVersion DERIVED_FROM the logged model, or
  * GENERATED_BY the run when only a run is given (registerModelVersion); aliases move through
- * setModelAlias, with its role, history and events.
+ * setModelAlias, with its role, history and events; deleting one goes through deleteModelAlias.
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../../recording/json.ts';
 import { completeArtifact, recordArtifact } from '../../recording/artifacts.ts';
-import { createModel, registerModelVersion, setModelAlias } from '../../recording/models.ts';
+import { createModel, deleteModelAlias, registerModelVersion, setModelAlias } from '../../recording/models.ts';
 import { loggedModelIds, loggedModels, registeredModels, registryVersionByAlias, registryVersions } from '../../neo4j/queries/mlflow.ts';
 import { requireRunInProject, resolveExperiment, type Call, type Handler } from './call.ts';
 import { doesNotExist, invalidParameter } from './errors.ts';
@@ -179,6 +179,14 @@ const getByAlias: Handler = async (call) => {
   return { model_version: modelVersionShape(row) };
 };
 
+const deleteAlias: Handler = async (call) => {
+  const name = requiredString(call.message, 'name');
+  const alias = requiredString(call.message, 'alias');
+  const { model } = await registeredModelByName(call, name);
+  await deleteModelAlias(call.ctx, { model: model.id, alias });
+  return {};
+};
+
 /** The logged model a version's `source` names (`models:/<id>`), when it does. */
 function modelIdOf(source: string): string | null {
   const match = /^models:\/([^/@]+)$/.exec(source);
@@ -238,6 +246,7 @@ export const MODEL_ROUTES: Record<string, Handler> = {
   'POST registered-models/get-latest-versions': getLatestVersions,
   'POST registered-models/alias': setAlias,
   'GET registered-models/alias': getByAlias,
+  'DELETE registered-models/alias': deleteAlias,
   'POST model-versions/create': createModelVersion,
   'GET model-versions/get': getModelVersion,
   'GET model-versions/search': searchModelVersions,

@@ -149,6 +149,22 @@ export async function moveAlias(
   );
 }
 
+/**
+ * Removes the alias's target and records the removal as a move to nothing (`toId` null). The
+ * Alias node stays, with `versionId` null and no POINTS_TO, so its history survives and setting
+ * the alias again continues it (from null).
+ */
+export async function removeAlias(tx: Tx, input: { modelId: string; alias: string; fromId: string; actor: string | null }): Promise<void> {
+  await tx.run(
+    `MATCH (a:Alias {modelId: $modelId, name: $alias})-[old:POINTS_TO]->()
+     DELETE old
+     WITH DISTINCT a
+     SET a.versionId = null, a.updatedAt = datetime(), a.updatedBy = $actor
+     CREATE (a)-[:MOVED]->(:AliasMove {modelId: $modelId, alias: $alias, fromId: $fromId, toId: null, at: datetime(), by: $actor})`,
+    input,
+  );
+}
+
 // ------------------------------------------------------------------ batched reads (loaders)
 
 export interface ModelKey {
@@ -235,7 +251,8 @@ export async function versionsByNumber(tx: Tx, keys: readonly { modelId: string;
 
 export interface AliasMoveRow {
   readonly fromId: string | null;
-  readonly toId: string;
+  /** Null for a removal: the alias pointed nowhere afterwards. */
+  readonly toId: string | null;
   readonly at: Date;
   readonly by: string | null;
 }
@@ -250,11 +267,11 @@ export interface AliasRow {
   readonly history: AliasMoveRow[];
 }
 
-/** Every alias of each model, by name, with its moves newest first. */
+/** Every alias of each model that points at a version now (not removed ones), by name, with its moves newest first. */
 export async function aliasesOfModels(tx: Tx, modelIds: readonly string[]): Promise<Array<[string, AliasRow]>> {
   const records = await tx.run(
     `UNWIND $modelIds AS modelId
-     MATCH (a:Alias {modelId: modelId})
+     MATCH (a:Alias {modelId: modelId}) WHERE a.versionId IS NOT NULL
      CALL (a) {
        OPTIONAL MATCH (a)-[:MOVED]->(mv:AliasMove)
        WITH mv ORDER BY mv.at DESC
