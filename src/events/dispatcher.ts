@@ -16,7 +16,9 @@
  * seq n (not committed when the scan passed it) yet see n+1 (committed before the scan got
  * there). So the dispatcher only advances over a contiguous run of seqs and re-reads from the
  * first hole; a hole that persists past HOLE_GRACE_MS (an event deleted by hand) is skipped
- * with a warning rather than stalling every subscriber.
+ * with a warning rather than stalling every subscriber. A hole or an empty page that retention
+ * pruning made (the log's `prunedThrough` is past lastSeen) is not skipped: the subscriptions
+ * before it end with CURSOR_EXPIRED and the tail moves past it (expireBefore).
  *
  * Seam between replay and live: a subscription replays from Neo4j up to the dispatcher's
  * `lastSeen` and is attached (goLive) in the same synchronous step that observes
@@ -200,6 +202,15 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
       eventsInRange(tx, { after: from, through: from + config.pageSize, limit: config.pageSize, internal: true }),
     );
     let accepted = contiguous(from, rows);
+    if (accepted.length < rows.length || rows.length === 0) {
+      // A hole right after lastSeen, or nothing after it: either caught up, a transient hole,
+      // or the tail fell behind retention pruning. Only the log's bounds tell them apart.
+      const { prunedThrough } = await executor.readOne('events.bounds', eventLogBounds);
+      if (prunedThrough > from) {
+        expireBefore(prunedThrough);
+        return true;
+      }
+    }
     if (accepted.length < rows.length) {
       holeSince ??= Date.now();
       if (Date.now() - holeSince < HOLE_GRACE_MS) {
@@ -228,6 +239,21 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
     lastSeen = accepted[accepted.length - 1]!.seq;
     if (deliverable.length > 0) await dispatchInSlices(deliverable, loaders, [...subscriptions]);
     return rows.length === config.pageSize;
+  }
+
+  /**
+   * The tail fell behind retention: events after lastSeen up to `prunedThrough` are gone, so a
+   * subscription at a position before them would miss them. Each ends with CURSOR_EXPIRED (what
+   * replay answers for such a position) rather than skipping events silently, and the tail
+   * moves past the pruned range, so subscriptions opened from now on start after it.
+   */
+  function expireBefore(prunedThrough: number): void {
+    logger.warn({ lastSeen, prunedThrough }, 'the event dispatcher fell behind retention pruning; expiring the subscriptions before it');
+    lastSeen = prunedThrough;
+    holeSince = undefined;
+    for (const subscription of [...subscriptions]) {
+      if (subscription.position < prunedThrough) subscription.end(cursorExpired(subscription.position));
+    }
   }
 
   /**

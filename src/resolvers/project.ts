@@ -2,6 +2,7 @@ import type { Resolvers } from '../generated/graphql.ts';
 import { allProjectIds, projectIdByName } from '../neo4j/queries/projects.ts';
 import { createProject } from '../recording/projects.ts';
 import { badInput } from '../errors.ts';
+import { readScope } from '../auth/scope.ts';
 import { loadExisting } from '../loaders/index.ts';
 import { entityReference } from './reference.ts';
 
@@ -9,7 +10,8 @@ export const projectResolvers: Resolvers = {
   Query: {
     async project(_parent, { id, name }, ctx) {
       if ((id == null) === (name == null)) throw badInput('id', 'give exactly one of id and name');
-      const projectId = id ?? (await ctx.executor.read('projects.byName', (tx) => projectIdByName(tx, name!)));
+      // By name: only among the viewer's projects, so another project's name reads like a missing one.
+      const projectId = id ?? (await ctx.executor.readOne('projects.byName', (tx) => projectIdByName(tx, name!, readScope(ctx.viewer).projectIds)));
       return projectId ? ctx.loaders.project.load(projectId) : null;
     },
     async projects(_parent, _args, ctx) {

@@ -1,6 +1,7 @@
 /** Runs, experiments, checkpoints and metric series: reads through loaders, writes in src/recording. */
 import type { Context } from '../context.ts';
 import { canRead } from '../auth/authorize.ts';
+import { readScope } from '../auth/scope.ts';
 import { compareRuns } from '../audit/compare.ts';
 import { pruneCheckpoints } from '../audit/prune.ts';
 import { searchRuns } from '../audit/run-search.ts';
@@ -71,7 +72,7 @@ export const runResolvers: Resolvers = {
     runs: (_parent, args, ctx) => searchRuns(ctx, args),
     run: (_parent, { id }, ctx) => ctx.loaders.run.load(id),
     async experiment(_parent, { project, name }, ctx) {
-      const id = await ctx.executor.read('experiments.byName', (tx) => experimentIdByName(tx, project, name));
+      const id = await ctx.executor.readOne('experiments.byName', (tx) => experimentIdByName(tx, project, name, readScope(ctx.viewer).projectIds));
       return id ? ctx.loaders.experiment.load(id) : null;
     },
   },

@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import { canRead } from '../../auth/authorize.ts';
+import { readScope } from '../../auth/scope.ts';
 import type { Viewer } from '../../auth/viewer.ts';
 import type { Context } from '../../context.ts';
 import { badInput, ErrorCode, notFound, PedigreeError, type ErrorCode as Code } from '../../errors.ts';
@@ -93,7 +94,7 @@ function onlyProjectOf(viewer: Viewer): string {
 
 /** A project id or name the viewer can read; NOT_FOUND otherwise, for a missing and a hidden project alike. */
 async function resolveProject(ctx: Context, segment: string): Promise<string> {
-  const id = labelOf(segment) === 'Project' ? segment : await ctx.executor.readOne('openlineage.project', (tx) => projectIdByName(tx, segment));
+  const id = labelOf(segment) === 'Project' ? segment : await ctx.executor.readOne('openlineage.project', (tx) => projectIdByName(tx, segment, readScope(ctx.viewer).projectIds));
   if (id === null || !canRead(ctx.viewer, id)) throw notFound('project', segment, 'url');
   return id;
 }

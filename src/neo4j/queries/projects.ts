@@ -18,8 +18,13 @@ export async function mergeProject(
   return { project: nodeRow<ProjectRow>(record!.get('p') as Node), created: record!.get('created') as boolean };
 }
 
-export async function projectIdByName(tx: Tx, name: string): Promise<string | null> {
-  const [record] = await tx.run('MATCH (p:Project {name: $name}) RETURN p.id AS id', { name });
+/**
+ * The id of the project with this name among `projectIds` (every project when null); null
+ * otherwise. Filtering in the one statement makes a name that exists only in a project the
+ * caller cannot read cost exactly what a missing name costs, so timing does not tell them apart.
+ */
+export async function projectIdByName(tx: Tx, name: string, projectIds: readonly string[] | null): Promise<string | null> {
+  const [record] = await tx.run('MATCH (p:Project {name: $name}) WHERE $projectIds IS NULL OR p.id IN $projectIds RETURN p.id AS id', { name, projectIds });
   return (record?.get('id') as string | undefined) ?? null;
 }
 

@@ -128,8 +128,15 @@ export async function finishRunNode(tx: Tx, runId: string, status: RunStatus, ou
   return nodeRow<RunRow>(record!.get('r') as Node);
 }
 
-export async function experimentIdByName(tx: Tx, projectId: string, name: string): Promise<string | null> {
-  const [record] = await tx.run('MATCH (e:Experiment {projectId: $projectId, name: $name}) RETURN e.id AS id', { projectId, name });
+/**
+ * The id of the project's experiment with this name, when the project is among `projectIds`
+ * (every project when null); null otherwise, in the same one statement either way.
+ */
+export async function experimentIdByName(tx: Tx, projectId: string, name: string, projectIds: readonly string[] | null): Promise<string | null> {
+  const [record] = await tx.run(
+    'MATCH (e:Experiment {projectId: $projectId, name: $name}) WHERE $projectIds IS NULL OR e.projectId IN $projectIds RETURN e.id AS id',
+    { projectId, name, projectIds },
+  );
   return (record?.get('id') as string | undefined) ?? null;
 }
 
