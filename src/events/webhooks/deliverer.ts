@@ -1,5 +1,5 @@
 /**
- * Webhook delivery in one gateway process (DESIGN.md §13): which webhooks this process
+ * Webhook delivery in one gateway process: which webhooks this process
  * delivers (leases), one worker per held webhook (worker.ts), and the batched writes of
  * delivery records and cursors.
  *
