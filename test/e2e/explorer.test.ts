@@ -100,6 +100,8 @@ describe('the lineage explorer', { timeout: 120_000 }, () => {
 
   it('highlights the shortest derivation path between two picked nodes', async () => {
     await page.getByRole('button', { name: 'Path…' }).click();
+    // The view may be zoomed on its focus; fit it so both ends are on screen to be picked.
+    await page.getByRole('button', { name: 'Fit View' }).click();
     await node(page, graph.raw1).click();
     await node(page, graph.mv2).click();
     const bar = page.getByRole('navigation', { name: 'Highlighted path' });
