@@ -12,6 +12,10 @@
  *    - chain: a fine-tuning chain 1,000 hops deep, maxDepth 10, 100, 1000;
  *    - hub: a dataset version used by 10,000 runs, downstream ids of all (count) and the
  *      first 1,000 with fields and edges.
+ * 3. cycle: the acyclicity check that every lineage-adding write runs in its transaction, on
+ *    the wide graph (BENCH_ONLY=cycle builds it without timing the traversals): a new output
+ *    of the top run (whose upstream is the whole graph), an edge that closes a 1,000-hop
+ *    cycle, and an edge between the middle layers (both ends' reach about half the graph).
  *
  * Starts its own embedded Neo4j in a temporary directory unless NEO4J_URI is set (then it
  * writes into that database). Prints markdown; not a test.
@@ -25,6 +29,7 @@ import { benchNeo4j } from './lib/neo4j.ts';
 import type { Executor, Tx } from '../src/neo4j/executor.ts';
 import { startGateway } from '../src/server.ts';
 import { traverseLineage } from '../src/traversal/lineage.ts';
+import { firstCycle } from '../src/neo4j/queries/lineage.ts';
 import { createFineTuningChain, insertLineage } from '../test/support/lineage-graphs.ts';
 
 const WIDTH = Number(process.env['BENCH_WIDTH'] ?? 1000);
@@ -53,7 +58,7 @@ async function main(): Promise<void> {
     if (LADDERS.length) await ladderHits(gateway.driver, project);
     if (ONLY.has('chain')) await chainGraph(gateway.driver, post, `${project}c`);
     if (ONLY.has('hub')) await hubGraph(gateway.driver, post, `${project}h`);
-    if (ONLY.has('wide')) await wideGraph(gateway.driver, gateway.executor, post, `${project}w`);
+    if (ONLY.has('wide') || ONLY.has('cycle')) await wideGraph(gateway.driver, gateway.executor, post, `${project}w`);
   } finally {
     await gateway.stop();
     await database.stop();
@@ -220,6 +225,8 @@ async function wideGraph(driver: Driver, executor: Executor, post: Post, project
   const { records } = await driver.executeQuery('MATCH (n:LineageNode {projectId: $project}) RETURN count(n) AS n', { project });
   const nodeCount = Number(records[0]!.get('n'));
   log(`built ${nodeCount} nodes in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  await cycleChecks(driver, executor, project, top);
+  if (!ONLY.has('wide')) return;
   const up = (limit: number): Question => ({ root: top, direction: 'UPSTREAM', maxDepth: 1000, limit, selection: FULL });
   await compare(`Upstream of the top of a ${nodeCount.toLocaleString('en')}-node graph (${WIDTH} x ${LAYERS} layers)`, driver, post, [
     { name: 'upstream(maxDepth: 1000, limit: 1000)', question: up(1000) },
@@ -230,6 +237,33 @@ async function wideGraph(driver: Driver, executor: Executor, post: Post, project
     async () => (await traverseLineage(executor, { id: top }, 'UPSTREAM', { maxDepth: 1000, limit: 10_000 })).hits.length,
   );
   console.log(`traversal module alone (no GraphQL, no HTTP): limit 1000 ${module[0].median.toFixed(1)} ms, limit 10000 ${module[1].median.toFixed(1)} ms\n`);
+}
+
+/** The cost of `firstCycle` for edges into the wide graph (read transaction; the check needs no stored edge). */
+async function cycleChecks(driver: Driver, executor: Executor, project: string, top: string): Promise<void> {
+  const tag = top.slice(4, -4);
+  const fresh = newId('DatasetVersion');
+  await driver.executeQuery(
+    `CREATE (:DatasetVersion:LineageNode {id: $fresh, projectId: $project, datasetId: 'ds_' + $tag, number: 0, digest: 'x', uri: 's3://x', propertiesJson: '{}', createdAt: datetime()})`,
+    { fresh, project, tag },
+  );
+  const middle = Math.floor(LAYERS / 2) * WIDTH;
+  const rows = [
+    { name: 'new output of the top run (upstream: whole graph), no cycle', edge: { from: fresh, to: top }, cycle: false },
+    { name: `raw dataset version -> top run: closes a ${2 * LAYERS + 2}-hop cycle`, edge: { from: `dsv_${tag}_0`, to: top }, cycle: true },
+    { name: 'middle-layer dataset version -> middle-layer run, no cycle', edge: { from: `dsv_${tag}_${middle + 1}`, to: `run_${tag}_${middle + 3}` }, cycle: false },
+  ];
+  console.log(`## Cycle check on the ${WIDTH} x ${LAYERS} graph (firstCycle, one edge, module call)\n`);
+  console.log(`median and max of ${RUNS} runs after one warm-up; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+  console.log('| edge | cycle found | median ms | max ms |');
+  console.log('|---|---|---:|---:|');
+  for (const { name, edge, cycle } of rows) {
+    const check = async () => ((await executor.read('bench.cycle', (tx) => firstCycle(tx, [edge]))) ? 1 : 0);
+    const [timing] = await timeBoth(check, async () => 0);
+    if (timing.returned !== (cycle ? 1 : 0)) throw new Error(`${name}: expected cycle ${cycle}`);
+    console.log(`| ${name} | ${cycle ? 'yes' : 'no'} | ${timing.median.toFixed(1)} | ${timing.max.toFixed(0)} |`);
+  }
+  console.log();
 }
 
 async function chainGraph(driver: Driver, post: Post, project: string): Promise<void> {
