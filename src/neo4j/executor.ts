@@ -40,6 +40,10 @@ export interface QueryObserver {
   onQuery(event: { unit: string; query: string; mode: 'read' | 'write'; autoCommit: boolean }): void;
   /** A statement's records arrived, before the unit sees them (a transaction's statements answer in the order sent). */
   onAnswer?(event: { unit: string }): void;
+  /** A unit's explicit transaction committed, `ms` after COMMIT was sent. */
+  onCommit?(event: { unit: string; ms: number }): void;
+  /** A write unit's events were sequenced, `ms` after its commit (the wait before it answers). */
+  onSequenced?(event: { unit: string; ms: number }): void;
 }
 
 export interface Executor {
@@ -143,7 +147,9 @@ export function createExecutor(options: ExecutorOptions, observers: readonly Que
       const tx = session.beginTransaction(config);
       try {
         const result = await work(runner(unit, mode, tx, onEvents ? { onEvents } : {}));
+        const committing = performance.now();
         await tx.commit();
+        for (const observer of observers) observer.onCommit?.({ unit, ms: performance.now() - committing });
         return result;
       } finally {
         if (tx.isOpen()) await tx.rollback().catch(() => {});
@@ -156,7 +162,11 @@ export function createExecutor(options: ExecutorOptions, observers: readonly Que
     let appended = false;
     const result = await inTransaction('write', unit, work, () => (appended = true));
     // After the session is back in the pool: the wait holds no connection.
-    if (appended) await options.onEventsCommitted?.();
+    if (appended && options.onEventsCommitted) {
+      const waiting = performance.now();
+      await options.onEventsCommitted();
+      for (const observer of observers) observer.onSequenced?.({ unit, ms: performance.now() - waiting });
+    }
     return result;
   }
 

@@ -304,32 +304,32 @@ export interface CycleHit {
  * The first of `edges` (each `from -> to`, already created in this transaction) whose `from` is
  * reachable upstream of its `to`, i.e. that closes a cycle; null when none does. Run inside the
  * writing transaction, after the edges are created, so it sees the stored graph plus this
- * transaction's own edges. Per distinct `to`, one breadth-first search of its upstream within
- * MAX_DEPTH hops, with the same pruning variable-length pattern as the traversals: each node of
- * that upstream is visited once, so the cost is the size of the target's upstream, not the
- * number of paths (a run's upstream: its inputs and what they derive from).
+ * transaction's own edges.
+ *
+ * Per edge, one `shortestPath` from `to` up to `from` with both ends bound and no depth bound:
+ * Neo4j answers it with a bidirectional breadth-first search that grows the smaller frontier,
+ * so the cost is about the smaller of `to`'s upstream and `from`'s downstream, up to where they
+ * meet. The common write, a run's new output (`from` has no downstream yet), costs a few index
+ * lookups even when the run's upstream is the whole graph; a one-sided search from `to` would
+ * visit all of it (docs/architecture.md has the numbers). Unbounded, because a cycle longer
+ * than the traversals' MAX_DEPTH is still a cycle.
  */
 export async function firstCycle(tx: Tx, edges: readonly { from: string; to: string }[]): Promise<CycleHit | null> {
   if (edges.length === 0) return null;
-  const byTarget = new Map<string, Set<string>>();
-  for (const { from, to } of edges) {
-    if (!byTarget.has(to)) byTarget.set(to, new Set());
-    byTarget.get(to)!.add(from);
-  }
-  const targets = [...byTarget].map(([to, froms]) => ({ to, froms: [...froms] }));
+  const self = edges.find((e) => e.from === e.to);
+  if (self) return { from: self.from, to: self.to, hops: 1 };
+  const distinct = [...new Map(edges.map((e) => [`${e.from} ${e.to}`, e])).values()];
   const [record] = await tx.run(
-    `UNWIND $targets AS t
-     CALL (t) {
-       MATCH (root:LineageNode {id: t.to}) USING INDEX SEEK root:LineageNode(id)
-       MATCH p = (root)-[:${REL_PATTERN}*1..${hopBound(MAX_DEPTH)}]->(n)
-       WITH n, min(length(p)) AS depth
-       WHERE n.id IN t.froms
-       RETURN n.id AS from, depth
-       LIMIT 1
+    `UNWIND $edges AS e
+     MATCH (to:LineageNode {id: e.to}) USING INDEX SEEK to:LineageNode(id)
+     MATCH (from:LineageNode {id: e.from}) USING INDEX SEEK from:LineageNode(id)
+     CALL (to, from) {
+       MATCH p = shortestPath((to)-[:${REL_PATTERN}*]->(from))
+       RETURN length(p) AS depth
      }
-     RETURN from, t.to AS to, depth
+     RETURN e.from AS from, e.to AS to, depth
      LIMIT 1`,
-    { targets },
+    { edges: distinct.map(({ from, to }) => ({ from, to })) },
   );
   if (!record) return null;
   return { from: record.get('from') as string, to: record.get('to') as string, hops: Number(record.get('depth')) + 1 };

@@ -1,14 +1,16 @@
 /**
  * The cycle check of lineage writes (firstCycle): right answers, and its cost shape from PROFILE
- * on a diamond ladder (2^41 distinct paths): a pruning breadth-first expansion that visits each
- * node of the target's upstream once, never an enumeration of paths.
+ * on a diamond ladder (2^41 distinct paths): a bidirectional breadth-first search between the
+ * edge's ends that visits each node at most once, never an enumeration of paths, and that
+ * stays a handful of lookups when the new edge's source has no downstream (a run's new output)
+ * however large the target's upstream is.
  */
 import type { Driver } from 'neo4j-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { firstCycle } from '../../../src/neo4j/queries/lineage.ts';
 import type { Tx } from '../../../src/neo4j/executor.ts';
 import { testDriver, unique } from '../../support/graph.ts';
-import { createDiamondLadder, operators, totalDbHits, type DiamondLadder } from '../../support/lineage-graphs.ts';
+import { createDiamondLadder, createFineTuningChain, operators, totalDbHits, type DiamondLadder } from '../../support/lineage-graphs.ts';
 
 const LAYERS = 41;
 
@@ -44,13 +46,31 @@ describe('firstCycle', () => {
     expect(await firstCycle(profiling([]), [{ from: a, to: b }, { from: ladder.top, to: raw }])).toBeNull();
   });
 
-  it('visits each upstream node once: a pruning breadth-first expansion, db hits linear in the upstream', async () => {
+  it('finds a cycle longer than the traversals\' 1,000-hop depth limit', async () => {
+    const chain = await createFineTuningChain(driver, unique('prj-cycle-long'), 1200);
+    // top is 1,200 hops above bottom: bottom -> top closes a 1,201-hop cycle.
+    expect(await firstCycle(profiling([]), [{ from: chain.top, to: chain.bottom }])).toBeNull();
+    expect(await firstCycle(profiling([]), [{ from: chain.bottom, to: chain.top }])).toMatchObject({ from: chain.bottom, to: chain.top, hops: 1201 });
+  });
+
+  it('visits each node at most once: a breadth-first search, db hits linear in the graph between the ends', async () => {
     const plans: any[] = [];
     await firstCycle(profiling(plans), [{ from: ladder.datasets[0]![0], to: ladder.top }]);
     const plan = operators(plans[0]).join(' ');
-    expect(plan).toMatch(/VarLengthExpand\(Pruning,BFS/);
-    expect(plan).not.toMatch(/VarLengthExpand\(All\)|VarLengthExpand\(Into\)|ShortestPath/);
+    expect(plan).toMatch(/ShortestPath/);
+    expect(plan).not.toMatch(/VarLengthExpand\(All\)|VarLengthExpand\(Into\)/);
     // 4 * 41 nodes upstream, each with at most 2 outgoing lineage edges: hundreds of hits, not 2^41.
     expect(totalDbHits(plans[0])).toBeLessThan(50 * 4 * LAYERS);
+  });
+
+  it('costs a few lookups for a source without downstream, however large the target\'s upstream', async () => {
+    const fresh = unique('dsv_fresh');
+    await driver.executeQuery('CREATE (:DatasetVersion:LineageNode {id: $fresh, projectId: $project, createdAt: datetime()})', { fresh, project: unique('prj-cycle-fresh') });
+    const plans: any[] = [];
+    expect(await firstCycle(profiling(plans), [{ from: fresh, to: ladder.top }])).toBeNull();
+    // The target's upstream is 4 * 41 nodes; the search from the source side ends at once. (The
+    // search alone: this test database has no id index, so finding the two ends is a label scan.)
+    const search = (plan: any): any => (plan.operatorType.startsWith('ShortestPath') ? plan : plan.children.map(search).find(Boolean));
+    expect(search(plans[0]).dbHits).toBeLessThan(40);
   });
 });
