@@ -92,7 +92,7 @@ async function main(): Promise<void> {
 
     const register = 'mutation($input: RegisterDatasetVersionInput!) { registerDatasetVersion(input: $input) { id number } }';
     const registerOne = (i: number, traced: boolean) =>
-      post(register, { input: { project, name: `ds-${i % 50}`, digest: `sha256:${i.toString(16).padStart(64, '0')}`, uri: `s3://bucket/ds/${i}` } }, traced);
+      post(register, { input: { project, dataset: `ds-${(i + 100) % 50}`, digest: `sha256:${(i + 100).toString(16).padStart(64, '0')}`, uri: `s3://bucket/ds/${i}` } }, traced);
     for (let i = 0; i < 100; i++) await registerOne(-1 - i, false);
     const single = [];
     for (let i = 0; i < SINGLE; i++) single.push(await registerOne(i, true));

@@ -12,6 +12,7 @@
  */
 import type { Tx } from '../neo4j/executor.ts';
 import { newId } from '../ids.ts';
+import { APPEND_EVENTS, eventRows } from '../neo4j/queries/event-append.ts';
 
 export type EventKind =
   | 'DATASET_VERSION_CREATED'
@@ -62,34 +63,7 @@ export interface NewEvent {
  */
 export async function appendEvents(tx: Tx, events: readonly NewEvent[], options: { summary?: Record<string, unknown> } = {}): Promise<void> {
   if (events.length === 0) return;
-  // Within one append every event has the same occurredAt (one statement), so their ids give
-  // their order: sorted, fresh UUIDv7 ids ascend in the order the events were given.
-  const ids = events.map(() => newId('Event')).sort();
-  const rows = events.map((e, i) => ({
-    id: ids[i]!,
-    kind: e.kind,
-    projectId: e.projectId,
-    subjectId: e.subjectId,
-    name: e.name ?? null,
-    previousId: e.previousId ?? null,
-    alias: e.alias ?? null,
-    actor: e.actor,
-    detailsJson: options.summary ? null : JSON.stringify({ event: e.kind, name: e.name ?? null, alias: e.alias ?? null, previousId: e.previousId ?? null, ...e.audit }),
-  }));
-  await tx.run(
-    `WITH datetime() AS now
-     UNWIND $events AS e
-     CREATE (:Event:Unsequenced {
-       id: e.id, kind: e.kind, projectId: e.projectId, subjectId: e.subjectId,
-       name: e.name, previousId: e.previousId, alias: e.alias, actor: e.actor, occurredAt: now
-     })
-     FOREACH (_ IN CASE WHEN e.detailsJson IS NULL THEN [] ELSE [1] END |
-       CREATE (:AuditEntry {
-         id: e.id, projectId: e.projectId, at: now, actor: e.actor, action: $action, subjectId: e.subjectId,
-         detailsJson: e.detailsJson
-       }))`,
-    { events: rows, action: tx.unit },
-  );
+  await tx.run(`WITH datetime() AS now ${APPEND_EVENTS}`, { events: eventRows(events, options), action: tx.unit });
   tx.eventsAppended?.();
   if (options.summary) {
     const byKind: Record<string, number> = {};

@@ -11,7 +11,7 @@ import type { Viewer } from '../auth/viewer.ts';
 import { conflict, notFound } from '../errors.ts';
 import { appendAudit } from '../events/outbox.ts';
 import type { Executor } from '../neo4j/executor.ts';
-import { createProfile, profileTarget } from '../neo4j/queries/monitoring.ts';
+import { createProfile, profilesOf, profileTarget } from '../neo4j/queries/monitoring.ts';
 import { retryOnCreateRace } from '../recording/retry.ts';
 import type { FeatureProfile } from './skew.ts';
 import { checkFeatures, type FeatureProfileInput } from './validate.ts';
@@ -54,6 +54,32 @@ export async function setDatasetProfile(deps: MonitoringDeps, input: SetDatasetP
 /** A stored feature list (canonical JSON of checkFeatures' result). */
 export function parseFeatures(json: string): FeatureProfile[] {
   return JSON.parse(json) as FeatureProfile[];
+}
+
+/**
+ * Parsed profiles by digest, the most recently used last. A digest names its contents (sha256
+ * of the canonical features), so an entry is never stale, on any instance: no invalidation.
+ * Every serving window of a deployment compares with the same baseline; holding it here spares
+ * each window the transfer and parsing of the whole profile.
+ */
+const PROFILE_CACHE_SIZE = 256;
+const parsedProfiles = new Map<string, FeatureProfile[]>();
+
+/** The profile with `digest` of dataset version `id`, from the cache or one read. */
+export async function profileFeatures(executor: Executor, profile: { id: string; digest: string }): Promise<FeatureProfile[]> {
+  const cached = parsedProfiles.get(profile.digest);
+  if (cached) {
+    parsedProfiles.delete(profile.digest);
+    parsedProfiles.set(profile.digest, cached);
+    return cached;
+  }
+  const [row] = await executor.readOne('monitoring.profile', (tx) => profilesOf(tx, [profile.id]));
+  // Profiles are immutable once set: the row read is the one the digest names.
+  if (!row || row.digest !== profile.digest) throw new Error(`profile ${profile.digest} of ${profile.id} not found`);
+  const features = parseFeatures(row.featuresJson);
+  parsedProfiles.set(profile.digest, features);
+  if (parsedProfiles.size > PROFILE_CACHE_SIZE) parsedProfiles.delete(parsedProfiles.keys().next().value!);
+  return features;
 }
 
 export function sha256(text: string): string {

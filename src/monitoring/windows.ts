@@ -9,17 +9,22 @@
  * window whose skew exceeds a threshold appends one SERVING_SKEW_DETECTED event (subject: the
  * deployment) in the same transaction. WRITER in the deployment's project.
  *
- * Statements: one read (the deployment, the key's window, the project's thresholds and the
- * baseline); then the window and its event, sent together (one round trip).
+ * Statements: two auto-commit transactions, one round trip each: a read (the deployment, the
+ * key's window, the project's thresholds and the baseline's profile digest; the profile itself
+ * is read once per digest and then held, src/monitoring/profiles.ts), then one statement that creates the
+ * window and, when the skew exceeds a threshold, its event and audit entry. Not one transaction:
+ * the window's key constraint makes the pair safe. A concurrent first record of the same key
+ * fails on it and the whole unit runs again, finding the winner's window (the same contents:
+ * returned; others: CONFLICT). The skew is the one against the baseline the read saw.
  */
 import { requireRole } from '../auth/authorize.ts';
 import { badInput, conflict, notFound } from '../errors.ts';
-import { appendAudit, appendEvents } from '../events/outbox.ts';
+import { appendAudit, type NewEvent } from '../events/outbox.ts';
 import { createWindow, upsertThreshold, windowTarget, type ServingWindowRow } from '../neo4j/queries/monitoring.ts';
 import { requireProject } from '../recording/refs.ts';
 import { retryOnCreateRace } from '../recording/retry.ts';
 import { checkName } from '../recording/validate.ts';
-import { parseFeatures, sha256, type MonitoringDeps } from './profiles.ts';
+import { profileFeatures, sha256, type MonitoringDeps } from './profiles.ts';
 import { sameKind, skewReport, type FeatureProfile, type SkewReport } from './skew.ts';
 import { checkFeatures, checkInstant, checkMetrics, type FeatureProfileInput } from './validate.ts';
 
@@ -42,42 +47,38 @@ export async function recordServingWindow(deps: MonitoringDeps, input: RecordSer
   const digest = sha256(`${metricsJson}\n${featuresJson}`);
   const actor = deps.viewer.subject;
 
-  return retryOnCreateRace(() =>
-    deps.executor.write('recordServingWindow', async (tx) => {
-      const key = { deploymentId: input.deployment, startMs, endMs };
-      const target = await windowTarget(tx, key);
-      const hidden = () => notFound('deployment', input.deployment, 'input.deployment');
-      if (!target) throw hidden();
-      requireRole(deps.viewer, target.projectId, 'WRITER', hidden);
-      if (target.existing) {
-        if (target.existing.digest === digest) return target.existing;
-        throw conflict('a window of this deployment with this start and end was recorded with other contents; windows are immutable', { field: 'input' });
-      }
-      const { baseline } = target;
-      let skew: SkewReport | null = null;
-      if (baseline) {
-        const baselineFeatures = parseFeatures(baseline.featuresJson);
-        checkKinds(served, input.features ?? [], baselineFeatures);
-        skew = skewReport({ id: baseline.id, features: baselineFeatures }, served, target.rules, target.modelName);
-      }
-      const [window] = await Promise.all([
-        createWindow(tx, { ...key, projectId: target.projectId, digest, metricsJson, featuresJson, skewJson: skew ? JSON.stringify(skew) : null }),
-        skew?.exceeded
-          ? appendEvents(tx, [
-              {
-                kind: 'SERVING_SKEW_DETECTED',
-                projectId: target.projectId,
-                subjectId: input.deployment,
-                name: target.modelName,
-                actor,
-                audit: { baseline: skew.baselineId, start: new Date(startMs).toISOString(), end: new Date(endMs).toISOString(), features: skew.features.filter((f) => f.exceeded).map((f) => f.feature) },
-              },
-            ])
-          : null,
-      ]);
-      return window;
-    }),
-  );
+  return retryOnCreateRace(async () => {
+    const key = { deploymentId: input.deployment, startMs, endMs };
+    const target = await deps.executor.readOne('recordServingWindow', (tx) => windowTarget(tx, key));
+    const hidden = () => notFound('deployment', input.deployment, 'input.deployment');
+    if (!target) throw hidden();
+    requireRole(deps.viewer, target.projectId, 'WRITER', hidden);
+    if (target.existing) {
+      if (target.existing.digest === digest) return target.existing;
+      throw conflict('a window of this deployment with this start and end was recorded with other contents; windows are immutable', { field: 'input' });
+    }
+    const { baseline } = target;
+    let skew: SkewReport | null = null;
+    if (baseline) {
+      const baselineFeatures = await profileFeatures(deps.executor, baseline);
+      checkKinds(served, input.features ?? [], baselineFeatures);
+      skew = skewReport({ id: baseline.id, features: baselineFeatures }, served, target.rules, target.modelName);
+    }
+    const events: NewEvent[] = skew?.exceeded
+      ? [
+          {
+            kind: 'SERVING_SKEW_DETECTED',
+            projectId: target.projectId,
+            subjectId: input.deployment,
+            name: target.modelName,
+            actor,
+            audit: { baseline: skew.baselineId, start: new Date(startMs).toISOString(), end: new Date(endMs).toISOString(), features: skew.features.filter((f) => f.exceeded).map((f) => f.feature) },
+          },
+        ]
+      : [];
+    const row = { ...key, projectId: target.projectId, digest, metricsJson, featuresJson, skewJson: skew ? JSON.stringify(skew) : null };
+    return deps.executor.writeOne('recordServingWindow', (tx) => createWindow(tx, row, events));
+  });
 }
 
 /**

@@ -10,8 +10,8 @@
  * trip (RUN and PULL) instead of two (BEGIN with RUN and PULL, then COMMIT), which is most of a
  * small read's cost. One statement sees one consistent snapshot either way; retries on
  * transient errors are done here, with the same time budget as the driver's. `writeOne` does
- * the same for a write of exactly one statement (the event sequencer's step); it does not wait
- * for events to be sequenced, so it is not for units that append events.
+ * the same for a write of exactly one statement (the event sequencer's step; a serving window
+ * with its event); like `write`, it answers only once the events it appended are sequenced.
  *
  * Because a unit of work may run more than once (even after a commit whose acknowledgement was
  * lost), every write unit must be idempotent.
@@ -50,7 +50,7 @@ export interface Executor {
   read<T>(unit: string, work: (tx: Tx) => Promise<T>): Promise<T>;
   /** A read of exactly one statement, in an auto-commit transaction; a second `tx.run` throws. */
   readOne<T>(unit: string, work: (tx: Tx) => Promise<T>): Promise<T>;
-  /** A write of exactly one statement, in an auto-commit transaction; a second `tx.run` throws. Not for units that append events. */
+  /** A write of exactly one statement, in an auto-commit transaction; a second `tx.run` throws. Waits for its events' sequencing as `write` does. */
   writeOne<T>(unit: string, work: (tx: Tx) => Promise<T>): Promise<T>;
   write<T>(unit: string, work: (tx: Tx) => Promise<T>): Promise<T>;
   /** A view of this executor that also reports to `observer`. Shares the driver. */
@@ -120,7 +120,7 @@ export function createExecutor(options: ExecutorOptions, observers: readonly Que
   }
 
   /** `work`'s one statement as an auto-commit transaction of `mode` (readOne, writeOne). */
-  function autoCommit<T>(mode: 'read' | 'write', unit: string, work: (tx: Tx) => Promise<T>): Promise<T> {
+  function autoCommit<T>(mode: 'read' | 'write', unit: string, work: (tx: Tx) => Promise<T>, onEvents?: () => void): Promise<T> {
     const config = { metadata: { app: 'pedigree', unit }, timeout };
     return retried(mode, (session) => {
       let ran = false;
@@ -131,7 +131,7 @@ export function createExecutor(options: ExecutorOptions, observers: readonly Que
           return session.run(query, params, config);
         },
       };
-      return work(runner(unit, mode, statement, { autoCommit: true }));
+      return work(runner(unit, mode, statement, { autoCommit: true, ...(onEvents ? { onEvents } : {}) }));
     });
   }
 
@@ -157,10 +157,11 @@ export function createExecutor(options: ExecutorOptions, observers: readonly Que
     });
   }
 
-  async function write<T>(unit: string, work: (tx: Tx) => Promise<T>): Promise<T> {
+  /** `run` (a write unit in an explicit or an auto-commit transaction), then the wait for its events' seqs. */
+  async function sequenced<T>(unit: string, run: (onEvents: () => void) => Promise<T>): Promise<T> {
     // Set by any attempt (a unit may run again after a transient failure); a needless wait is harmless.
     let appended = false;
-    const result = await inTransaction('write', unit, work, () => (appended = true));
+    const result = await run(() => (appended = true));
     // After the session is back in the pool: the wait holds no connection.
     if (appended && options.onEventsCommitted) {
       const waiting = performance.now();
@@ -173,8 +174,8 @@ export function createExecutor(options: ExecutorOptions, observers: readonly Que
   return {
     read: (unit, work) => inTransaction('read', unit, work),
     readOne: (unit, work) => autoCommit('read', unit, work),
-    writeOne: (unit, work) => autoCommit('write', unit, work),
-    write,
+    writeOne: (unit, work) => sequenced(unit, (onEvents) => autoCommit('write', unit, work, onEvents)),
+    write: (unit, work) => sequenced(unit, (onEvents) => inTransaction('write', unit, work, onEvents)),
     observed: (observer) => createExecutor(options, [...observers, observer]),
   };
 }

@@ -6,6 +6,7 @@
  * them. Window instants are Neo4j datetimes, read back as epoch milliseconds.
  */
 import type { Tx } from '../executor.ts';
+import { APPEND_EVENTS, eventRows, type EventRowInput } from './event-append.ts';
 
 export interface ProfileRow {
   readonly datasetVersionId: string;
@@ -73,8 +74,11 @@ export interface WindowTarget {
   /** The window already recorded with the same (deployment, start, end), if any. */
   readonly existing: ServingWindowRow | null;
   readonly rules: ReadonlyArray<{ model: string | null; feature: string | null; threshold: number }>;
-  /** The deployment's baseline (see BASELINE) with its profile; null when none is profiled. */
-  readonly baseline: { readonly id: string; readonly featuresJson: string } | null;
+  /**
+   * The deployment's baseline (see BASELINE) and its profile's digest (the profile itself is
+   * immutable, so callers fetch it by digest only when they do not hold it); null when none is profiled.
+   */
+  readonly baseline: { readonly id: string; readonly digest: string } | null;
 }
 
 /**
@@ -114,7 +118,7 @@ const BASELINE = `
 
 /**
  * In one statement: the deployment's project and model name, the window recorded with this
- * key, the project's skew thresholds, and the deployment's baseline with its profile.
+ * key, the project's skew thresholds, and the deployment's baseline with its profile's digest.
  */
 export async function windowTarget(tx: Tx, key: { deploymentId: string; startMs: number; endMs: number }): Promise<WindowTarget | null> {
   const [record] = await tx.run(
@@ -126,7 +130,7 @@ export async function windowTarget(tx: Tx, key: { deploymentId: string; startMs:
        RETURN collect(t {.model, .feature, .threshold}) AS rules
      }${BASELINE}
      RETURN d.projectId AS projectId, m.name AS modelName, CASE WHEN w IS NULL THEN null ELSE ${WINDOW} END AS existing, rules,
-       CASE WHEN profile IS NULL THEN null ELSE {id: base.id, featuresJson: profile.featuresJson} END AS baseline`,
+       CASE WHEN profile IS NULL THEN null ELSE {id: base.id, digest: profile.digest} END AS baseline`,
     key,
   );
   if (!record) return null;
@@ -155,16 +159,25 @@ export async function baselineOf(tx: Tx, deploymentId: string): Promise<{ id: st
   return (record?.get('baseline') as { id: string; featuresJson: string } | null | undefined) ?? null;
 }
 
-/** Creates the window; a concurrent first record of the same key fails on serving_window_key. */
-export async function createWindow(tx: Tx, row: ServingWindowRow): Promise<ServingWindowRow> {
+/**
+ * Creates the window and, in the same statement, appends `events` with their audit entries
+ * (APPEND_EVENTS); a concurrent first record of the same key fails on serving_window_key.
+ */
+export async function createWindow(tx: Tx, row: ServingWindowRow, events: readonly EventRowInput[] = []): Promise<ServingWindowRow> {
   const [record] = await tx.run(
-    `CREATE (w:ServingWindow {
+    `WITH datetime() AS now
+     CREATE (w:ServingWindow {
        deploymentId: $deploymentId, projectId: $projectId, start: datetime({epochMillis: toInteger($startMs)}), end: datetime({epochMillis: toInteger($endMs)}),
-       digest: $digest, metricsJson: $metricsJson, featuresJson: $featuresJson, skewJson: $skewJson, recordedAt: datetime()
+       digest: $digest, metricsJson: $metricsJson, featuresJson: $featuresJson, skewJson: $skewJson, recordedAt: now
      })
+     WITH w, now
+     CALL (now) {
+       ${APPEND_EVENTS}
+     }
      RETURN ${WINDOW} AS w`,
-    { ...row },
+    { ...row, events: eventRows(events), action: tx.unit },
   );
+  if (events.length > 0) tx.eventsAppended?.();
   return windowRow(record!.get('w') as Record<string, unknown>);
 }
 

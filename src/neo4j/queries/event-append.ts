@@ -1,0 +1,49 @@
+/** Appending events and their audit entries: the Cypher the outbox (src/events/outbox.ts) and single-statement writers share. */
+import { newId } from '../../ids.ts';
+
+/** An event to append (src/events/outbox.ts NewEvent has this shape). */
+export interface EventRowInput {
+  readonly kind: string;
+  readonly projectId: string;
+  readonly subjectId: string;
+  readonly name?: string | null;
+  readonly previousId?: string | null;
+  readonly alias?: string | null;
+  readonly actor: string | null;
+  readonly audit?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The Cypher that appends `$events` (from eventRows) and their audit entries (action
+ * `$action`), with `now` bound: for a statement that writes a change and its events at once
+ * (one round trip; the caller calls `tx.eventsAppended()`). As a unit subquery it leaves the
+ * statement's rows as they were: `CALL (now) { ${APPEND_EVENTS} }`.
+ */
+export const APPEND_EVENTS = `UNWIND $events AS e
+     CREATE (:Event:Unsequenced {
+       id: e.id, kind: e.kind, projectId: e.projectId, subjectId: e.subjectId,
+       name: e.name, previousId: e.previousId, alias: e.alias, actor: e.actor, occurredAt: now
+     })
+     FOREACH (_ IN CASE WHEN e.detailsJson IS NULL THEN [] ELSE [1] END |
+       CREATE (:AuditEntry {
+         id: e.id, projectId: e.projectId, at: now, actor: e.actor, action: $action, subjectId: e.subjectId,
+         detailsJson: e.detailsJson
+       }))`;
+
+/** `events` as the rows APPEND_EVENTS takes; with `summary`, no per-event audit entries. */
+export function eventRows(events: readonly EventRowInput[], options: { summary?: Record<string, unknown> } = {}): Record<string, unknown>[] {
+  // Within one append every event has the same occurredAt (one statement), so their ids give
+  // their order: sorted, fresh UUIDv7 ids ascend in the order the events were given.
+  const ids = events.map(() => newId('Event')).sort();
+  return events.map((e, i) => ({
+    id: ids[i]!,
+    kind: e.kind,
+    projectId: e.projectId,
+    subjectId: e.subjectId,
+    name: e.name ?? null,
+    previousId: e.previousId ?? null,
+    alias: e.alias ?? null,
+    actor: e.actor,
+    detailsJson: options.summary ? null : JSON.stringify({ event: e.kind, name: e.name ?? null, alias: e.alias ?? null, previousId: e.previousId ?? null, ...e.audit }),
+  }));
+}
