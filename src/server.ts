@@ -108,6 +108,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         config: config.webhooks,
         retentionMs: config.events.retentionMs,
         logger,
+        onAttempt: (outcome, entry) => {
+          metrics.webhookAttempts.inc({ outcome });
+          if (outcome === 'delivered') metrics.webhookDeliverySeconds.observe((entry.deliveredMs! - entry.event.occurredAt.getTime()) / 1_000);
+        },
       })
     : null;
   const auth = createAuthenticator(config.auth, executor);

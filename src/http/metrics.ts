@@ -9,6 +9,9 @@ export interface Metrics {
   readonly operationSeconds: Histogram<'type'>;
   readonly cypherQueries: Counter<'unit' | 'mode'>;
   readonly queryObserver: QueryObserver;
+  /** Webhook delivery attempts by outcome, and the delivered events' commit-to-receiver latency. */
+  readonly webhookAttempts: Counter<'outcome'>;
+  readonly webhookDeliverySeconds: Histogram;
 }
 
 export function createMetrics(): Metrics {
@@ -42,6 +45,18 @@ export function createMetrics(): Metrics {
       registers: [registry],
     }),
     cypherQueries,
+    webhookAttempts: new Counter({
+      name: 'pedigree_webhook_attempts_total',
+      help: 'Webhook delivery attempts by outcome: delivered, retry (answered 429/5xx or unreachable), failed, gone (410)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    webhookDeliverySeconds: new Histogram({
+      name: 'pedigree_webhook_delivery_seconds',
+      help: "From an event's commit to its receiver's 2xx answer, retries included",
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600],
+      registers: [registry],
+    }),
     queryObserver: { onQuery: ({ unit, mode }) => cypherQueries.inc({ unit, mode }) },
   };
 }

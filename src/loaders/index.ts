@@ -27,8 +27,9 @@ import { createModelLoaders, type ModelLoaders } from './model.ts';
 import { createMonitoringLoaders, type MonitoringLoaders } from './monitoring.ts';
 import { createRunLoaders, type RunLoaders } from './run.ts';
 import { createUserLoaders, type UserLoaders } from './user.ts';
+import { createWebhookLoaders, type WebhookLoaders } from './webhooks.ts';
 
-export interface Loaders extends DatasetLoaders, RunLoaders, ModelLoaders, UserLoaders, GovernanceLoaders, MonitoringLoaders {
+export interface Loaders extends DatasetLoaders, RunLoaders, ModelLoaders, UserLoaders, GovernanceLoaders, MonitoringLoaders, WebhookLoaders {
   readonly project: DataLoader<string, ProjectRow | null>;
   readonly dataset: DataLoader<string, DatasetRow | null>;
   readonly datasetVersion: DataLoader<string, DatasetVersionRow | null>;
@@ -58,6 +59,7 @@ export function createLoaders(executor: Executor, scope: ReadScope): Loaders {
     ...createModelLoaders(executor, readable),
     ...createUserLoaders(executor, scope),
     ...createGovernanceLoaders(executor),
+    ...createWebhookLoaders(executor),
     ...createMonitoringLoaders(executor),
     project: byId('Project'),
     dataset: byId('Dataset'),

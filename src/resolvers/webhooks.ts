@@ -19,7 +19,7 @@ export const webhookResolvers: Resolvers = {
     project: async (row, _args, ctx) => (await ctx.loaders.project.load(row.projectId))!,
     kinds: (row) => (row.kinds as never) ?? null,
     createdBy: (row) => userRef(row.createdBy),
-    deliveries: (row, { first }, ctx) => listDeliveries(ctx.executor, row, first),
+    deliveries: (row, { first }, ctx) => listDeliveries(ctx.loaders.webhookDeliveries, row, first),
   },
   WebhookDelivery: {
     event: (row) => row.event,

@@ -41,6 +41,15 @@ async function webhooksOf(api: Api, project: string, first = 50): Promise<any[]>
   return (await api.ok<any>(LIST, { project, first })).webhooks;
 }
 
+/** The gateway's webhook metrics: attempts by outcome and the number of delivery latencies observed. */
+async function webhookMetrics(api: TestGateway): Promise<{ attempts: Record<string, number>; latencies: number }> {
+  const text = await (await fetch(api.url.replace('/graphql', '/metrics'))).text();
+  const attempts: Record<string, number> = {};
+  for (const [, outcome, value] of text.matchAll(/^pedigree_webhook_attempts_total\{outcome="(\w+)"\} (\d+)$/gm)) attempts[outcome!] = Number(value);
+  const latencies = Number(/^pedigree_webhook_delivery_seconds_count (\d+)$/m.exec(text)?.[1] ?? 0);
+  return { attempts, latencies };
+}
+
 async function until<T>(attempt: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 120_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -135,6 +144,7 @@ describe('delivery', () => {
     receiver = await startReceiver();
     const project = await createProject(server, unique('wh-retry'));
     const start = await headCursor(server);
+    const metricsBefore = await webhookMetrics(server);
     await createWebhook(server, receiver, '/flaky', { project });
     let firstEvent: string | null = null;
     receiver.respond('/flaky', ({ id, attempt }) => {
@@ -162,6 +172,11 @@ describe('delivery', () => {
       [e2, 'DELIVERED', 1, 200, null, null],
       [e1, 'DELIVERED', 4, 200, null, null],
     ]);
+    // Every attempt is counted by outcome; each delivered event's latency is observed once.
+    const metrics = await webhookMetrics(server);
+    expect((metrics.attempts['retry'] ?? 0) - (metricsBefore.attempts['retry'] ?? 0)).toBe(3);
+    expect((metrics.attempts['delivered'] ?? 0) - (metricsBefore.attempts['delivered'] ?? 0)).toBe(2);
+    expect(metrics.latencies - metricsBefore.latencies).toBe(2);
   });
 
   it('holds back only the webhook whose receiver keeps failing: other webhooks and subscribers get every event', async () => {
@@ -186,6 +201,9 @@ describe('delivery', () => {
     expect(down.deliveries[0]).toMatchObject({ id: expected[0], state: 'PENDING', lastStatusCode: 503, lastError: 'HTTP 503: answered 503' });
     expect(down.deliveries[0].nextAttemptAt).not.toBeNull();
     expect(new Set(receiver.of('/down').map((r) => r.id))).toEqual(new Set([expected[0]]));
+    // The deliveries of both webhooks come from one statement (a loader), not one per webhook.
+    expect(await webhooksOf(server, project)).toHaveLength(2);
+    expect(server.lastQueries().filter((q) => q.unit === 'webhookDeliveries')).toHaveLength(1);
     await subscriber.close();
   });
 

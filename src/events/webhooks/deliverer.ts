@@ -76,6 +76,8 @@ export function createWebhookDeliverer(options: {
   config: WebhooksConfig;
   retentionMs: number;
   logger: Logger;
+  /** Told of every attempt's outcome (metrics): delivered, retry (PENDING), failed, gone (410). */
+  onAttempt?: (outcome: 'delivered' | 'retry' | 'failed' | 'gone', entry: DeliveryRecord) => void;
 }): WebhookDeliverer {
   const { executor, config } = options;
   const logger = options.logger.child({ component: 'webhooks' });
@@ -107,6 +109,7 @@ export function createWebhookDeliverer(options: {
   }
 
   function record(entry: DeliveryRecord): void {
+    options.onAttempt?.(entry.state === 'DELIVERED' ? 'delivered' : entry.state === 'PENDING' ? 'retry' : 'failed', entry);
     queued.push(entry);
     flushTimer ??= setTimeout(() => void flush(), FLUSH_MS);
   }
@@ -131,6 +134,7 @@ export function createWebhookDeliverer(options: {
   }
 
   async function gone(entry: DeliveryRecord): Promise<void> {
+    options.onAttempt?.('gone', entry);
     await flush();
     await executor.write('webhooks.gone', (tx) => recordDeliveries(tx, me, [entry], true));
   }

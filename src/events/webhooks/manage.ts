@@ -113,8 +113,26 @@ export async function listWebhooks(deps: Omit<WebhookDeps, 'settings'>, projectI
   return deps.executor.readOne('webhooks', (tx) => webhooksOfProject(tx, projectId));
 }
 
-export async function listDeliveries(executor: Executor, webhook: WebhookRow, first: number): Promise<WebhookDeliveryRow[]> {
+export async function listDeliveries(
+  deliveries: { load(key: { webhookId: string; first: number }): Promise<WebhookDeliveryRow[]> },
+  webhook: WebhookRow,
+  first: number,
+): Promise<WebhookDeliveryRow[]> {
   if (!Number.isInteger(first) || first < 0 || first > MAX_DELIVERIES_PAGE) throw badInput('first', `first must be between 0 and ${MAX_DELIVERIES_PAGE}`);
   if (first === 0) return [];
-  return executor.readOne('webhookDeliveries', (tx) => deliveriesOf(tx, webhook.id, first));
+  return deliveries.load({ webhookId: webhook.id, first });
+}
+
+/**
+ * The batch function of the per-request webhookDeliveries loader: one statement per distinct
+ * `first` (the webhooks of one page share it), in the order of `keys`.
+ */
+export async function deliveriesOfWebhooks(executor: Executor, keys: readonly { webhookId: string; first: number }[]): Promise<WebhookDeliveryRow[][]> {
+  const pages = new Map<string, WebhookDeliveryRow[]>();
+  for (const [first, group] of Map.groupBy(keys, (key) => key.first)) {
+    const ids = group.map((key) => key.webhookId);
+    const found = await executor.readOne('webhookDeliveries', (tx) => deliveriesOf(tx, ids, first));
+    ids.forEach((id, i) => pages.set(`${id}:${first}`, found[i]!));
+  }
+  return keys.map(({ webhookId, first }) => pages.get(`${webhookId}:${first}`)!);
 }

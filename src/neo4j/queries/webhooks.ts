@@ -11,6 +11,7 @@
  *
  * Lease times use the database's clock (`timestamp()`), one clock for every instance.
  */
+import neo4j from 'neo4j-driver';
 import type { Node } from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
 import { nodeRow, toPlain } from '../values.ts';
@@ -129,14 +130,22 @@ export async function deleteWebhook(tx: Tx, id: string): Promise<boolean> {
   return record?.get('found') === true;
 }
 
-/** The webhook's delivery records, newest (highest seq) first. */
-export async function deliveriesOf(tx: Tx, webhookId: string, first: number): Promise<WebhookDeliveryRow[]> {
+/**
+ * The delivery records of each of `webhookIds`, newest (highest seq) first, at most `first` each:
+ * one statement for every webhook of a page (the webhookDeliveries loader), in the order given.
+ */
+export async function deliveriesOf(tx: Tx, webhookIds: readonly string[], first: number): Promise<WebhookDeliveryRow[][]> {
   const records = await tx.run(
-    `MATCH (d:WebhookDelivery {webhookId: $webhookId}) WHERE d.seq IS NOT NULL
-     RETURN d ORDER BY d.seq DESC LIMIT toInteger($first)`,
-    { webhookId, first },
+    `UNWIND range(0, size($ids) - 1) AS i
+     CALL (i) {
+       MATCH (d:WebhookDelivery {webhookId: $ids[i]}) WHERE d.seq IS NOT NULL
+       RETURN d ORDER BY d.seq DESC LIMIT $first
+     }
+     RETURN i, d`,
+    { ids: webhookIds, first: neo4j.int(first) },
   );
-  return records.map((r) => {
+  const pages: WebhookDeliveryRow[][] = webhookIds.map(() => []);
+  for (const r of records) {
     const d = nodeRow<Record<string, unknown>>(r.get('d') as Node);
     const event: StoredEvent = {
       seq: d['seq'] as number,
@@ -152,9 +161,9 @@ export async function deliveriesOf(tx: Tx, webhookId: string, first: number): Pr
       series: null,
       subjectCreatedMs: null,
     };
-    return {
+    pages[Number(r.get('i'))]!.push({
       id: event.id,
-      webhookId,
+      webhookId: d['webhookId'] as string,
       event,
       state: d['state'] as WebhookDeliveryState,
       attempts: d['attempts'] as number,
@@ -162,8 +171,9 @@ export async function deliveriesOf(tx: Tx, webhookId: string, first: number): Pr
       lastError: (d['lastError'] as string | null) ?? null,
       deliveredAt: (d['deliveredAt'] as Date | null) ?? null,
       nextAttemptAt: (d['nextAttemptAt'] as Date | null) ?? null,
-    };
-  });
+    });
+  }
+  return pages;
 }
 
 /**
