@@ -24,7 +24,7 @@ import { createAuthenticator } from './auth/authenticate.ts';
 import type { Viewer } from './auth/viewer.ts';
 import type { Config } from './config.ts';
 import { createContext, type Context, type ContextDeps } from './context.ts';
-import { limitExceeded, PedigreeError, unauthenticated } from './errors.ts';
+import { limitExceeded, PedigreeError, unauthenticated } from './domain/errors.ts';
 import { createDispatcher, type Dispatcher } from './events/dispatcher.ts';
 import { createWebhookDeliverer } from './events/webhooks/deliverer.ts';
 import { observabilityPlugin } from './http/apollo-plugins.ts';

@@ -2,26 +2,17 @@
  * compareRuns: params flattened to dotted keys and compared by canonical JSON; metrics side by
  * side. Pure functions over stored rows, in the order of the ids given.
  */
-import type { RunRow } from '../model.ts';
-import { canonicalJson } from '../recording/json.ts';
+import type { RunRow } from '../domain/rows.ts';
+import { canonicalJson } from '../domain/json.ts';
+import { flatten } from '../domain/search-params.ts';
+
+/** Flattening lives with the run-search properties that store it (src/domain/search-params.ts). */
+export { flatten };
 
 export interface ComparedValue {
   readonly key: string;
   /** One value per run, in the order of the runs; null where a run has no such key. */
   readonly values: unknown[];
-}
-
-/**
- * Flattens nested objects to dotted keys ({ optimizer: { lr: 0.1 } } -> 'optimizer.lr').
- * Arrays and scalars are leaves; an empty object is a leaf too, so it is not lost.
- */
-export function flatten(value: unknown, prefix = '', into = new Map<string, unknown>()): Map<string, unknown> {
-  if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length > 0) {
-    for (const [key, child] of Object.entries(value)) flatten(child, prefix ? `${prefix}.${key}` : key, into);
-  } else if (prefix) {
-    into.set(prefix, value);
-  }
-  return into;
 }
 
 /** Keys (sorted) whose values are not all equal across the maps; a missing key counts as null. */

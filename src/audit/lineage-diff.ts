@@ -4,10 +4,10 @@
  * producing runs differ (dotted params, code, environment; `producingRun` picks them).
  */
 import type { Context } from '../context.ts';
-import { badInput } from '../errors.ts';
+import { badInput } from '../domain/errors.ts';
 import { MAX_DEPTH } from '../neo4j/queries/lineage.ts';
-import type { DatasetVersionRow, LineageNodeRow, RunRow } from '../model.ts';
-import { canonicalJson } from '../recording/json.ts';
+import type { DatasetVersionRow, LineageNodeRow, RunRow } from '../domain/rows.ts';
+import { canonicalJson } from '../domain/json.ts';
 import { differing, flatten, type ComparedValue } from './compare.ts';
 import { ofLabel, producingRun, provenanceOf } from './provenance.ts';
 

@@ -20,8 +20,8 @@ import type {
   LineageNodeRow,
   ModelVersionRow,
   RunRow,
-} from '../model.ts';
-import { canonicalJson, parseJson } from '../recording/json.ts';
+} from '../domain/rows.ts';
+import { canonicalJson, parseJson } from '../domain/json.ts';
 import type { LineageEdgeRow } from '../traversal/lineage.ts';
 import { ofLabel, provenanceOf } from './provenance.ts';
 

@@ -4,8 +4,8 @@
  * more upstream nodes than one traversal returns is LIMIT_EXCEEDED, never a silent cut.
  */
 import type { Context } from '../context.ts';
-import { limitExceeded, notFound } from '../errors.ts';
-import type { LineageNodeRow, RunRow } from '../model.ts';
+import { limitExceeded, notFound } from '../domain/errors.ts';
+import type { LineageNodeRow, RunRow } from '../domain/rows.ts';
 import { loadLineageNode } from '../resolvers/node.ts';
 import { MAX_LIMIT, lineageEdges, traverseLineage, type LineageEdgeRow } from '../traversal/lineage.ts';
 

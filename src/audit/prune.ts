@@ -9,9 +9,9 @@
 import { requireRole } from '../auth/authorize.ts';
 import type { Context } from '../context.ts';
 import { appendAudit } from '../events/outbox.ts';
-import { badInput, notFound } from '../errors.ts';
+import { badInput, notFound } from '../domain/errors.ts';
 import type { PruneCheckpointsInput } from '../generated/graphql.ts';
-import type { CheckpointRow } from '../model.ts';
+import type { CheckpointRow } from '../domain/rows.ts';
 import type { Tx } from '../neo4j/executor.ts';
 import { checkpointsOfRuns, markCheckpointsDeleted, protectedCheckpointIds } from '../neo4j/queries/checkpoints.ts';
 import { findRun, lockRun } from '../neo4j/queries/runs.ts';

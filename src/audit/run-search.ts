@@ -6,13 +6,13 @@
  */
 import { canRead } from '../auth/authorize.ts';
 import type { Context } from '../context.ts';
-import { badInput } from '../errors.ts';
+import { badInput } from '../domain/errors.ts';
 import type { QueryRunsArgs } from '../generated/graphql.ts';
-import type { RunRow } from '../model.ts';
+import type { RunRow } from '../domain/rows.ts';
 import { runsByMetric, runsByStart, type RunHit, type RunSearch } from '../neo4j/queries/run-search.ts';
-import { canonicalJson } from '../recording/json.ts';
+import { canonicalJson } from '../domain/json.ts';
 import { checkName, checkText, MAX_NAME_LENGTH } from '../recording/validate.ts';
-import { PARAM_PREFIX } from './search-params.ts';
+import { PARAM_PREFIX } from '../domain/search-params.ts';
 
 export const MAX_RUNS_PAGE = 500;
 const MAX_PREDICATES = 20;

@@ -6,7 +6,7 @@
  */
 import type { Executor } from '../neo4j/executor.ts';
 import { runsWithoutSearchProps, setSearchProps } from '../neo4j/queries/run-search.ts';
-import { SEARCH_VERSION, searchProperties } from './search-params.ts';
+import { SEARCH_VERSION, searchProperties } from '../domain/search-params.ts';
 
 const BATCH = 1000;
 

@@ -9,7 +9,7 @@
  * ahead of the event), `offer` hands the event to the sink, which writes its frame at once. The
  * frames the sink has not written yet count toward the same limit as the queue.
  */
-import { ErrorCode, PedigreeError } from '../errors.ts';
+import { ErrorCode, PedigreeError } from '../domain/errors.ts';
 import type { Loaders } from '../loaders/index.ts';
 import type { StoredEvent } from '../neo4j/queries/events.ts';
 import { encodeCursor } from './cursor.ts';

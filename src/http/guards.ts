@@ -6,7 +6,7 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { AuthConfig, Limits } from '../config.ts';
-import { rateLimited } from '../errors.ts';
+import { rateLimited } from '../domain/errors.ts';
 
 /** True when no router secret is configured, or the request carries the right one. */
 export function fromRouter(config: AuthConfig, headers: IncomingHttpHeaders): boolean {

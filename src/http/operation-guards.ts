@@ -8,7 +8,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import type { Limits } from '../config.ts';
 import type { Context } from '../context.ts';
-import { ErrorCode, PedigreeError } from '../errors.ts';
+import { ErrorCode, PedigreeError } from '../domain/errors.ts';
 import { checkWork } from '../schema/work.ts';
 
 /** A refusal Apollo answers with this HTTP status (extensions.http) and the PedigreeError's code. */

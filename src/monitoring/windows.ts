@@ -13,7 +13,7 @@
  * baseline); then the window and its event, sent together (one round trip).
  */
 import { requireRole } from '../auth/authorize.ts';
-import { badInput, conflict, notFound } from '../errors.ts';
+import { badInput, conflict, notFound } from '../domain/errors.ts';
 import { appendAudit, appendEvents } from '../events/outbox.ts';
 import { createWindow, upsertThreshold, windowTarget, type ServingWindowRow } from '../neo4j/queries/monitoring.ts';
 import { requireProject } from '../recording/refs.ts';

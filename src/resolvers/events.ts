@@ -4,7 +4,7 @@
  * one page costs one query per label however many subscribers receive it.
  */
 import { readScope } from '../auth/scope.ts';
-import { notFound } from '../errors.ts';
+import { notFound } from '../domain/errors.ts';
 import { decodeCursor, encodeCursor } from '../events/cursor.ts';
 import { checkFilter } from '../events/filter.ts';
 import { listEvents } from '../events/log.ts';

@@ -6,7 +6,7 @@ import { deleteReleasePolicy, releasePolicies, setReleasePolicy } from '../gover
 import { liftQuarantine, quarantineNode, quarantines } from '../governance/quarantine.ts';
 import { policyMetrics } from '../governance/rules.ts';
 import type { Resolvers } from '../generated/graphql.ts';
-import type { LineageNodeRow, ModelVersionRow } from '../model.ts';
+import type { LineageNodeRow, ModelVersionRow } from '../domain/rows.ts';
 import { loadLineageNode } from './node.ts';
 import { userRef } from './lineage-node.ts';
 

@@ -5,9 +5,9 @@
  * recording layer checks values.
  */
 import { coerceInputValue, isInputType, type GraphQLSchema } from 'graphql';
-import { badInput } from '../errors.ts';
+import { badInput } from '../domain/errors.ts';
 import type { BatchNodeInput, NodeKind, Resolvers } from '../generated/graphql.ts';
-import type { RunStatus } from '../model.ts';
+import type { RunStatus } from '../domain/rows.ts';
 import { recordLineage, type BatchNode } from '../recording/lineage-batch.ts';
 
 const INPUT_TYPE_BY_KIND: Record<NodeKind, string | null> = {

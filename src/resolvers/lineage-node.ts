@@ -6,10 +6,10 @@
 import { getArgumentValues, isAbstractType, isObjectType, type FieldNode, type GraphQLResolveInfo } from 'graphql';
 import { canReadProject, readScope } from '../auth/scope.ts';
 import type { Context } from '../context.ts';
-import { labelOf } from '../ids.ts';
+import { labelOf } from '../domain/ids.ts';
 import { LINEAGE_LOADER } from '../loaders/index.ts';
-import type { LineageLabel, LineageNodeRow, ProjectRow, UserRef } from '../model.ts';
-import { LINEAGE_LABELS, NODE_KIND_BY_LABEL } from '../model.ts';
+import type { LineageLabel, LineageNodeRow, ProjectRow, UserRef } from '../domain/rows.ts';
+import { LINEAGE_LABELS, NODE_KIND_BY_LABEL } from '../domain/rows.ts';
 import {
   countLineage,
   lineageQuestion,

@@ -1,9 +1,9 @@
 /** Traversal results (LineageGraph, LineageHit) and Query.lineagePath: hydration through the per-request loaders. */
 import type { FieldNode } from 'graphql';
 import type { Context } from '../context.ts';
-import { notFound } from '../errors.ts';
+import { notFound } from '../domain/errors.ts';
 import type { Resolvers } from '../generated/graphql.ts';
-import type { LineageNodeRow } from '../model.ts';
+import type { LineageNodeRow } from '../domain/rows.ts';
 import { findLineagePath, lineageEdges, type LineageHitRow } from '../traversal/lineage.ts';
 import { ID_ONLY_FIELDS, reachableCount } from './lineage-node.ts';
 import { loadLineageNode } from './node.ts';

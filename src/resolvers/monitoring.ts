@@ -1,6 +1,6 @@
 /** Serving observations: dataset profiles, serving windows, skew reports and thresholds. */
 import type { Context } from '../context.ts';
-import { badInput } from '../errors.ts';
+import { badInput } from '../domain/errors.ts';
 import type { Resolvers } from '../generated/graphql.ts';
 import { parseFeatures, setDatasetProfile, type MonitoringDeps } from '../monitoring/profiles.ts';
 import type { SkewReport } from '../monitoring/skew.ts';

@@ -2,7 +2,7 @@
 import type { Context } from '../context.ts';
 import type { Resolvers } from '../generated/graphql.ts';
 import { LINEAGE_LOADER } from '../loaders/index.ts';
-import type { LineageNodeRow } from '../model.ts';
+import type { LineageNodeRow } from '../domain/rows.ts';
 import { lineageTypeOf, prefetchTraversals } from './lineage-node.ts';
 
 /** The lineage node with this id, or null when it does not exist or is not a lineage node. */

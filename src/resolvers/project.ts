@@ -1,7 +1,7 @@
 import type { Resolvers } from '../generated/graphql.ts';
 import { allProjectIds, projectIdByName } from '../neo4j/queries/projects.ts';
 import { createProject } from '../recording/projects.ts';
-import { badInput } from '../errors.ts';
+import { badInput } from '../domain/errors.ts';
 import { readScope } from '../auth/scope.ts';
 import { loadExisting } from '../loaders/index.ts';
 import { entityReference } from './reference.ts';

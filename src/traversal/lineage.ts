@@ -4,9 +4,9 @@
  * src/neo4j/queries/lineage.ts. The reach query can return the nodes' rows with the hits
  * (what the by-id loaders would read), so hydrating the answer costs no further query.
  */
-import { badInput } from '../errors.ts';
-import type { LineageLabel } from '../model.ts';
-import { NODE_KIND_BY_LABEL } from '../model.ts';
+import { badInput } from '../domain/errors.ts';
+import type { LineageLabel } from '../domain/rows.ts';
+import { NODE_KIND_BY_LABEL } from '../domain/rows.ts';
 import type { Executor } from '../neo4j/executor.ts';
 import {
   MAX_DEPTH,

@@ -5,7 +5,7 @@
  * nothing of a root that is missing or unreadable.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newId } from '../../../src/ids.ts';
+import { newId } from '../../../src/domain/ids.ts';
 import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
 import { unique } from '../../support/graph.ts';
 import { recordOneOfEach, type OneOfEach } from '../../support/lineage.ts';

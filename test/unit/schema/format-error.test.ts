@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { badInput } from '../../../src/errors.ts';
+import { badInput } from '../../../src/domain/errors.ts';
 import { formatError, isMasked } from '../../../src/schema/format-error.ts';
 
 describe('error masking', () => {

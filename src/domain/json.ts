@@ -3,7 +3,7 @@
  * canonical JSON (object keys sorted at every level), so equal values store equal strings
  * and fingerprints and digests are stable.
  */
-import { badInput } from '../errors.ts';
+import { badInput } from './errors.ts';
 
 /** Largest JSON value accepted in one field, in bytes of its canonical form. */
 export const MAX_JSON_BYTES = 1024 * 1024;

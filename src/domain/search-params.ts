@@ -2,10 +2,9 @@
  * Params made searchable: besides its canonical `paramsJson`, every run stores each leaf of its
  * params as a property `p.<dotted key>` holding the canonical JSON of the value, so `runs`
  * compares `eq`/`in` by canonical JSON in Cypher without parsing JSON there. Leaves are what
- * `flatten` (compareRuns) calls leaves: scalars, arrays and empty objects.
+ * `flatten` (below; compareRuns uses it too) calls leaves: scalars, arrays and empty objects.
  */
-import { canonicalJson } from '../recording/json.ts';
-import { flatten } from './compare.ts';
+import { canonicalJson } from './json.ts';
 
 export const PARAM_PREFIX = 'p.';
 
@@ -17,4 +16,17 @@ export function searchProperties(paramsJson: string): Record<string, string | nu
   const props: Record<string, string | number> = { searchVersion: SEARCH_VERSION };
   for (const [key, value] of flatten(JSON.parse(paramsJson))) props[`${PARAM_PREFIX}${key}`] = canonicalJson(value);
   return props;
+}
+
+/**
+ * Flattens nested objects to dotted keys ({ optimizer: { lr: 0.1 } } -> 'optimizer.lr').
+ * Arrays and scalars are leaves; an empty object is a leaf too, so it is not lost.
+ */
+export function flatten(value: unknown, prefix = '', into = new Map<string, unknown>()): Map<string, unknown> {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length > 0) {
+    for (const [key, child] of Object.entries(value)) flatten(child, prefix ? `${prefix}.${key}` : key, into);
+  } else if (prefix) {
+    into.set(prefix, value);
+  }
+  return into;
 }
