@@ -37,7 +37,7 @@ import { createDriver, waitForNeo4j } from './neo4j/driver.ts';
 import { createExecutor, type Executor, type QueryObserver } from './neo4j/executor.ts';
 import { loadMigrations, migrate } from './neo4j/migrations.ts';
 import { createWindowPruner } from './monitoring/retention.ts';
-import { backfillRunSearch } from './audit/search-backfill.ts';
+import { backfillRunSearch } from './experiments/search-backfill.ts';
 import { formatError } from './schema/format-error.ts';
 import { createMlflowRouter } from './ingest/mlflow/router.ts';
 import { createEventRenderer } from './schema/event-json.ts';

@@ -5,7 +5,7 @@ import type { Resolvers } from '../generated/graphql.ts';
 import { auditPage } from '../neo4j/queries/tokens.ts';
 import { parseJson } from '../domain/json.ts';
 import { createApiToken, mintedBy, revokeApiToken } from '../recording/tokens.ts';
-import { loadLineageNode } from './node.ts';
+import { loadLineageNode } from '../lineage/node.ts';
 import { userRef } from './lineage-node.ts';
 
 const MAX_AUDIT_PAGE = 500;

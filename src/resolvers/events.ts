@@ -12,8 +12,8 @@ import type { Delivery } from '../events/subscription.ts';
 import type { Context } from '../context.ts';
 import type { Resolvers, SubscriptionVersionEventsArgs } from '../generated/graphql.ts';
 import type { StoredEvent } from '../neo4j/queries/events.ts';
-import { lineageTypeOf, userRef } from './lineage-node.ts';
-import { loadLineageNode } from './node.ts';
+import { lineageTypeOf, loadLineageNode } from '../lineage/node.ts';
+import { userRef } from './lineage-node.ts';
 
 /** A watched node of a project the viewer cannot read is NOT_FOUND, like a missing one. */
 async function requireReadableWatch(ctx: Context, id: string | null | undefined): Promise<void> {

@@ -7,7 +7,7 @@ import { liftQuarantine, quarantineNode, quarantines } from '../governance/quara
 import { policyMetrics } from '../governance/rules.ts';
 import type { Resolvers } from '../generated/graphql.ts';
 import type { LineageNodeRow, ModelVersionRow } from '../domain/rows.ts';
-import { loadLineageNode } from './node.ts';
+import { loadLineageNode } from '../lineage/node.ts';
 import { userRef } from './lineage-node.ts';
 
 async function lineageNode(ctx: Context, id: string): Promise<LineageNodeRow> {

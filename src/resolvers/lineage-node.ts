@@ -1,12 +1,12 @@
 /**
  * What every LineageNode type shares: kind, project, createdBy (a User reference),
- * upstream/downstream traversals (src/traversal), and the interface's type resolution by id
+ * upstream/downstream traversals (src/lineage/traversal.ts), and the interface's type resolution by id
  * prefix.
  */
 import { getArgumentValues, isAbstractType, isObjectType, type FieldNode, type GraphQLResolveInfo } from 'graphql';
 import { canReadProject, readScope } from '../auth/scope.ts';
 import type { Context } from '../context.ts';
-import { labelOf } from '../domain/ids.ts';
+import { lineageTypeOf } from '../lineage/node.ts';
 import { LINEAGE_LOADER } from '../loaders/index.ts';
 import type { LineageLabel, LineageNodeRow, ProjectRow, UserRef } from '../domain/rows.ts';
 import { LINEAGE_LABELS, NODE_KIND_BY_LABEL } from '../domain/rows.ts';
@@ -18,7 +18,7 @@ import {
   type TraversalArgs,
   type TraversalDirection,
   type TraversalWants,
-} from '../traversal/lineage.ts';
+} from '../lineage/traversal.ts';
 import { selectedFieldNodes, selectedFields, selectedFieldsOn, storedProperties } from './selection.ts';
 
 interface LineageParent {
@@ -192,10 +192,4 @@ function asLineageNode(row: LineageParent): LineageNodeRow {
 
 export function userRef(subject: string | null): UserRef | null {
   return subject ? { id: subject } : null;
-}
-
-/** The GraphQL type of a lineage row, from its id prefix. */
-export function lineageTypeOf(row: { id: string }): LineageLabel | null {
-  const label = labelOf(row.id);
-  return label && label in NODE_KIND_BY_LABEL ? (label as LineageLabel) : null;
 }

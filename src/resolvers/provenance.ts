@@ -1,6 +1,6 @@
-/** Query.provenanceManifest and Query.lineageDiff (src/audit/manifest.ts, src/audit/lineage-diff.ts). */
-import { lineageDiff } from '../audit/lineage-diff.ts';
-import { provenanceManifest } from '../audit/manifest.ts';
+/** Query.provenanceManifest and Query.lineageDiff (src/lineage/manifest.ts, src/lineage/diff.ts). */
+import { lineageDiff } from '../lineage/diff.ts';
+import { provenanceManifest } from '../lineage/manifest.ts';
 import type { Resolvers } from '../generated/graphql.ts';
 
 export const provenanceResolvers: Resolvers = {

@@ -2,9 +2,9 @@
 import type { Context } from '../context.ts';
 import { canRead } from '../auth/authorize.ts';
 import { readScope } from '../auth/scope.ts';
-import { compareRuns } from '../audit/compare.ts';
-import { pruneCheckpoints } from '../audit/prune.ts';
-import { searchRuns } from '../audit/run-search.ts';
+import { compareRuns } from '../experiments/compare.ts';
+import { pruneCheckpoints } from '../experiments/prune.ts';
+import { searchRuns } from '../experiments/run-search.ts';
 import { badInput, notFound } from '../domain/errors.ts';
 import type { Resolvers } from '../generated/graphql.ts';
 import type { LineageNodeRow, RunRow } from '../domain/rows.ts';
@@ -17,7 +17,7 @@ import { checkJsonObject, parseJson } from '../domain/json.ts';
 import { finishRun, logMetrics, startRun } from '../recording/runs.ts';
 import { lineageNodeFields } from './lineage-node.ts';
 import { entityReference } from './reference.ts';
-import { loadLineageNode } from './node.ts';
+import { loadLineageNode } from '../lineage/node.ts';
 
 const MAX_PAGE = 500;
 

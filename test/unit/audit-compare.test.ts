@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareRuns, flatten } from '../../src/audit/compare.ts';
+import { compareRuns, flatten } from '../../src/experiments/compare.ts';
 import type { RunRow } from '../../src/domain/rows.ts';
 
 const run = (params: unknown, metrics: Record<string, number>) => ({ paramsJson: JSON.stringify(params), summaryMetricsJson: JSON.stringify(metrics) }) as RunRow;

@@ -6,8 +6,8 @@
 import type { Context } from '../context.ts';
 import { limitExceeded, notFound } from '../domain/errors.ts';
 import type { LineageNodeRow, RunRow } from '../domain/rows.ts';
-import { loadLineageNode } from '../resolvers/node.ts';
-import { MAX_LIMIT, lineageEdges, traverseLineage, type LineageEdgeRow } from '../traversal/lineage.ts';
+import { loadLineageNode } from './node.ts';
+import { MAX_LIMIT, lineageEdges, traverseLineage, type LineageEdgeRow } from './traversal.ts';
 
 export interface Provenance {
   readonly subject: LineageNodeRow;

@@ -8,7 +8,7 @@ import { badInput } from '../domain/errors.ts';
 import { MAX_DEPTH } from '../neo4j/queries/lineage.ts';
 import type { DatasetVersionRow, LineageNodeRow, RunRow } from '../domain/rows.ts';
 import { canonicalJson } from '../domain/json.ts';
-import { differing, flatten, type ComparedValue } from './compare.ts';
+import { differing, flatten, type ComparedValue } from '../experiments/compare.ts';
 import { ofLabel, producingRun, provenanceOf } from './provenance.ts';
 
 export interface LineageDiffRow {

@@ -22,7 +22,7 @@ import type {
   RunRow,
 } from '../domain/rows.ts';
 import { canonicalJson, parseJson } from '../domain/json.ts';
-import type { LineageEdgeRow } from '../traversal/lineage.ts';
+import type { LineageEdgeRow } from './traversal.ts';
 import { ofLabel, provenanceOf } from './provenance.ts';
 
 /** Bumped when the document's layout changes, so old digests are never compared with new ones by mistake. */
