@@ -38,15 +38,15 @@ import { createExecutor, type Executor, type QueryObserver } from './neo4j/execu
 import { loadMigrations, migrate } from './neo4j/migrations.ts';
 import { createWindowPruner } from './monitoring/retention.ts';
 import { backfillRunSearch } from './experiments/search-backfill.ts';
-import { formatError } from './schema/format-error.ts';
+import { formatError } from './graphql/schema/format-error.ts';
 import { createMlflowRouter } from './ingest/mlflow/router.ts';
-import { createEventRenderer } from './schema/event-json.ts';
-import { createSchema } from './schema/index.ts';
-import { parseOptions, validationRules } from './schema/limits.ts';
-import { subscribeWithEventLoaders } from './schema/operations.ts';
-import { shareNextFrames, sharedNextPayload, type FrameTarget } from './schema/shared-next.ts';
+import { createEventRenderer } from './graphql/schema/event-json.ts';
+import { createSchema } from './graphql/schema/index.ts';
+import { parseOptions, validationRules } from './graphql/schema/limits.ts';
+import { subscribeWithEventLoaders } from './graphql/schema/operations.ts';
+import { liveFrames, shareNextFrames, sharedNextPayload, type FrameTarget } from './transport/ws/shared-next.ts';
 import { mountWebApp } from './transport/web-app.ts';
-import { checkWork } from './schema/work.ts';
+import { checkWork } from './graphql/schema/work.ts';
 import { workLimitPlugin } from './http/operation-guards.ts';
 
 export interface GatewayOptions {
@@ -175,7 +175,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     {
       schema,
       connectionInitWaitTimeout: config.ws.connectionInitTimeoutMs,
-      subscribe: (args) => subscribeWithEventLoaders(args, frameTargets.get(args.contextValue as object)),
+      subscribe: (args) => {
+        const target = frameTargets.get(args.contextValue as object);
+        return subscribeWithEventLoaders(args, target && ((key, execute) => liveFrames(target, key, execute)));
+      },
       // Authentication happens once, at connection_init; a refused init closes with 4403.
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.['authorization'];

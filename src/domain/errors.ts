@@ -1,6 +1,6 @@
 /**
  * One error vocabulary (`extensions.code`). Code below `src/` throws these; the GraphQL edge
- * (src/schema/format-error.ts) turns them into `extensions.code` and masks everything else.
+ * (src/graphql/schema/format-error.ts) turns them into `extensions.code` and masks everything else.
  * This module has no GraphQL dependency so that src/neo4j can use it.
  */
 

@@ -294,7 +294,7 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
    * few more loads within a round trip or two, but one that needs much more (a deep traversal
    * per event, say) would otherwise hold every subscriber of the page, and of every page after
    * it, for its own execution time. Its subscribers get the event through their queues, where
-   * graphql-ws awaits the same shared execution (src/schema/operations.ts), so nothing runs twice.
+   * graphql-ws awaits the same shared execution (src/graphql/schema/operations.ts), so nothing runs twice.
    */
   async function prepareLive(events: readonly StoredEvent[], loaders: Loaders): Promise<void> {
     const byKey = new Map<string, { sink: LiveSink; matcher: Matcher }>();

@@ -19,7 +19,7 @@ import type { Matcher } from './filter.ts';
 export type Delivery = { readonly event: StoredEvent; readonly loaders: Loaders } | { readonly error: Error };
 
 /**
- * Synchronous delivery of live events, attached by the transport (src/schema/shared-next.ts).
+ * Synchronous delivery of live events, attached by the transport (src/transport/ws/shared-next.ts).
  * Sinks with the same key deliver the same result for an event (same operation, variables and
  * viewer), so preparing an event once per key serves them all.
  */

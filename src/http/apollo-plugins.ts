@@ -1,7 +1,7 @@
 /** Apollo Server plugins: request logging with the request id, metrics, masked-error logging. */
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Context } from '../context.ts';
-import { isMasked } from '../schema/format-error.ts';
+import { isMasked } from '../graphql/schema/format-error.ts';
 import type { Metrics } from './metrics.ts';
 
 export function observabilityPlugin(metrics: Metrics): ApolloServerPlugin<Context> {
@@ -23,7 +23,7 @@ export function observabilityPlugin(metrics: Metrics): ApolloServerPlugin<Contex
           // Every error carries the request id, which also appears in the log.
           if (response.body.kind === 'single' && response.body.singleResult.errors) {
             // A document over the field limit also exhausts graphql-js's field-merging budget,
-            // which aborts validation; the limit is the answer (src/schema/limits.ts).
+            // which aborts validation; the limit is the answer (src/graphql/schema/limits.ts).
             const errors = response.body.singleResult.errors;
             if (errors.some((e) => e.extensions?.['code'] === 'LIMIT_EXCEEDED')) response.body.singleResult.errors = errors.filter((e) => e.message !== 'Validation aborted.');
             for (const error of response.body.singleResult.errors) {

@@ -1,7 +1,7 @@
 /**
  * Checks of an HTTP operation once Apollo has parsed, validated and picked it, before it
  * executes: a subscription is refused (subscriptions are served over WebSocket), and the work
- * the operation asks for with its variables must be within the limit (src/schema/work.ts;
+ * the operation asks for with its variables must be within the limit (src/graphql/schema/work.ts;
  * graphql-ws's onSubscribe applies the same check on WebSocket).
  */
 import type { ApolloServerPlugin } from '@apollo/server';
@@ -9,7 +9,7 @@ import { GraphQLError } from 'graphql';
 import type { Limits } from '../config.ts';
 import type { Context } from '../context.ts';
 import { ErrorCode, PedigreeError } from '../domain/errors.ts';
-import { checkWork } from '../schema/work.ts';
+import { checkWork } from '../graphql/schema/work.ts';
 
 /** A refusal Apollo answers with this HTTP status (extensions.http) and the PedigreeError's code. */
 function clientError(error: PedigreeError, status: number): GraphQLError {

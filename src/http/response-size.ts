@@ -1,7 +1,7 @@
 /**
  * The response size limit on both transports: a serialized answer over `maxBytes` is replaced
  * by one LIMIT_EXCEEDED error, so a request cannot make the gateway send more than that. (What
- * it may make the gateway build is bounded before execution by the work limit, src/schema/work.ts.)
+ * it may make the gateway build is bounded before execution by the work limit, src/graphql/schema/work.ts.)
  */
 import type { RequestHandler } from 'express';
 

@@ -1,12 +1,12 @@
 /** The model registry: models, versions, aliases, deployments and their mutations. */
-import type { Context } from '../context.ts';
-import { badInput } from '../domain/errors.ts';
-import type { AliasMove, ModelAlias, Resolvers } from '../generated/graphql.ts';
-import type { DeploymentRow, ModelRow, ModelVersionRow, UserRef } from '../domain/rows.ts';
-import type { AliasRow } from '../neo4j/queries/models.ts';
-import { deployModelVersion, rollbackDeployment } from '../recording/deployments.ts';
-import { parseJson } from '../domain/json.ts';
-import { registerModelVersion, setModelAlias, setModelVersionStatus } from '../recording/models.ts';
+import type { Context } from '../../context.ts';
+import { badInput } from '../../domain/errors.ts';
+import type { AliasMove, ModelAlias, Resolvers } from '../../generated/graphql.ts';
+import type { DeploymentRow, ModelRow, ModelVersionRow, UserRef } from '../../domain/rows.ts';
+import type { AliasRow } from '../../neo4j/queries/models.ts';
+import { deployModelVersion, rollbackDeployment } from '../../recording/deployments.ts';
+import { parseJson } from '../../domain/json.ts';
+import { registerModelVersion, setModelAlias, setModelVersionStatus } from '../../recording/models.ts';
 import { lineageNodeFields, userRef } from './lineage-node.ts';
 import { entityReference } from './reference.ts';
 

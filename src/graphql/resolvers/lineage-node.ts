@@ -4,12 +4,12 @@
  * prefix.
  */
 import { getArgumentValues, isAbstractType, isObjectType, type FieldNode, type GraphQLResolveInfo } from 'graphql';
-import { canReadProject, readScope } from '../auth/scope.ts';
-import type { Context } from '../context.ts';
-import { lineageTypeOf } from '../lineage/node.ts';
-import { LINEAGE_LOADER } from '../loaders/index.ts';
-import type { LineageLabel, LineageNodeRow, ProjectRow, UserRef } from '../domain/rows.ts';
-import { LINEAGE_LABELS, NODE_KIND_BY_LABEL } from '../domain/rows.ts';
+import { canReadProject, readScope } from '../../auth/scope.ts';
+import type { Context } from '../../context.ts';
+import { lineageTypeOf } from '../../lineage/node.ts';
+import { LINEAGE_LOADER } from '../../loaders/index.ts';
+import type { LineageLabel, LineageNodeRow, ProjectRow, UserRef } from '../../domain/rows.ts';
+import { LINEAGE_LABELS, NODE_KIND_BY_LABEL } from '../../domain/rows.ts';
 import {
   countLineage,
   lineageQuestion,
@@ -18,7 +18,7 @@ import {
   type TraversalArgs,
   type TraversalDirection,
   type TraversalWants,
-} from '../lineage/traversal.ts';
+} from '../../lineage/traversal.ts';
 import { selectedFieldNodes, selectedFields, selectedFieldsOn, storedProperties } from './selection.ts';
 
 interface LineageParent {

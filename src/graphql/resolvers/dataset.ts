@@ -1,12 +1,12 @@
 /** Datasets, dataset versions and artifacts: reads, and the registerDatasetVersion/recordArtifact mutations. */
-import { canRead } from '../auth/authorize.ts';
-import type { Resolvers } from '../generated/graphql.ts';
-import { badInput } from '../domain/errors.ts';
-import type { ArtifactRow, DatasetVersionRow } from '../domain/rows.ts';
-import { datasetByName } from '../neo4j/queries/datasets.ts';
-import { recordArtifact } from '../recording/artifacts.ts';
-import { registerDatasetVersion } from '../recording/datasets.ts';
-import { parseJson } from '../domain/json.ts';
+import { canRead } from '../../auth/authorize.ts';
+import type { Resolvers } from '../../generated/graphql.ts';
+import { badInput } from '../../domain/errors.ts';
+import type { ArtifactRow, DatasetVersionRow } from '../../domain/rows.ts';
+import { datasetByName } from '../../neo4j/queries/datasets.ts';
+import { recordArtifact } from '../../recording/artifacts.ts';
+import { registerDatasetVersion } from '../../recording/datasets.ts';
+import { parseJson } from '../../domain/json.ts';
 import { lineageNodeFields } from './lineage-node.ts';
 import { entityReference } from './reference.ts';
 

@@ -1,12 +1,12 @@
 /** Traversal results (LineageGraph, LineageHit) and Query.lineagePath: hydration through the per-request loaders. */
 import type { FieldNode } from 'graphql';
-import type { Context } from '../context.ts';
-import { notFound } from '../domain/errors.ts';
-import type { Resolvers } from '../generated/graphql.ts';
-import type { LineageNodeRow } from '../domain/rows.ts';
-import { findLineagePath, lineageEdges, type LineageHitRow } from '../lineage/traversal.ts';
+import type { Context } from '../../context.ts';
+import { notFound } from '../../domain/errors.ts';
+import type { Resolvers } from '../../generated/graphql.ts';
+import type { LineageNodeRow } from '../../domain/rows.ts';
+import { findLineagePath, lineageEdges, type LineageHitRow } from '../../lineage/traversal.ts';
 import { ID_ONLY_FIELDS, reachableCount } from './lineage-node.ts';
-import { loadLineageNode } from '../lineage/node.ts';
+import { loadLineageNode } from '../../lineage/node.ts';
 import { selectedFields } from './selection.ts';
 
 async function existingNode(ctx: Context, id: string, field: string): Promise<LineageNodeRow> {

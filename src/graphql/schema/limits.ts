@@ -7,8 +7,8 @@ import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { GraphQLError, NoSchemaIntrospectionCustomRule, visit, type ParseOptions, type ValidationContext, type ValidationRule } from 'graphql';
-import type { Limits } from '../config.ts';
-import { limitExceeded } from '../domain/errors.ts';
+import type { Limits } from '../../config.ts';
+import { limitExceeded } from '../../domain/errors.ts';
 
 /** graphql-armor reports "Syntax Error: ..." without a code; ours says which limit, with a code. */
 const asLimitExceeded = (context: ValidationContext | null, error: GraphQLError): void => {

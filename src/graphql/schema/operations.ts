@@ -13,10 +13,9 @@ import type {
   GraphQLSchema,
   ValidationRule,
 } from 'graphql';
-import type { Config } from '../config.ts';
-import type { Context } from '../context.ts';
-import type { Delivery, Subscription } from '../events/subscription.ts';
-import { liveFrames, type FrameTarget } from './shared-next.ts';
+import type { Config } from '../../config.ts';
+import type { Context } from '../../context.ts';
+import type { Delivery, LiveSink, Subscription } from '../../events/subscription.ts';
 
 // The schema is built by @apollo/subgraph with graphql's CommonJS build; functions that check
 // `instanceof GraphQLSchema` must come from the same build. Node's ESM import of 'graphql'
@@ -52,16 +51,20 @@ export function validateWsOperation(
  * variables as the same viewer get the same result, executed once (with 1,000 subscribers,
  * executing the selection per subscriber per event is what would bound the fan-out).
  */
+/** Makes the live sink of one subscription from its operation key and shared execution (the transport's). */
+export type LiveFrames = (operationKey: string, execute: (delivery: Delivery) => Promise<ExecutionResult>) => LiveSink;
+
 const sharedResults = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
 
 /**
  * graphql-js `subscribe`, except that each event is executed with the loaders of its page
  * (a context per event), so per-subscription loaders never grow or go stale and one page is
  * hydrated once for all subscribers; and identical operations share one execution per event.
- * Given the subscription's socket and id (`frames`), live events are written as frames
- * directly, bypassing this iterator while graphql-ws waits on it (see liveFrames).
+ * Given the transport's sink for the subscription's socket and id (`frames`, liveFrames in
+ * src/transport/ws/shared-next.ts), live events are written as frames directly, bypassing this
+ * iterator while graphql-ws waits on it.
  */
-export async function subscribeWithEventLoaders(args: ExecutionArgs, frames?: FrameTarget): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+export async function subscribeWithEventLoaders(args: ExecutionArgs, frames?: LiveFrames): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const source = await createSourceEventStream(args);
   if (!(Symbol.asyncIterator in source)) return source as ExecutionResult;
   const iterator = (source as AsyncIterable<Delivery>)[Symbol.asyncIterator]();
@@ -77,7 +80,7 @@ export async function subscribeWithEventLoaders(args: ExecutionArgs, frames?: Fr
     if (!result) results.set(operationKey, (result = executeOnce(delivery)));
     return result;
   };
-  if (frames && isSubscription(iterator)) iterator.attach(liveFrames(frames, operationKey, run));
+  if (frames && isSubscription(iterator)) iterator.attach(frames(operationKey, run));
   const mapped: AsyncIterableIterator<ExecutionResult> = {
     async next() {
       const result = await iterator.next();

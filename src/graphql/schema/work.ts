@@ -31,7 +31,7 @@ import {
   type SelectionSetNode,
   type ValueNode,
 } from 'graphql';
-import { limitExceeded } from '../domain/errors.ts';
+import { limitExceeded } from '../../domain/errors.ts';
 
 export interface WorkLimits {
   /** Largest work an operation may ask for. */

@@ -6,8 +6,8 @@
 import { createRequire } from 'node:module';
 import type * as GraphQL from 'graphql';
 import type { ExecutionResult, GraphQLSchema } from 'graphql';
-import type { Context } from '../context.ts';
-import type { Delivery } from '../events/subscription.ts';
+import type { Context } from '../../context.ts';
+import type { Delivery } from '../../events/subscription.ts';
 
 const { execute, parse } = createRequire(import.meta.url)('graphql') as typeof GraphQL;
 

@@ -12,11 +12,11 @@
  */
 import type DataLoader from 'dataloader';
 import type { FieldNode, GraphQLResolveInfo } from 'graphql';
-import { canReadProject, readScope } from '../auth/scope.ts';
-import type { Context } from '../context.ts';
-import { labelOf } from '../domain/ids.ts';
-import type { Loaders } from '../loaders/index.ts';
-import type { ReadableLabel } from '../neo4j/queries/nodes.ts';
+import { canReadProject, readScope } from '../../auth/scope.ts';
+import type { Context } from '../../context.ts';
+import { labelOf } from '../../domain/ids.ts';
+import type { Loaders } from '../../loaders/index.ts';
+import type { ReadableLabel } from '../../neo4j/queries/nodes.ts';
 import { selectedFieldsOn, storedProperties } from './selection.ts';
 
 const TYPENAME: ReadonlySet<string> = new Set(['__typename']);

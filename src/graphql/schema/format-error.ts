@@ -5,7 +5,7 @@
  */
 import type { GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { ErrorCode, PedigreeError } from '../domain/errors.ts';
+import { ErrorCode, PedigreeError } from '../../domain/errors.ts';
 
 const GRAPHQL_OWN_CODES = new Set([
   'GRAPHQL_PARSE_FAILED',

@@ -1,7 +1,7 @@
 /** Webhooks: thin resolvers over src/events/webhooks/manage.ts. */
-import type { Context } from '../context.ts';
-import { createWebhook, deleteWebhook, listDeliveries, listWebhooks, setWebhookActive, type WebhookDeps } from '../events/webhooks/manage.ts';
-import type { Resolvers } from '../generated/graphql.ts';
+import type { Context } from '../../context.ts';
+import { createWebhook, deleteWebhook, listDeliveries, listWebhooks, setWebhookActive, type WebhookDeps } from '../../events/webhooks/manage.ts';
+import type { Resolvers } from '../../generated/graphql.ts';
 import { userRef } from './lineage-node.ts';
 
 const deps = (ctx: Context): WebhookDeps => ({ executor: ctx.executor, viewer: ctx.viewer, settings: ctx.webhooks });

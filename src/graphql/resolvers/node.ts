@@ -1,6 +1,6 @@
 /** node(id), nodes(ids) and LineageNode type resolution: one loader call per id, batched per label. */
-import type { Resolvers } from '../generated/graphql.ts';
-import { lineageTypeOf, loadLineageNode } from '../lineage/node.ts';
+import type { Resolvers } from '../../generated/graphql.ts';
+import { lineageTypeOf, loadLineageNode } from '../../lineage/node.ts';
 import { prefetchTraversals } from './lineage-node.ts';
 
 export const nodeResolvers: Resolvers = {

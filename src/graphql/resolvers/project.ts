@@ -1,9 +1,9 @@
-import type { Resolvers } from '../generated/graphql.ts';
-import { allProjectIds, projectIdByName } from '../neo4j/queries/projects.ts';
-import { createProject } from '../recording/projects.ts';
-import { badInput } from '../domain/errors.ts';
-import { readScope } from '../auth/scope.ts';
-import { loadExisting } from '../loaders/index.ts';
+import type { Resolvers } from '../../generated/graphql.ts';
+import { allProjectIds, projectIdByName } from '../../neo4j/queries/projects.ts';
+import { createProject } from '../../recording/projects.ts';
+import { badInput } from '../../domain/errors.ts';
+import { readScope } from '../../auth/scope.ts';
+import { loadExisting } from '../../loaders/index.ts';
 import { entityReference } from './reference.ts';
 
 export const projectResolvers: Resolvers = {

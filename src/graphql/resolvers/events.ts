@@ -3,16 +3,16 @@
  * are hydrated through the loaders of the page the event came in (see src/schema/ws.ts), so
  * one page costs one query per label however many subscribers receive it.
  */
-import { readScope } from '../auth/scope.ts';
-import { notFound } from '../domain/errors.ts';
-import { decodeCursor, encodeCursor } from '../events/cursor.ts';
-import { checkFilter } from '../events/filter.ts';
-import { listEvents } from '../events/log.ts';
-import type { Delivery } from '../events/subscription.ts';
-import type { Context } from '../context.ts';
-import type { Resolvers, SubscriptionVersionEventsArgs } from '../generated/graphql.ts';
-import type { StoredEvent } from '../neo4j/queries/events.ts';
-import { lineageTypeOf, loadLineageNode } from '../lineage/node.ts';
+import { readScope } from '../../auth/scope.ts';
+import { notFound } from '../../domain/errors.ts';
+import { decodeCursor, encodeCursor } from '../../events/cursor.ts';
+import { checkFilter } from '../../events/filter.ts';
+import { listEvents } from '../../events/log.ts';
+import type { Delivery } from '../../events/subscription.ts';
+import type { Context } from '../../context.ts';
+import type { Resolvers, SubscriptionVersionEventsArgs } from '../../generated/graphql.ts';
+import type { StoredEvent } from '../../neo4j/queries/events.ts';
+import { lineageTypeOf, loadLineageNode } from '../../lineage/node.ts';
 import { userRef } from './lineage-node.ts';
 
 /** A watched node of a project the viewer cannot read is NOT_FOUND, like a missing one. */

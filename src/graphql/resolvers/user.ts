@@ -2,8 +2,8 @@
  * User, owned by the company graph (the accounts subgraph): Pedigree knows a user only by id,
  * the subject recorded as `createdBy`/`actor`, and adds the lineage that user recorded.
  */
-import { badInput } from '../domain/errors.ts';
-import type { Resolvers } from '../generated/graphql.ts';
+import { badInput } from '../../domain/errors.ts';
+import type { Resolvers } from '../../generated/graphql.ts';
 import { userRef } from './lineage-node.ts';
 
 const MAX_PAGE = 500;

@@ -1,13 +1,13 @@
 /** Release governance: policies, approvals, quarantines and the release check (services in src/governance). */
-import type { Context } from '../context.ts';
-import { approveModelVersion } from '../governance/approvals.ts';
-import { releaseCheck } from '../governance/check.ts';
-import { deleteReleasePolicy, releasePolicies, setReleasePolicy } from '../governance/policies.ts';
-import { liftQuarantine, quarantineNode, quarantines } from '../governance/quarantine.ts';
-import { policyMetrics } from '../governance/rules.ts';
-import type { Resolvers } from '../generated/graphql.ts';
-import type { LineageNodeRow, ModelVersionRow } from '../domain/rows.ts';
-import { loadLineageNode } from '../lineage/node.ts';
+import type { Context } from '../../context.ts';
+import { approveModelVersion } from '../../governance/approvals.ts';
+import { releaseCheck } from '../../governance/check.ts';
+import { deleteReleasePolicy, releasePolicies, setReleasePolicy } from '../../governance/policies.ts';
+import { liftQuarantine, quarantineNode, quarantines } from '../../governance/quarantine.ts';
+import { policyMetrics } from '../../governance/rules.ts';
+import type { Resolvers } from '../../generated/graphql.ts';
+import type { LineageNodeRow, ModelVersionRow } from '../../domain/rows.ts';
+import { loadLineageNode } from '../../lineage/node.ts';
 import { userRef } from './lineage-node.ts';
 
 async function lineageNode(ctx: Context, id: string): Promise<LineageNodeRow> {

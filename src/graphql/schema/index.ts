@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
 import { GraphQLScalarType, parse, type GraphQLSchema, type ObjectTypeDefinitionNode, type ObjectTypeExtensionNode } from 'graphql';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
-import { notImplemented } from '../domain/errors.ts';
-import { checkJsonValue } from '../domain/json.ts';
-import type { Resolvers } from '../generated/graphql.ts';
+import { notImplemented } from '../../domain/errors.ts';
+import { checkJsonValue } from '../../domain/json.ts';
+import type { Resolvers } from '../../generated/graphql.ts';
 import { accessResolvers } from '../resolvers/access.ts';
 import { datasetResolvers } from '../resolvers/dataset.ts';
 import { lineageBatchResolvers } from '../resolvers/lineage-batch.ts';
@@ -25,7 +25,7 @@ import { runResolvers } from '../resolvers/run.ts';
 import { userResolvers } from '../resolvers/user.ts';
 import { webhookResolvers } from '../resolvers/webhooks.ts';
 
-export const SCHEMA_DIR = join(import.meta.dirname, '..', '..', 'schema');
+export const SCHEMA_DIR = join(import.meta.dirname, '..', '..', '..', 'schema');
 
 export function loadTypeDefs(dir = SCHEMA_DIR): string {
   return readdirSync(dir)

@@ -5,10 +5,10 @@
  * recording layer checks values.
  */
 import { coerceInputValue, isInputType, type GraphQLSchema } from 'graphql';
-import { badInput } from '../domain/errors.ts';
-import type { BatchNodeInput, NodeKind, Resolvers } from '../generated/graphql.ts';
-import type { RunStatus } from '../domain/rows.ts';
-import { recordLineage, type BatchNode } from '../recording/lineage-batch.ts';
+import { badInput } from '../../domain/errors.ts';
+import type { BatchNodeInput, NodeKind, Resolvers } from '../../generated/graphql.ts';
+import type { RunStatus } from '../../domain/rows.ts';
+import { recordLineage, type BatchNode } from '../../recording/lineage-batch.ts';
 
 const INPUT_TYPE_BY_KIND: Record<NodeKind, string | null> = {
   DATASET_VERSION: 'RegisterDatasetVersionInput',

@@ -1,23 +1,23 @@
 /** Runs, experiments, checkpoints and metric series: reads through loaders, writes in src/recording. */
-import type { Context } from '../context.ts';
-import { canRead } from '../auth/authorize.ts';
-import { readScope } from '../auth/scope.ts';
-import { compareRuns } from '../experiments/compare.ts';
-import { pruneCheckpoints } from '../experiments/prune.ts';
-import { searchRuns } from '../experiments/run-search.ts';
-import { badInput, notFound } from '../domain/errors.ts';
-import type { Resolvers } from '../generated/graphql.ts';
-import type { LineageNodeRow, RunRow } from '../domain/rows.ts';
-import type { EdgeRow, PageKey } from '../neo4j/queries/runs.ts';
-import { completedRunByFingerprint, experimentIdByName } from '../neo4j/queries/runs.ts';
-import { runFingerprint } from '../domain/fingerprint.ts';
-import { checkName } from '../recording/validate.ts';
-import { logCheckpoint } from '../recording/checkpoints.ts';
-import { checkJsonObject, parseJson } from '../domain/json.ts';
-import { finishRun, logMetrics, startRun } from '../recording/runs.ts';
+import type { Context } from '../../context.ts';
+import { canRead } from '../../auth/authorize.ts';
+import { readScope } from '../../auth/scope.ts';
+import { compareRuns } from '../../experiments/compare.ts';
+import { pruneCheckpoints } from '../../experiments/prune.ts';
+import { searchRuns } from '../../experiments/run-search.ts';
+import { badInput, notFound } from '../../domain/errors.ts';
+import type { Resolvers } from '../../generated/graphql.ts';
+import type { LineageNodeRow, RunRow } from '../../domain/rows.ts';
+import type { EdgeRow, PageKey } from '../../neo4j/queries/runs.ts';
+import { completedRunByFingerprint, experimentIdByName } from '../../neo4j/queries/runs.ts';
+import { runFingerprint } from '../../domain/fingerprint.ts';
+import { checkName } from '../../recording/validate.ts';
+import { logCheckpoint } from '../../recording/checkpoints.ts';
+import { checkJsonObject, parseJson } from '../../domain/json.ts';
+import { finishRun, logMetrics, startRun } from '../../recording/runs.ts';
 import { lineageNodeFields } from './lineage-node.ts';
 import { entityReference } from './reference.ts';
-import { loadLineageNode } from '../lineage/node.ts';
+import { loadLineageNode } from '../../lineage/node.ts';
 
 const MAX_PAGE = 500;
 

@@ -1,11 +1,11 @@
 /** API tokens and the audit log (docs/security.md). */
-import { requireRole } from '../auth/authorize.ts';
-import { badInput, notFound } from '../domain/errors.ts';
-import type { Resolvers } from '../generated/graphql.ts';
-import { auditPage } from '../neo4j/queries/tokens.ts';
-import { parseJson } from '../domain/json.ts';
-import { createApiToken, mintedBy, revokeApiToken } from '../recording/tokens.ts';
-import { loadLineageNode } from '../lineage/node.ts';
+import { requireRole } from '../../auth/authorize.ts';
+import { badInput, notFound } from '../../domain/errors.ts';
+import type { Resolvers } from '../../generated/graphql.ts';
+import { auditPage } from '../../neo4j/queries/tokens.ts';
+import { parseJson } from '../../domain/json.ts';
+import { createApiToken, mintedBy, revokeApiToken } from '../../recording/tokens.ts';
+import { loadLineageNode } from '../../lineage/node.ts';
 import { userRef } from './lineage-node.ts';
 
 const MAX_AUDIT_PAGE = 500;

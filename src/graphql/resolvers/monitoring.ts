@@ -1,11 +1,11 @@
 /** Serving observations: dataset profiles, serving windows, skew reports and thresholds. */
-import type { Context } from '../context.ts';
-import { badInput } from '../domain/errors.ts';
-import type { Resolvers } from '../generated/graphql.ts';
-import { parseFeatures, setDatasetProfile, type MonitoringDeps } from '../monitoring/profiles.ts';
-import type { SkewReport } from '../monitoring/skew.ts';
-import { recordServingWindow, setSkewThreshold } from '../monitoring/windows.ts';
-import { windowsOf } from '../neo4j/queries/monitoring.ts';
+import type { Context } from '../../context.ts';
+import { badInput } from '../../domain/errors.ts';
+import type { Resolvers } from '../../generated/graphql.ts';
+import { parseFeatures, setDatasetProfile, type MonitoringDeps } from '../../monitoring/profiles.ts';
+import type { SkewReport } from '../../monitoring/skew.ts';
+import { recordServingWindow, setSkewThreshold } from '../../monitoring/windows.ts';
+import { windowsOf } from '../../neo4j/queries/monitoring.ts';
 
 const MAX_PAGE = 500;
 
