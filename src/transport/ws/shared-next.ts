@@ -22,7 +22,7 @@ import type { ExecutionResult, FormattedExecutionResult } from 'graphql';
 import type { WebSocket } from 'ws';
 import type { Delivery, LiveSink } from '../../events/subscription.ts';
 import type { StoredEvent } from '../../neo4j/queries/events.ts';
-import { capResponse } from '../../http/response-size.ts';
+import { capResponse } from '../response-size.ts';
 
 const serialized = new WeakMap<ExecutionResult, string>();
 const waiting = new WeakMap<WebSocket, Map<string, string>>();
