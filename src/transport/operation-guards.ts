@@ -13,7 +13,7 @@ import { checkWork } from '../graphql/schema/work.ts';
 
 /** A refusal Apollo answers with this HTTP status (extensions.http) and the PedigreeError's code. */
 function clientError(error: PedigreeError, status: number): GraphQLError {
-  // The http extension's type is augmented twice (see server.ts viewerFor), hence the cast.
+  // The http extension's type is augmented twice (see request-auth.ts viewerFor), hence the cast.
   const extensions = { code: error.code, http: { status } } as Record<string, unknown>;
   return new GraphQLError(error.message, { originalError: error, extensions });
 }

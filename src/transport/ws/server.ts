@@ -118,7 +118,7 @@ export function attachWebSocket(deps: WebSocketDeps): { dispose(): void | Promis
         const errors = validate(schema, document, [...specifiedRules, ...rules]);
         if (errors.length > 0) {
           subscriptions.delete(id);
-          // As on HTTP (apollo-plugins.ts): over a limit, graphql-js's "Validation aborted." says nothing more.
+          // As on HTTP (src/transport/apollo-plugins.ts): over a limit, graphql-js's "Validation aborted." says nothing more.
           const limited = errors.some((error) => error.extensions['code'] === 'LIMIT_EXCEEDED');
           return limited ? errors.filter((error) => error.message !== 'Validation aborted.') : errors;
         }

@@ -2,7 +2,7 @@
  * One JSON serialization per event and operation, shared by every subscriber of it, and, for
  * live events, frames written straight to the socket.
  *
- * `subscribeWithEventLoaders` (operations.ts) already gives subscribers that sent the same
+ * `subscribeWithEventLoaders` (src/graphql/schema/operations.ts) already gives subscribers that sent the same
  * operation the same ExecutionResult object for an event; graphql-ws would still format and
  * JSON.stringify that result once per subscriber. Here `onNext` formats and serializes each
  * result object once (cached by identity), remembers the JSON under the socket and
@@ -91,7 +91,7 @@ const ready = new WeakMap<StoredEvent, Map<string, string>>();
 
 /**
  * The LiveSink of one subscription (src/events/subscription.ts): `prepare` executes the event
- * once per operation key (through `execute`, the shared execution of operations.ts) and keeps
+ * once per operation key (through `execute`, the shared execution of src/graphql/schema/operations.ts) and keeps
  * its JSON; `deliver` writes `{"id":<id>,"type":"next","payload":<json>}`, the frame graphql-ws
  * would write, with one `send` and none of graphql-ws's per-message promises: about 1.5 µs per
  * subscriber and event when 1,000 subscribers are handed a page (README, "Fan-out").
