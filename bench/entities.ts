@@ -12,7 +12,7 @@ import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import neo4j, { type Driver } from 'neo4j-driver';
 import { loadConfig } from '../src/config.ts';
-import { newId } from '../src/ids.ts';
+import { newId } from '../src/domain/ids.ts';
 import { nodesByIds } from '../src/neo4j/queries/nodes.ts';
 import { benchNeo4j } from './lib/neo4j.ts';
 import { startGateway } from '../src/server.ts';

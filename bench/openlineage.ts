@@ -15,7 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import neo4j from 'neo4j-driver';
-import { newId } from '../src/ids.ts';
+import { newId } from '../src/domain/ids.ts';
 import { fetchOnce, startBenchGateway } from './lib/gateway.ts';
 import { benchNeo4j } from './lib/neo4j.ts';
 import { createProject } from './lib/pedigree.ts';

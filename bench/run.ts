@@ -31,7 +31,7 @@ import { ensureApoc } from './peers/apoc.ts';
 import { startNeo4jGraphQLPeer, type Neo4jGraphQLPeer } from './peers/neo4j-graphql.ts';
 import { startMlflowPeer, startMlmdPeer } from './peers/python.ts';
 import { isUnsupported, type Ingested, type Outcome, type Peer, type TraversalQuestion } from './peers/types.ts';
-import { labelOf } from '../src/ids.ts';
+import { labelOf } from '../src/domain/ids.ts';
 
 /** A shape small enough for the peers that store one element per call (MLflow, @neo4j/graphql ingest). */
 const SMALL = pipelines(50);

@@ -20,7 +20,7 @@ import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import neo4j from 'neo4j-driver';
 import { loadConfig } from '../src/config.ts';
-import { newId } from '../src/ids.ts';
+import { newId } from '../src/domain/ids.ts';
 import { sha256 } from '../src/monitoring/profiles.ts';
 import { skewReport, type FeatureProfile } from '../src/monitoring/skew.ts';
 import { checkFeatures, checkMetrics } from '../src/monitoring/validate.ts';

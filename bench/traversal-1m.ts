@@ -24,11 +24,11 @@ import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import neo4j, { type Driver } from 'neo4j-driver';
 import { loadConfig } from '../src/config.ts';
-import { newId } from '../src/ids.ts';
+import { newId } from '../src/domain/ids.ts';
 import { benchNeo4j } from './lib/neo4j.ts';
 import type { Executor, Tx } from '../src/neo4j/executor.ts';
 import { startGateway } from '../src/server.ts';
-import { traverseLineage } from '../src/traversal/lineage.ts';
+import { traverseLineage } from '../src/lineage/traversal.ts';
 import { firstCycle } from '../src/neo4j/queries/lineage.ts';
 import { createFineTuningChain, insertLineage } from '../test/support/lineage-graphs.ts';
 

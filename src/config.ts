@@ -82,7 +82,7 @@ export interface Limits {
   readonly cost: number;
   readonly tokens: number;
   readonly subscriptionsPerConnection: number;
-  /** Largest work an operation may ask for, with its variables (src/schema/work.ts). */
+  /** Largest work an operation may ask for, with its variables (src/graphql/schema/work.ts). */
   readonly work: number;
   /** Most entries of one `ids` or `representations` argument (`nodes`, `_entities`, `compareRuns`). */
   readonly representations: number;

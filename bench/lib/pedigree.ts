@@ -3,7 +3,7 @@
  * one mutation per node as a pipeline logging as it goes), questions go to its GraphQL
  * endpoint over HTTP, exactly as a client sends them.
  */
-import { MAX_LIMIT } from '../../src/traversal/lineage.ts';
+import { MAX_LIMIT } from '../../src/lineage/traversal.ts';
 import type { Ingested, Outcome, Peer, Timed, TraversalQuestion } from '../peers/types.ts';
 import type { BenchGateway } from './gateway.ts';
 import { loadShape } from './load-pedigree.ts';

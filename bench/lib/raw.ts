@@ -11,7 +11,7 @@
  * same fields as Pedigree's GraphQL selection (`TRAVERSAL_SELECTION`).
  */
 import neo4j, { type Driver } from 'neo4j-driver';
-import { newId } from '../../src/ids.ts';
+import { newId } from '../../src/domain/ids.ts';
 import type { Ingested, Outcome, Peer, Timed } from '../peers/types.ts';
 import type { Loaded } from './pedigree.ts';
 import { firstNodes } from './pedigree.ts';

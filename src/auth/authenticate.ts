@@ -13,8 +13,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { AuthConfig } from '../config.ts';
-import { unauthenticated } from '../errors.ts';
-import type { Role } from '../model.ts';
+import { unauthenticated } from '../domain/errors.ts';
+import type { Role } from '../domain/rows.ts';
 import type { Executor } from '../neo4j/executor.ts';
 import { tokenByHash, tokenById } from '../neo4j/queries/tokens.ts';
 import type { Viewer } from './viewer.ts';

@@ -3,7 +3,7 @@
  * exist for it: its nodes are NOT_FOUND (or null, or left out), never FORBIDDEN, so their
  * existence does not leak. FORBIDDEN is for a project it can read but not change that way.
  */
-import { forbidden, type PedigreeError } from '../errors.ts';
+import { forbidden, type PedigreeError } from '../domain/errors.ts';
 import type { Role, Viewer } from './viewer.ts';
 
 const RANK: Record<Role, number> = { VIEWER: 1, WRITER: 2, ADMIN: 3 };

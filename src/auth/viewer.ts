@@ -3,7 +3,7 @@
  * and carried in the request context, so loaders, mutations and subscription filters check
  * scope in one way (src/auth/authorize.ts).
  */
-import type { Role } from '../model.ts';
+import type { Role } from '../domain/rows.ts';
 
 export type { Role };
 

@@ -2,7 +2,7 @@
  * Opaque event cursors. A cursor names a position in the log: "everything up to and including
  * seq N". Clients must not parse them; the encoding ('v1:<seq>' in base64url) may change.
  */
-import { ErrorCode, PedigreeError, badInput } from '../errors.ts';
+import { ErrorCode, PedigreeError, badInput } from '../domain/errors.ts';
 
 const PREFIX = 'v1:';
 

@@ -30,16 +30,16 @@
  */
 import type { ReadScope } from '../auth/scope.ts';
 import type { Logger } from 'pino';
-import { notFound, unavailable } from '../errors.ts';
+import { notFound, unavailable } from '../domain/errors.ts';
 import type DataLoader from 'dataloader';
-import { labelOf } from '../ids.ts';
+import { labelOf } from '../domain/ids.ts';
 import { createLoaders, LINEAGE_LOADER, type Loaders } from '../loaders/index.ts';
 import type { Executor } from '../neo4j/executor.ts';
 import { eventLogBounds, eventsInRange, lineageNodeProject, pruneEventsBefore, upstreamWatch, type StoredEvent } from '../neo4j/queries/events.ts';
 import { checkCursor, cursorExpired } from './cursor.ts';
 import { LINEAGE_CHANGING_KINDS, createMatcher, refreshMatcher, type EventFilter, type Matcher } from './filter.ts';
 import { readMatching } from './log.ts';
-import { INTERNAL_EVENT_KINDS } from './outbox.ts';
+import { INTERNAL_EVENT_KINDS } from '../domain/event-kinds.ts';
 import { createSequencer } from './sequencer.ts';
 import { createSubscription, type Delivery, type LiveSink, type Subscription } from './subscription.ts';
 
@@ -108,7 +108,7 @@ async function preload(loaders: Loaders, events: readonly StoredEvent[]): Promis
  */
 const ALL_PROJECTS: ReadScope = { projectIds: null };
 
-/** Read from the tail for refreshWatches, never offered to a subscriber (outbox.ts). */
+/** Read from the tail for refreshWatches, never offered to a subscriber (src/domain/event-kinds.ts). */
 const INTERNAL: ReadonlySet<string> = new Set(INTERNAL_EVENT_KINDS);
 
 export function createDispatcher(options: { executor: Executor; logger: Logger; config: DispatcherConfig }): Dispatcher {
@@ -294,7 +294,7 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
    * few more loads within a round trip or two, but one that needs much more (a deep traversal
    * per event, say) would otherwise hold every subscriber of the page, and of every page after
    * it, for its own execution time. Its subscribers get the event through their queues, where
-   * graphql-ws awaits the same shared execution (src/schema/operations.ts), so nothing runs twice.
+   * graphql-ws awaits the same shared execution (src/graphql/schema/operations.ts), so nothing runs twice.
    */
   async function prepareLive(events: readonly StoredEvent[], loaders: Loaders): Promise<void> {
     const byKey = new Map<string, { sink: LiveSink; matcher: Matcher }>();

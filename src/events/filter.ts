@@ -4,10 +4,10 @@
  * `eventsInRange`); test/e2e/events*.test.ts checks both paths deliver the same events.
  */
 import { canReadProject, type ReadScope } from '../auth/scope.ts';
-import { badInput, notFound } from '../errors.ts';
-import { labelOf } from '../ids.ts';
+import { badInput, notFound } from '../domain/errors.ts';
+import { labelOf } from '../domain/ids.ts';
 import type { EventColumns, StoredEvent, UpstreamWatch } from '../neo4j/queries/events.ts';
-import type { EventKind, InternalEventKind } from './outbox.ts';
+import type { EventKind, InternalEventKind } from '../domain/event-kinds.ts';
 
 export const EVENT_KINDS: readonly EventKind[] = [
   'DATASET_VERSION_CREATED',

@@ -3,7 +3,7 @@
  * same filter, order and cursors as the live stream.
  */
 import type { ReadScope } from '../auth/scope.ts';
-import { badInput, notFound } from '../errors.ts';
+import { badInput, notFound } from '../domain/errors.ts';
 import type { Executor, Tx } from '../neo4j/executor.ts';
 import { eventLogBounds, eventsInRange, lineageNodeProject, upstreamWatch, type StoredEvent } from '../neo4j/queries/events.ts';
 import { checkCursor, decodeCursor, encodeCursor } from './cursor.ts';

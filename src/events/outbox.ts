@@ -11,34 +11,9 @@
  * in the log (read-your-writes for every reader, on every instance).
  */
 import type { Tx } from '../neo4j/executor.ts';
-import { newId } from '../ids.ts';
+import { newId } from '../domain/ids.ts';
+import { INTERNAL_EVENT_KINDS, type EventKind, type InternalEventKind } from '../domain/event-kinds.ts';
 import { APPEND_EVENTS, eventRows } from '../neo4j/queries/event-append.ts';
-
-export type EventKind =
-  | 'DATASET_VERSION_CREATED'
-  | 'RUN_STARTED'
-  | 'RUN_FINISHED'
-  | 'CHECKPOINT_CREATED'
-  | 'ARTIFACT_CREATED'
-  | 'MODEL_VERSION_CREATED'
-  | 'MODEL_VERSION_STATUS_CHANGED'
-  | 'MODEL_ALIAS_MOVED'
-  | 'DEPLOYMENT_CREATED'
-  | 'DEPLOYMENT_STATUS_CHANGED'
-  | 'NODE_QUARANTINED'
-  | 'QUARANTINE_LIFTED'
-  | 'SERVING_SKEW_DETECTED';
-
-/**
- * Kinds the log keeps for the gateways only; no reader outside src/events/dispatcher.ts ever
- * sees them (eventsInRange leaves them out unless asked), so the public EventKind is unchanged.
- * LINEAGE_LINKED: a recordLineage batch created an edge from a node that existed before it, which
- * can grow the upstream set of existing nodes; every dispatcher refreshes its upstreamOf watches
- * when it reads one, whichever instance wrote the batch. Its seq is a cursor position like any
- * other (cursors are opaque; a filtered stream skips seqs anyway).
- */
-export type InternalEventKind = 'LINEAGE_LINKED';
-export const INTERNAL_EVENT_KINDS: readonly InternalEventKind[] = ['LINEAGE_LINKED'];
 
 export interface NewEvent {
   readonly kind: EventKind | InternalEventKind;

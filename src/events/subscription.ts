@@ -9,7 +9,7 @@
  * ahead of the event), `offer` hands the event to the sink, which writes its frame at once. The
  * frames the sink has not written yet count toward the same limit as the queue.
  */
-import { ErrorCode, PedigreeError } from '../errors.ts';
+import { ErrorCode, PedigreeError } from '../domain/errors.ts';
 import type { Loaders } from '../loaders/index.ts';
 import type { StoredEvent } from '../neo4j/queries/events.ts';
 import { encodeCursor } from './cursor.ts';
@@ -19,7 +19,7 @@ import type { Matcher } from './filter.ts';
 export type Delivery = { readonly event: StoredEvent; readonly loaders: Loaders } | { readonly error: Error };
 
 /**
- * Synchronous delivery of live events, attached by the transport (src/schema/shared-next.ts).
+ * Synchronous delivery of live events, attached by the transport (src/transport/ws/shared-next.ts).
  * Sinks with the same key deliver the same result for an event (same operation, variables and
  * viewer), so preparing an event once per key serves them all.
  */

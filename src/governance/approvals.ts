@@ -4,7 +4,7 @@
  * Taken under the release gate lock, like every input of the release rules.
  */
 import { requireRole } from '../auth/authorize.ts';
-import { conflict, forbidden, notFound } from '../errors.ts';
+import { conflict, forbidden, notFound } from '../domain/errors.ts';
 import { appendAudit } from '../events/outbox.ts';
 import { createApproval, findApproval, lockGate, type ApprovalRow } from '../neo4j/queries/governance.ts';
 import { versionById } from '../neo4j/queries/models.ts';

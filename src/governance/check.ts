@@ -1,6 +1,6 @@
 /** releaseCheck: the release gate's evaluation as a dry run, read-only (src/governance/gate.ts). */
 import { requireRole } from '../auth/authorize.ts';
-import { notFound } from '../errors.ts';
+import { notFound } from '../domain/errors.ts';
 import { versionById } from '../neo4j/queries/models.ts';
 import { checkTarget, type GovernanceDeps } from './deps.ts';
 import { checkRelease } from './gate.ts';

@@ -1,6 +1,6 @@
 /** What the governance services need: the door to the database and who is asking. */
 import type { Viewer } from '../auth/viewer.ts';
-import { badInput } from '../errors.ts';
+import { badInput } from '../domain/errors.ts';
 import type { Executor } from '../neo4j/executor.ts';
 import type { ReleaseTargetKind } from '../neo4j/queries/governance.ts';
 import { checkSlug } from '../recording/models.ts';

@@ -10,8 +10,8 @@
  *
  * `checkRelease` is the same evaluation in a read transaction, without the lock (releaseCheck).
  */
-import { policyViolation } from '../errors.ts';
-import type { ModelVersionRow } from '../model.ts';
+import { policyViolation } from '../domain/errors.ts';
+import type { ModelVersionRow } from '../domain/rows.ts';
 import type { Tx } from '../neo4j/executor.ts';
 import { lockGateWithPolicies, matchingPolicies, releaseFacts, type ReleaseFacts, type ReleasePolicyRow, type ReleaseTargetKind } from '../neo4j/queries/governance.ts';
 import { evaluate, needsFacts, needsLineage, type ReleaseFailure } from './rules.ts';

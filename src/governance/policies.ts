@@ -4,10 +4,10 @@
  * policy either wholly before or wholly after the change (src/governance/gate.ts).
  */
 import { requireRole } from '../auth/authorize.ts';
-import { badInput, notFound } from '../errors.ts';
+import { badInput, notFound } from '../domain/errors.ts';
 import { appendAudit } from '../events/outbox.ts';
-import { newId } from '../ids.ts';
-import type { ModelVersionStatus } from '../model.ts';
+import { newId } from '../domain/ids.ts';
+import type { ModelVersionStatus } from '../domain/rows.ts';
 import { deletePolicy, lockGate, policiesOfProjects, policyById, upsertPolicy, type Comparison, type MetricRequirementRow, type ReleasePolicyRow } from '../neo4j/queries/governance.ts';
 import { modelsByName } from '../neo4j/queries/models.ts';
 import { requireProject } from '../recording/refs.ts';

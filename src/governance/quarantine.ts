@@ -5,12 +5,12 @@
  * under the release gate lock, so a release evaluated concurrently sees it or commits first.
  */
 import { requireRole } from '../auth/authorize.ts';
-import { conflict, notFound } from '../errors.ts';
+import { conflict, notFound } from '../domain/errors.ts';
 import { appendEvents } from '../events/outbox.ts';
 import type { Tx } from '../neo4j/executor.ts';
 import { activeQuarantine, createQuarantine, liftQuarantine as liftQuarantineRow, lockGate, quarantinesOfProject, type QuarantineRow } from '../neo4j/queries/governance.ts';
 import { nodeHeaders } from '../neo4j/queries/nodes.ts';
-import { LINEAGE_LABELS } from '../model.ts';
+import { LINEAGE_LABELS } from '../domain/rows.ts';
 import { checkName } from '../recording/validate.ts';
 import type { Role } from '../auth/viewer.ts';
 import type { GovernanceDeps } from './deps.ts';

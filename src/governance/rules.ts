@@ -3,7 +3,7 @@
  * every policy that applies is checked and every failing one reported, so a refusal lists all
  * that must change, not just the first.
  */
-import type { ModelVersionRow } from '../model.ts';
+import type { ModelVersionRow } from '../domain/rows.ts';
 import type { Comparison, MetricRequirementRow, ReleaseFacts, ReleasePolicyRow } from '../neo4j/queries/governance.ts';
 
 export interface ReleaseFailure {

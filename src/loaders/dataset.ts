@@ -10,7 +10,7 @@ import {
   versionsByNumber,
   type PageKey,
 } from '../neo4j/queries/datasets.ts';
-import type { DatasetRow, DatasetVersionRow, RunRow } from '../model.ts';
+import type { DatasetRow, DatasetVersionRow, RunRow } from '../domain/rows.ts';
 
 export interface DatasetLoaders {
   /** Versions of a dataset, newest first, below a version number. */

@@ -1,6 +1,6 @@
 /** Loaders of release governance: approvals per model version, ACTIVE deployments downstream of a quarantined node. */
 import type DataLoader from 'dataloader';
-import type { DeploymentRow } from '../model.ts';
+import type { DeploymentRow } from '../domain/rows.ts';
 import type { Executor } from '../neo4j/executor.ts';
 import { activeDeploymentsDownstream, approvalsOfVersions, type ApprovalRow } from '../neo4j/queries/governance.ts';
 import { byParent } from './by-parent.ts';

@@ -20,7 +20,7 @@ import type {
   ModelVersionRow,
   ProjectRow,
   RunRow,
-} from '../model.ts';
+} from '../domain/rows.ts';
 import { createDatasetLoaders, type DatasetLoaders } from './dataset.ts';
 import { createGovernanceLoaders, type GovernanceLoaders } from './governance.ts';
 import { createModelLoaders, type ModelLoaders } from './model.ts';

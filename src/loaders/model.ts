@@ -1,6 +1,6 @@
 /** Relationship loaders of the model aggregate (per request; see src/loaders/index.ts). */
 import DataLoader from 'dataloader';
-import type { CheckpointRow, DeploymentRow, ModelRow, ModelVersionRow, RunRow } from '../model.ts';
+import type { CheckpointRow, DeploymentRow, ModelRow, ModelVersionRow, RunRow } from '../domain/rows.ts';
 import { byParent } from './by-parent.ts';
 import type { Executor } from '../neo4j/executor.ts';
 import { deploymentsOfModels, deploymentsOfVersions, type DeploymentsKey } from '../neo4j/queries/deployments.ts';

@@ -14,7 +14,7 @@ import {
   type MetricSeriesRow,
   type PageKey,
 } from '../neo4j/queries/runs.ts';
-import type { CheckpointRow, ExperimentRow, RunRow } from '../model.ts';
+import type { CheckpointRow, ExperimentRow, RunRow } from '../domain/rows.ts';
 
 export interface RunLoaders {
   readonly runMetrics: DataLoader<string, MetricSeriesRow[]>;

@@ -1,7 +1,7 @@
 /** Lineage lists of a User of the company graph (per request; see src/loaders/index.ts). */
 import DataLoader from 'dataloader';
 import type { ReadScope } from '../auth/scope.ts';
-import type { ModelVersionRow, RunRow } from '../model.ts';
+import type { ModelVersionRow, RunRow } from '../domain/rows.ts';
 import type { Executor } from '../neo4j/executor.ts';
 import { createdByPages, type CreatedByKey, type CreatedByLabel } from '../neo4j/queries/users.ts';
 

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { requireRole } from '../auth/authorize.ts';
 import type { Viewer } from '../auth/viewer.ts';
-import { conflict, notFound } from '../errors.ts';
+import { conflict, notFound } from '../domain/errors.ts';
 import { appendAudit } from '../events/outbox.ts';
 import type { Executor } from '../neo4j/executor.ts';
 import { createProfile, profilesOf, profileTarget } from '../neo4j/queries/monitoring.ts';

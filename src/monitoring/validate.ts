@@ -5,7 +5,7 @@
  * name, categories by value, metrics by key (so the same distributions sent in another order
  * are the same profile or window).
  */
-import { badInput } from '../errors.ts';
+import { badInput } from '../domain/errors.ts';
 import { checkName, checkText } from '../recording/validate.ts';
 import type { CategoryCount, FeatureProfile, Histogram } from './skew.ts';
 

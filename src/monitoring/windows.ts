@@ -18,7 +18,7 @@
  * returned; others: CONFLICT). The skew is the one against the baseline the read saw.
  */
 import { requireRole } from '../auth/authorize.ts';
-import { badInput, conflict, notFound } from '../errors.ts';
+import { badInput, conflict, notFound } from '../domain/errors.ts';
 import { appendAudit, type NewEvent } from '../events/outbox.ts';
 import { createWindow, upsertThreshold, windowTarget, type ServingWindowRow } from '../neo4j/queries/monitoring.ts';
 import { requireProject } from '../recording/refs.ts';

@@ -19,7 +19,7 @@
 import { performance } from 'node:perf_hooks';
 import neo4j, { type Driver, type Record as Neo4jRecord, type Session, type Transaction } from 'neo4j-driver';
 import type { Logger } from 'pino';
-import { ErrorCode, PedigreeError, conflict, unavailable } from '../errors.ts';
+import { ErrorCode, PedigreeError, conflict, unavailable } from '../domain/errors.ts';
 
 export type Params = Record<string, unknown>;
 

@@ -4,14 +4,14 @@
  */
 import type { Context } from '../context.ts';
 import { requireRole } from '../auth/authorize.ts';
-import { badInput, conflict, notFound } from '../errors.ts';
+import { badInput, conflict, notFound } from '../domain/errors.ts';
 import { appendEvents } from '../events/outbox.ts';
 import type { RecordArtifactInput } from '../generated/graphql.ts';
-import { newId } from '../ids.ts';
-import type { ArtifactRow } from '../model.ts';
+import { newId } from '../domain/ids.ts';
+import type { ArtifactRow } from '../domain/rows.ts';
 import { completeArtifactNode, lockArtifact, recordArtifactNode } from '../neo4j/queries/artifacts.ts';
 import { checkDigest, checkUri } from './datasets.ts';
-import { checkJsonObject } from './json.ts';
+import { checkJsonObject } from '../domain/json.ts';
 import { requireProject, requireRefs } from './refs.ts';
 import { checkName } from './validate.ts';
 

@@ -1,13 +1,13 @@
 /** logCheckpoint: validation, then one write transaction; idempotent on (run, step). */
 import type { Context } from '../context.ts';
 import { appendEvents } from '../events/outbox.ts';
-import { badInput } from '../errors.ts';
+import { badInput } from '../domain/errors.ts';
 import type { LogCheckpointInput } from '../generated/graphql.ts';
-import { newId } from '../ids.ts';
-import type { CheckpointRow } from '../model.ts';
+import { newId } from '../domain/ids.ts';
+import type { CheckpointRow } from '../domain/rows.ts';
 import { mergeCheckpoint } from '../neo4j/queries/checkpoints.ts';
 import { requireRun } from './runs.ts';
-import { checkJsonObject } from './json.ts';
+import { checkJsonObject } from '../domain/json.ts';
 import { checkName, checkOptionalText, checkText, MAX_NAME_LENGTH } from './validate.ts';
 
 function checkCount(field: string, value: number | null | undefined): number | null {

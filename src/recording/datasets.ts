@@ -5,13 +5,13 @@
  * commit acknowledgement finds the version by digest and writes nothing.
  */
 import type { Context } from '../context.ts';
-import { badInput, conflict } from '../errors.ts';
+import { badInput, conflict } from '../domain/errors.ts';
 import { appendEvents } from '../events/outbox.ts';
 import type { RegisterDatasetVersionInput } from '../generated/graphql.ts';
-import { newId } from '../ids.ts';
-import type { DatasetVersionRow } from '../model.ts';
+import { newId } from '../domain/ids.ts';
+import type { DatasetVersionRow } from '../domain/rows.ts';
 import { createDatasetVersion, lockDataset, releaseNumber, versionsByDigestOrLabel } from '../neo4j/queries/datasets.ts';
-import { checkJsonObject, checkOptionalJson } from './json.ts';
+import { checkJsonObject, checkOptionalJson } from '../domain/json.ts';
 import { retryOnCreateRace } from './retry.ts';
 import { requireProject, requireRefs } from './refs.ts';
 import { checkName, checkOptionalText, checkText, MAX_NAME_LENGTH } from './validate.ts';

@@ -2,8 +2,8 @@
  * The state machines of the model registry: model version status and deployment status.
  * One transition table each; everything not in a table is illegal (CONFLICT).
  */
-import { conflict } from '../errors.ts';
-import type { DeploymentStatus, ModelVersionStatus } from '../model.ts';
+import { conflict } from '../domain/errors.ts';
+import type { DeploymentStatus, ModelVersionStatus } from '../domain/rows.ts';
 
 const VERSION_TRANSITIONS: Readonly<Record<ModelVersionStatus, readonly ModelVersionStatus[]>> = {
   REGISTERED: ['VALIDATED', 'REJECTED', 'ARCHIVED'],

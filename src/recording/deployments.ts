@@ -5,11 +5,11 @@
  */
 import { requireRole } from '../auth/authorize.ts';
 import type { Context } from '../context.ts';
-import { badInput, conflict, notFound } from '../errors.ts';
+import { badInput, conflict, notFound } from '../domain/errors.ts';
 import { appendEvents } from '../events/outbox.ts';
 import { enforceRelease } from '../governance/gate.ts';
-import { newId } from '../ids.ts';
-import type { DeploymentRow, DeploymentStatus, ModelRow, ModelVersionRow } from '../model.ts';
+import { newId } from '../domain/ids.ts';
+import type { DeploymentRow, DeploymentStatus, ModelRow, ModelVersionRow } from '../domain/rows.ts';
 import type { Tx } from '../neo4j/executor.ts';
 import { activeDeployment, createDeployment, deploymentById, endDeployment } from '../neo4j/queries/deployments.ts';
 import { lockModel, versionById } from '../neo4j/queries/models.ts';

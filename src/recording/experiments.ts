@@ -1,8 +1,8 @@
 /** createExperiment: an Experiment without a run yet (startRun also creates one on first use). */
 import type { Context } from '../context.ts';
-import { conflict } from '../errors.ts';
-import { newId } from '../ids.ts';
-import type { ExperimentRow } from '../model.ts';
+import { conflict } from '../domain/errors.ts';
+import { newId } from '../domain/ids.ts';
+import type { ExperimentRow } from '../domain/rows.ts';
 import { mergeExperiment } from '../neo4j/queries/runs.ts';
 import { requireProject } from './refs.ts';
 import { checkName } from './validate.ts';

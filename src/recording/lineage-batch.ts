@@ -11,14 +11,14 @@
  * are never changed, their inline references are not applied, and edges are created only
  * where the same edge does not exist, so re-sending a batch writes nothing.
  */
-import { searchProperties } from '../audit/search-params.ts';
+import { searchProperties } from '../domain/search-params.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import type { Context } from '../context.ts';
-import { badInput, conflict, lineageCycle } from '../errors.ts';
+import { badInput, conflict, lineageCycle } from '../domain/errors.ts';
 import { appendEvents, type NewEvent } from '../events/outbox.ts';
 import type { BatchEdgeInput, LogCheckpointInput, RecordArtifactInput, RegisterDatasetVersionInput, StartRunInput } from '../generated/graphql.ts';
-import { newId } from '../ids.ts';
-import { LINEAGE_LABELS, type LineageLabel, type RunStatus } from '../model.ts';
+import { newId } from '../domain/ids.ts';
+import { LINEAGE_LABELS, type LineageLabel, type RunStatus } from '../domain/rows.ts';
 import type { Tx } from '../neo4j/executor.ts';
 import { firstCycle } from '../neo4j/queries/lineage.ts';
 import {
@@ -45,8 +45,8 @@ import {
 import { checkArtifact, type ArtifactSpec } from './artifacts.ts';
 import { checkCheckpoint, type CheckpointSpec } from './checkpoints.ts';
 import { checkDatasetVersion, type DatasetVersionSpec } from './datasets.ts';
-import { runFingerprint } from './fingerprint.ts';
-import { canonicalJson } from './json.ts';
+import { runFingerprint } from '../domain/fingerprint.ts';
+import { canonicalJson } from '../domain/json.ts';
 import { checkModelVersion, type ModelVersionSpec, type RegisterModelVersionInput } from './models.ts';
 import { requireProject, requireRefs, type Ref } from './refs.ts';
 import { retryOnCreateRace } from './retry.ts';

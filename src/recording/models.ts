@@ -7,11 +7,11 @@
  */
 import { requireRole } from '../auth/authorize.ts';
 import type { Context } from '../context.ts';
-import { badInput, conflict, notFound } from '../errors.ts';
+import { badInput, conflict, notFound } from '../domain/errors.ts';
 import { appendEvents, type NewEvent } from '../events/outbox.ts';
 import { enforceRelease } from '../governance/gate.ts';
-import { newId } from '../ids.ts';
-import type { ModelRow, ModelVersionRow, ModelVersionStatus } from '../model.ts';
+import { newId } from '../domain/ids.ts';
+import type { ModelRow, ModelVersionRow, ModelVersionStatus } from '../domain/rows.ts';
 import type { Tx } from '../neo4j/executor.ts';
 import {
   aliasTarget,
@@ -27,9 +27,9 @@ import {
   mergeModel,
 } from '../neo4j/queries/models.ts';
 import { versionTransition } from './deployment-state.ts';
-import { checkJsonObject } from './json.ts';
+import { checkJsonObject } from '../domain/json.ts';
 import { requireProject, requireRefs } from './refs.ts';
-import { checkOptionalSemver } from './semver.ts';
+import { checkOptionalSemver } from '../domain/semver.ts';
 import { checkName, checkOptionalText } from './validate.ts';
 
 /** Alias and environment names: lower-case slug, 1..63 characters. */

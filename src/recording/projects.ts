@@ -1,9 +1,9 @@
 /** createProject: validation, then one write transaction. Idempotent on name. */
 import { requireServerAdmin } from '../auth/authorize.ts';
 import type { Context } from '../context.ts';
-import { newId } from '../ids.ts';
+import { newId } from '../domain/ids.ts';
 import { mergeProject } from '../neo4j/queries/projects.ts';
-import type { ProjectRow } from '../model.ts';
+import type { ProjectRow } from '../domain/rows.ts';
 import { checkName, checkOptionalText } from './validate.ts';
 
 export interface CreateProjectInput {

@@ -5,7 +5,7 @@
  */
 import { requireRole } from '../auth/authorize.ts';
 import type { Role, Viewer } from '../auth/viewer.ts';
-import { badInput, notFound } from '../errors.ts';
+import { badInput, notFound } from '../domain/errors.ts';
 import type { Tx } from '../neo4j/executor.ts';
 import { nodeHeaders, type ReadableLabel } from '../neo4j/queries/nodes.ts';
 

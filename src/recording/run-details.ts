@@ -6,13 +6,13 @@
  * accepted while the run is RUNNING; tags and the name at any time.
  */
 import type { Context } from '../context.ts';
-import { searchProperties } from '../audit/search-params.ts';
-import { badInput, conflict } from '../errors.ts';
+import { searchProperties } from '../domain/search-params.ts';
+import { badInput, conflict } from '../domain/errors.ts';
 import type { MetricInput } from '../generated/graphql.ts';
 import { appendMetrics, runInputIds, updateRunDetails } from '../neo4j/queries/runs.ts';
-import type { RunRow } from '../model.ts';
-import { runFingerprint } from './fingerprint.ts';
-import { canonicalJson, checkJsonObject } from './json.ts';
+import type { RunRow } from '../domain/rows.ts';
+import { runFingerprint } from '../domain/fingerprint.ts';
+import { canonicalJson, checkJsonObject } from '../domain/json.ts';
 import { checkMetrics, requireRun } from './runs.ts';
 import { checkName, checkText, MAX_NAME_LENGTH } from './validate.ts';
 

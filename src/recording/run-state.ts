@@ -1,6 +1,6 @@
 /** The run state machine: RUNNING -> COMPLETED | FAILED | CANCELED | CACHED; terminal states are final. */
-import { conflict } from '../errors.ts';
-import type { RunStatus } from '../model.ts';
+import { conflict } from '../domain/errors.ts';
+import type { RunStatus } from '../domain/rows.ts';
 
 /** What finishing a run in state `from` with status `to` does. */
 export type Transition = 'apply' | 'noop';

@@ -1,18 +1,18 @@
 /** startRun, logMetrics, finishRun: validation, then one write transaction each. */
 import { requireRole } from '../auth/authorize.ts';
-import { searchProperties } from '../audit/search-params.ts';
+import { searchProperties } from '../domain/search-params.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import type { Context } from '../context.ts';
 import { appendEvents } from '../events/outbox.ts';
-import { badInput, conflict, lineageCycle, notFound } from '../errors.ts';
+import { badInput, conflict, lineageCycle, notFound } from '../domain/errors.ts';
 import type { FinishRunInput, LogMetricsInput, MetricInput, StartRunInput } from '../generated/graphql.ts';
-import { newId } from '../ids.ts';
-import { LINEAGE_LABELS, type RunRow, type RunStatus, type RunType } from '../model.ts';
+import { newId } from '../domain/ids.ts';
+import { LINEAGE_LABELS, type RunRow, type RunStatus, type RunType } from '../domain/rows.ts';
 import type { Tx } from '../neo4j/executor.ts';
 import { firstCycle } from '../neo4j/queries/lineage.ts';
 import { appendMetrics, createRunNode, finishRunNode, linkRun, lockRun, type SeriesAppend } from '../neo4j/queries/runs.ts';
-import { runFingerprint } from './fingerprint.ts';
-import { canonicalJson, checkJsonObject, checkOptionalJson, parseJson } from './json.ts';
+import { runFingerprint } from '../domain/fingerprint.ts';
+import { canonicalJson, checkJsonObject, checkOptionalJson, parseJson } from '../domain/json.ts';
 import { requireProject, requireRefs } from './refs.ts';
 import { transition } from './run-state.ts';
 import { checkName, checkOptionalText, MAX_NAME_LENGTH } from './validate.ts';

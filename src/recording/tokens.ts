@@ -2,11 +2,11 @@
 import { requireRole } from '../auth/authorize.ts';
 import { newTokenSecret, tokenHash } from '../auth/authenticate.ts';
 import type { Context } from '../context.ts';
-import { badInput, notFound } from '../errors.ts';
+import { badInput, notFound } from '../domain/errors.ts';
 import { appendAudit } from '../events/outbox.ts';
 import type { CreateApiTokenInput } from '../generated/graphql.ts';
-import { newId } from '../ids.ts';
-import type { ApiTokenRow, Role } from '../model.ts';
+import { newId } from '../domain/ids.ts';
+import type { ApiTokenRow, Role } from '../domain/rows.ts';
 import { createToken, revokeToken, tokenById, tokensMintedBy } from '../neo4j/queries/tokens.ts';
 import { requireProject } from './refs.ts';
 import { checkName } from './validate.ts';

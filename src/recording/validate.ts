@@ -2,7 +2,7 @@
  * Input checks shared by every mutation. Each throws BAD_USER_INPUT naming the offending
  * field path, before anything is written.
  */
-import { badInput } from '../errors.ts';
+import { badInput } from '../domain/errors.ts';
 
 export const MAX_NAME_LENGTH = 200;
 export const MAX_TEXT_LENGTH = 10_000;

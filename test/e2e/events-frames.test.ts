@@ -1,6 +1,6 @@
 /**
  * The `next` frames on the wire when one event reaches many subscriptions: each result is
- * serialized once per operation and shared (src/schema/shared-next.ts), so this reads raw
+ * serialized once per operation and shared (src/transport/ws/shared-next.ts), so this reads raw
  * graphql-transport-ws frames and checks that every subscription gets exactly its own id, its
  * own selection and its own filter's events, in frames graphql-ws itself would have written.
  */

@@ -1,9 +1,9 @@
 /**
- * Lineage nodes inserted directly with Cypher, in the stored shape of src/model.ts, for tests
+ * Lineage nodes inserted directly with Cypher, in the stored shape of src/domain/rows.ts, for tests
  * that need a run or checkpoint without going through the run mutations.
  */
 import type { Driver } from 'neo4j-driver';
-import { newId } from '../../src/ids.ts';
+import { newId } from '../../src/domain/ids.ts';
 
 /** A COMPLETED TRAINING run of the project; returns its id. */
 export async function createRunFixture(driver: Driver, projectId: string, name = 'fixture-run'): Promise<string> {

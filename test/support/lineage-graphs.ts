@@ -1,10 +1,10 @@
 /**
  * Large lineage graphs inserted with set-based Cypher (UNWIND), in the stored shape of
- * src/model.ts, for traversal tests where recording through GraphQL would be too slow.
+ * src/domain/rows.ts, for traversal tests where recording through GraphQL would be too slow.
  * Nodes and relationships get `createdAt: datetime()`.
  */
 import neo4j, { type Driver } from 'neo4j-driver';
-import { newId } from '../../src/ids.ts';
+import { newId } from '../../src/domain/ids.ts';
 
 export interface LineageSpec {
   /** Dataset versions of one dataset, numbered in order. */

@@ -5,7 +5,7 @@
  * subject will set it once the security issue lands (mutations record null until then).
  */
 import neo4j, { type Driver } from 'neo4j-driver';
-import { newId, type IdLabel } from '../../src/ids.ts';
+import { newId, type IdLabel } from '../../src/domain/ids.ts';
 import type { TestGateway } from './gateway.ts';
 import { unique } from './graph.ts';
 

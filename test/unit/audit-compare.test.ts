@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compareRuns, flatten } from '../../src/audit/compare.ts';
-import type { RunRow } from '../../src/model.ts';
+import { compareRuns, flatten } from '../../src/experiments/compare.ts';
+import type { RunRow } from '../../src/domain/rows.ts';
 
 const run = (params: unknown, metrics: Record<string, number>) => ({ paramsJson: JSON.stringify(params), summaryMetricsJson: JSON.stringify(metrics) }) as RunRow;
 

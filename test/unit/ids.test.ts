@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { labelOf, newId } from '../../src/ids.ts';
+import { labelOf, newId } from '../../src/domain/ids.ts';
 
 describe('ids', () => {
   it('carries the label in its prefix', () => {

@@ -71,7 +71,7 @@ interface Running {
 export function createWebhookDeliverer(options: {
   executor: Executor;
   dispatcher: Pick<Dispatcher, 'subscribe'>;
-  /** The event's fields as the GraphQL VersionEvent presents them (src/schema/event-json.ts). */
+  /** The event's fields as the GraphQL VersionEvent presents them (src/graphql/schema/event-json.ts). */
   render: (delivery: EventDelivery) => Promise<Record<string, unknown>>;
   config: WebhooksConfig;
   retentionMs: number;

@@ -5,8 +5,8 @@
  */
 import { requireRole } from '../../auth/authorize.ts';
 import type { Viewer } from '../../auth/viewer.ts';
-import { badInput, notFound } from '../../errors.ts';
-import { newId } from '../../ids.ts';
+import { badInput, notFound } from '../../domain/errors.ts';
+import { newId } from '../../domain/ids.ts';
 import type { Executor, Tx } from '../../neo4j/executor.ts';
 import {
   createWebhook as createWebhookNode,

@@ -12,7 +12,7 @@
  * what at-least-once allows).
  */
 import type { Logger } from 'pino';
-import { ErrorCode, PedigreeError } from '../../errors.ts';
+import { ErrorCode, PedigreeError } from '../../domain/errors.ts';
 import type { DeliveryRecord, HeldWebhook } from '../../neo4j/queries/webhooks.ts';
 import type { Dispatcher } from '../dispatcher.ts';
 import type { Delivery } from '../subscription.ts';

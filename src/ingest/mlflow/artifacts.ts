@@ -7,8 +7,8 @@
 import type { Readable } from 'node:stream';
 import { requireRole } from '../../auth/authorize.ts';
 import type { Context } from '../../context.ts';
-import { notFound } from '../../errors.ts';
-import type { ProjectRow } from '../../model.ts';
+import { notFound } from '../../domain/errors.ts';
+import type { ProjectRow } from '../../domain/rows.ts';
 import { logCheckpoint } from '../../recording/checkpoints.ts';
 import { checkArtifactPath, type ArtifactStore, type StoredFile } from './artifact-store.ts';
 

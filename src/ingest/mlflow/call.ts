@@ -1,6 +1,6 @@
 /** What every MLflow route handler receives, and the reads they share. */
 import type { Context } from '../../context.ts';
-import type { ExperimentRow, ProjectRow } from '../../model.ts';
+import type { ExperimentRow, ProjectRow } from '../../domain/rows.ts';
 import { experimentsByIdOrName } from '../../neo4j/queries/mlflow.ts';
 import type { ArtifactStore } from './artifact-store.ts';
 import { doesNotExist } from './errors.ts';

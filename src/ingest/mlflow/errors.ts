@@ -6,7 +6,7 @@
  * One deliberate difference: a state error (a run that is no longer RUNNING) is INVALID_STATE
  * with 400, not MLflow's 500, because the client retries every 5xx with backoff for minutes.
  */
-import type { PedigreeError } from '../../errors.ts';
+import type { PedigreeError } from '../../domain/errors.ts';
 
 export class MlflowError extends Error {
   override name = 'MlflowError';

@@ -7,7 +7,7 @@
  * setModelAlias, with its role, history and events; deleting one goes through deleteModelAlias.
  */
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '../../recording/json.ts';
+import { canonicalJson } from '../../domain/json.ts';
 import { completeArtifact, recordArtifact } from '../../recording/artifacts.ts';
 import { createModel, deleteModelAlias, registerModelVersion, setModelAlias } from '../../recording/models.ts';
 import { loggedModelIds, loggedModels, registeredModels, registryVersionByAlias, registryVersions } from '../../neo4j/queries/mlflow.ts';

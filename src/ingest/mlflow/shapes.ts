@@ -4,7 +4,7 @@
  * experiment's id is its Pedigree id, except the project's experiment named "Default",
  * which is MLflow's experiment "0".
  */
-import type { ArtifactRow, ExperimentRow, ModelRow, RunRow, RunStatus } from '../../model.ts';
+import type { ArtifactRow, ExperimentRow, ModelRow, RunRow, RunStatus } from '../../domain/rows.ts';
 import type { MlflowRunRow, RegisteredModelRow, RegistryVersionRow } from '../../neo4j/queries/mlflow.ts';
 
 export const DEFAULT_EXPERIMENT_ID = '0';

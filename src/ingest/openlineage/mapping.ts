@@ -12,11 +12,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { Context } from '../../context.ts';
-import { badInput, PedigreeError } from '../../errors.ts';
+import { badInput, PedigreeError } from '../../domain/errors.ts';
 import type { BatchEdgeInput } from '../../generated/graphql.ts';
-import type { RunStatus } from '../../model.ts';
+import type { RunStatus } from '../../domain/rows.ts';
 import { edgesOfRun, inputVersions, lockRunByExternalId, setJobFacts, versionsByDigest, versionsByLabel } from '../../neo4j/queries/openlineage.ts';
-import { canonicalJson } from '../../recording/json.ts';
+import { canonicalJson } from '../../domain/json.ts';
 import { planLineage, writeLineage, type BatchNode } from '../../recording/lineage-batch.ts';
 import { retryOnCreateRace } from '../../recording/retry.ts';
 import { finishRunIn } from '../../recording/runs.ts';

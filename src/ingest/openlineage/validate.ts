@@ -5,7 +5,7 @@
  */
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { badInput, limitExceeded, PedigreeError, ErrorCode } from '../../errors.ts';
+import { badInput, limitExceeded, PedigreeError, ErrorCode } from '../../domain/errors.ts';
 import { MAX_BATCH_ELEMENTS } from '../../recording/lineage-batch.ts';
 import { OPENLINEAGE_SCHEMA, type EventKind } from './schema.ts';
 

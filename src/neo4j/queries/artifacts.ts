@@ -2,7 +2,7 @@
 import type { Node } from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
 import { nodeRow } from '../values.ts';
-import type { ArtifactRow } from '../../model.ts';
+import type { ArtifactRow } from '../../domain/rows.ts';
 
 export interface NewArtifact {
   readonly id: string;

@@ -2,7 +2,7 @@
 import type { Node } from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
 import { nodeRow } from '../values.ts';
-import type { CheckpointRow } from '../../model.ts';
+import type { CheckpointRow } from '../../domain/rows.ts';
 
 export interface NewCheckpoint {
   readonly id: string;

@@ -6,7 +6,7 @@
 import neo4j, { type Node } from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
 import { nodeRow } from '../values.ts';
-import type { DatasetRow, DatasetVersionRow, RunRow } from '../../model.ts';
+import type { DatasetRow, DatasetVersionRow, RunRow } from '../../domain/rows.ts';
 
 /**
  * Creates the dataset on first use, takes its write lock (held until commit) by allocating

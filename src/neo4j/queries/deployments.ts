@@ -2,7 +2,7 @@
 import type { Node } from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
 import { nodeRow } from '../values.ts';
-import type { DeploymentRow, DeploymentStatus } from '../../model.ts';
+import type { DeploymentRow, DeploymentStatus } from '../../domain/rows.ts';
 
 /** The ACTIVE deployment of the model in the environment (call under the model's lock). */
 export async function activeDeployment(tx: Tx, modelId: string, environment: string): Promise<DeploymentRow | null> {

@@ -1,5 +1,5 @@
 /** Appending events and their audit entries: the Cypher the outbox (src/events/outbox.ts) and single-statement writers share. */
-import { newId } from '../../ids.ts';
+import { newId } from '../../domain/ids.ts';
 
 /** An event to append (src/events/outbox.ts NewEvent has this shape). */
 export interface EventRowInput {

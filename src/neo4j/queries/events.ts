@@ -7,7 +7,7 @@
  * digest uniqueness is scoped to). Only dataset versions, model versions and artifacts have one.
  */
 import type { Tx } from '../executor.ts';
-import { INTERNAL_EVENT_KINDS } from '../../events/outbox.ts';
+import { INTERNAL_EVENT_KINDS } from '../../domain/event-kinds.ts';
 import { toPlain } from '../values.ts';
 
 /** Kinds whose subject is a new version of a series. */
@@ -123,7 +123,7 @@ export async function sequencePending(tx: Tx, batch: number): Promise<{ sequence
  * Events with `after < seq <= through` in seq order, at most `limit`, matching the column
  * filters and (when given) the upstream watch. Each query scans at most `through - after`
  * seq values through the `event_seq` index; callers keep that window bounded. Internal kinds
- * (src/events/outbox.ts) are left out unless `internal` is true, for the dispatcher's tail.
+ * (src/domain/event-kinds.ts) are left out unless `internal` is true, for the dispatcher's tail.
  */
 export async function eventsInRange(
   tx: Tx,

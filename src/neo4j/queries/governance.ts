@@ -16,7 +16,7 @@
 import type { Node } from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
 import { nodeRow } from '../values.ts';
-import type { DeploymentRow, ModelVersionStatus } from '../../model.ts';
+import type { DeploymentRow, ModelVersionStatus } from '../../domain/rows.ts';
 import { LINEAGE_REL_TYPES, MAX_DEPTH } from './lineage.ts';
 
 export type ReleaseTargetKind = 'ENVIRONMENT' | 'ALIAS';

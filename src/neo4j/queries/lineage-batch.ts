@@ -4,7 +4,7 @@
  * Labels and relationship types come from the allow-lists below, never from input.
  */
 import type { Tx } from '../executor.ts';
-import type { ArtifactRow, CheckpointRow, DatasetVersionRow, ModelVersionRow, RunRow } from '../../model.ts';
+import type { ArtifactRow, CheckpointRow, DatasetVersionRow, ModelVersionRow, RunRow } from '../../domain/rows.ts';
 
 /** Lineage nodes of the project that already carry one of these externalIds. */
 export async function nodesByExternalId(
@@ -191,7 +191,7 @@ export type BatchRun = Stamp &
     /** Experiment name, created on first use with experimentId. */
     readonly experiment: string | null;
     readonly experimentId: string;
-    /** Flattened params and search version (src/audit/search-params.ts). */
+    /** Flattened params and search version (src/domain/search-params.ts). */
     readonly searchProps: Record<string, string | number>;
   };
 

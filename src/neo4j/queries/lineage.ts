@@ -21,8 +21,8 @@
  */
 import neo4j, { type Record as Neo4jRecord } from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
-import { LINEAGE_LABELS, type LineageLabel, type LineageNodeRow } from '../../model.ts';
-import { labelOf } from '../../ids.ts';
+import { LINEAGE_LABELS, type LineageLabel, type LineageNodeRow } from '../../domain/rows.ts';
+import { labelOf } from '../../domain/ids.ts';
 import { rowOf, rowProjection } from './nodes.ts';
 
 export const LINEAGE_REL_TYPES = ['USED', 'GENERATED_BY', 'DERIVED_FROM', 'DEPLOYS'] as const;

@@ -7,7 +7,7 @@
 import neo4j, { type Node } from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
 import { nodeRow, toPlain } from '../values.ts';
-import type { ArtifactRow, ExperimentRow, ModelRow, ModelVersionRow, ProjectRow, RunRow } from '../../model.ts';
+import type { ArtifactRow, ExperimentRow, ModelRow, ModelVersionRow, ProjectRow, RunRow } from '../../domain/rows.ts';
 
 export async function projectByIdOrName(tx: Tx, ref: string): Promise<ProjectRow | null> {
   const [record] = await tx.run('MATCH (p:Project) WHERE p.id = $ref OR p.name = $ref RETURN p ORDER BY p.id = $ref DESC LIMIT 1', { ref });

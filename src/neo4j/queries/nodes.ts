@@ -1,7 +1,7 @@
 /** Generic reads by id for every label. Labels come from the allow-list below, never from input. */
 import type { Tx } from '../executor.ts';
 import { toPlain } from '../values.ts';
-import { labelOf } from '../../ids.ts';
+import { labelOf } from '../../domain/ids.ts';
 
 export const READABLE_LABELS = [
   'Project',
@@ -18,7 +18,7 @@ export const READABLE_LABELS = [
 export type ReadableLabel = (typeof READABLE_LABELS)[number];
 
 /**
- * The datetime properties of each label (src/model.ts). Reads return them as epoch
+ * The datetime properties of each label (src/domain/rows.ts). Reads return them as epoch
  * milliseconds, converted to Dates here: decoding a Neo4j DateTime in the driver costs more
  * than everything else in a row (measured: 10,000 runs read 2x faster). A datetime this list
  * misses still reads correctly, through the generic conversion.
@@ -100,7 +100,7 @@ export async function nodesByLabelledIds(tx: Tx, requests: readonly NodesRequest
 
 /**
  * The label and project of each id that exists, for reference checks inside a write. The id's
- * prefix names its label (src/ids.ts), so each lookup uses that label's unique index; ids
+ * prefix names its label (src/domain/ids.ts), so each lookup uses that label's unique index; ids
  * with an unknown prefix are simply absent from the result.
  */
 export async function nodeHeaders(tx: Tx, ids: readonly string[]): Promise<Map<string, { label: ReadableLabel; projectId: string }>> {

@@ -3,7 +3,7 @@
  * facts kept on its runs. Runs are found by externalId (the OpenLineage runId), through the
  * (projectId, externalId) constraint's index; versions by (datasetId, label | number).
  */
-import type { RunStatus } from '../../model.ts';
+import type { RunStatus } from '../../domain/rows.ts';
 import type { Tx } from '../executor.ts';
 
 /** The project's run with this externalId, write-locked until commit (serializes one run's events); null if none. */

@@ -2,7 +2,7 @@
 import type { Node } from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
 import { nodeRow } from '../values.ts';
-import type { ProjectRow } from '../../model.ts';
+import type { ProjectRow } from '../../domain/rows.ts';
 
 /** Creates the project, or returns the existing one with that name (idempotent on name). */
 export async function mergeProject(

@@ -6,7 +6,7 @@
 import neo4j, { type Node } from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
 import { nodeRow } from '../values.ts';
-import type { RunRow } from '../../model.ts';
+import type { RunRow } from '../../domain/rows.ts';
 
 export interface RunSearch {
   readonly projectId: string;

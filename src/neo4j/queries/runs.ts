@@ -2,7 +2,7 @@
 import neo4j, { type Node } from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
 import { nodeRow, toPlain } from '../values.ts';
-import type { ExperimentRow, RunRow, RunStatus, RunType } from '../../model.ts';
+import type { ExperimentRow, RunRow, RunStatus, RunType } from '../../domain/rows.ts';
 
 export interface NewRun {
   readonly id: string;
@@ -16,7 +16,7 @@ export interface NewRun {
   readonly fingerprint: string;
   readonly idempotencyKey: string | null;
   readonly parentId: string | null;
-  /** Flattened params (`p.<dotted key>` -> canonical JSON) and the search version: see src/audit/search-params.ts. */
+  /** Flattened params (`p.<dotted key>` -> canonical JSON) and the search version: see src/domain/search-params.ts. */
   readonly searchProps: Record<string, string | number>;
 }
 

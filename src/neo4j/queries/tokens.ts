@@ -2,7 +2,7 @@
 import type { Node } from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
 import { nodeRow } from '../values.ts';
-import type { ApiTokenRow, AuditEntryRow, Role } from '../../model.ts';
+import type { ApiTokenRow, AuditEntryRow, Role } from '../../domain/rows.ts';
 
 export async function createToken(
   tx: Tx,

@@ -12,7 +12,7 @@ import type { Delivery } from '../../../src/events/subscription.ts';
 import { createDriver } from '../../../src/neo4j/driver.ts';
 import { createExecutor, type Executor } from '../../../src/neo4j/executor.ts';
 import { eventLogBounds, pruneEventsBefore } from '../../../src/neo4j/queries/events.ts';
-import { PedigreeError } from '../../../src/errors.ts';
+import { PedigreeError } from '../../../src/domain/errors.ts';
 import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
 import { unique } from '../../support/graph.ts';
 import { createProject, registerDataset } from '../../support/events.ts';

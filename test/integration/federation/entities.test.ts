@@ -7,8 +7,8 @@
 import type { Driver } from 'neo4j-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getNamedType, isLeafType, isNonNullType, isObjectType, type GraphQLField } from 'graphql';
-import { newId } from '../../../src/ids.ts';
-import { createSchema } from '../../../src/schema/index.ts';
+import { newId } from '../../../src/domain/ids.ts';
+import { createSchema } from '../../../src/graphql/schema/index.ts';
 import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
 import { testDriver, unique } from '../../support/graph.ts';
 import { copyNodes, recordOneOfEach, setCreatedBy, type EntityLabel, type OneOfEach } from '../../support/lineage.ts';

@@ -6,7 +6,7 @@
  */
 import type { Driver } from 'neo4j-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newId } from '../../../src/ids.ts';
+import { newId } from '../../../src/domain/ids.ts';
 import type { Tx } from '../../../src/neo4j/executor.ts';
 import { activeDeploymentsDownstream, releaseFacts } from '../../../src/neo4j/queries/governance.ts';
 import { testDriver, unique } from '../../support/graph.ts';

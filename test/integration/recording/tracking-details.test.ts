@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Viewer } from '../../../src/auth/viewer.ts';
 import { createContext, type Context } from '../../../src/context.ts';
 import type { Dispatcher } from '../../../src/events/dispatcher.ts';
-import { PedigreeError } from '../../../src/errors.ts';
+import { PedigreeError } from '../../../src/domain/errors.ts';
 import { completeArtifact, recordArtifact } from '../../../src/recording/artifacts.ts';
 import { createExperiment } from '../../../src/recording/experiments.ts';
 import { createModel, registerModelVersion } from '../../../src/recording/models.ts';

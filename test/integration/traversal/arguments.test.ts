@@ -1,7 +1,7 @@
 /** Traversal arguments out of range and unknown ids: a clear code, the offending field, nothing written. */
 import type { Driver } from 'neo4j-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newId } from '../../../src/ids.ts';
+import { newId } from '../../../src/domain/ids.ts';
 import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
 import { graphCounts, testDriver, unique } from '../../support/graph.ts';
 import { createDiamondLadder, type DiamondLadder } from '../../support/lineage-graphs.ts';

@@ -6,7 +6,7 @@
 import type { Driver } from 'neo4j-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Executor, Tx } from '../../../src/neo4j/executor.ts';
-import { traverseLineage } from '../../../src/traversal/lineage.ts';
+import { traverseLineage } from '../../../src/lineage/traversal.ts';
 import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
 import { testDriver, unique } from '../../support/graph.ts';
 import { createDiamondLadder, findOperator, operators, totalDbHits, type DiamondLadder, type PlanNode } from '../../support/lineage-graphs.ts';

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getNamedType, isLeafType, isObjectType, type GraphQLField } from 'graphql';
-import { createSchema } from '../../../src/schema/index.ts';
+import { createSchema } from '../../../src/graphql/schema/index.ts';
 import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
 import { recordOneOfEach, type OneOfEach } from '../../support/lineage.ts';
 

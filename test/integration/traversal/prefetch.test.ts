@@ -1,11 +1,11 @@
 /**
  * node(id) starts the traversals its selection asks of the node next to the root's own read
- * (src/resolvers/lineage-node.ts `prefetchTraversals`): one round trip instead of two, the same
+ * (src/graphql/resolvers/lineage-node.ts `prefetchTraversals`): one round trip instead of two, the same
  * answers as a traversal field that reads on its own (`nodes(ids)` does not prefetch), and
  * nothing of a root that is missing or unreadable.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newId } from '../../../src/ids.ts';
+import { newId } from '../../../src/domain/ids.ts';
 import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
 import { unique } from '../../support/graph.ts';
 import { recordOneOfEach, type OneOfEach } from '../../support/lineage.ts';

@@ -6,7 +6,7 @@
  * test/e2e/events-frames.test.ts and test/e2e/events-resilience.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, type PedigreeError } from '../../../src/errors.ts';
+import { ErrorCode, type PedigreeError } from '../../../src/domain/errors.ts';
 import { decodeCursor } from '../../../src/events/cursor.ts';
 import { createMatcher } from '../../../src/events/filter.ts';
 import { createSubscription, type Delivery, type LiveSink } from '../../../src/events/subscription.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compare, evaluate, metricValue, needsFacts, needsLineage } from '../../../src/governance/rules.ts';
-import type { ModelVersionRow } from '../../../src/model.ts';
+import type { ModelVersionRow } from '../../../src/domain/rows.ts';
 import type { ReleaseFacts, ReleasePolicyRow } from '../../../src/neo4j/queries/governance.ts';
 
 const policy = (over: Partial<ReleasePolicyRow> = {}): ReleasePolicyRow => ({

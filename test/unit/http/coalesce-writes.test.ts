@@ -1,5 +1,5 @@
 /**
- * src/http/coalesce-writes.ts over real loopback sockets: frames sent one after another, each
+ * src/transport/ws/coalesce-writes.ts over real loopback sockets: frames sent one after another, each
  * awaiting its send callback as graphql-ws does, leave in one write of the TCP socket while
  * its buffer is under the high-water mark, and in one write each at or over it.
  */
@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { coalesceWrites } from '../../../src/http/coalesce-writes.ts';
+import { coalesceWrites } from '../../../src/transport/ws/coalesce-writes.ts';
 
 const FRAMES = 20;
 let server: Server | undefined;

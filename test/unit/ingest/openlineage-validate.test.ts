@@ -1,6 +1,6 @@
 /** The OpenLineage request checks: the 2-0-2 schema by event kind, then Pedigree's limits. */
 import { describe, expect, it } from 'vitest';
-import { PedigreeError } from '../../../src/errors.ts';
+import { PedigreeError } from '../../../src/domain/errors.ts';
 import { datasetName } from '../../../src/ingest/openlineage/mapping.ts';
 import { checkEvent, MAX_DATASETS_PER_EVENT, MAX_FACET_BYTES } from '../../../src/ingest/openlineage/validate.ts';
 

@@ -3,7 +3,7 @@
  * profiles and windows. NaN and Infinity cannot travel in GraphQL's JSON, so they are checked here.
  */
 import { describe, expect, it } from 'vitest';
-import { PedigreeError } from '../../../src/errors.ts';
+import { PedigreeError } from '../../../src/domain/errors.ts';
 import {
   categoricalSkew,
   DEFAULT_THRESHOLD,

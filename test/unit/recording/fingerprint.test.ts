@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runFingerprint } from '../../../src/recording/fingerprint.ts';
+import { runFingerprint } from '../../../src/domain/fingerprint.ts';
 
 describe('runFingerprint', () => {
   const base = { type: 'TRAINING', code: { commit: 'abc' }, params: { lr: 0.1, opt: { b: 1, a: 2 } }, inputIds: ['dsv_2', 'dsv_1'] };

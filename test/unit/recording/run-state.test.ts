@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RunStatus } from '../../../src/model.ts';
+import type { RunStatus } from '../../../src/domain/rows.ts';
 import { transition } from '../../../src/recording/run-state.ts';
 
 const TERMINAL: RunStatus[] = ['COMPLETED', 'FAILED', 'CANCELED', 'CACHED'];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkOptionalSemver, isSemver } from '../../../src/recording/semver.ts';
+import { checkOptionalSemver, isSemver } from '../../../src/domain/semver.ts';
 
 describe('semver', () => {
   it('accepts versions of the semver.org 2.0 grammar', () => {

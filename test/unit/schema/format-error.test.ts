@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { badInput } from '../../../src/errors.ts';
-import { formatError, isMasked } from '../../../src/schema/format-error.ts';
+import { badInput } from '../../../src/domain/errors.ts';
+import { formatError, isMasked } from '../../../src/graphql/schema/format-error.ts';
 
 describe('error masking', () => {
   it('masks and logs unknown errors only', () => {

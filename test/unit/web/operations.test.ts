@@ -5,9 +5,9 @@
 import { parse, specifiedRules, validate } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config.ts';
-import { createSchema } from '../../../src/schema/index.ts';
-import { validationRules } from '../../../src/schema/limits.ts';
-import { operationWork } from '../../../src/schema/work.ts';
+import { createSchema } from '../../../src/graphql/schema/index.ts';
+import { validationRules } from '../../../src/graphql/schema/limits.ts';
+import { operationWork } from '../../../src/graphql/schema/work.ts';
 import * as operations from '../../../web/src/api/queries.ts';
 
 const schema = createSchema();
