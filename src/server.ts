@@ -14,6 +14,7 @@ import type { Viewer } from './auth/viewer.ts';
 import type { Config } from './config.ts';
 import { createContext, type ContextDeps } from './context.ts';
 import { createDispatcher, type Dispatcher } from './events/dispatcher.ts';
+import { withSequencing } from './events/sequenced-writes.ts';
 import { createWebhookDeliverer } from './events/webhooks/deliverer.ts';
 import { backfillRunSearch } from './experiments/search-backfill.ts';
 import { createEventRenderer } from './graphql/schema/event-json.ts';
@@ -55,15 +56,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'pedigree' } });
   const metrics = createMetrics();
   const driver = createDriver({ ...config.neo4j, uri: options.neo4jUri });
-  // A unit that appended events waits, after its commit, for this process's sequencer to number
-  // them (which wakes the dispatcher); other instances' events are found by polling.
-  const commits = { sequence: () => Promise.resolve() };
-  const executor = createExecutor(
-    { driver, database: config.neo4j.database, logger, onEventsCommitted: () => commits.sequence(), slowQueryMs: config.neo4j.slowQueryMs, retryMs: config.neo4j.retryMs },
+  const database = createExecutor(
+    { driver, database: config.neo4j.database, logger, slowQueryMs: config.neo4j.slowQueryMs, retryMs: config.neo4j.retryMs },
     [metrics.queryObserver],
   );
-  const dispatcher: Dispatcher = createDispatcher({ executor, logger, config: config.events });
-  commits.sequence = () => dispatcher.sequence();
+  const dispatcher: Dispatcher = createDispatcher({ executor: database, logger, config: config.events });
+  // Commit, then sequence: a unit that appended events answers once this process's sequencer has
+  // numbered them (which wakes the dispatcher); other instances' events are found by polling.
+  const executor = withSequencing(database, () => dispatcher.sequence());
   const windowPruner = createWindowPruner({
     executor,
     logger,

@@ -6,9 +6,9 @@
  * `seq`, and writers commit in parallel. The sequencer (src/events/sequencer.ts) numbers them
  * afterwards, under the events counter's lock, in (occurredAt, id) order, so seq order is
  * sequencing order (not exactly commit order), and a seq once visible is greater than every
- * seq visible before it. The executor waits, after a unit that appended events commits, until
- * the gateway's sequencer has numbered them, so a mutation answers only once its events are
- * in the log (read-your-writes for every reader, on every instance).
+ * seq visible before it. A unit that appended events waits, after its commit, until the
+ * gateway's sequencer has numbered them (src/events/sequenced-writes.ts), so a mutation answers
+ * only once its events are in the log (read-your-writes for every reader, on every instance).
  */
 import type { Tx } from '../neo4j/executor.ts';
 import { newId } from '../domain/ids.ts';

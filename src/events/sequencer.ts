@@ -13,8 +13,8 @@
  *
  * A step is one statement, its own auto-commit transaction (sequencePending says why that is safe).
  *
- * Every gateway runs steps: after a local unit that appended events commits (the executor
- * waits for `settle`, so a mutation answers only once its events have seqs) and on every poll
+ * Every gateway runs steps: after a local unit that appended events commits (the unit waits
+ * for `settle`, src/events/sequenced-writes.ts, so a mutation answers only once its events have seqs) and on every poll
  * of its dispatcher, which sequences whatever is pending, from any instance, so an event whose
  * writer died between its commit and its step waits at most one poll. Calls coalesce: while a
  * step runs, every caller waits for the one next step, which covers all of their events, so

@@ -11,7 +11,8 @@
  * small read's cost. One statement sees one consistent snapshot either way; retries on
  * transient errors are done here, with the same time budget as the driver's. `writeOne` does
  * the same for a write of exactly one statement (the event sequencer's step; a serving window
- * with its event); like `write`, it answers only once the events it appended are sequenced.
+ * with its event). Waiting for appended events to be sequenced is a step of its own, composed
+ * around this executor (src/events/sequenced-writes.ts).
  *
  * Because a unit of work may run more than once (even after a commit whose acknowledgement was
  * lost), every write unit must be idempotent.
@@ -29,8 +30,9 @@ export interface Tx {
   readonly unit: string;
   run(query: string, params?: Params): Promise<Neo4jRecord[]>;
   /**
-   * Notes that this unit appended events (src/events/outbox.ts): once it commits, the executor
-   * waits for them to be sequenced before answering. Optional so hand-made Tx views can omit it.
+   * Notes that this unit appended events (src/events/outbox.ts): once it commits, it waits for
+   * them to be sequenced before answering (src/events/sequenced-writes.ts gives write units this
+   * method; a Tx without it, e.g. a test's, just does not wait).
    */
   eventsAppended?(): void;
 }
@@ -42,7 +44,7 @@ export interface QueryObserver {
   onAnswer?(event: { unit: string }): void;
   /** A unit's explicit transaction committed, `ms` after COMMIT was sent. */
   onCommit?(event: { unit: string; ms: number }): void;
-  /** A write unit's events were sequenced, `ms` after its commit (the wait before it answers). */
+  /** A write unit's events were sequenced, `ms` after its commit (reported by src/events/sequenced-writes.ts). */
   onSequenced?(event: { unit: string; ms: number }): void;
 }
 
@@ -50,7 +52,7 @@ export interface Executor {
   read<T>(unit: string, work: (tx: Tx) => Promise<T>): Promise<T>;
   /** A read of exactly one statement, in an auto-commit transaction; a second `tx.run` throws. */
   readOne<T>(unit: string, work: (tx: Tx) => Promise<T>): Promise<T>;
-  /** A write of exactly one statement, in an auto-commit transaction; a second `tx.run` throws. Waits for its events' sequencing as `write` does. */
+  /** A write of exactly one statement, in an auto-commit transaction; a second `tx.run` throws. */
   writeOne<T>(unit: string, work: (tx: Tx) => Promise<T>): Promise<T>;
   write<T>(unit: string, work: (tx: Tx) => Promise<T>): Promise<T>;
   /** A view of this executor that also reports to `observer`. Shares the driver. */
@@ -62,12 +64,6 @@ export interface ExecutorOptions {
   readonly database: string;
   readonly logger: Logger;
   readonly timeoutMs?: number;
-  /**
-   * Awaited after a write unit that appended events committed: the gateway's sequencer numbers
-   * them (src/events/sequencer.ts), so the unit answers only once its events are in the log.
-   * Must not reject.
-   */
-  readonly onEventsCommitted?: () => Promise<void>;
   /** Statements slower than this are logged at warn with their unit (0 turns it off). */
   readonly slowQueryMs?: number;
   /** How long a unit of work (read or write) is retried on transient errors; default 30 s, the driver's default. */
@@ -81,11 +77,10 @@ export function createExecutor(options: ExecutorOptions, observers: readonly Que
   const retryMs = options.retryMs ?? 30_000;
 
   /** A Tx over `runOn` (an explicit transaction's or, for `readOne`, a session's `run`). */
-  function runner(unit: string, mode: 'read' | 'write', runOn: Pick<Transaction, 'run'>, options: { autoCommit?: boolean; onEvents?: () => void } = {}): Tx {
-    const { autoCommit = false, onEvents } = options;
+  function runner(unit: string, mode: 'read' | 'write', runOn: Pick<Transaction, 'run'>, options: { autoCommit?: boolean } = {}): Tx {
+    const { autoCommit = false } = options;
     return {
       unit,
-      ...(onEvents ? { eventsAppended: onEvents } : {}),
       async run(query, params = {}) {
         for (const observer of observers) observer.onQuery({ unit, query, mode, autoCommit });
         if (logger.isLevelEnabled('debug')) logger.debug({ unit, mode, query }, 'cypher');
@@ -120,7 +115,7 @@ export function createExecutor(options: ExecutorOptions, observers: readonly Que
   }
 
   /** `work`'s one statement as an auto-commit transaction of `mode` (readOne, writeOne). */
-  function autoCommit<T>(mode: 'read' | 'write', unit: string, work: (tx: Tx) => Promise<T>, onEvents?: () => void): Promise<T> {
+  function autoCommit<T>(mode: 'read' | 'write', unit: string, work: (tx: Tx) => Promise<T>): Promise<T> {
     const config = { metadata: { app: 'pedigree', unit }, timeout };
     return retried(mode, (session) => {
       let ran = false;
@@ -131,7 +126,7 @@ export function createExecutor(options: ExecutorOptions, observers: readonly Que
           return session.run(query, params, config);
         },
       };
-      return work(runner(unit, mode, statement, { autoCommit: true, ...(onEvents ? { onEvents } : {}) }));
+      return work(runner(unit, mode, statement, { autoCommit: true }));
     });
   }
 
@@ -141,12 +136,12 @@ export function createExecutor(options: ExecutorOptions, observers: readonly Que
    * is not awaited before its first run; the driver's executeRead and executeWrite wait for
    * BEGIN's answer first), so a unit of n statements costs n + 1 round trips instead of n + 2.
    */
-  function inTransaction<T>(mode: 'read' | 'write', unit: string, work: (tx: Tx) => Promise<T>, onEvents?: () => void): Promise<T> {
+  function inTransaction<T>(mode: 'read' | 'write', unit: string, work: (tx: Tx) => Promise<T>): Promise<T> {
     const config = { metadata: { app: 'pedigree', unit }, timeout };
     return retried(mode, async (session) => {
       const tx = session.beginTransaction(config);
       try {
-        const result = await work(runner(unit, mode, tx, onEvents ? { onEvents } : {}));
+        const result = await work(runner(unit, mode, tx));
         const committing = performance.now();
         await tx.commit();
         for (const observer of observers) observer.onCommit?.({ unit, ms: performance.now() - committing });
@@ -157,25 +152,11 @@ export function createExecutor(options: ExecutorOptions, observers: readonly Que
     });
   }
 
-  /** `run` (a write unit in an explicit or an auto-commit transaction), then the wait for its events' seqs. */
-  async function sequenced<T>(unit: string, run: (onEvents: () => void) => Promise<T>): Promise<T> {
-    // Set by any attempt (a unit may run again after a transient failure); a needless wait is harmless.
-    let appended = false;
-    const result = await run(() => (appended = true));
-    // After the session is back in the pool: the wait holds no connection.
-    if (appended && options.onEventsCommitted) {
-      const waiting = performance.now();
-      await options.onEventsCommitted();
-      for (const observer of observers) observer.onSequenced?.({ unit, ms: performance.now() - waiting });
-    }
-    return result;
-  }
-
   return {
     read: (unit, work) => inTransaction('read', unit, work),
     readOne: (unit, work) => autoCommit('read', unit, work),
-    writeOne: (unit, work) => sequenced(unit, (onEvents) => autoCommit('write', unit, work, onEvents)),
-    write: (unit, work) => sequenced(unit, (onEvents) => inTransaction('write', unit, work, onEvents)),
+    writeOne: (unit, work) => autoCommit('write', unit, work),
+    write: (unit, work) => inTransaction('write', unit, work),
     observed: (observer) => createExecutor(options, [...observers, observer]),
   };
 }

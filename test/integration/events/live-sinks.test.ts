@@ -12,15 +12,16 @@ import type { Delivery, LiveSink, Subscription } from '../../../src/events/subsc
 import { createDriver } from '../../../src/neo4j/driver.ts';
 import { createExecutor } from '../../../src/neo4j/executor.ts';
 import { migrate } from '../../../src/neo4j/migrations.ts';
+import { withSequencing } from '../../../src/events/sequenced-writes.ts';
 import type { StoredEvent } from '../../../src/neo4j/queries/events.ts';
 import { unique } from '../../support/graph.ts';
 
 const logger = pino({ level: 'silent' });
 const driver = createDriver({ uri: inject('neo4jUri'), user: 'neo4j', password: 'neo4j', retryMs: 2_000 });
-const commits = { sequence: () => Promise.resolve() };
-const executor = createExecutor({ driver, database: 'neo4j', logger, onEventsCommitted: () => commits.sequence() });
-const dispatcher = createDispatcher({ executor, logger, config: { pollMs: 60_000, pageSize: 500, queueSize: 100, retentionMs: 3_600_000, pruneIntervalMs: 0 } });
-commits.sequence = () => dispatcher.sequence();
+const database = createExecutor({ driver, database: 'neo4j', logger });
+const dispatcher = createDispatcher({ executor: database, logger, config: { pollMs: 60_000, pageSize: 500, queueSize: 100, retentionMs: 3_600_000, pruneIntervalMs: 0 } });
+// As the gateway composes them (src/server.ts): commit, then sequence.
+const executor = withSequencing(database, () => dispatcher.sequence());
 
 beforeAll(async () => {
   await migrate(executor, logger);

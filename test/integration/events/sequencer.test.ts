@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { pino } from 'pino';
 import type { Driver } from 'neo4j-driver';
 import { appendEvents, type NewEvent } from '../../../src/events/outbox.ts';
+import { withSequencing } from '../../../src/events/sequenced-writes.ts';
 import { createSequencer } from '../../../src/events/sequencer.ts';
 import { createDriver } from '../../../src/neo4j/driver.ts';
 import { createExecutor, type Executor, type Tx } from '../../../src/neo4j/executor.ts';
@@ -192,7 +193,7 @@ describe('sequencer steps (no gateway running)', () => {
   it('a unit that rolls back leaves no event, pending or not, and does not wait for the sequencer', async () => {
     let waits = 0;
     const own = createDriver({ uri: inject('neo4jUri'), user: 'neo4j', password: 'neo4j', retryMs: 2_000 });
-    const executor = createExecutor({ driver: own, database: 'neo4j', logger, onEventsCommitted: async () => void (waits += 1) });
+    const executor = withSequencing(createExecutor({ driver: own, database: 'neo4j', logger }), async () => void (waits += 1));
     try {
       const projectId = unique('prj_seq');
       const before = await head();
