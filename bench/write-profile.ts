@@ -22,6 +22,7 @@ import { BATCH_ELEMENTS, pipelines } from './lib/shapes.ts';
 
 const SINGLE = Number(process.env['BENCH_SINGLE'] ?? 500);
 const BATCH_PIPELINES = Number(process.env['BENCH_PIPELINES'] ?? 10_000);
+const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 3_000);
 const ADMIN_TOKEN = `bench-admin-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
 const log = (line: string) => console.error(`bench: ${line}`);
 
@@ -92,8 +93,9 @@ async function main(): Promise<void> {
 
     const register = 'mutation($input: RegisterDatasetVersionInput!) { registerDatasetVersion(input: $input) { id number } }';
     const registerOne = (i: number, traced: boolean) =>
-      post(register, { input: { project, dataset: `ds-${(i + 100) % 50}`, digest: `sha256:${(i + 100).toString(16).padStart(64, '0')}`, uri: `s3://bucket/ds/${i}` } }, traced);
-    for (let i = 0; i < 100; i++) await registerOne(-1 - i, false);
+      post(register, { input: { project, dataset: `ds-${(i + WARMUP) % 50}`, digest: `sha256:${(i + WARMUP).toString(16).padStart(64, '0')}`, uri: `s3://bucket/ds/${i}` } }, traced);
+    // Neo4j's JIT compiles the write path over the first few thousand mutations: warm it first.
+    for (let i = 0; i < WARMUP; i++) await registerOne(-1 - i, false);
     const single = [];
     for (let i = 0; i < SINGLE; i++) single.push(await registerOne(i, true));
     report(`registerDatasetVersion, ${SINGLE} sequential mutations (new version of one of 50 datasets)`, single);

@@ -58,6 +58,63 @@ export interface WorkerDeps {
 
 type Outcome = 'next' | 'gone' | 'stopped';
 
+/** Deliveries a worker reads before it needs them, their bodies rendering meanwhile. */
+const READ_AHEAD = 32;
+
+/**
+ * The deliveries of `stream` in order, read up to `ahead` before they are needed. Each is handed
+ * to `prefetch` as soon as it is read (the worker starts rendering its body), so the next body is
+ * ready while the current event is being sent, and the renders of one page start together and
+ * share that page's loaders (one query per label). The stream has one consumer, so reading is one
+ * `next()` at a time. Ends when the stream ends (closing it ends a parked read) or throws.
+ */
+export async function* readAhead<T>(stream: AsyncIterator<T>, ahead: number, prefetch: (item: T) => void): AsyncGenerator<T> {
+  const buffer: T[] = [];
+  let ended = false;
+  let failure: { error: unknown } | null = null;
+  let wake: (() => void) | null = null;
+  let room: (() => void) | null = null;
+  const signal = (waiter: (() => void) | null) => waiter?.();
+  void (async () => {
+    try {
+      while (!ended) {
+        if (buffer.length >= ahead) {
+          await new Promise<void>((resolve) => (room = resolve));
+          continue;
+        }
+        const result = await stream.next();
+        if (result.done) break;
+        prefetch(result.value);
+        buffer.push(result.value);
+        signal(wake);
+      }
+    } catch (error) {
+      failure = { error };
+    } finally {
+      ended = true;
+      signal(wake);
+    }
+  })();
+  try {
+    for (;;) {
+      if (buffer.length > 0) {
+        const item = buffer.shift()!;
+        signal(room);
+        yield item;
+        continue;
+      }
+      if (ended) {
+        if (failure) throw (failure as { error: unknown }).error;
+        return;
+      }
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    ended = true;
+    signal(room);
+  }
+}
+
 /** Delivers until drained, killed, or the webhook answered 410. */
 export async function runWorker(deps: WorkerDeps): Promise<void> {
   const { held, drain } = deps;
@@ -83,7 +140,8 @@ export async function runWorker(deps: WorkerDeps): Promise<void> {
     const close = () => void stream.return?.();
     drain.addEventListener('abort', close, { once: true });
     try {
-      for await (const delivery of stream) {
+      const prefetch = (delivery: Delivery) => void ('event' in delivery && deps.body(delivery).catch(() => {}));
+      for await (const delivery of readAhead(stream, READ_AHEAD, prefetch)) {
         if ('error' in delivery) break; // the stream ended (e.g. fell behind): open it again from the cursor
         const outcome = await deliverOne(deps, sign, state, delivery, close);
         if (outcome === 'stopped' || outcome === 'gone') return;

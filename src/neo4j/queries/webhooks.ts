@@ -252,7 +252,7 @@ export async function releaseWebhooks(tx: Tx, me: string, ids: readonly string[]
 }
 
 /**
- * Writes delivery records in order and moves each webhook's cursor past the events that are
+ * Writes delivery records in order and moves each webhook's cursor past the last event that is
  * done, only while `me` holds its lease (a gateway that lost the lease records what it did but
  * no longer moves the cursor). With `deactivate`, the webhooks of those records are turned off
  * and released (410 Gone).
@@ -280,22 +280,27 @@ export async function recordDeliveries(tx: Tx, me: string, records: readonly Del
     nextAttemptMs: r.nextAttemptMs,
     done: r.done,
   }));
+  // One cursor move per webhook (its highest finished seq), not one per record.
+  const cursors = new Map<string, number>();
+  for (const r of records) if (r.done) cursors.set(r.webhookId, Math.max(cursors.get(r.webhookId) ?? -1, r.event.seq));
   await tx.run(
-    `UNWIND $rows AS r
-     MERGE (d:WebhookDelivery {webhookId: r.webhookId, eventId: r.eventId})
-     ON CREATE SET d.seq = toInteger(r.seq), d.kind = r.kind, d.projectId = r.projectId, d.subjectId = r.subjectId, d.name = r.name,
-       d.previousId = r.previousId, d.alias = r.alias, d.actor = r.actor, d.occurredAt = datetime({epochMillis: toInteger(r.occurredAtMs)})
-     SET d.state = r.state, d.attempts = toInteger(r.attempts), d.lastStatusCode = toInteger(r.lastStatusCode), d.lastError = r.lastError,
-       d.firstAttemptAt = datetime({epochMillis: toInteger(r.firstAttemptMs)}),
-       d.deliveredAt = CASE WHEN r.deliveredMs IS NULL THEN null ELSE datetime({epochMillis: toInteger(r.deliveredMs)}) END,
-       d.nextAttemptAt = CASE WHEN r.nextAttemptMs IS NULL THEN null ELSE datetime({epochMillis: toInteger(r.nextAttemptMs)}) END,
-       d.updatedAt = datetime()
-     WITH r WHERE r.done
-     MATCH (w:Webhook {id: r.webhookId}) WHERE w.leaseOwner = $me
-     SET w.cursor = CASE WHEN w.cursor < r.seq THEN toInteger(r.seq) ELSE w.cursor END
+    `CALL () {
+       UNWIND $rows AS r
+       MERGE (d:WebhookDelivery {webhookId: r.webhookId, eventId: r.eventId})
+       ON CREATE SET d.seq = toInteger(r.seq), d.kind = r.kind, d.projectId = r.projectId, d.subjectId = r.subjectId, d.name = r.name,
+         d.previousId = r.previousId, d.alias = r.alias, d.actor = r.actor, d.occurredAt = datetime({epochMillis: toInteger(r.occurredAtMs)})
+       SET d.state = r.state, d.attempts = toInteger(r.attempts), d.lastStatusCode = toInteger(r.lastStatusCode), d.lastError = r.lastError,
+         d.firstAttemptAt = datetime({epochMillis: toInteger(r.firstAttemptMs)}),
+         d.deliveredAt = CASE WHEN r.deliveredMs IS NULL THEN null ELSE datetime({epochMillis: toInteger(r.deliveredMs)}) END,
+         d.nextAttemptAt = CASE WHEN r.nextAttemptMs IS NULL THEN null ELSE datetime({epochMillis: toInteger(r.nextAttemptMs)}) END,
+         d.updatedAt = datetime()
+     }
+     UNWIND $cursors AS c
+     MATCH (w:Webhook {id: c.webhookId}) WHERE w.leaseOwner = $me
+     SET w.cursor = CASE WHEN w.cursor < c.seq THEN toInteger(c.seq) ELSE w.cursor END
      FOREACH (_ IN CASE WHEN $deactivate THEN [1] ELSE [] END |
        SET w.active = false, w.leaseOwner = null, w.leaseUntil = 0)`,
-    { me, rows, deactivate },
+    { me, rows, cursors: [...cursors].map(([webhookId, seq]) => ({ webhookId, seq })), deactivate },
   );
 }
 
