@@ -244,21 +244,23 @@ describe('logMetrics', () => {
 
   it('appends 100,000 points without slowing down run reads', async () => {
     const run = await start({ project: await project() });
-    const t0 = performance.now();
+    const empty = await start({ project: await project() });
     for (let batch = 0; batch < 10; batch++) {
       const metrics = Array.from({ length: 10_000 }, (_, i) => ({ key: i % 2 ? 'loss' : 'acc', value: Math.random(), step: batch * 5_000 + (i >> 1) }));
       await server.ok(LOG_METRICS, { input: { run: run.id, metrics } });
     }
-    const logMs = performance.now() - t0;
-    const t1 = performance.now();
-    const data = await server.ok(`query($id: ID!) { run(id: $id) { id name status summaryMetrics } }`, { id: run.id });
-    const readMs = performance.now() - t1;
+    const READ = `query($id: ID!) { run(id: $id) { id name status summaryMetrics } }`;
+    const data = await server.ok(READ, { id: run.id });
+    const withPoints = server.lastQueries();
     expect(Object.keys(data['run'].summaryMetrics).sort()).toEqual(['acc', 'loss']);
+    // Reading the run (its summary included) runs the same statements as for a run without any
+    // point: the points are never read for it, so their number cannot slow it down.
+    await server.ok(READ, { id: empty.id });
+    expect(withPoints.length).toBeGreaterThan(0);
+    expect(withPoints).toEqual(server.lastQueries());
     const history = await server.ok(`query($id: ID!) { run(id: $id) { metrics(keys: ["loss"]) { points { step } } } }`, { id: run.id });
     expect(history['run'].metrics[0].points).toHaveLength(50_000);
     expect(history['run'].metrics[0].points[49_999].step).toBe(49_999);
-    console.log(`logMetrics: 100,000 points in 10 calls took ${logMs.toFixed(0)} ms; a Run read took ${readMs.toFixed(1)} ms`);
-    expect(readMs).toBeLessThan(500);
   });
 });
 
