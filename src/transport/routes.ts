@@ -113,6 +113,11 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
   mountWebApp(app);
 
   // OpenLineage (Marquez's lineage endpoint): events recorded through the recording services.
+  // Behind a router secret, like /graphql and /mlflow: every API route is the router's only.
+  app.use(['/openlineage', '/api/v1/lineage'], (req, res, next) => {
+    if (fromRouter(config.auth, req.headers)) return next();
+    res.status(403).json({ code: 'FORBIDDEN', message: 'this subgraph accepts requests from its router only' });
+  });
   app.use(
     openLineageRouter({
       authenticate: async (authorization) => {

@@ -343,6 +343,13 @@ describe('the router secret', () => {
       const socket = new WebSocket(guarded.gateway.wsUrl, 'graphql-transport-ws');
       const status = await new Promise<number>((resolve) => socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
       expect(status).toBe(403);
+      // The REST ingest routes too: MLflow and OpenLineage (both of its paths).
+      const origin = new URL(guarded.url).origin;
+      const post = (path: string, headers: Record<string, string> = {}) =>
+        fetch(`${origin}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: ADMIN, ...headers }, body: 'not even json' });
+      for (const path of ['/mlflow/api/2.0/mlflow/experiments/create', '/api/v1/lineage', '/openlineage/api/v1/lineage']) expect((await post(path)).status).toBe(403);
+      // With the secret, the request reaches the route (and its body is refused as not JSON).
+      expect((await post('/api/v1/lineage', { 'x-pedigree-router-secret': ROUTER_SECRET })).status).toBe(400);
     } finally {
       await guarded.stop();
     }
