@@ -13,6 +13,9 @@
  * Then the cost of skew per window on its own: the pure computation (src/monitoring/skew.ts)
  * and the baseline lookup query (src/neo4j/queries/monitoring.ts), each timed per window.
  *
+ * BENCH_TRACE=1 also prints, per Cypher statement of Pedigree's requests (and for COMMIT and the
+ * wait for the sequencer), how many ran and their median milliseconds.
+ *
  * Uses NEO4J_URI when set (the data stays in a project of its own), otherwise a throwaway
  * embedded Neo4j. Prints windows/s, per-window medians and p99s in milliseconds, and the ratio.
  */
@@ -25,6 +28,7 @@ import { sha256 } from '../src/monitoring/profiles.ts';
 import { skewReport, type FeatureProfile } from '../src/monitoring/skew.ts';
 import { checkFeatures, checkMetrics } from '../src/monitoring/validate.ts';
 import { baselineOf } from '../src/neo4j/queries/monitoring.ts';
+import type { QueryObserver } from '../src/neo4j/executor.ts';
 import { startGateway } from '../src/server.ts';
 import { benchNeo4j } from './lib/neo4j.ts';
 import { fmtMs, fmtRate, summarize } from './lib/stats.ts';
@@ -110,7 +114,27 @@ async function main(): Promise<void> {
     { ...process.env, NEO4J_URI: database.uri, PEDIGREE_ADMIN_TOKEN: ADMIN_TOKEN, PEDIGREE_RATE_LIMIT_PER_SECOND: '0' },
     { port: 0, host: '127.0.0.1', logLevel: 'silent' },
   );
-  const gateway = await startGateway({ config, neo4jUri: database.uri });
+  // BENCH_TRACE=1: per-statement and commit/sequencing medians of Pedigree's requests, printed at the end.
+  const trace = new Map<string, number[]>();
+  const note = (key: string, ms: number) => void (trace.get(key) ?? trace.set(key, []).get(key)!).push(ms);
+  const queryObserver = process.env['BENCH_TRACE']
+    ? (): QueryObserver => {
+        const sent: { query: string; at: number }[] = [];
+        return {
+          onQuery: ({ query }) => void sent.push({ query: query.replace(/\s+/g, ' ').slice(0, 70), at: performance.now() }),
+          onAnswer: () => {
+            const first = sent.shift();
+            if (first) note(first.query, performance.now() - first.at);
+          },
+          onCommit: ({ ms }) => note('COMMIT', ms),
+          onSequenced: ({ ms }) => note('sequencing wait', ms),
+        };
+      }
+    : undefined;
+  const gateway = await startGateway({ config, neo4jUri: database.uri, ...(queryObserver ? { queryObserver } : {}) });
+  process.on('exit', () => {
+    for (const [key, times] of trace) console.log(`| \`${key}\` | ${times.length} | ${[...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!.toFixed(2)} |`);
+  });
   const post = async <T>(query: string, variables: Record<string, unknown>): Promise<T> => {
     const response = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ query, variables }) });
     const body = (await response.json()) as { data?: Record<string, unknown>; errors?: unknown[] };
