@@ -4,6 +4,7 @@
  * scope in one way (src/auth/authorize.ts).
  */
 import type { Role } from '../domain/rows.ts';
+import type { Executor } from '../neo4j/executor.ts';
 
 export type { Role };
 
@@ -21,3 +22,13 @@ export type Credential =
   | { readonly kind: 'admin-token' }
   | { readonly kind: 'api-token'; readonly tokenId: string; readonly expiresAt: Date | null }
   | { readonly kind: 'jwt'; readonly expiresAt: Date | null };
+
+/**
+ * What a service needs to act for a viewer: the executor and who is asking. Services take this
+ * (plus what else they need, named) rather than the whole request context; a request context
+ * satisfies it.
+ */
+export interface ServiceDeps {
+  readonly executor: Executor;
+  readonly viewer: Viewer;
+}

@@ -7,7 +7,7 @@
  * event: no EventKind announces a deletion, and subscribers watch new versions, not clean-ups).
  */
 import { requireRole } from '../auth/authorize.ts';
-import type { Context } from '../context.ts';
+import type { ServiceDeps } from '../auth/viewer.ts';
 import { appendAudit } from '../events/outbox.ts';
 import { badInput, notFound } from '../domain/errors.ts';
 import type { PruneCheckpointsInput } from '../generated/graphql.ts';
@@ -65,7 +65,7 @@ export function droppedByRules(checkpoints: readonly CheckpointRow[], rules: Pru
   return checkpoints.filter((c) => !keep.has(c.id)).sort((a, b) => a.step - b.step);
 }
 
-export async function pruneCheckpoints(ctx: Context, input: PruneCheckpointsInput): Promise<PruneOutcome> {
+export async function pruneCheckpoints(ctx: ServiceDeps, input: PruneCheckpointsInput): Promise<PruneOutcome> {
   const runId = checkName('input.run', input.run);
   const rules = checkPruneRules(input);
   const dryRun = input.dryRun ?? true;

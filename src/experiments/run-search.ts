@@ -5,7 +5,7 @@
  * runs, so its existence does not leak (as `cachedRun` answers null).
  */
 import { canRead } from '../auth/authorize.ts';
-import type { Context } from '../context.ts';
+import type { ServiceDeps } from '../auth/viewer.ts';
 import { badInput } from '../domain/errors.ts';
 import type { QueryRunsArgs } from '../generated/graphql.ts';
 import type { RunRow } from '../domain/rows.ts';
@@ -104,7 +104,7 @@ export function checkRunFilter(filter: QueryRunsArgs['filter']): RunSearch {
   };
 }
 
-export async function searchRuns(ctx: Context, args: QueryRunsArgs): Promise<Page> {
+export async function searchRuns(ctx: ServiceDeps, args: QueryRunsArgs): Promise<Page> {
   const search = checkRunFilter(args.filter);
   const first = args.first ?? 50;
   if (!Number.isInteger(first) || first < 0 || first > MAX_RUNS_PAGE) throw badInput('first', `first must be between 0 and ${MAX_RUNS_PAGE}`);

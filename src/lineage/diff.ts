@@ -3,7 +3,7 @@
  * versions of a model): dataset versions upstream of one and not the other, and how the
  * producing runs differ (dotted params, code, environment; `producingRun` picks them).
  */
-import type { Context } from '../context.ts';
+import type { LineageDeps } from './node.ts';
 import { badInput } from '../domain/errors.ts';
 import { MAX_DEPTH } from '../neo4j/queries/lineage.ts';
 import type { DatasetVersionRow, LineageNodeRow, RunRow } from '../domain/rows.ts';
@@ -23,7 +23,7 @@ export interface LineageDiffRow {
   readonly toRun: RunRow | null;
 }
 
-export async function lineageDiff(ctx: Context, fromId: string, toId: string): Promise<LineageDiffRow> {
+export async function lineageDiff(ctx: LineageDeps, fromId: string, toId: string): Promise<LineageDiffRow> {
   const [from, to] = await Promise.all([provenanceOf(ctx, fromId, 'from', MAX_DEPTH), provenanceOf(ctx, toId, 'to', MAX_DEPTH)]);
   if (from.subject.nodeLabel !== to.subject.nodeLabel) {
     throw badInput('to', `from is a ${from.subject.nodeLabel} and to a ${to.subject.nodeLabel}; compare two nodes of the same kind`);

@@ -11,7 +11,8 @@
  * from, to, kind, role), so the same graph gives the same bytes and digest on every call.
  */
 import { createHash } from 'node:crypto';
-import type { Context } from '../context.ts';
+import type { ServiceDeps } from '../auth/viewer.ts';
+import type { Loaders } from '../loaders/index.ts';
 import type {
   ArtifactRow,
   CheckpointRow,
@@ -24,6 +25,9 @@ import type {
 import { canonicalJson, parseJson } from '../domain/json.ts';
 import type { LineageEdgeRow } from './traversal.ts';
 import { ofLabel, provenanceOf } from './provenance.ts';
+
+/** A service that hydrates rows through the request's loaders. */
+type LineageDeps = ServiceDeps & { readonly loaders: Loaders };
 
 /** Bumped when the document's layout changes, so old digests are never compared with new ones by mistake. */
 export const MANIFEST_FORMAT = 1;
@@ -41,7 +45,7 @@ export interface ManifestRow {
   readonly digest: string;
 }
 
-export async function provenanceManifest(ctx: Context, id: string, maxDepth: number): Promise<ManifestRow> {
+export async function provenanceManifest(ctx: LineageDeps, id: string, maxDepth: number): Promise<ManifestRow> {
   const provenance = await provenanceOf(ctx, id, 'of', maxDepth);
   const rows = provenance.upstream.map((entry) => entry.row);
   const lists = {
@@ -74,7 +78,7 @@ export async function provenanceManifest(ctx: Context, id: string, maxDepth: num
 }
 
 /** Dataset, experiment and model names by id, through the request's loaders. */
-async function parentNames(ctx: Context, rows: readonly LineageNodeRow[]): Promise<Map<string, string>> {
+async function parentNames(ctx: LineageDeps, rows: readonly LineageNodeRow[]): Promise<Map<string, string>> {
   const pending: Promise<{ id: string; name: string } | null>[] = [];
   for (const row of rows) {
     if (row.nodeLabel === 'DatasetVersion') pending.push(ctx.loaders.dataset.load(row.datasetId));

@@ -1,8 +1,12 @@
 /** One lineage node by id, through the viewer's scoped loaders: the label comes from the id's prefix. */
-import type { Context } from '../context.ts';
+import type { ServiceDeps } from '../auth/viewer.ts';
+import type { Loaders } from '../loaders/index.ts';
 import { labelOf } from '../domain/ids.ts';
 import { NODE_KIND_BY_LABEL, type LineageLabel, type LineageNodeRow } from '../domain/rows.ts';
 import { LINEAGE_LOADER } from '../loaders/index.ts';
+
+/** A service that hydrates rows through the request's loaders. */
+export type LineageDeps = ServiceDeps & { readonly loaders: Loaders };
 
 /** The GraphQL type of a lineage row, from its id prefix. */
 export function lineageTypeOf(row: { id: string }): LineageLabel | null {
@@ -11,7 +15,7 @@ export function lineageTypeOf(row: { id: string }): LineageLabel | null {
 }
 
 /** The lineage node with this id, or null when it does not exist or is not a lineage node. */
-export async function loadLineageNode(ctx: Context, id: string): Promise<LineageNodeRow | null> {
+export async function loadLineageNode(ctx: LineageDeps, id: string): Promise<LineageNodeRow | null> {
   const label = lineageTypeOf({ id });
   if (!label) return null;
   const row = await ctx.loaders[LINEAGE_LOADER[label]].load(id);

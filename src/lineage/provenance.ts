@@ -3,10 +3,9 @@
  * shared by provenance manifests and lineage diffs. A provenance answer must be whole, so
  * more upstream nodes than one traversal returns is LIMIT_EXCEEDED, never a silent cut.
  */
-import type { Context } from '../context.ts';
 import { limitExceeded, notFound } from '../domain/errors.ts';
 import type { LineageNodeRow, RunRow } from '../domain/rows.ts';
-import { loadLineageNode } from './node.ts';
+import { loadLineageNode, type LineageDeps } from './node.ts';
 import { MAX_LIMIT, lineageEdges, traverseLineage, type LineageEdgeRow } from './traversal.ts';
 
 export interface Provenance {
@@ -20,7 +19,7 @@ export interface Provenance {
 }
 
 /** The node `id` (NOT_FOUND under `field` when missing or unreadable) with its upstream provenance. */
-export async function provenanceOf(ctx: Context, id: string, field: string, maxDepth: number): Promise<Provenance> {
+export async function provenanceOf(ctx: LineageDeps, id: string, field: string, maxDepth: number): Promise<Provenance> {
   const subject = await loadLineageNode(ctx, id);
   if (!subject) throw notFound('lineage node', id, field);
   const graph = await traverseLineage(ctx.executor, subject, 'UPSTREAM', { maxDepth, limit: MAX_LIMIT }, { rows: false, edges: true });

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { requireRole } from '../auth/authorize.ts';
-import type { Viewer } from '../auth/viewer.ts';
+import type { ServiceDeps } from '../auth/viewer.ts';
 import { conflict, notFound } from '../domain/errors.ts';
 import { appendAudit } from '../events/outbox.ts';
 import type { Executor } from '../neo4j/executor.ts';
@@ -16,10 +16,7 @@ import { retryOnCreateRace } from '../recording/retry.ts';
 import type { FeatureProfile } from './skew.ts';
 import { checkFeatures, type FeatureProfileInput } from './validate.ts';
 
-export interface MonitoringDeps {
-  readonly executor: Executor;
-  readonly viewer: Viewer;
-}
+export type MonitoringDeps = ServiceDeps;
 
 export interface SetDatasetProfileInput {
   readonly datasetVersion: string;

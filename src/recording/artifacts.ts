@@ -2,7 +2,7 @@
  * recordArtifact: validation, then one write transaction. With a digest it is idempotent on
  * (project, type, name, digest): a repeat returns the existing artifact and writes nothing.
  */
-import type { Context } from '../context.ts';
+import type { ServiceDeps } from '../auth/viewer.ts';
 import { requireRole } from '../auth/authorize.ts';
 import { badInput, conflict, notFound } from '../domain/errors.ts';
 import { appendEvents } from '../events/outbox.ts';
@@ -42,7 +42,7 @@ export function checkArtifact(at: string, input: Omit<RecordArtifactInput, 'proj
   };
 }
 
-export async function recordArtifact(ctx: Context, input: RecordArtifactInput): Promise<ArtifactRow> {
+export async function recordArtifact(ctx: ServiceDeps, input: RecordArtifactInput): Promise<ArtifactRow> {
   const { type, name, uri, digest, propertiesJson, producedBy } = checkArtifact('input', input);
   const createdBy = ctx.viewer.subject;
 
@@ -85,7 +85,7 @@ export interface CompleteArtifactInput {
  * uploaded after it was announced): sets its digest once and merges properties. A different
  * digest on an artifact that has one is CONFLICT; the same digest again writes it unchanged.
  */
-export async function completeArtifact(ctx: Context, input: CompleteArtifactInput): Promise<ArtifactRow> {
+export async function completeArtifact(ctx: ServiceDeps, input: CompleteArtifactInput): Promise<ArtifactRow> {
   const id = checkName('input.artifact', input.artifact);
   const digest = input.digest === null || input.digest === undefined ? null : checkDigest('input.digest', input.digest);
   const uri = input.uri === null || input.uri === undefined ? null : checkUri('input.uri', input.uri);

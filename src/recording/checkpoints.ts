@@ -1,5 +1,5 @@
 /** logCheckpoint: validation, then one write transaction; idempotent on (run, step). */
-import type { Context } from '../context.ts';
+import type { ServiceDeps } from '../auth/viewer.ts';
 import { appendEvents } from '../events/outbox.ts';
 import { badInput } from '../domain/errors.ts';
 import type { LogCheckpointInput } from '../generated/graphql.ts';
@@ -36,7 +36,7 @@ export function checkCheckpoint(at: string, input: LogCheckpointInput): Checkpoi
   };
 }
 
-export async function logCheckpoint(ctx: Context, input: LogCheckpointInput): Promise<CheckpointRow> {
+export async function logCheckpoint(ctx: ServiceDeps, input: LogCheckpointInput): Promise<CheckpointRow> {
   const { runId, step, epoch, uri, digest, sizeBytes, metricsJson } = checkCheckpoint('input', input);
   const id = newId('Checkpoint');
 

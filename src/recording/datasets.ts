@@ -4,7 +4,7 @@
  * and unique under concurrency. The driver may re-run the unit of work: a re-run after a lost
  * commit acknowledgement finds the version by digest and writes nothing.
  */
-import type { Context } from '../context.ts';
+import type { ServiceDeps } from '../auth/viewer.ts';
 import { badInput, conflict } from '../domain/errors.ts';
 import { appendEvents } from '../events/outbox.ts';
 import type { RegisterDatasetVersionInput } from '../generated/graphql.ts';
@@ -67,7 +67,7 @@ export function checkDatasetVersion(at: string, input: Omit<RegisterDatasetVersi
   };
 }
 
-export async function registerDatasetVersion(ctx: Context, input: RegisterDatasetVersionInput): Promise<DatasetVersionRow> {
+export async function registerDatasetVersion(ctx: ServiceDeps, input: RegisterDatasetVersionInput): Promise<DatasetVersionRow> {
   const { name, digest, uri, label, sizeBytes, recordCount, schemaJson, propertiesJson, producedBy } = checkDatasetVersion('input', input);
   const createdBy = ctx.viewer.subject;
 

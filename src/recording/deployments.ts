@@ -4,7 +4,7 @@
  * release gate (src/governance/gate.ts) for the version they make ACTIVE, in that transaction.
  */
 import { requireRole } from '../auth/authorize.ts';
-import type { Context } from '../context.ts';
+import type { ServiceDeps } from '../auth/viewer.ts';
 import { badInput, conflict, notFound } from '../domain/errors.ts';
 import { appendEvents } from '../events/outbox.ts';
 import { enforceRelease } from '../governance/gate.ts';
@@ -23,7 +23,7 @@ export interface DeployModelVersionInput {
   readonly endpoint?: string | null | undefined;
 }
 
-export async function deployModelVersion(ctx: Context, input: DeployModelVersionInput): Promise<DeploymentRow> {
+export async function deployModelVersion(ctx: ServiceDeps, input: DeployModelVersionInput): Promise<DeploymentRow> {
   const environment = checkSlug('input.environment', input.environment, 'environment name');
   const endpoint = checkOptionalText('input.endpoint', input.endpoint, 2_000);
   return ctx.executor.write('deployModelVersion', async (tx) => {
@@ -44,7 +44,7 @@ export interface RollbackDeploymentInput {
   readonly toVersion?: string | null | undefined;
 }
 
-export async function rollbackDeployment(ctx: Context, input: RollbackDeploymentInput): Promise<DeploymentRow> {
+export async function rollbackDeployment(ctx: ServiceDeps, input: RollbackDeploymentInput): Promise<DeploymentRow> {
   const environment = checkSlug('input.environment', input.environment, 'environment name');
   return ctx.executor.write('rollbackDeployment', async (tx) => {
     const model = await lockModel(tx, input.model);

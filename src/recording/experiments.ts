@@ -1,5 +1,5 @@
 /** createExperiment: an Experiment without a run yet (startRun also creates one on first use). */
-import type { Context } from '../context.ts';
+import type { ServiceDeps } from '../auth/viewer.ts';
 import { conflict } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import type { ExperimentRow } from '../domain/rows.ts';
@@ -13,7 +13,7 @@ export interface CreateExperimentInput {
 }
 
 /** CONFLICT (with `existingId`) when the project already has an experiment of that name. */
-export async function createExperiment(ctx: Context, input: CreateExperimentInput): Promise<ExperimentRow> {
+export async function createExperiment(ctx: ServiceDeps, input: CreateExperimentInput): Promise<ExperimentRow> {
   const name = checkName('input.name', input.name);
   const id = newId('Experiment');
   return ctx.executor.write('createExperiment', async (tx) => {

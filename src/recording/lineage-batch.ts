@@ -13,7 +13,7 @@
  */
 import { searchProperties } from '../domain/search-params.ts';
 import type { Viewer } from '../auth/viewer.ts';
-import type { Context } from '../context.ts';
+import type { ServiceDeps } from '../auth/viewer.ts';
 import { badInput, conflict, lineageCycle } from '../domain/errors.ts';
 import { appendEvents, type NewEvent } from '../events/outbox.ts';
 import type { BatchEdgeInput, LogCheckpointInput, RecordArtifactInput, RegisterDatasetVersionInput, StartRunInput } from '../generated/graphql.ts';
@@ -135,7 +135,7 @@ const EDGE_ENDS: Record<LineageEdgeKind, { from: readonly LineageLabel[]; to: re
   DERIVED_FROM: { from: ENTITY_LABELS, to: ENTITY_LABELS },
 };
 
-export async function recordLineage(ctx: Context, batch: LineageBatch): Promise<LineageBatchResult> {
+export async function recordLineage(ctx: ServiceDeps, batch: LineageBatch): Promise<LineageBatchResult> {
   const plan = planBatch(batch);
   const actor = ctx.viewer.subject;
   return retryOnCreateRace(() => ctx.executor.write('recordLineage', (tx) => writeBatch(tx, ctx.viewer, plan, actor)));

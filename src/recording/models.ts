@@ -6,7 +6,7 @@
  * (src/governance/gate.ts) in that transaction.
  */
 import { requireRole } from '../auth/authorize.ts';
-import type { Context } from '../context.ts';
+import type { ServiceDeps } from '../auth/viewer.ts';
 import { badInput, conflict, notFound } from '../domain/errors.ts';
 import { appendEvents, type NewEvent } from '../events/outbox.ts';
 import { enforceRelease } from '../governance/gate.ts';
@@ -72,7 +72,7 @@ export function checkModelVersion(at: string, input: Omit<RegisterModelVersionIn
   };
 }
 
-export async function registerModelVersion(ctx: Context, input: RegisterModelVersionInput): Promise<ModelVersionRow> {
+export async function registerModelVersion(ctx: ServiceDeps, input: RegisterModelVersionInput): Promise<ModelVersionRow> {
   const { name, source, semver, description, metricsJson, aliases } = checkModelVersion('input', input);
   const actor = ctx.viewer.subject;
 
@@ -118,7 +118,7 @@ export interface CreateModelInput {
 }
 
 /** A model without versions yet (registerModelVersion also creates one on first use); CONFLICT when the name is taken. */
-export async function createModel(ctx: Context, input: CreateModelInput): Promise<ModelRow> {
+export async function createModel(ctx: ServiceDeps, input: CreateModelInput): Promise<ModelRow> {
   const name = checkName('input.name', input.name);
   const description = checkOptionalText('input.description', input.description);
   return ctx.executor.write('createModel', async (tx) => {
@@ -160,7 +160,7 @@ export interface SetModelAliasInput {
 }
 
 /** Atomically re-points the alias; returns the model id and alias name to read back. */
-export async function setModelAlias(ctx: Context, input: SetModelAliasInput): Promise<{ modelId: string; alias: string }> {
+export async function setModelAlias(ctx: ServiceDeps, input: SetModelAliasInput): Promise<{ modelId: string; alias: string }> {
   const alias = checkSlug('input.alias', input.alias, 'alias name');
   const actor = ctx.viewer.subject;
   return ctx.executor.write('setModelAlias', async (tx) => {
@@ -190,7 +190,7 @@ export interface DeleteModelAliasInput {
  * target as its subject, and a removal has none; a subscriber reading a removal as a move would
  * believe the alias still points at its old version.
  */
-export async function deleteModelAlias(ctx: Context, input: DeleteModelAliasInput): Promise<{ modelId: string; alias: string; versionId: string }> {
+export async function deleteModelAlias(ctx: ServiceDeps, input: DeleteModelAliasInput): Promise<{ modelId: string; alias: string; versionId: string }> {
   const alias = checkSlug('input.alias', input.alias, 'alias name');
   const actor = ctx.viewer.subject;
   return ctx.executor.write('deleteModelAlias', async (tx) => {
@@ -211,7 +211,7 @@ export interface SetModelVersionStatusInput {
   readonly reason?: string | null | undefined;
 }
 
-export async function setModelVersionStatus(ctx: Context, input: SetModelVersionStatusInput): Promise<ModelVersionRow> {
+export async function setModelVersionStatus(ctx: ServiceDeps, input: SetModelVersionStatusInput): Promise<ModelVersionRow> {
   const reason = checkOptionalText('input.reason', input.reason);
   const actor = ctx.viewer.subject;
   return ctx.executor.write('setModelVersionStatus', async (tx) => {

@@ -1,6 +1,6 @@
 /** createProject: validation, then one write transaction. Idempotent on name. */
 import { requireServerAdmin } from '../auth/authorize.ts';
-import type { Context } from '../context.ts';
+import type { ServiceDeps } from '../auth/viewer.ts';
 import { newId } from '../domain/ids.ts';
 import { mergeProject } from '../neo4j/queries/projects.ts';
 import type { ProjectRow } from '../domain/rows.ts';
@@ -11,7 +11,7 @@ export interface CreateProjectInput {
   readonly description?: string | null | undefined;
 }
 
-export async function createProject(ctx: Context, input: CreateProjectInput): Promise<ProjectRow> {
+export async function createProject(ctx: ServiceDeps, input: CreateProjectInput): Promise<ProjectRow> {
   requireServerAdmin(ctx.viewer);
   const name = checkName('input.name', input.name);
   const description = checkOptionalText('input.description', input.description);

@@ -5,7 +5,7 @@
  * the run's fingerprint is computed over them and is recomputed here. Params and metrics are
  * accepted while the run is RUNNING; tags and the name at any time.
  */
-import type { Context } from '../context.ts';
+import type { ServiceDeps } from '../auth/viewer.ts';
 import { searchProperties } from '../domain/search-params.ts';
 import { badInput, conflict } from '../domain/errors.ts';
 import type { MetricInput } from '../generated/graphql.ts';
@@ -45,7 +45,7 @@ function checkStrings(field: string, values: Readonly<Record<string, string>> | 
   });
 }
 
-export async function recordRunDetails(ctx: Context, input: RecordRunDetailsInput): Promise<RunRow> {
+export async function recordRunDetails(ctx: ServiceDeps, input: RecordRunDetailsInput): Promise<RunRow> {
   const runId = checkName('input.run', input.run);
   const params = checkStrings('input.params', input.params, MAX_PARAM_VALUE_LENGTH);
   const tags = checkStrings('input.tags', input.tags, MAX_TAG_VALUE_LENGTH);

@@ -2,7 +2,7 @@
 import { requireRole } from '../auth/authorize.ts';
 import { searchProperties } from '../domain/search-params.ts';
 import type { Viewer } from '../auth/viewer.ts';
-import type { Context } from '../context.ts';
+import type { ServiceDeps } from '../auth/viewer.ts';
 import { appendEvents } from '../events/outbox.ts';
 import { badInput, conflict, lineageCycle, notFound } from '../domain/errors.ts';
 import type { FinishRunInput, LogMetricsInput, MetricInput, StartRunInput } from '../generated/graphql.ts';
@@ -119,7 +119,7 @@ export function checkRunStart(at: string, input: Omit<StartRunInput, 'project'>)
   };
 }
 
-export async function startRun(ctx: Context, input: StartRunInput): Promise<RunRow> {
+export async function startRun(ctx: ServiceDeps, input: StartRunInput): Promise<RunRow> {
   const projectId = checkName('input.project', input.project);
   const { name, type, experiment, parentId, paramsJson, code, environmentJson, inputs, idempotencyKey } = checkRunStart('input', input);
   const fingerprint = runFingerprint({ type, code, params: JSON.parse(paramsJson), inputIds: inputs.map((i) => i.id) });
@@ -169,7 +169,7 @@ export async function requireRun(tx: Tx, viewer: Viewer, runId: string): Promise
   return run;
 }
 
-export async function logMetrics(ctx: Context, input: LogMetricsInput): Promise<RunRow> {
+export async function logMetrics(ctx: ServiceDeps, input: LogMetricsInput): Promise<RunRow> {
   const runId = checkName('input.run', input.run);
   const series = checkMetrics('input.metrics', input.metrics);
   return ctx.executor.write('logMetrics', async (tx) => {
@@ -183,7 +183,7 @@ export async function logMetrics(ctx: Context, input: LogMetricsInput): Promise<
   });
 }
 
-export async function finishRun(ctx: Context, input: FinishRunInput): Promise<RunRow> {
+export async function finishRun(ctx: ServiceDeps, input: FinishRunInput): Promise<RunRow> {
   const runId = checkName('input.run', input.run);
   const outputs = checkRefs('input.outputs', input.outputs);
   const series = checkMetrics('input.metrics', input.metrics ?? []);

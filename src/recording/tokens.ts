@@ -1,7 +1,7 @@
 /** createApiToken and revokeApiToken: project ADMINs only; the secret is returned once, its hash stored. */
 import { requireRole } from '../auth/authorize.ts';
 import { newTokenSecret, tokenHash } from '../auth/authenticate.ts';
-import type { Context } from '../context.ts';
+import type { ServiceDeps } from '../auth/viewer.ts';
 import { badInput, notFound } from '../domain/errors.ts';
 import { appendAudit } from '../events/outbox.ts';
 import type { CreateApiTokenInput } from '../generated/graphql.ts';
@@ -11,9 +11,12 @@ import { createToken, revokeToken, tokenById, tokensMintedBy } from '../neo4j/qu
 import { requireProject } from './refs.ts';
 import { checkName } from './validate.ts';
 
+/** Revoking a token also closes this gateway's WebSockets authenticated with it. */
+type TokenDeps = ServiceDeps & { readonly closeSocketsOf: (tokenId: string) => void };
+
 const ROLES: readonly Role[] = ['VIEWER', 'WRITER', 'ADMIN'];
 
-export async function createApiToken(ctx: Context, input: CreateApiTokenInput): Promise<{ token: string; apiToken: ApiTokenRow }> {
+export async function createApiToken(ctx: TokenDeps, input: CreateApiTokenInput): Promise<{ token: string; apiToken: ApiTokenRow }> {
   const name = checkName('input.name', input.name);
   if (!ROLES.includes(input.role)) throw badInput('input.role', 'input.role is not a role');
   let expiresAt: string | null = null;
@@ -43,11 +46,11 @@ export async function createApiToken(ctx: Context, input: CreateApiTokenInput): 
 }
 
 /** The unrevoked tokens the token created (ApiToken.minted). */
-export async function mintedBy(ctx: Context, token: ApiTokenRow): Promise<ApiTokenRow[]> {
+export async function mintedBy(ctx: TokenDeps, token: ApiTokenRow): Promise<ApiTokenRow[]> {
   return ctx.executor.readOne('apiToken.minted', (tx) => tokensMintedBy(tx, token.id));
 }
 
-export async function revokeApiToken(ctx: Context, id: string): Promise<ApiTokenRow> {
+export async function revokeApiToken(ctx: TokenDeps, id: string): Promise<ApiTokenRow> {
   const revoked = await ctx.executor.write('revokeApiToken', async (tx) => {
     const found = await tokenById(tx, id);
     const hidden = () => notFound('API token', id, 'id');
