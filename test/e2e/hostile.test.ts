@@ -7,21 +7,17 @@ import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ADMIN, startTestGateway, wsCollect, type GraphQLResponse, type TestGateway } from '../support/gateway.ts';
+import { ADMIN, startTestGateway, useGateway, wsCollect, type GraphQLResponse } from '../support/gateway.ts';
 import { graphCounts, testDriver, unique } from '../support/graph.ts';
 
-let server: TestGateway;
 const driver = testDriver();
 const sha = () => `sha256:${randomBytes(32).toString('hex')}`;
 
 const JWT_SECRET = 'a-jwt-secret-for-the-hostile-suite-0123456789';
 
-beforeAll(async () => {
-  // No periodic credential re-check during the suite: an expired credential must be refused by the operation itself.
-  server = await startTestGateway({ env: { PEDIGREE_JWT_SECRET: JWT_SECRET, PEDIGREE_WS_RECHECK_MS: '3600000' } });
-});
+// No periodic credential re-check during the suite: an expired credential must be refused by the operation itself.
+const server = useGateway({ env: { PEDIGREE_JWT_SECRET: JWT_SECRET, PEDIGREE_WS_RECHECK_MS: '3600000' } });
 afterAll(async () => {
-  await server.stop();
   await driver.close();
 });
 

@@ -6,21 +6,17 @@ import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ADMIN, startTestGateway, wsCollect, type GraphQLResponse, type TestGateway } from '../support/gateway.ts';
+import { ADMIN, startTestGateway, useGateway, wsCollect, type GraphQLResponse } from '../support/gateway.ts';
 import { graphCounts, testDriver, unique } from '../support/graph.ts';
 
 const JWT_SECRET = 'a-jwt-secret-for-the-abuse-suite-0123456789';
 const ROUTER_SECRET = 'router-secret-0123456789abcdef';
 
-let server: TestGateway;
 const driver = testDriver();
 const sha = () => `sha256:${randomBytes(32).toString('hex')}`;
 
-beforeAll(async () => {
-  server = await startTestGateway({ env: { PEDIGREE_JWT_SECRET: JWT_SECRET, PEDIGREE_WS_RECHECK_MS: '200' } });
-});
+const server = useGateway({ env: { PEDIGREE_JWT_SECRET: JWT_SECRET, PEDIGREE_WS_RECHECK_MS: '200' } });
 afterAll(async () => {
-  await server.stop();
   await driver.close();
 });
 
