@@ -2,15 +2,11 @@
  * The audit stories of the README's "Audit your lineage" section, recorded through the real
  * mutations: what produced the model serving in prod, and what a bad dataset version touched.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useGateway } from '../support/gateway.ts';
 import { unique } from '../support/graph.ts';
 
-let server: TestGateway;
-beforeAll(async () => {
-  server = await startTestGateway();
-});
-afterAll(() => server.stop());
+const server = useGateway();
 
 const sha = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
 

@@ -4,17 +4,13 @@
  * graphql-transport-ws frames and checks that every subscription gets exactly its own id, its
  * own selection and its own filter's events, in frames graphql-ws itself would have written.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ADMIN, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { ADMIN, useGateway } from '../support/gateway.ts';
 import { createProject, headCursor, registerDataset } from '../support/events.ts';
 import { unique } from '../support/graph.ts';
 
-let server: TestGateway;
-beforeAll(async () => {
-  server = await startTestGateway();
-});
-afterAll(() => server.stop());
+const server = useGateway();
 
 const BY_KIND = 'subscription($f: EventFilter, $a: String) { versionEvents(filter: $f, after: $a) { cursor kind project { id } } }';
 const BY_URI = 'subscription($f: EventFilter, $a: String) { versionEvents(filter: $f, after: $a) { cursor subject { ... on DatasetVersion { uri } } project { id } } }';

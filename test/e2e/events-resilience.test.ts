@@ -60,19 +60,15 @@ async function until<T>(attempt: () => Promise<T>, timeoutMs = 60_000): Promise<
 
 describe('several gateways and failures', () => {
   it('delivers to a subscriber on one instance every write made through another', async () => {
-    const writer = await startTestGateway({ config: { events: { pollMs: 50 } } });
-    const reader = await startTestGateway({ config: { events: { pollMs: 50 } } });
-    try {
-      const project = await createProject(writer, unique('ev-two'));
-      const start = await headCursor(writer);
-      const subscriber = await subscribe(reader.gateway.wsUrl, { filter: { projects: [project] }, after: start });
-      for (let i = 0; i < 30; i += 1) await registerDataset(writer, project, 'clicks', i + 1);
-      await subscriber.waitFor(30);
-      expect(subscriber.events).toEqual(await pollAll(writer, { projects: [project] }, start));
-      await subscriber.close();
-    } finally {
-      await Promise.all([writer.stop(), reader.stop()]);
-    }
+    await using writer = await startTestGateway({ config: { events: { pollMs: 50 } } });
+    await using reader = await startTestGateway({ config: { events: { pollMs: 50 } } });
+    const project = await createProject(writer, unique('ev-two'));
+    const start = await headCursor(writer);
+    const subscriber = await subscribe(reader.gateway.wsUrl, { filter: { projects: [project] }, after: start });
+    for (let i = 0; i < 30; i += 1) await registerDataset(writer, project, 'clicks', i + 1);
+    await subscriber.waitFor(30);
+    expect(subscriber.events).toEqual(await pollAll(writer, { projects: [project] }, start));
+    await subscriber.close();
   });
 
   it('after the gateway is killed right after a commit, a subscriber resuming from its cursor receives the event', async () => {
@@ -158,107 +154,95 @@ async function rawSocket(wsUrl: string): Promise<{ socket: WebSocket; messages: 
 describe('slow consumers and retention', () => {
   it('ends the subscription of a consumer that stops reading, naming its last cursor, without slowing the others', async () => {
     // Room for a fast subscriber on a loaded machine; the paused one still overflows within 100 large events.
-    const server = await startTestGateway({ config: { events: { queueSize: 16 } } });
-    try {
-      const project = await createProject(server, unique('ev-slow'));
-      const start = await headCursor(server);
-      const slow = await rawSocket(server.gateway.wsUrl);
-      slow.socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: ADMIN } }));
-      await slow.next((m) => m.type === 'connection_ack');
-      slow.socket.send(
-        JSON.stringify({
-          id: '1',
-          type: 'subscribe',
-          payload: {
-            query: 'subscription($p: ID!, $after: String) { versionEvents(filter: { projects: [$p] }, after: $after) { cursor subject { ... on DatasetVersion { schema } } } }',
-            variables: { p: project, after: start },
-          },
-        }),
-      );
-      (slow.socket as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
-      const fast = await subscribe(server.gateway.wsUrl, { filter: { projects: [project] }, after: start });
-      const schema = { columns: Array.from({ length: 2_000 }, (_, i) => ({ name: `column_${i}`, type: 'string', doc: 'x'.repeat(100) })) };
-      const total = 100;
-      for (let i = 0; i < total; i += 1) await registerDataset(server, project, 'wide', i + 1, { schema });
-      await fast.waitFor(total);
-      expect(fast.errors).toEqual([]);
+    await using server = await startTestGateway({ config: { events: { queueSize: 16 } } });
+    const project = await createProject(server, unique('ev-slow'));
+    const start = await headCursor(server);
+    const slow = await rawSocket(server.gateway.wsUrl);
+    slow.socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: ADMIN } }));
+    await slow.next((m) => m.type === 'connection_ack');
+    slow.socket.send(
+      JSON.stringify({
+        id: '1',
+        type: 'subscribe',
+        payload: {
+          query: 'subscription($p: ID!, $after: String) { versionEvents(filter: { projects: [$p] }, after: $after) { cursor subject { ... on DatasetVersion { schema } } } }',
+          variables: { p: project, after: start },
+        },
+      }),
+    );
+    (slow.socket as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+    const fast = await subscribe(server.gateway.wsUrl, { filter: { projects: [project] }, after: start });
+    const schema = { columns: Array.from({ length: 2_000 }, (_, i) => ({ name: `column_${i}`, type: 'string', doc: 'x'.repeat(100) })) };
+    const total = 100;
+    for (let i = 0; i < total; i += 1) await registerDataset(server, project, 'wide', i + 1, { schema });
+    await fast.waitFor(total);
+    expect(fast.errors).toEqual([]);
 
-      (slow.socket as unknown as { _socket: { resume(): void } })._socket.resume();
-      await slow.next((m) => m.type === 'complete' && m.id === '1');
-      const nexts = slow.messages.filter((m) => m.type === 'next');
-      const delivered = nexts.filter((m) => m.payload.data).map((m) => m.payload.data.versionEvents.cursor);
-      const last = nexts.at(-1).payload;
-      expect(last.errors[0].extensions.code).toBe('LIMIT_EXCEEDED');
-      expect(last.errors[0].extensions.lastCursor).toBe(delivered.at(-1) ?? start);
-      expect(delivered.length).toBeLessThan(total);
-      expect(delivered).toEqual(fast.events.slice(0, delivered.length).map((e) => e.cursor));
-      slow.socket.close();
+    (slow.socket as unknown as { _socket: { resume(): void } })._socket.resume();
+    await slow.next((m) => m.type === 'complete' && m.id === '1');
+    const nexts = slow.messages.filter((m) => m.type === 'next');
+    const delivered = nexts.filter((m) => m.payload.data).map((m) => m.payload.data.versionEvents.cursor);
+    const last = nexts.at(-1).payload;
+    expect(last.errors[0].extensions.code).toBe('LIMIT_EXCEEDED');
+    expect(last.errors[0].extensions.lastCursor).toBe(delivered.at(-1) ?? start);
+    expect(delivered.length).toBeLessThan(total);
+    expect(delivered).toEqual(fast.events.slice(0, delivered.length).map((e) => e.cursor));
+    slow.socket.close();
 
-      const resumed = await subscribe(server.gateway.wsUrl, { filter: { projects: [project] }, after: last.errors[0].extensions.lastCursor });
-      await resumed.waitFor(total - delivered.length);
-      expect([...delivered, ...resumed.events.map((e) => e.cursor)]).toEqual(fast.events.map((e) => e.cursor));
-      await Promise.all([fast.close(), resumed.close()]);
-    } finally {
-      await server.stop();
-    }
+    const resumed = await subscribe(server.gateway.wsUrl, { filter: { projects: [project] }, after: last.errors[0].extensions.lastCursor });
+    await resumed.waitFor(total - delivered.length);
+    expect([...delivered, ...resumed.events.map((e) => e.cursor)]).toEqual(fast.events.map((e) => e.cursor));
+    await Promise.all([fast.close(), resumed.close()]);
   }, 180_000);
 
   it('prunes events past the retention and answers CURSOR_EXPIRED for a cursor before the oldest kept event', async () => {
-    const server = await startTestGateway({ config: { events: { retentionMs: 5_000, pruneIntervalMs: 200 } } });
-    try {
-      const project = await createProject(server, unique('ev-expired'));
-      const start = await headCursor(server);
-      await registerDataset(server, project, 'clicks', 1);
-      await registerDataset(server, project, 'clicks', 2);
-      const [first, second] = await pollAll(server, { projects: [project] }, start);
-      const query = 'query($after: String) { events(after: $after) { nodes { id } } }';
-      const expired = await until(async () => {
-        const result = await server.gql(query, { after: first!.cursor });
-        if (result.errors?.[0]?.extensions?.['code'] !== 'CURSOR_EXPIRED') throw new Error('not pruned yet');
-        return result;
-      }, 30_000);
-      expect(expired.errors?.[0]?.extensions).toMatchObject({ code: 'CURSOR_EXPIRED', field: 'after' });
-      const subscriber = await subscribe(server.gateway.wsUrl, { after: first!.cursor });
-      await subscriber.done;
-      expect(subscriber.errors[0]?.extensions).toMatchObject({ code: 'CURSOR_EXPIRED' });
-      // The cursor of the last pruned event still resumes: nothing after it is gone.
-      const third = await registerDataset(server, project, 'clicks', 3);
-      const next = await server.ok<any>('query($after: String, $p: ID!) { events(after: $after, filter: { projects: [$p] }) { nodes { subject { id } } } }', {
-        after: second!.cursor,
-        p: project,
-      });
-      expect(next.events.nodes.map((n: any) => n.subject.id)).toEqual([third]);
-    } finally {
-      await server.stop();
-    }
+    await using server = await startTestGateway({ config: { events: { retentionMs: 5_000, pruneIntervalMs: 200 } } });
+    const project = await createProject(server, unique('ev-expired'));
+    const start = await headCursor(server);
+    await registerDataset(server, project, 'clicks', 1);
+    await registerDataset(server, project, 'clicks', 2);
+    const [first, second] = await pollAll(server, { projects: [project] }, start);
+    const query = 'query($after: String) { events(after: $after) { nodes { id } } }';
+    const expired = await until(async () => {
+      const result = await server.gql(query, { after: first!.cursor });
+      if (result.errors?.[0]?.extensions?.['code'] !== 'CURSOR_EXPIRED') throw new Error('not pruned yet');
+      return result;
+    }, 30_000);
+    expect(expired.errors?.[0]?.extensions).toMatchObject({ code: 'CURSOR_EXPIRED', field: 'after' });
+    const subscriber = await subscribe(server.gateway.wsUrl, { after: first!.cursor });
+    await subscriber.done;
+    expect(subscriber.errors[0]?.extensions).toMatchObject({ code: 'CURSOR_EXPIRED' });
+    // The cursor of the last pruned event still resumes: nothing after it is gone.
+    const third = await registerDataset(server, project, 'clicks', 3);
+    const next = await server.ok<any>('query($after: String, $p: ID!) { events(after: $after, filter: { projects: [$p] }) { nodes { subject { id } } } }', {
+      after: second!.cursor,
+      p: project,
+    });
+    expect(next.events.nodes.map((n: any) => n.subject.id)).toEqual([third]);
   });
 });
 
 describe('graphql-ws hygiene', () => {
   it('closes sockets that never initialise, pings idle ones, refuses oversized messages and validates like HTTP', async () => {
-    const server = await startTestGateway({
+    await using server = await startTestGateway({
       config: { production: true, ws: { connectionInitTimeoutMs: 300, keepAliveMs: 200, maxPayloadBytes: 4_096 } },
     });
-    try {
-      const silent = await rawSocket(server.gateway.wsUrl);
-      expect(await silent.closed).toBe(4408);
+    const silent = await rawSocket(server.gateway.wsUrl);
+    expect(await silent.closed).toBe(4408);
 
-      const idle = await rawSocket(server.gateway.wsUrl);
-      idle.socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: ADMIN } }));
-      await idle.next((m) => m.type === 'connection_ack');
-      await new Promise((resolve) => idle.socket.once('ping', resolve));
+    const idle = await rawSocket(server.gateway.wsUrl);
+    idle.socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: ADMIN } }));
+    await idle.next((m) => m.type === 'connection_ack');
+    await new Promise((resolve) => idle.socket.once('ping', resolve));
 
-      const introspection = '{ __schema { queryType { name } } }';
-      idle.socket.send(JSON.stringify({ id: 'i', type: 'subscribe', payload: { query: introspection } }));
-      const wsError = await idle.next((m) => m.id === 'i' && m.type === 'error');
-      const httpError = await server.gql(introspection);
-      expect(httpError.errors?.[0]?.message).toMatch(/introspection/i);
-      expect(wsError.payload[0].message).toMatch(/introspection has been disabled/);
+    const introspection = '{ __schema { queryType { name } } }';
+    idle.socket.send(JSON.stringify({ id: 'i', type: 'subscribe', payload: { query: introspection } }));
+    const wsError = await idle.next((m) => m.id === 'i' && m.type === 'error');
+    const httpError = await server.gql(introspection);
+    expect(httpError.errors?.[0]?.message).toMatch(/introspection/i);
+    expect(wsError.payload[0].message).toMatch(/introspection has been disabled/);
 
-      idle.socket.send(JSON.stringify({ id: 'big', type: 'subscribe', payload: { query: `{ __typename ${' '.repeat(8_000)} }` } }));
-      expect(await idle.closed).toBe(1009);
-    } finally {
-      await server.stop();
-    }
+    idle.socket.send(JSON.stringify({ id: 'big', type: 'subscribe', payload: { query: `{ __typename ${' '.repeat(8_000)} }` } }));
+    expect(await idle.closed).toBe(1009);
   });
 });

@@ -2,16 +2,12 @@
  * The event stream through real HTTP and graphql-ws clients: what each mutation appends, replay
  * then live, filters on both paths, ordering under concurrent writers, resume, upstreamOf.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { describe, expect, it } from 'vitest';
+import { useGateway } from '../support/gateway.ts';
 import { graphCounts, testDriver, unique } from '../support/graph.ts';
 import { createProject, headCursor, pollAll, registerDataset, subscribe, type ReceivedEvent } from '../support/events.ts';
 
-let server: TestGateway;
-beforeAll(async () => {
-  server = await startTestGateway();
-});
-afterAll(() => server.stop());
+const server = useGateway();
 
 const seqOf = (cursor: string) => Number(Buffer.from(cursor, 'base64url').toString().split(':')[1]);
 const ascending = (events: readonly ReceivedEvent[]) => events.every((e, i) => i === 0 || seqOf(e.cursor) > seqOf(events[i - 1]!.cursor));

@@ -9,18 +9,17 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { explorerUrl, freshPage, launchBrowser, screenshot, signIn } from '../support/browser.ts';
 import { seedExplorerGraph, type ExplorerGraph } from '../support/explorer-graph.ts';
-import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { useGateway } from '../support/gateway.ts';
 import { unique } from '../support/graph.ts';
 
-let server: TestGateway;
 let browser: Browser;
 let graph: ExplorerGraph;
 let page: Page | undefined;
 
 const JWT_SECRET = 'a-jwt-secret-for-the-explorer-views-suite-01';
 
+const server = useGateway({ env: { PEDIGREE_JWT_SECRET: JWT_SECRET } });
 beforeAll(async () => {
-  server = await startTestGateway({ env: { PEDIGREE_JWT_SECRET: JWT_SECRET } });
   [browser, graph] = await Promise.all([launchBrowser(), seedExplorerGraph(server)]);
 });
 beforeEach(({ onTestFailed, task }) => {
@@ -28,7 +27,6 @@ beforeEach(({ onTestFailed, task }) => {
 });
 afterAll(async () => {
   await browser?.close();
-  await server?.stop();
 });
 
 const node = (p: Page, id: string) => p.getByTestId(`node-${id}`);

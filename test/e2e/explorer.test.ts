@@ -7,15 +7,14 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { explorerUrl, freshPage, launchBrowser, screenshot, signIn } from '../support/browser.ts';
 import { seedExplorerGraph, type ExplorerGraph } from '../support/explorer-graph.ts';
-import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { useGateway } from '../support/gateway.ts';
 
-let server: TestGateway;
 let browser: Browser;
 let graph: ExplorerGraph;
 let page: Page;
 
+const server = useGateway();
 beforeAll(async () => {
-  server = await startTestGateway();
   [browser, graph] = await Promise.all([launchBrowser(), seedExplorerGraph(server)]);
   page = await freshPage(browser);
 });
@@ -24,7 +23,6 @@ beforeEach(({ onTestFailed, task }) => {
 });
 afterAll(async () => {
   await browser?.close();
-  await server?.stop();
 });
 
 const node = (p: Page, id: string) => p.getByTestId(`node-${id}`);

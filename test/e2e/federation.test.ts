@@ -8,7 +8,7 @@ import type { Driver } from 'neo4j-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAccountsSubgraph, type AccountsSubgraph } from '../support/accounts.ts';
 import { createProject, headCursor, sha } from '../support/events.ts';
-import { ADMIN, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { ADMIN, useGateway } from '../support/gateway.ts';
 import { testDriver, unique } from '../support/graph.ts';
 import { recordOneOfEach, setCreatedBy, type OneOfEach } from '../support/lineage.ts';
 import { composeSupergraph, startApolloGateway, startHiveGateway, subscribeOverSse, type Composition, type Router } from '../support/supergraph.ts';
@@ -16,7 +16,6 @@ import { composeSupergraph, startApolloGateway, startHiveGateway, subscribeOverS
 /** Pedigree also accepts JWTs signed with this secret: how a user of the company graph writes. */
 const JWT_SECRET = 'a-jwt-secret-for-the-federation-suite-0123';
 
-let pedigree: TestGateway;
 let accounts: AccountsSubgraph;
 let driver: Driver;
 let composition: Composition;
@@ -24,8 +23,8 @@ let seed: OneOfEach;
 const ada = unique('usr-ada');
 const grace = unique('usr-grace');
 
+const pedigree = useGateway({ env: { PEDIGREE_JWT_SECRET: JWT_SECRET } });
 beforeAll(async () => {
-  pedigree = await startTestGateway({ env: { PEDIGREE_JWT_SECRET: JWT_SECRET } });
   driver = testDriver();
   accounts = await startAccountsSubgraph(
     [
@@ -50,7 +49,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await accounts?.stop();
   await driver?.close();
-  await pedigree?.stop();
 });
 
 const FROM_ACCOUNTS = `query($id: ID!) {

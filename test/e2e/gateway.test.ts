@@ -1,16 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, wsCollect, type TestGateway } from '../support/gateway.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startTestGateway, useGateway, wsCollect } from '../support/gateway.ts';
 import { graphCounts, testDriver, unique } from '../support/graph.ts';
 import { freePort } from '../support/ports.ts';
 
-let server: TestGateway;
 const driver = testDriver();
 
-beforeAll(async () => {
-  server = await startTestGateway();
-});
+const server = useGateway();
 afterAll(async () => {
-  await server.stop();
   await driver.close();
 });
 
@@ -94,22 +90,18 @@ describe('the gateway over WebSocket', () => {
 describe('start-up and shutdown', () => {
   it('answers 503 on /health/ready while Neo4j is unreachable, 200 on /health/live', async () => {
     const deadPort = await freePort();
-    const offline = await startTestGateway({
+    await using offline = await startTestGateway({
       neo4jUri: `bolt://127.0.0.1:${deadPort}`,
       waitReady: false,
       config: { neo4j: { startupTimeoutMs: 60_000 } },
     });
-    try {
-      const base = offline.url.replace('/graphql', '');
-      expect((await fetch(`${base}/health/live`)).status).toBe(200);
-      const ready = await fetch(`${base}/health/ready`);
-      expect(ready.status).toBe(503);
-      expect(await ready.json()).toMatchObject({ neo4j: false, migrated: false });
-      const result = await offline.gql('{ projects { id } }');
-      expect(result.errors?.[0]?.extensions?.['code']).toBe('UNAVAILABLE');
-    } finally {
-      await offline.stop();
-    }
+    const base = offline.url.replace('/graphql', '');
+    expect((await fetch(`${base}/health/live`)).status).toBe(200);
+    const ready = await fetch(`${base}/health/ready`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ neo4j: false, migrated: false });
+    const result = await offline.gql('{ projects { id } }');
+    expect(result.errors?.[0]?.extensions?.['code']).toBe('UNAVAILABLE');
   });
 
   it('drains WebSocket clients and closes the driver on stop', async () => {

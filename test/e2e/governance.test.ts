@@ -10,20 +10,18 @@ import { promisify } from 'node:util';
 import { SignJWT } from 'jose';
 import type { Driver } from 'neo4j-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, startTestGateway, type GraphQLResponse, type TestGateway } from '../support/gateway.ts';
+import { ADMIN_TOKEN, useGateway, type GraphQLResponse } from '../support/gateway.ts';
 import { testDriver, unique } from '../support/graph.ts';
 
 const JWT_SECRET = 'a-jwt-secret-for-the-governance-suite-0123';
 
-let server: TestGateway;
 let driver: Driver;
+const server = useGateway({ env: { PEDIGREE_JWT_SECRET: JWT_SECRET } });
 beforeAll(async () => {
-  server = await startTestGateway({ env: { PEDIGREE_JWT_SECRET: JWT_SECRET } });
   driver = testDriver();
 });
 afterAll(async () => {
   await driver.close();
-  await server.stop();
 });
 
 const sha = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;

@@ -7,21 +7,17 @@ import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ADMIN, startTestGateway, wsCollect, type GraphQLResponse, type TestGateway } from '../support/gateway.ts';
+import { ADMIN, startTestGateway, useGateway, wsCollect, type GraphQLResponse } from '../support/gateway.ts';
 import { graphCounts, testDriver, unique } from '../support/graph.ts';
 
-let server: TestGateway;
 const driver = testDriver();
 const sha = () => `sha256:${randomBytes(32).toString('hex')}`;
 
 const JWT_SECRET = 'a-jwt-secret-for-the-hostile-suite-0123456789';
 
-beforeAll(async () => {
-  // No periodic credential re-check during the suite: an expired credential must be refused by the operation itself.
-  server = await startTestGateway({ env: { PEDIGREE_JWT_SECRET: JWT_SECRET, PEDIGREE_WS_RECHECK_MS: '3600000' } });
-});
+// No periodic credential re-check during the suite: an expired credential must be refused by the operation itself.
+const server = useGateway({ env: { PEDIGREE_JWT_SECRET: JWT_SECRET, PEDIGREE_WS_RECHECK_MS: '3600000' } });
 afterAll(async () => {
-  await server.stop();
   await driver.close();
 });
 
@@ -120,22 +116,18 @@ describe('responses are bounded', () => {
   });
 
   it('replaces a response over the configured size with LIMIT_EXCEEDED, on both transports', async () => {
-    const small = await startTestGateway({ env: { PEDIGREE_MAX_RESPONSE_BYTES: '2048' } });
-    try {
-      const big = (await small.ok(REGISTER, { input: { project, dataset: 'big', uri: 's3://big', digest: sha(), properties: { pad: 'x'.repeat(4_000) } } })).registerDatasetVersion.id;
-      const query = 'query($id: ID!) { node(id: $id) { id ... on DatasetVersion { properties } } }';
-      const overHttp = await small.gql(query, { id: big });
-      expect(code(overHttp)).toBe('LIMIT_EXCEEDED');
-      expect(overHttp.errors?.[0]?.extensions).toMatchObject({ limit: 'responseBytes', max: 2048 });
-      expect(overHttp.data ?? null).toBeNull();
-      const [overWs] = await wsCollect(small.ws(), query, { id: big });
-      expect(code(overWs)).toBe('LIMIT_EXCEEDED');
-      const fine = await small.gql(query, { id: version });
-      expect(fine.errors).toBeUndefined();
-      expect(fine.data?.node.id).toBe(version);
-    } finally {
-      await small.stop();
-    }
+    await using small = await startTestGateway({ env: { PEDIGREE_MAX_RESPONSE_BYTES: '2048' } });
+    const big = (await small.ok(REGISTER, { input: { project, dataset: 'big', uri: 's3://big', digest: sha(), properties: { pad: 'x'.repeat(4_000) } } })).registerDatasetVersion.id;
+    const query = 'query($id: ID!) { node(id: $id) { id ... on DatasetVersion { properties } } }';
+    const overHttp = await small.gql(query, { id: big });
+    expect(code(overHttp)).toBe('LIMIT_EXCEEDED');
+    expect(overHttp.errors?.[0]?.extensions).toMatchObject({ limit: 'responseBytes', max: 2048 });
+    expect(overHttp.data ?? null).toBeNull();
+    const [overWs] = await wsCollect(small.ws(), query, { id: big });
+    expect(code(overWs)).toBe('LIMIT_EXCEEDED');
+    const fine = await small.gql(query, { id: version });
+    expect(fine.errors).toBeUndefined();
+    expect(fine.data?.node.id).toBe(version);
   });
 });
 
@@ -348,26 +340,22 @@ describe('credentials', () => {
   });
 
   it('rate-limits failed authentication per client address, on both transports', async () => {
-    const limited = await startTestGateway({ env: { PEDIGREE_AUTH_FAILURES_PER_MINUTE: '3' } });
-    try {
-      const statuses: number[] = [];
-      for (let i = 0; i < 4; i++) {
-        const response = await fetch(limited.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer pdg_${randomBytes(32).toString('base64url')}` }, body: '{"query":"{ __typename }"}' });
-        statuses.push(response.status);
-        if (i === 3) expect(code((await response.json()) as GraphQLResponse)).toBe('RATE_LIMITED');
-      }
-      expect(statuses).toEqual([401, 401, 401, 429]);
-      // Refused before any lookup, whatever the credential, until the minute has passed.
-      const valid = await fetch(limited.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: ADMIN }, body: '{"query":"{ __typename }"}' });
-      expect(valid.status).toBe(429);
-      const socket = new WebSocket(limited.gateway.wsUrl, 'graphql-transport-ws');
-      await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
-      const closed = new Promise<number>((resolve) => socket.once('close', (closeCode) => resolve(closeCode)));
-      socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: ADMIN } }));
-      expect(await closed).toBe(4403);
-    } finally {
-      await limited.stop();
+    await using limited = await startTestGateway({ env: { PEDIGREE_AUTH_FAILURES_PER_MINUTE: '3' } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const response = await fetch(limited.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer pdg_${randomBytes(32).toString('base64url')}` }, body: '{"query":"{ __typename }"}' });
+      statuses.push(response.status);
+      if (i === 3) expect(code((await response.json()) as GraphQLResponse)).toBe('RATE_LIMITED');
     }
+    expect(statuses).toEqual([401, 401, 401, 429]);
+    // Refused before any lookup, whatever the credential, until the minute has passed.
+    const valid = await fetch(limited.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: ADMIN }, body: '{"query":"{ __typename }"}' });
+    expect(valid.status).toBe(429);
+    const socket = new WebSocket(limited.gateway.wsUrl, 'graphql-transport-ws');
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    const closed = new Promise<number>((resolve) => socket.once('close', (closeCode) => resolve(closeCode)));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: ADMIN } }));
+    expect(await closed).toBe(4403);
   });
 });
 

@@ -7,28 +7,27 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runPython } from '../support/python.ts';
-import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { useGateway } from '../support/gateway.ts';
 import { graphCounts, testDriver, unique } from '../support/graph.ts';
 
 const SCRIPTS = join(import.meta.dirname, '..', 'python');
 
 const MAX_ARTIFACT_BYTES = 4 * 1024 * 1024;
-let server: TestGateway;
 const driver = testDriver();
 let artifactRoot: string;
 
+// Registered before the gateway: the directory exists before it starts and is removed after it stops.
 beforeAll(async () => {
   const { mkdtemp } = await import('node:fs/promises');
   const { tmpdir } = await import('node:os');
   artifactRoot = await mkdtemp(join(tmpdir(), 'pedigree-mlflow-artifacts-'));
-  server = await startTestGateway({ env: { PEDIGREE_MLFLOW_ARTIFACT_ROOT: artifactRoot, PEDIGREE_MLFLOW_MAX_ARTIFACT_BYTES: String(MAX_ARTIFACT_BYTES) } });
 });
 afterAll(async () => {
-  await server.stop();
   await driver.close();
   const { rm } = await import('node:fs/promises');
   await rm(artifactRoot, { recursive: true, force: true });
 });
+const server = useGateway(() => ({ env: { PEDIGREE_MLFLOW_ARTIFACT_ROOT: artifactRoot, PEDIGREE_MLFLOW_MAX_ARTIFACT_BYTES: String(MAX_ARTIFACT_BYTES) } }));
 
 async function createProject(): Promise<{ id: string; name: string }> {
   const name = unique('mlflow');

@@ -9,19 +9,17 @@ import type { Viewer } from '../../src/auth/viewer.ts';
 import { createWindowPruner } from '../../src/monitoring/retention.ts';
 import { recordServingWindow } from '../../src/monitoring/windows.ts';
 import { createProject, headCursor, pollAll, registerDataset, subscribe } from '../support/events.ts';
-import { startTestGateway, type GraphQLResponse, type TestGateway } from '../support/gateway.ts';
+import { useGateway, type GraphQLResponse } from '../support/gateway.ts';
 import { testDriver, unique } from '../support/graph.ts';
 import type { Driver } from 'neo4j-driver';
 
-let server: TestGateway;
 let driver: Driver;
+const server = useGateway();
 beforeAll(async () => {
-  server = await startTestGateway();
   driver = testDriver();
 });
 afterAll(async () => {
   await driver.close();
-  await server.stop();
 });
 
 async function mutate(query: string, input: Record<string, unknown>): Promise<any> {

@@ -6,22 +6,20 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { useGateway } from '../support/gateway.ts';
 import { graphCounts, testDriver, unique } from '../support/graph.ts';
 import { runPython } from '../support/python.ts';
 
 const SCRIPT = join(import.meta.dirname, '..', 'python', 'openlineage_emit.py');
 
-let server: TestGateway;
 const driver = testDriver();
 let base: string;
 
+const server = useGateway();
 beforeAll(async () => {
-  server = await startTestGateway();
   base = server.url.replace(/\/graphql$/, '');
 });
 afterAll(async () => {
-  await server.stop();
   await driver.close();
 });
 

@@ -6,21 +6,17 @@ import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ADMIN, startTestGateway, wsCollect, type GraphQLResponse, type TestGateway } from '../support/gateway.ts';
+import { ADMIN, startTestGateway, useGateway, wsCollect, type GraphQLResponse } from '../support/gateway.ts';
 import { graphCounts, testDriver, unique } from '../support/graph.ts';
 
 const JWT_SECRET = 'a-jwt-secret-for-the-abuse-suite-0123456789';
 const ROUTER_SECRET = 'router-secret-0123456789abcdef';
 
-let server: TestGateway;
 const driver = testDriver();
 const sha = () => `sha256:${randomBytes(32).toString('hex')}`;
 
-beforeAll(async () => {
-  server = await startTestGateway({ env: { PEDIGREE_JWT_SECRET: JWT_SECRET, PEDIGREE_WS_RECHECK_MS: '200' } });
-});
+const server = useGateway({ env: { PEDIGREE_JWT_SECRET: JWT_SECRET, PEDIGREE_WS_RECHECK_MS: '200' } });
 afterAll(async () => {
-  await server.stop();
   await driver.close();
 });
 
@@ -301,58 +297,46 @@ describe('limits', () => {
   });
 
   it('rate-limits each credential with RATE_LIMITED and Retry-After', async () => {
-    const limited = await startTestGateway({ env: { PEDIGREE_RATE_LIMIT_PER_SECOND: '5' } });
-    try {
-      const responses = [];
-      for (let i = 0; i < 8; i++) {
-        responses.push(await fetch(limited.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: ADMIN }, body: '{"query":"{ __typename }"}' }));
-      }
-      const last = responses[responses.length - 1]!;
-      expect(last.status).toBe(429);
-      expect(Number(last.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-      expect(((await last.json()) as GraphQLResponse).errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
-      expect(responses[0]!.status).toBe(200);
-    } finally {
-      await limited.stop();
+    await using limited = await startTestGateway({ env: { PEDIGREE_RATE_LIMIT_PER_SECOND: '5' } });
+    const responses = [];
+    for (let i = 0; i < 8; i++) {
+      responses.push(await fetch(limited.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: ADMIN }, body: '{"query":"{ __typename }"}' }));
     }
+    const last = responses[responses.length - 1]!;
+    expect(last.status).toBe(429);
+    expect(Number(last.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(((await last.json()) as GraphQLResponse).errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+    expect(responses[0]!.status).toBe(200);
   });
 
   it('turns introspection off in production, on both transports', async () => {
-    const production = await startTestGateway({ config: { production: true } });
-    try {
-      const response = await production.gql('{ __schema { types { name } } }');
-      expect(response.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
-      const [overWs] = await wsCollect(production.ws(), '{ __schema { types { name } } }');
-      expect(overWs!.errors?.length).toBeGreaterThan(0);
-      expect((await production.gql('{ __typename }')).errors).toBeUndefined();
-    } finally {
-      await production.stop();
-    }
+    await using production = await startTestGateway({ config: { production: true } });
+    const response = await production.gql('{ __schema { types { name } } }');
+    expect(response.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    const [overWs] = await wsCollect(production.ws(), '{ __schema { types { name } } }');
+    expect(overWs!.errors?.length).toBeGreaterThan(0);
+    expect((await production.gql('{ __typename }')).errors).toBeUndefined();
   });
 });
 
 describe('the router secret', () => {
   it('refuses HTTP and WebSocket requests without it, before parsing', async () => {
-    const guarded = await startTestGateway({ env: { PEDIGREE_ROUTER_SECRET: ROUTER_SECRET } });
-    try {
-      const refusedResponse = await fetch(guarded.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: ADMIN }, body: 'not even json' });
-      expect(refusedResponse.status).toBe(403);
-      expect(((await refusedResponse.json()) as GraphQLResponse).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-      const accepted = await guarded.gql('{ __typename }', {}, { 'x-pedigree-router-secret': ROUTER_SECRET });
-      expect(accepted.data).toEqual({ __typename: 'Query' });
-      const socket = new WebSocket(guarded.gateway.wsUrl, 'graphql-transport-ws');
-      const status = await new Promise<number>((resolve) => socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
-      expect(status).toBe(403);
-      // The REST ingest routes too: MLflow and OpenLineage (both of its paths).
-      const origin = new URL(guarded.url).origin;
-      const post = (path: string, headers: Record<string, string> = {}) =>
-        fetch(`${origin}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: ADMIN, ...headers }, body: 'not even json' });
-      for (const path of ['/mlflow/api/2.0/mlflow/experiments/create', '/api/v1/lineage', '/openlineage/api/v1/lineage']) expect((await post(path)).status).toBe(403);
-      // With the secret, the request reaches the route (and its body is refused as not JSON).
-      expect((await post('/api/v1/lineage', { 'x-pedigree-router-secret': ROUTER_SECRET })).status).toBe(400);
-    } finally {
-      await guarded.stop();
-    }
+    await using guarded = await startTestGateway({ env: { PEDIGREE_ROUTER_SECRET: ROUTER_SECRET } });
+    const refusedResponse = await fetch(guarded.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: ADMIN }, body: 'not even json' });
+    expect(refusedResponse.status).toBe(403);
+    expect(((await refusedResponse.json()) as GraphQLResponse).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const accepted = await guarded.gql('{ __typename }', {}, { 'x-pedigree-router-secret': ROUTER_SECRET });
+    expect(accepted.data).toEqual({ __typename: 'Query' });
+    const socket = new WebSocket(guarded.gateway.wsUrl, 'graphql-transport-ws');
+    const status = await new Promise<number>((resolve) => socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
+    expect(status).toBe(403);
+    // The REST ingest routes too: MLflow and OpenLineage (both of its paths).
+    const origin = new URL(guarded.url).origin;
+    const post = (path: string, headers: Record<string, string> = {}) =>
+      fetch(`${origin}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: ADMIN, ...headers }, body: 'not even json' });
+    for (const path of ['/mlflow/api/2.0/mlflow/experiments/create', '/api/v1/lineage', '/openlineage/api/v1/lineage']) expect((await post(path)).status).toBe(403);
+    // With the secret, the request reaches the route (and its body is refused as not JSON).
+    expect((await post('/api/v1/lineage', { 'x-pedigree-router-secret': ROUTER_SECRET })).status).toBe(400);
   });
 });
 
@@ -401,18 +385,14 @@ describe('event streams', () => {
   });
 
   it('limits subscriptions per connection', async () => {
-    const limited = await startTestGateway({ env: { PEDIGREE_MAX_SUBSCRIPTIONS_PER_CONNECTION: '2' } });
-    try {
-      const client = limited.ws();
-      const open = () => new Promise<unknown>((resolve) => client.subscribe({ query: 'subscription { versionEvents { kind } }' }, { next: resolve, error: resolve, complete: () => {} }));
-      void open();
-      void open();
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      const third = (await open()) as GraphQLResponse['errors'];
-      expect(JSON.stringify(third)).toContain('LIMIT_EXCEEDED');
-    } finally {
-      await limited.stop();
-    }
+    await using limited = await startTestGateway({ env: { PEDIGREE_MAX_SUBSCRIPTIONS_PER_CONNECTION: '2' } });
+    const client = limited.ws();
+    const open = () => new Promise<unknown>((resolve) => client.subscribe({ query: 'subscription { versionEvents { kind } }' }, { next: resolve, error: resolve, complete: () => {} }));
+    void open();
+    void open();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const third = (await open()) as GraphQLResponse['errors'];
+    expect(JSON.stringify(third)).toContain('LIMIT_EXCEEDED');
   });
 });
 

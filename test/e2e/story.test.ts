@@ -2,15 +2,11 @@
  * The whole recording story through GraphQL, as a pipeline and a release engineer would send
  * it (the README's walkthrough uses the same operations).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { describe, expect, it } from 'vitest';
+import { useGateway } from '../support/gateway.ts';
 import { unique } from '../support/graph.ts';
 
-let server: TestGateway;
-beforeAll(async () => {
-  server = await startTestGateway();
-});
-afterAll(() => server.stop());
+const server = useGateway();
 
 const sha = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
 

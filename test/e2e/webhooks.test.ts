@@ -279,34 +279,30 @@ describe('delivery', () => {
 
 describe('who and where', () => {
   it('refuses URLs that resolve to loopback, private, link-local or metadata addresses without the setting, writing nothing', async () => {
-    const strict = await startTestGateway({ config: { webhooks: { deliver: false } } });
-    try {
-      const project = await createProject(strict, unique('wh-ssrf'));
-      const before = await graphCounts(driver);
-      for (const url of [
-        'http://127.0.0.1:8080/hook',
-        'http://localhost/hook',
-        'http://10.1.2.3/hook',
-        'http://192.168.0.10/hook',
-        'http://169.254.169.254/latest/meta-data',
-        'http://[::1]/hook',
-        'http://[::ffff:127.0.0.1]/hook',
-        'http://[fd00:ec2::254]/hook',
-        'http://0.0.0.0/hook',
-      ]) {
-        const result = await strict.gql(CREATE, { input: { project, url } });
-        expect(result.errors?.[0]?.extensions, url).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.url' });
-      }
-      for (const url of ['ftp://example.com/hook', 'not a url', 'https://user:pw@example.com/hook']) {
-        const result = await strict.gql(CREATE, { input: { project, url } });
-        expect(result.errors?.[0]?.extensions, url).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.url' });
-      }
-      const badKind = await strict.gql(CREATE, { input: { project, url: 'https://93.184.215.14/hook', names: [] } });
-      expect(badKind.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.names' });
-      expect(await graphCounts(driver)).toEqual(before);
-    } finally {
-      await strict.stop();
+    await using strict = await startTestGateway({ config: { webhooks: { deliver: false } } });
+    const project = await createProject(strict, unique('wh-ssrf'));
+    const before = await graphCounts(driver);
+    for (const url of [
+      'http://127.0.0.1:8080/hook',
+      'http://localhost/hook',
+      'http://10.1.2.3/hook',
+      'http://192.168.0.10/hook',
+      'http://169.254.169.254/latest/meta-data',
+      'http://[::1]/hook',
+      'http://[::ffff:127.0.0.1]/hook',
+      'http://[fd00:ec2::254]/hook',
+      'http://0.0.0.0/hook',
+    ]) {
+      const result = await strict.gql(CREATE, { input: { project, url } });
+      expect(result.errors?.[0]?.extensions, url).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.url' });
     }
+    for (const url of ['ftp://example.com/hook', 'not a url', 'https://user:pw@example.com/hook']) {
+      const result = await strict.gql(CREATE, { input: { project, url } });
+      expect(result.errors?.[0]?.extensions, url).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.url' });
+    }
+    const badKind = await strict.gql(CREATE, { input: { project, url: 'https://93.184.215.14/hook', names: [] } });
+    expect(badKind.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.names' });
+    expect(await graphCounts(driver)).toEqual(before);
   });
 
   it('checks the address again at send time: a gateway without the setting refuses to deliver to a private address', async () => {

@@ -1,9 +1,12 @@
 /**
  * Starts the gateway in-process on a free port against the suite's Neo4j and talks to it the
  * way clients do: HTTP POST /graphql and graphql-ws over a real WebSocket.
+ *
+ * A test file that needs one gateway for all its tests calls `useGateway()` at module level; a
+ * test that needs a gateway of its own writes `await using g = await startTestGateway(...)`.
  */
 import { createClient, type Client } from 'graphql-ws';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig, type ConfigOverrides } from '../../src/config.ts';
 import type { QueryObserver } from '../../src/neo4j/executor.ts';
@@ -14,7 +17,7 @@ export interface GraphQLResponse<T = Record<string, any>> {
   errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, any> }[];
 }
 
-export interface TestGateway {
+export interface TestGateway extends AsyncDisposable {
   readonly gateway: Gateway;
   readonly url: string;
   gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
@@ -33,6 +36,7 @@ export interface TestGateway {
   /** The Cypher of the last request's statements, in the order sent. */
   lastStatements(): readonly string[];
   ws(connectionParams?: Record<string, unknown>): Client;
+  /** Closes the graphql-ws clients handed out, then stops the gateway; later calls wait for the first. */
   stop(): Promise<void>;
 }
 
@@ -62,8 +66,20 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     return { onQuery: ({ unit, query, autoCommit }) => seen.push({ unit, query, autoCommit, answersBefore: answers }), onAnswer: () => (answers += 1) };
   };
   const gateway = await startGateway({ config, neo4jUri: options.neo4jUri ?? inject('neo4jUri'), queryObserver });
-  if (options.waitReady !== false) await gateway.ready;
+  if (options.waitReady !== false) {
+    // A gateway that never got ready is stopped here: the caller has nothing to stop.
+    await gateway.ready.catch(async (error: unknown) => {
+      await gateway.stop();
+      throw error;
+    });
+  }
   const clients: Client[] = [];
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      await Promise.all(clients.map((client) => client.dispose()));
+      await gateway.stop();
+    })());
 
   async function gql<T>(query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
     const response = await fetch(gateway.url, {
@@ -93,10 +109,48 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       clients.push(client);
       return client;
     },
-    async stop() {
-      await Promise.all(clients.map((client) => client.dispose()));
-      await gateway.stop();
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
+
+/**
+ * The file's gateway: started in a `beforeAll` and stopped in an `afterAll`, both registered
+ * where this is called, so hooks registered after it see a running gateway and their `afterAll`
+ * runs before it stops. The object returned forwards to that gateway and may be used only from
+ * tests and hooks; before the start (or after the stop) it throws. `options` may be a function,
+ * for options known only once earlier `beforeAll` hooks have run.
+ */
+export function useGateway(options: TestGatewayOptions | (() => TestGatewayOptions) = {}): TestGateway {
+  let current: TestGateway | undefined;
+  beforeAll(async () => {
+    current = await startTestGateway(typeof options === 'function' ? options() : options);
+  });
+  afterAll(async () => {
+    const started = current;
+    current = undefined;
+    await started?.stop();
+  });
+  const running = (): TestGateway => {
+    if (!current) throw new Error('useGateway: the gateway runs only between its beforeAll and afterAll hooks');
+    return current;
+  };
+  return {
+    get gateway() {
+      return running().gateway;
     },
+    get url() {
+      return running().url;
+    },
+    gql: <T>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>) => running().gql<T>(query, variables, headers),
+    ok: <T>(query: string, variables?: Record<string, unknown>) => running().ok<T>(query, variables),
+    lastQueryCount: () => running().lastQueryCount(),
+    lastQueries: () => running().lastQueries(),
+    lastRoundTrips: () => running().lastRoundTrips(),
+    lastStatements: () => running().lastStatements(),
+    ws: (connectionParams) => running().ws(connectionParams),
+    stop: () => running().stop(),
+    [Symbol.asyncDispose]: () => running().stop(),
   };
 }
 

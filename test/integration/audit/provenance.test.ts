@@ -1,15 +1,11 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { useGateway } from '../../support/gateway.ts';
 import { graphCounts, testDriver, unique } from '../../support/graph.ts';
 
-let server: TestGateway;
 const driver = testDriver();
-beforeAll(async () => {
-  server = await startTestGateway();
-});
+const server = useGateway();
 afterAll(async () => {
-  await server.stop();
   await driver.close();
 });
 

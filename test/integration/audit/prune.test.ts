@@ -1,17 +1,15 @@
 import type { Driver } from 'neo4j-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
+import { useGateway } from '../../support/gateway.ts';
 import { graphCounts, testDriver, unique } from '../../support/graph.ts';
 
-let server: TestGateway;
 let driver: Driver;
+const server = useGateway();
 beforeAll(async () => {
-  server = await startTestGateway();
   driver = testDriver();
 });
 afterAll(async () => {
   await driver.close();
-  await server.stop();
 });
 
 const PRUNE = `mutation($input: PruneCheckpointsInput!) {

@@ -1,18 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { Driver } from 'neo4j-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
+import { useGateway } from '../../support/gateway.ts';
 import { graphCounts, testDriver, unique } from '../../support/graph.ts';
 
-let server: TestGateway;
 let driver: Driver;
+const server = useGateway();
 beforeAll(async () => {
-  server = await startTestGateway();
   driver = testDriver();
 });
 afterAll(async () => {
   await driver.close();
-  await server.stop();
 });
 
 const sha = () => `sha256:${randomBytes(32).toString('hex')}`;

@@ -1,15 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
+import { describe, expect, it } from 'vitest';
+import { useGateway } from '../../support/gateway.ts';
 import { unique } from '../../support/graph.ts';
 
-let server: TestGateway;
-beforeAll(async () => {
-  server = await startTestGateway();
-});
-afterAll(async () => {
-  await server.stop();
-});
+const server = useGateway();
 
 const sha = () => `sha256:${randomBytes(32).toString('hex')}`;
 

@@ -4,7 +4,7 @@
  * at or after it keeps its events, and the tail moves past the range, so new subscriptions work.
  * The tail is held back by gating its reads; everything else is the real executor and Neo4j.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { pino } from 'pino';
 import { createDispatcher } from '../../../src/events/dispatcher.ts';
 import { checkFilter } from '../../../src/events/filter.ts';
@@ -13,15 +13,11 @@ import { createDriver } from '../../../src/neo4j/driver.ts';
 import { createExecutor, type Executor } from '../../../src/neo4j/executor.ts';
 import { eventLogBounds, pruneEventsBefore } from '../../../src/neo4j/queries/events.ts';
 import { PedigreeError } from '../../../src/domain/errors.ts';
-import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
+import { useGateway } from '../../support/gateway.ts';
 import { unique } from '../../support/graph.ts';
 import { createProject, registerDataset } from '../../support/events.ts';
 
-let server: TestGateway;
-beforeAll(async () => {
-  server = await startTestGateway();
-});
-afterAll(() => server.stop());
+const server = useGateway();
 
 /** A dispatcher whose tail reads wait while `hold()` is in effect. */
 async function startLaggingDispatcher() {

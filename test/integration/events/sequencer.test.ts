@@ -17,7 +17,7 @@ import { createDriver } from '../../../src/neo4j/driver.ts';
 import { createExecutor, type Executor, type Tx } from '../../../src/neo4j/executor.ts';
 import { migrate } from '../../../src/neo4j/migrations.ts';
 import { pruneEventsBefore, sequencePending } from '../../../src/neo4j/queries/events.ts';
-import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
+import { useGateway } from '../../support/gateway.ts';
 import { testDriver, unique } from '../../support/graph.ts';
 import { totalDbHits } from '../../support/lineage-graphs.ts';
 import { createProject, headCursor, registerDataset, subscribe } from '../../support/events.ts';
@@ -217,14 +217,8 @@ describe('sequencer steps (no gateway running)', () => {
 });
 
 describe('through two gateway instances', () => {
-  let a: TestGateway;
-  let b: TestGateway;
-  beforeAll(async () => {
-    [a, b] = await Promise.all([startTestGateway(), startTestGateway()]);
-  });
-  afterAll(async () => {
-    await Promise.all([a.stop(), b.stop()]);
-  });
+  const a = useGateway();
+  const b = useGateway();
 
   it('concurrent writers on both get gap-free unique seqs, every event once, nothing left pending', async () => {
     const project = await createProject(a, unique('seq-two'));

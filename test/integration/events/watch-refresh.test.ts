@@ -3,22 +3,18 @@
  * recomputed once per watched node only when lineage can have changed, never per event per
  * subscriber; and it is recomputed whenever lineage did change, also by a batch that only links.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { pino } from 'pino';
 import { createDispatcher } from '../../../src/events/dispatcher.ts';
 import { checkFilter } from '../../../src/events/filter.ts';
 import type { Delivery } from '../../../src/events/subscription.ts';
 import { createDriver } from '../../../src/neo4j/driver.ts';
 import { createExecutor } from '../../../src/neo4j/executor.ts';
-import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
+import { useGateway } from '../../support/gateway.ts';
 import { unique } from '../../support/graph.ts';
 import { createProject, pollAll, registerDataset } from '../../support/events.ts';
 
-let server: TestGateway;
-beforeAll(async () => {
-  server = await startTestGateway();
-});
-afterAll(() => server.stop());
+const server = useGateway();
 
 async function take(iterator: AsyncIterator<Delivery>): Promise<string> {
   const result = await iterator.next();

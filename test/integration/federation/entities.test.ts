@@ -9,21 +9,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getNamedType, isLeafType, isNonNullType, isObjectType, type GraphQLField } from 'graphql';
 import { newId } from '../../../src/domain/ids.ts';
 import { createSchema } from '../../../src/graphql/schema/index.ts';
-import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
+import { useGateway } from '../../support/gateway.ts';
 import { testDriver, unique } from '../../support/graph.ts';
 import { copyNodes, recordOneOfEach, setCreatedBy, type EntityLabel, type OneOfEach } from '../../support/lineage.ts';
 
-let server: TestGateway;
 let driver: Driver;
 let seed: OneOfEach;
+const server = useGateway();
 beforeAll(async () => {
-  server = await startTestGateway();
   driver = testDriver();
   seed = await recordOneOfEach(server);
 }, 60_000);
 afterAll(async () => {
   await driver.close();
-  await server.stop();
 });
 
 const ENTITIES = `query($representations: [_Any!]!) {

@@ -3,15 +3,14 @@
  * like a missing name: the same statements (so no extra work that timing could reveal) and the
  * same answer. Shapes are asserted, never wall-clock times.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useGateway } from '../../support/gateway.ts';
 import { unique } from '../../support/graph.ts';
 
-let server: TestGateway;
 let viewer: Record<string, string>;
 let hidden: { id: string; name: string };
+const server = useGateway();
 beforeAll(async () => {
-  server = await startTestGateway();
   const create = async (name: string) =>
     (await server.ok<any>('mutation($input: CreateProjectInput!) { createProject(input: $input) { id name } }', { input: { name } })).createProject as { id: string; name: string };
   const mine = await create(unique('names-mine'));
@@ -22,7 +21,6 @@ beforeAll(async () => {
   viewer = { authorization: `Bearer ${token}` };
   await server.gql('{ projects { id } }', {}, viewer); // the credential is known before the requests compared
 });
-afterAll(() => server.stop());
 
 /** The answer and the statements of one request as the viewer. */
 async function probe(query: string, variables: Record<string, unknown>) {

@@ -3,15 +3,11 @@
  * outputs, checkpoints and the model versions derived from them costs a fixed number of
  * Cypher queries, whatever the number of runs.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
+import { describe, expect, it } from 'vitest';
+import { useGateway } from '../../support/gateway.ts';
 import { unique } from '../../support/graph.ts';
 
-let server: TestGateway;
-beforeAll(async () => {
-  server = await startTestGateway();
-});
-afterAll(() => server.stop());
+const server = useGateway();
 
 const sha = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
 

@@ -9,21 +9,19 @@ import type { Driver } from 'neo4j-driver';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExecutor } from '../../../src/neo4j/executor.ts';
-import { ADMIN, startTestGateway, type TestGateway } from '../../support/gateway.ts';
+import { ADMIN, useGateway } from '../../support/gateway.ts';
 import { testDriver, unique } from '../../support/graph.ts';
 import { copyNodes, recordOneOfEach, type OneOfEach } from '../../support/lineage.ts';
 
-let server: TestGateway;
 let driver: Driver;
 let seed: OneOfEach;
+const server = useGateway();
 beforeAll(async () => {
-  server = await startTestGateway();
   driver = testDriver();
   seed = await recordOneOfEach(server);
 }, 60_000);
 afterAll(async () => {
   await driver.close();
-  await server.stop();
 });
 
 const auto = (unit: string) => ({ unit, autoCommit: true });

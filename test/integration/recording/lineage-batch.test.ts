@@ -1,16 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type GraphQLResponse, type TestGateway } from '../../support/gateway.ts';
+import { useGateway, type GraphQLResponse } from '../../support/gateway.ts';
 import { graphCounts, testDriver, unique } from '../../support/graph.ts';
 
-let server: TestGateway;
 const driver = testDriver();
 
-beforeAll(async () => {
-  server = await startTestGateway();
-});
+const server = useGateway();
 afterAll(async () => {
-  await server.stop();
   await driver.close();
 });
 

@@ -1,16 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { useGateway } from '../../support/gateway.ts';
 import { graphCounts, testDriver, unique } from '../../support/graph.ts';
 import { createCheckpointFixture, createRunFixture } from '../../support/fixtures.ts';
 
-let server: TestGateway;
 const driver = testDriver();
 
-beforeAll(async () => {
-  server = await startTestGateway();
-});
+const server = useGateway();
 afterAll(async () => {
-  await server.stop();
   await driver.close();
 });
 

@@ -15,22 +15,20 @@ import { createExperiment } from '../../../src/recording/experiments.ts';
 import { createModel, registerModelVersion } from '../../../src/recording/models.ts';
 import { recordRunDetails } from '../../../src/recording/run-details.ts';
 import { finishRun, startRun } from '../../../src/recording/runs.ts';
-import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
+import { useGateway } from '../../support/gateway.ts';
 import { graphCounts, testDriver, unique } from '../../support/graph.ts';
 
-let server: TestGateway;
 let ctx: Context;
 let project: string;
 const driver = testDriver();
 const ADMIN: Viewer = { subject: 'admin', admin: true, roles: new Map(), credential: { kind: 'admin-token' } };
 
+const server = useGateway();
 beforeAll(async () => {
-  server = await startTestGateway();
   ctx = createContext({ executor: server.gateway.executor, logger: pino({ level: 'silent' }), closeSocketsOf: () => {}, events: {} as Dispatcher, webhooks: { allowPrivate: false, secretKey: undefined } }, 'test', ADMIN);
   project = (await server.ok('mutation($name: String!) { createProject(input: { name: $name }) { id } }', { name: unique('details') })).createProject.id;
 });
 afterAll(async () => {
-  await server.stop();
   await driver.close();
 });
 

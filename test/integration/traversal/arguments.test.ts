@@ -2,21 +2,19 @@
 import type { Driver } from 'neo4j-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../../src/domain/ids.ts';
-import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
+import { useGateway } from '../../support/gateway.ts';
 import { graphCounts, testDriver, unique } from '../../support/graph.ts';
 import { createDiamondLadder, type DiamondLadder } from '../../support/lineage-graphs.ts';
 
-let server: TestGateway;
 let driver: Driver;
 let ladder: DiamondLadder;
+const server = useGateway();
 beforeAll(async () => {
-  server = await startTestGateway();
   driver = testDriver();
   ladder = await createDiamondLadder(driver, unique('prj-args'), 3);
 });
 afterAll(async () => {
   await driver.close();
-  await server.stop();
 });
 
 const TRAVERSE = `query($id: ID!, $maxDepth: Int!, $limit: Int!, $kinds: [NodeKind!], $asOf: DateTime) {

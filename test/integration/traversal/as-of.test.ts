@@ -5,18 +5,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Driver } from 'neo4j-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
+import { useGateway } from '../../support/gateway.ts';
 import { testDriver, unique } from '../../support/graph.ts';
 
-let server: TestGateway;
 let driver: Driver;
+const server = useGateway();
 beforeAll(async () => {
-  server = await startTestGateway();
   driver = testDriver();
 });
 afterAll(async () => {
   await driver.close();
-  await server.stop();
 });
 
 const sha = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;

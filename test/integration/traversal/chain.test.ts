@@ -1,21 +1,19 @@
 /** Fine-tuning on fine-tuning: a chain 1,000 relationships deep answers maxDepth 1000. */
 import type { Driver } from 'neo4j-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
+import { useGateway } from '../../support/gateway.ts';
 import { testDriver, unique } from '../../support/graph.ts';
 import { createFineTuningChain } from '../../support/lineage-graphs.ts';
 
-let server: TestGateway;
 let driver: Driver;
 let chain: { top: string; bottom: string; all: string[] };
+const server = useGateway();
 beforeAll(async () => {
-  server = await startTestGateway();
   driver = testDriver();
   chain = await createFineTuningChain(driver, unique('prj-chain'), 1000);
 });
 afterAll(async () => {
   await driver.close();
-  await server.stop();
 });
 
 const UPSTREAM = `query($id: ID!, $maxDepth: Int!) {

@@ -7,23 +7,21 @@ import type { Driver } from 'neo4j-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Executor, Tx } from '../../../src/neo4j/executor.ts';
 import { traverseLineage } from '../../../src/lineage/traversal.ts';
-import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
+import { useGateway } from '../../support/gateway.ts';
 import { testDriver, unique } from '../../support/graph.ts';
 import { createDiamondLadder, findOperator, operators, totalDbHits, type DiamondLadder, type PlanNode } from '../../support/lineage-graphs.ts';
 
 const LAYERS = 41; // 2^41 > 2^40 distinct paths from the top down to the raw data
 
-let server: TestGateway;
 let driver: Driver;
 let ladder: DiamondLadder;
+const server = useGateway();
 beforeAll(async () => {
-  server = await startTestGateway();
   driver = testDriver();
   ladder = await createDiamondLadder(driver, unique('prj-diamond'), LAYERS);
 });
 afterAll(async () => {
   await driver.close();
-  await server.stop();
 });
 
 const UPSTREAM = `query($id: ID!, $maxDepth: Int!, $limit: Int!, $kinds: [NodeKind!]) {

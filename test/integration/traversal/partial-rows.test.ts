@@ -3,19 +3,17 @@
  * stored one (the default resolver reads the row's property of that name), the search returns
  * only those properties, for whichever lineage type a hit has; anything else reads whole rows.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { getNamedType, isLeafType, isObjectType, type GraphQLField } from 'graphql';
 import { createSchema } from '../../../src/graphql/schema/index.ts';
-import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
+import { useGateway } from '../../support/gateway.ts';
 import { recordOneOfEach, type OneOfEach } from '../../support/lineage.ts';
 
-let server: TestGateway;
 let seed: OneOfEach;
+const server = useGateway();
 beforeAll(async () => {
-  server = await startTestGateway();
   seed = await recordOneOfEach(server);
 }, 60_000);
-afterAll(() => server.stop());
 
 const LINEAGE_TYPES = ['DatasetVersion', 'Run', 'Checkpoint', 'Artifact', 'ModelVersion', 'Deployment'] as const;
 const schema = createSchema();

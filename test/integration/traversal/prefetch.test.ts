@@ -4,19 +4,17 @@
  * answers as a traversal field that reads on its own (`nodes(ids)` does not prefetch), and
  * nothing of a root that is missing or unreadable.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../../src/domain/ids.ts';
-import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
+import { useGateway } from '../../support/gateway.ts';
 import { unique } from '../../support/graph.ts';
 import { recordOneOfEach, type OneOfEach } from '../../support/lineage.ts';
 
-let server: TestGateway;
 let seed: OneOfEach;
+const server = useGateway();
 beforeAll(async () => {
-  server = await startTestGateway();
   seed = await recordOneOfEach(server);
 }, 60_000);
-afterAll(() => server.stop());
 
 const GRAPH = 'truncated nodes { depth node { id kind createdAt } } edges { from to kind }';
 
