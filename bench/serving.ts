@@ -31,6 +31,7 @@ import { baselineOf } from '../src/neo4j/queries/monitoring.ts';
 import type { QueryObserver } from '../src/neo4j/executor.ts';
 import { startGateway } from '../src/server.ts';
 import { benchNeo4j } from './lib/neo4j.ts';
+import { statementTimer } from './lib/statement-timer.ts';
 import { fmtMs, fmtRate, summarize } from './lib/stats.ts';
 
 const WINDOWS = Number(process.argv[2] ?? 1000);
@@ -118,18 +119,12 @@ async function main(): Promise<void> {
   const trace = new Map<string, number[]>();
   const note = (key: string, ms: number) => void (trace.get(key) ?? trace.set(key, []).get(key)!).push(ms);
   const queryObserver = process.env['BENCH_TRACE']
-    ? (): QueryObserver => {
-        const sent: { query: string; at: number }[] = [];
-        return {
-          onQuery: ({ query }) => void sent.push({ query: query.replace(/\s+/g, ' ').slice(0, 70), at: performance.now() }),
-          onAnswer: () => {
-            const first = sent.shift();
-            if (first) note(first.query, performance.now() - first.at);
-          },
-          onCommit: ({ ms }) => note('COMMIT', ms),
-          onSequenced: ({ ms }) => note('sequencing wait', ms),
-        };
-      }
+    ? (): QueryObserver =>
+        statementTimer({
+          statement: (query, sent, answered) => note(query.replace(/\s+/g, ' ').slice(0, 70), answered - sent),
+          commit: (ms) => note('COMMIT', ms),
+          sequenced: (ms) => note('sequencing wait', ms),
+        })
     : undefined;
   const gateway = await startGateway({ config, neo4jUri: database.uri, ...(queryObserver ? { queryObserver } : {}) });
   process.on('exit', () => {

@@ -18,6 +18,7 @@ import type { QueryObserver } from '../src/neo4j/executor.ts';
 import { startGateway } from '../src/server.ts';
 import { loadShape, type Post } from './lib/load-pedigree.ts';
 import { benchNeo4j } from './lib/neo4j.ts';
+import { statementTimer } from './lib/statement-timer.ts';
 import { BATCH_ELEMENTS, pipelines } from './lib/shapes.ts';
 
 const SINGLE = Number(process.env['BENCH_SINGLE'] ?? 500);
@@ -37,16 +38,11 @@ const traces = new Map<string, Trace>();
 function observerFor(requestId: string): QueryObserver | undefined {
   const trace = traces.get(requestId);
   if (!trace) return undefined;
-  const open: { query: string; sent: number }[] = [];
-  return {
-    onQuery: ({ query }) => void open.push({ query, sent: performance.now() }),
-    onAnswer: () => {
-      const first = open.shift();
-      if (first) trace.statements.push({ ...first, answered: performance.now() });
-    },
-    onCommit: ({ ms }) => void (trace.commitMs += ms),
-    onSequenced: ({ ms }) => void (trace.sequenceMs += ms),
-  };
+  return statementTimer({
+    statement: (query, sent, answered) => void trace.statements.push({ query, sent, answered }),
+    commit: (ms) => void (trace.commitMs += ms),
+    sequenced: (ms) => void (trace.sequenceMs += ms),
+  });
 }
 
 /** Total length of the union of [sent, answered] intervals. */

@@ -12,23 +12,10 @@
  */
 import type { Tx } from '../neo4j/executor.ts';
 import { newId } from '../domain/ids.ts';
-import { INTERNAL_EVENT_KINDS, type EventKind, type InternalEventKind } from '../domain/event-kinds.ts';
-import { APPEND_EVENTS, eventRows } from '../neo4j/queries/event-append.ts';
+import { INTERNAL_EVENT_KINDS } from '../domain/event-kinds.ts';
+import { APPEND_EVENTS, eventRows, type NewEvent } from '../neo4j/queries/event-append.ts';
 
-export interface NewEvent {
-  readonly kind: EventKind | InternalEventKind;
-  readonly projectId: string;
-  /** The lineage node the event announces. */
-  readonly subjectId: string;
-  /** Dataset, model or artifact name, for name filters. */
-  readonly name?: string | null;
-  /** What the subject replaces: previous version, superseded deployment, alias's old target. */
-  readonly previousId?: string | null;
-  readonly alias?: string | null;
-  readonly actor: string | null;
-  /** More facts for the event's audit entry only (e.g. a status change's from, to and reason). */
-  readonly audit?: Readonly<Record<string, unknown>>;
-}
+export type { NewEvent };
 
 /**
  * Appends the events in order and, in the same statement, the audit trail that, unlike

@@ -1,15 +1,20 @@
 /** Appending events and their audit entries: the Cypher the outbox (src/events/outbox.ts) and single-statement writers share. */
+import type { EventKind, InternalEventKind } from '../../domain/event-kinds.ts';
 import { newId } from '../../domain/ids.ts';
 
-/** An event to append (src/events/outbox.ts NewEvent has this shape). */
-export interface EventRowInput {
-  readonly kind: string;
+/** An event to append: the outbox's (src/events/outbox.ts) and single-statement writers'. */
+export interface NewEvent {
+  readonly kind: EventKind | InternalEventKind;
   readonly projectId: string;
+  /** The lineage node the event announces. */
   readonly subjectId: string;
+  /** Dataset, model or artifact name, for name filters. */
   readonly name?: string | null;
+  /** What the subject replaces: previous version, superseded deployment, alias's old target. */
   readonly previousId?: string | null;
   readonly alias?: string | null;
   readonly actor: string | null;
+  /** More facts for the event's audit entry only (e.g. a status change's from, to and reason). */
   readonly audit?: Readonly<Record<string, unknown>>;
 }
 
@@ -31,7 +36,7 @@ export const APPEND_EVENTS = `UNWIND $events AS e
        }))`;
 
 /** `events` as the rows APPEND_EVENTS takes; with `summary`, no per-event audit entries. */
-export function eventRows(events: readonly EventRowInput[], options: { summary?: Record<string, unknown> } = {}): Record<string, unknown>[] {
+export function eventRows(events: readonly NewEvent[], options: { summary?: Record<string, unknown> } = {}): Record<string, unknown>[] {
   // Within one append every event has the same occurredAt (one statement), so their ids give
   // their order: sorted, fresh UUIDv7 ids ascend in the order the events were given.
   const ids = events.map(() => newId('Event')).sort();

@@ -6,7 +6,7 @@
  * them. Window instants are Neo4j datetimes, read back as epoch milliseconds.
  */
 import type { Tx } from '../executor.ts';
-import { APPEND_EVENTS, eventRows, type EventRowInput } from './event-append.ts';
+import { APPEND_EVENTS, eventRows, type NewEvent } from './event-append.ts';
 
 export interface ProfileRow {
   readonly datasetVersionId: string;
@@ -163,7 +163,7 @@ export async function baselineOf(tx: Tx, deploymentId: string): Promise<{ id: st
  * Creates the window and, in the same statement, appends `events` with their audit entries
  * (APPEND_EVENTS); a concurrent first record of the same key fails on serving_window_key.
  */
-export async function createWindow(tx: Tx, row: ServingWindowRow, events: readonly EventRowInput[] = []): Promise<ServingWindowRow> {
+export async function createWindow(tx: Tx, row: ServingWindowRow, events: readonly NewEvent[] = []): Promise<ServingWindowRow> {
   const [record] = await tx.run(
     `WITH datetime() AS now
      CREATE (w:ServingWindow {
