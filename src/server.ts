@@ -61,9 +61,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     [metrics.queryObserver],
   );
   const dispatcher: Dispatcher = createDispatcher({ executor: database, logger, config: config.events });
-  // Commit, then sequence: a unit that appended events answers once this process's sequencer has
-  // numbered them (which wakes the dispatcher); other instances' events are found by polling.
-  const executor = withSequencing(database, () => dispatcher.sequence());
+  // Commit, then sequence: a unit that appended events answers once they have seqs, numbered in
+  // its own transaction when it is the only write in flight, else by this process's sequencer
+  // (either wakes the dispatcher); other instances' events are found by polling.
+  const executor = withSequencing(database, () => dispatcher.sequence(), { sequenced: (head) => dispatcher.sequenced(head) });
   const windowPruner = createWindowPruner({
     executor,
     logger,

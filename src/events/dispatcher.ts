@@ -67,6 +67,8 @@ export interface Dispatcher {
    * and the next poll numbers them. The executor awaits it after a unit that appended events.
    */
   sequence(): Promise<void>;
+  /** A local unit numbered its own events and committed; `head` is its last seq. Wakes the tail loop. */
+  sequenced(head: number): void;
   /**
    * Opens a subscription: replays events after `after` (a seq) then continues live; without
    * `after`, starts at this dispatcher's current position. Throws CURSOR_EXPIRED,
@@ -124,16 +126,18 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
   let pruneTimer: NodeJS.Timeout | undefined;
   let pruning: Promise<void> | undefined;
   let nextPollSequence = 0;
-  /** The highest seq this process's own sequencer steps committed (0 before the first). */
+  /** The highest seq this process's own sequencer steps and inline units committed (0 before the first). */
   let sequencedHead = 0;
   const sequencer = createSequencer({
     executor,
     logger,
-    onSequenced: (head) => {
-      if (head > sequencedHead) sequencedHead = head;
-      wake();
-    },
+    onSequenced: sequenced,
   });
+
+  function sequenced(head: number): void {
+    if (head > sequencedHead) sequencedHead = head;
+    wake();
+  }
 
   function wake(): void {
     wakeRequested = true;
@@ -185,10 +189,11 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
   async function tailOnce(): Promise<boolean> {
     if (subscriptions.size === 0) {
       // Nobody to deliver to: move to the log's head without reading events. The counter's
-      // committed value is only ever the last seq of a committed sequencer step, so nothing
-      // at or below it is still to come. A subscription that arrived meanwhile keeps the normal
+      // committed value is only ever the last seq of a committed sequencer step or inline unit
+      // (each numbers under its lock and commits before releasing it), so nothing at or below
+      // it is still to come. A subscription that arrived meanwhile keeps the normal
       // path (it replays up to lastSeen, whatever lastSeen becomes).
-      // After a local step its head is known without a read; otherwise (a poll, other
+      // After a local step or inline unit its head is known without a read; otherwise (a poll, other
       // instances' steps) read the counter.
       const head = sequencedHead > lastSeen! ? sequencedHead : (await executor.readOne('events.head', eventLogBounds)).head;
       if (subscriptions.size === 0) {
@@ -423,6 +428,7 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
     },
     wake,
     sequence: () => sequencer.settle(),
+    sequenced,
     subscribe,
     async stop() {
       stopped = true;

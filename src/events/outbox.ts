@@ -9,11 +9,14 @@
  * seq visible before it. A unit that appended events waits, after its commit, until the
  * gateway's sequencer has numbered them (src/events/sequenced-writes.ts), so a mutation answers
  * only once its events are in the log (read-your-writes for every reader, on every instance).
+ * A unit that is the only write in flight in its process numbers its own events instead, under
+ * the same lock, in the same transaction (APPEND_SEQUENCED_EVENTS; src/events/sequenced-writes.ts
+ * decides), and waits for nothing.
  */
 import type { Tx } from '../neo4j/executor.ts';
 import { newId } from '../domain/ids.ts';
 import { INTERNAL_EVENT_KINDS } from '../domain/event-kinds.ts';
-import { APPEND_EVENTS, eventRows, type NewEvent } from '../neo4j/queries/event-append.ts';
+import { APPEND_EVENTS, APPEND_SEQUENCED_EVENTS, eventRows, type NewEvent } from '../neo4j/queries/event-append.ts';
 
 export type { NewEvent };
 
@@ -25,8 +28,16 @@ export type { NewEvent };
  */
 export async function appendEvents(tx: Tx, events: readonly NewEvent[], options: { summary?: Record<string, unknown> } = {}): Promise<void> {
   if (events.length === 0) return;
-  await tx.run(`WITH datetime() AS now ${APPEND_EVENTS}`, { events: eventRows(events, options), action: tx.unit });
-  tx.eventsAppended?.();
+  const params = { events: eventRows(events, options), action: tx.unit };
+  if (tx.sequenceInline?.() === true) {
+    const [record] = await tx.run(APPEND_SEQUENCED_EVENTS, params);
+    const head = record?.get('head') as number | null | undefined;
+    if (head === null || head === undefined) throw new Error('the events counter is missing (migration V002 creates it)');
+    tx.eventsSequenced?.(head);
+  } else {
+    await tx.run(`WITH datetime() AS now ${APPEND_EVENTS}`, params);
+    tx.eventsAppended?.();
+  }
   if (options.summary) {
     const byKind: Record<string, number> = {};
     for (const e of events) byKind[e.kind] = (byKind[e.kind] ?? 0) + 1;

@@ -35,6 +35,13 @@ export interface Tx {
    * method; a Tx without it, e.g. a test's, just does not wait).
    */
   eventsAppended?(): void;
+  /**
+   * Whether this unit may number its events itself, in its own transaction under the events
+   * counter's lock, instead of leaving them to a sequencer step (src/events/sequenced-writes.ts
+   * decides; absent means no). A unit that did calls `eventsSequenced` with the last seq it took.
+   */
+  sequenceInline?(): boolean;
+  eventsSequenced?(head: number): void;
 }
 
 export interface QueryObserver {

@@ -35,6 +35,29 @@ export const APPEND_EVENTS = `UNWIND $events AS e
          detailsJson: e.detailsJson
        }))`;
 
+/**
+ * Appends `$events` like APPEND_EVENTS, but numbered: takes the events counter's lock (held
+ * until the transaction ends), gives the events the next seqs in the order given and moves the
+ * counter. Returns one row, `head` (the last seq taken), or none when the counter is missing.
+ * Only for a unit that numbers its own events (src/events/sequenced-writes.ts), as its last
+ * statement, so the lock is the last one the transaction takes and is held only through COMMIT.
+ */
+export const APPEND_SEQUENCED_EVENTS = `MATCH (c:Counter {name: 'events'})
+     SET c.value = c.value + size($events)
+     WITH c.value - size($events) AS base, datetime() AS now
+     UNWIND range(0, size($events) - 1) AS i
+     WITH $events[i] AS e, base + i + 1 AS seq, now
+     CREATE (:Event {
+       seq: seq, id: e.id, kind: e.kind, projectId: e.projectId, subjectId: e.subjectId,
+       name: e.name, previousId: e.previousId, alias: e.alias, actor: e.actor, occurredAt: now
+     })
+     FOREACH (_ IN CASE WHEN e.detailsJson IS NULL THEN [] ELSE [1] END |
+       CREATE (:AuditEntry {
+         id: e.id, projectId: e.projectId, at: now, actor: e.actor, action: $action, subjectId: e.subjectId,
+         detailsJson: e.detailsJson
+       }))
+     RETURN max(seq) AS head`;
+
 /** `events` as the rows APPEND_EVENTS takes; with `summary`, no per-event audit entries. */
 export function eventRows(events: readonly NewEvent[], options: { summary?: Record<string, unknown> } = {}): Record<string, unknown>[] {
   // Within one append every event has the same occurredAt (one statement), so their ids give

@@ -216,6 +216,94 @@ describe('sequencer steps (no gateway running)', () => {
   });
 });
 
+describe('inline sequencing (a unit alone in its process numbers its own events)', () => {
+  const steps = () => one<number>("MATCH (c:Counter {name: 'events'}) RETURN coalesce(c.steps, 0)");
+
+  /** withSequencing as the gateway wires it, with a real sequencer; counts waits and inline heads. */
+  function sequencedExecutor() {
+    const own = createDriver({ uri: inject('neo4jUri'), user: 'neo4j', password: 'neo4j', retryMs: 2_000 });
+    const base = createExecutor({ driver: own, database: 'neo4j', logger });
+    const sequencer = createSequencer({ executor: base, logger, onSequenced: () => {} });
+    const seen = { waits: 0, heads: [] as number[] };
+    const executor = withSequencing(base, () => (seen.waits += 1, sequencer.settle()), { sequenced: (h) => seen.heads.push(h) });
+    return { executor, seen, own };
+  }
+
+  it('a lone unit takes the next seqs in its own transaction: nothing pending, no sequencer step, no wait, its head reported', async () => {
+    const { executor, seen, own } = sequencedExecutor();
+    try {
+      const projectId = unique('prj_inline');
+      const before = await head();
+      const stepsBefore = await steps();
+      await executor.write('test.inline', (tx) => appendEvents(tx, fakeEvents(projectId, 3, 'inline')));
+      const after = await head();
+      expect(after).toBe(before + 3);
+      expect(seen).toEqual({ waits: 0, heads: [after] });
+      expect(await steps()).toBe(stepsBefore);
+      expect(await one<number>('MATCH (e:Unsequenced {projectId: $projectId}) RETURN count(e)', { projectId })).toBe(0);
+      const log = await logBetween(before, after);
+      expect(log.map((e) => [e.seq, e.subjectId])).toEqual([
+        [before + 1, 'run_inline_00000'],
+        [before + 2, 'run_inline_00001'],
+        [before + 3, 'run_inline_00002'],
+      ]);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('a lone unit that rolls back after numbering leaves the counter and the log as they were', async () => {
+    const { executor, seen, own } = sequencedExecutor();
+    try {
+      const projectId = unique('prj_inline');
+      const before = await head();
+      await expect(
+        executor.write('test.inline-failing', async (tx) => {
+          await appendEvents(tx, fakeEvents(projectId, 2, 'gone'));
+          throw new Error('fails after numbering');
+        }),
+      ).rejects.toThrow('fails after numbering');
+      expect(await head()).toBe(before);
+      expect(seen).toEqual({ waits: 0, heads: [] });
+      expect(await one<number>('MATCH (e:Event {projectId: $projectId}) RETURN count(e)', { projectId })).toBe(0);
+      expect(await one<number>('MATCH (a:AuditEntry {projectId: $projectId}) RETURN count(a)', { projectId })).toBe(0);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('concurrent units go pending and wait for shared steps; with lone ones between them the log stays gap-free and nothing is left pending', async () => {
+    const { executor, seen, own } = sequencedExecutor();
+    try {
+      const projectId = unique('prj_inline');
+      const before = await head();
+      await Promise.all(Array.from({ length: 8 }, (_, i) => executor.write('test.concurrent', (tx) => appendEvents(tx, fakeEvents(projectId, 2, `c${i}`)))));
+      // All eight were in flight before the first appended, so it went pending; the last ones
+      // may find the others answered already and go inline. Each unit went exactly one way.
+      expect(seen.waits).toBeGreaterThanOrEqual(1);
+      expect(seen.waits + seen.heads.length).toBe(8);
+      const inlineBefore = seen.heads.length;
+      await executor.write('test.lone', (tx) => appendEvents(tx, fakeEvents(projectId, 1, 'lone')));
+      expect(seen.heads).toHaveLength(inlineBefore + 1);
+      const loneHead = seen.heads.at(-1)!;
+      await Promise.all(Array.from({ length: 4 }, (_, i) => executor.write('test.concurrent', (tx) => appendEvents(tx, fakeEvents(projectId, 1, `d${i}`)))));
+      expect(seen.waits + seen.heads.length).toBe(13);
+      const after = await head();
+      expect(await one<number>('MATCH (e:Unsequenced {projectId: $projectId}) RETURN count(e)', { projectId })).toBe(0);
+      const ours = (await logBetween(before, after)).filter((e) => e.projectId === projectId);
+      expect(ours).toHaveLength(21);
+      expect(new Set(ours.map((e) => e.seq)).size).toBe(21);
+      // The lone unit's event came after the first eight's and before the last four's.
+      const seqOf = (subject: string) => ours.find((e) => e.subjectId === subject)!.seq;
+      expect(ours.filter((e) => e.subjectId.startsWith('run_c')).every((e) => e.seq < seqOf('run_lone_00000'))).toBe(true);
+      expect(ours.filter((e) => e.subjectId.startsWith('run_d')).every((e) => e.seq > seqOf('run_lone_00000'))).toBe(true);
+      expect(loneHead).toBe(seqOf('run_lone_00000'));
+    } finally {
+      await own.close();
+    }
+  });
+});
+
 describe('through two gateway instances', () => {
   const a = useGateway();
   const b = useGateway();
