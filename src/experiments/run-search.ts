@@ -1,11 +1,12 @@
 /**
- * `runs(filter, orderBy, first, after)`: validation, opaque keyset cursors, and the two phases
- * of a metric order (runs with the metric by its latest value, then runs without it, newest
- * first). A project the viewer cannot read gives an empty page, exactly like a project with no
- * runs, so its existence does not leak (as `cachedRun` answers null).
+ * `runs(filter, orderBy, first, after)`: validation, keyset cursors (src/domain/connection.ts),
+ * and the two phases of a metric order (runs with the metric by its latest value, then runs
+ * without it, newest first). A project the viewer cannot read gives an empty page, exactly like
+ * a project with no runs, so its existence does not leak (as `cachedRun` answers null).
  */
 import { canRead } from '../auth/authorize.ts';
 import type { ServiceDeps } from '../auth/viewer.ts';
+import { checkFirst, connection, decodeCursor, encodeCursor, type PageInfo } from '../domain/connection.ts';
 import { badInput } from '../domain/errors.ts';
 import type { QueryRunsArgs } from '../generated/graphql.ts';
 import type { RunRow } from '../domain/rows.ts';
@@ -20,38 +21,28 @@ const MAX_IN_VALUES = 100;
 /** A Neo4j datetime as `toString` writes it (UTC, up to nanoseconds). */
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
-/** Where the previous page ended: in the metric phase (`m`) or the newest-first phase (`t`). */
-type Cursor = { readonly order: string | null; readonly m: [number, string] } | { readonly order: string | null; readonly t: [string, string] };
-
 interface Page {
   readonly nodes: RunRow[];
-  readonly pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  readonly pageInfo: PageInfo;
 }
 
 function orderKey(metric: string | null, descending: boolean): string | null {
   return metric === null ? null : `${descending ? 'DESC' : 'ASC'}:${metric}`;
 }
 
-function decodeCursor(after: string, order: string | null): Cursor {
-  const invalid = () => badInput('after', 'after is not a cursor of this query and order');
-  let cursor: unknown;
-  try {
-    cursor = JSON.parse(Buffer.from(after, 'base64url').toString());
-  } catch {
-    throw invalid();
-  }
-  const c = cursor as Record<string, unknown> | null;
-  if (c === null || typeof c !== 'object' || c.order !== order) throw invalid();
-  const pair = (value: unknown, type: 'number' | 'string') =>
-    Array.isArray(value) && value.length === 2 && typeof value[0] === type && typeof value[1] === 'string';
-  if (order !== null && pair(c.m, 'number')) return { order, m: c.m as [number, string] };
-  if (pair(c.t, 'string') && INSTANT.test((c.t as string[])[0]!)) return { order, t: c.t as [string, string] };
-  throw invalid();
+/** Cursors are tagged with the order: a cursor of one order is refused by another. */
+const cursorTag = (order: string | null) => (order === null ? 'runs' : `runs:${order}`);
+
+/**
+ * Where the previous page ended, and in which phase: a number is the latest value of the
+ * metric phase, a string the start (a Neo4j instant) of the newest-first phase.
+ */
+function decodeRunCursor(after: string | null | undefined, order: string | null): [number | string, string] | null {
+  return decodeCursor(after, cursorTag(order), ['scalar', 'string'], ([at]) => (typeof at === 'number' ? order !== null : INSTANT.test(at)));
 }
 
-function encodeCursor(order: string | null, hit: RunHit): string {
-  const cursor: Cursor = hit.last !== null ? { order, m: [hit.last, hit.run.id] } : { order, t: [hit.startedAt, hit.run.id] };
-  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+function encodeRunCursor(order: string | null, hit: RunHit): string {
+  return encodeCursor(cursorTag(order), [hit.last ?? hit.startedAt, hit.run.id]);
 }
 
 function instant(field: string, value: unknown): string | null {
@@ -106,25 +97,23 @@ export function checkRunFilter(filter: QueryRunsArgs['filter']): RunSearch {
 
 export async function searchRuns(ctx: ServiceDeps, args: QueryRunsArgs): Promise<Page> {
   const search = checkRunFilter(args.filter);
-  const first = args.first ?? 50;
-  if (!Number.isInteger(first) || first < 0 || first > MAX_RUNS_PAGE) throw badInput('first', `first must be between 0 and ${MAX_RUNS_PAGE}`);
+  const first = checkFirst(args.first ?? 50, MAX_RUNS_PAGE);
   const metric = args.orderBy?.metric === null || args.orderBy?.metric === undefined ? null : checkName('orderBy.metric', args.orderBy.metric);
   const descending = (args.orderBy?.direction ?? 'DESC') === 'DESC';
   const order = orderKey(metric, descending);
-  const cursor = args.after === null || args.after === undefined ? null : decodeCursor(args.after, order);
+  const cursor = decodeRunCursor(args.after, order);
   if (!canRead(ctx.viewer, search.projectId)) return { nodes: [], pageInfo: { hasNextPage: false, endCursor: null } };
 
   const limit = first + 1;
   const hits = await ctx.executor.read('runs.search', async (tx) => {
     const byMetric =
-      metric !== null && (cursor === null || 'm' in cursor)
-        ? await runsByMetric(tx, search, { metric, descending, after: cursor && 'm' in cursor ? { last: cursor.m[0], id: cursor.m[1] } : null, limit })
+      metric !== null && (cursor === null || typeof cursor[0] === 'number')
+        ? await runsByMetric(tx, search, { metric, descending, after: cursor && { last: cursor[0] as number, id: cursor[1] }, limit })
         : [];
     if (byMetric.length >= limit) return byMetric;
-    const after = cursor && 't' in cursor ? { startedAt: cursor.t[0], id: cursor.t[1] } : null;
+    const after = cursor && typeof cursor[0] === 'string' ? { startedAt: cursor[0], id: cursor[1] } : null;
     return [...byMetric, ...(await runsByStart(tx, search, { after, limit: limit - byMetric.length, withoutMetric: metric }))];
   });
-  const nodes = hits.slice(0, first);
-  const last = nodes[nodes.length - 1];
-  return { nodes: nodes.map((h) => h.run), pageInfo: { hasNextPage: hits.length > first, endCursor: last ? encodeCursor(order, last) : null } };
+  const page = connection(hits, first, (hit) => encodeRunCursor(order, hit));
+  return { nodes: page.nodes.map((hit) => hit.run), pageInfo: page.pageInfo };
 }

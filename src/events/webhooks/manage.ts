@@ -5,6 +5,7 @@
  */
 import { requireRole } from '../../auth/authorize.ts';
 import type { Viewer } from '../../auth/viewer.ts';
+import { checkFirst } from '../../domain/connection.ts';
 import { badInput, notFound } from '../../domain/errors.ts';
 import { newId } from '../../domain/ids.ts';
 import type { Executor, Tx } from '../../neo4j/executor.ts';
@@ -43,8 +44,6 @@ export interface CreateWebhookInput {
   readonly kinds?: readonly string[] | null | undefined;
   readonly names?: readonly string[] | null | undefined;
 }
-
-const MAX_DELIVERIES_PAGE = 500;
 
 /**
  * Validates the URL (syntax, then every address it resolves to: BAD_USER_INPUT on input.url)
@@ -118,8 +117,7 @@ export async function listDeliveries(
   webhook: WebhookRow,
   first: number,
 ): Promise<WebhookDeliveryRow[]> {
-  if (!Number.isInteger(first) || first < 0 || first > MAX_DELIVERIES_PAGE) throw badInput('first', `first must be between 0 and ${MAX_DELIVERIES_PAGE}`);
-  if (first === 0) return [];
+  if (checkFirst(first) === 0) return [];
   return deliveries.load({ webhookId: webhook.id, first });
 }
 

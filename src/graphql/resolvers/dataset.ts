@@ -1,7 +1,7 @@
 /** Datasets, dataset versions and artifacts: reads, and the registerDatasetVersion/recordArtifact mutations. */
 import { canRead } from '../../auth/authorize.ts';
 import type { Resolvers } from '../../generated/graphql.ts';
-import { badInput } from '../../domain/errors.ts';
+import { checkFirst, connection, decodeCursor, encodeCursor } from '../../domain/connection.ts';
 import type { ArtifactRow, DatasetVersionRow } from '../../domain/rows.ts';
 import { datasetByName } from '../../neo4j/queries/datasets.ts';
 import { recordArtifact } from '../../recording/artifacts.ts';
@@ -10,37 +10,7 @@ import { parseJson } from '../../domain/json.ts';
 import { lineageNodeFields } from './lineage-node.ts';
 import { entityReference } from './reference.ts';
 
-export const MAX_PAGE_SIZE = 1000;
-
-function checkFirst(first: number): number {
-  if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
-    throw badInput('first', `first must be between 0 and ${MAX_PAGE_SIZE}`);
-  }
-  return first;
-}
-
-/** Opaque cursors: base64url of a tagged JSON position. */
-function encodeCursor(tag: string, position: number | string): string {
-  return Buffer.from(JSON.stringify([tag, position])).toString('base64url');
-}
-
-function decodeCursor<T extends number | string>(tag: string, kind: 'number' | 'string', cursor: string | null | undefined): T | null {
-  if (cursor === null || cursor === undefined) return null;
-  try {
-    const decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(decoded) && decoded.length === 2 && decoded[0] === tag && typeof decoded[1] === kind) return decoded[1] as T;
-  } catch {
-    // fall through
-  }
-  throw badInput('after', 'after is not a cursor of this connection');
-}
-
-/** A connection from a page fetched with one extra row (which tells whether there is a next page). */
-function connection<T>(rows: readonly T[], first: number, position: (row: T) => string) {
-  const nodes = rows.slice(0, first);
-  const last = nodes.at(-1);
-  return { nodes, pageInfo: { hasNextPage: rows.length > first, endCursor: last === undefined ? null : position(last) } };
-}
+const MAX_PAGE_SIZE = 1000;
 
 export const datasetResolvers: Resolvers = {
   Query: {
@@ -57,13 +27,9 @@ export const datasetResolvers: Resolvers = {
   },
   Project: {
     async datasets(project, { first, after }, ctx) {
-      const limit = checkFirst(first);
-      const rows = await ctx.loaders.projectDatasetPage.load({
-        parentId: project.id,
-        after: decodeCursor<string>('dataset', 'string', after),
-        limit: limit + 1,
-      });
-      return connection(rows, limit, (d) => encodeCursor('dataset', d.name));
+      const limit = checkFirst(first, MAX_PAGE_SIZE) + 1;
+      const rows = await ctx.loaders.projectDatasetPage.load({ parentId: project.id, after: decodeCursor(after, 'datasets', ['string'])?.[0] ?? null, limit });
+      return connection(rows, first, (d) => encodeCursor('datasets', [d.name]));
     },
   },
   Dataset: {
@@ -71,13 +37,9 @@ export const datasetResolvers: Resolvers = {
     project: async (dataset, _args, ctx) => (await ctx.loaders.project.load(dataset.projectId))!,
     description: (dataset) => dataset.description ?? null,
     async versions(dataset, { first, after }, ctx) {
-      const limit = checkFirst(first);
-      const rows = await ctx.loaders.datasetVersionPage.load({
-        parentId: dataset.id,
-        after: decodeCursor<number>('version', 'number', after),
-        limit: limit + 1,
-      });
-      return connection(rows, limit, (v) => encodeCursor('version', v.number));
+      const limit = checkFirst(first, MAX_PAGE_SIZE) + 1;
+      const rows = await ctx.loaders.datasetVersionPage.load({ parentId: dataset.id, after: decodeCursor(after, 'datasetVersions', ['integer'])?.[0] ?? null, limit });
+      return connection(rows, first, (v) => encodeCursor('datasetVersions', [v.number]));
     },
     latestVersion: (dataset, _args, ctx) => ctx.loaders.datasetLatestVersion.load(dataset.id),
     version: (dataset, { number }, ctx) => ctx.loaders.datasetVersionByNumber.load({ datasetId: dataset.id, number }),

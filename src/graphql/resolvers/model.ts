@@ -1,6 +1,6 @@
 /** The model registry: models, versions, aliases, deployments and their mutations. */
 import type { Context } from '../../context.ts';
-import { badInput } from '../../domain/errors.ts';
+import { checkFirst, connection, decodeCursor, encodeCursor } from '../../domain/connection.ts';
 import type { AliasMove, ModelAlias, Resolvers } from '../../generated/graphql.ts';
 import type { DeploymentRow, ModelRow, ModelVersionRow, UserRef } from '../../domain/rows.ts';
 import type { AliasRow } from '../../neo4j/queries/models.ts';
@@ -9,34 +9,6 @@ import { parseJson } from '../../domain/json.ts';
 import { registerModelVersion, setModelAlias, setModelVersionStatus } from '../../recording/models.ts';
 import { lineageNodeFields, userRef } from './lineage-node.ts';
 import { entityReference } from './reference.ts';
-
-const MAX_PAGE = 500;
-
-function checkFirst(first: number): number {
-  if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE) throw badInput('first', `first must be between 0 and ${MAX_PAGE}`);
-  return first;
-}
-
-function encodeCursor(value: string | number): string {
-  return Buffer.from(JSON.stringify([value])).toString('base64url');
-}
-
-function decodeCursor<T extends string | number>(after: string | null | undefined, type: 'string' | 'number'): T | null {
-  if (after == null) return null;
-  try {
-    const [value] = JSON.parse(Buffer.from(after, 'base64url').toString('utf8')) as unknown[];
-    if (typeof value === type) return value as T;
-  } catch {
-    // fall through
-  }
-  throw badInput('after', 'after is not a cursor of this list');
-}
-
-function page<T>(rows: T[], first: number, cursorOf: (row: T) => string | number) {
-  const nodes = rows.slice(0, first);
-  const last = nodes[nodes.length - 1];
-  return { nodes, pageInfo: { hasNextPage: rows.length > first, endCursor: last === undefined ? null : encodeCursor(cursorOf(last)) } };
-}
 
 async function loadModel(ctx: Context, id: string): Promise<ModelRow> {
   return (await ctx.loaders.model.load(id))!;
@@ -90,18 +62,18 @@ export const modelResolvers: Resolvers = {
   },
   Project: {
     async models(project, { first, after }, ctx) {
-      checkFirst(first);
-      const rows = await ctx.loaders.projectModels.load({ parentId: project.id, limit: first + 1, after: decodeCursor<string>(after, 'string') });
-      return page(rows, first, (m) => m.name);
+      const limit = checkFirst(first) + 1;
+      const rows = await ctx.loaders.projectModels.load({ parentId: project.id, limit, after: decodeCursor(after, 'models', ['string'])?.[0] ?? null });
+      return connection(rows, first, (m) => encodeCursor('models', [m.name]));
     },
   },
   Model: {
     __resolveReference: entityReference('Model', (loaders) => loaders.model),
     project: async (model, _args, ctx) => (await ctx.loaders.project.load(model.projectId))!,
     async versions(model, { first, after }, ctx) {
-      checkFirst(first);
-      const rows = await ctx.loaders.modelVersions.load({ parentId: model.id, limit: first + 1, after: decodeCursor<number>(after, 'number') });
-      return page(rows, first, (v) => v.number);
+      const limit = checkFirst(first) + 1;
+      const rows = await ctx.loaders.modelVersions.load({ parentId: model.id, limit, after: decodeCursor(after, 'modelVersions', ['integer'])?.[0] ?? null });
+      return connection(rows, first, (v) => encodeCursor('modelVersions', [v.number]));
     },
     latestVersion: (model, _args, ctx) => ctx.loaders.latestModelVersion.load(model.id),
     version: (model, { number }, ctx) => ctx.loaders.modelVersionByNumber.load({ modelId: model.id, number }),

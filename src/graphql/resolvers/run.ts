@@ -6,6 +6,7 @@ import { compareRuns } from '../../experiments/compare.ts';
 import { pruneCheckpoints } from '../../experiments/prune.ts';
 import { searchRuns } from '../../experiments/run-search.ts';
 import { badInput, notFound } from '../../domain/errors.ts';
+import { checkFirst, connection, decodeCursor, encodeCursor } from '../../domain/connection.ts';
 import type { Resolvers } from '../../generated/graphql.ts';
 import type { LineageNodeRow, RunRow } from '../../domain/rows.ts';
 import type { EdgeRow, PageKey } from '../../neo4j/queries/runs.ts';
@@ -19,25 +20,10 @@ import { lineageNodeFields } from './lineage-node.ts';
 import { entityReference } from './reference.ts';
 import { loadLineageNode } from '../../lineage/node.ts';
 
-const MAX_PAGE = 500;
-
-function encodeCursor(id: string): string {
-  return Buffer.from(id).toString('base64url');
-}
-
-function pageKey(parentId: string, first: number, after: string | null | undefined): PageKey {
-  if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE) throw badInput('first', `first must be between 0 and ${MAX_PAGE}`);
-  let afterId: string | null = null;
-  if (after !== null && after !== undefined) {
-    afterId = Buffer.from(after, 'base64url').toString();
-    if (!/^[a-z]+_[0-9a-f]{32}$/.test(afterId)) throw badInput('after', 'after is not a cursor of this connection');
-  }
-  return { parentId, first, after: afterId };
-}
-
-function connection<T extends { id: string }>(rows: T[], first: number) {
-  const nodes = rows.slice(0, first);
-  return { nodes, pageInfo: { hasNextPage: rows.length > first, endCursor: nodes.length ? encodeCursor(nodes[nodes.length - 1]!.id) : null } };
+/** The page key of a list of experiments or runs (`tag`), keyed by the id of the last one. */
+function pageKey(tag: string, parentId: string, first: number, after: string | null | undefined): PageKey {
+  checkFirst(first);
+  return { parentId, first, after: decodeCursor(after, tag, ['string'], ([id]) => /^[a-z]+_[0-9a-f]{32}$/.test(id))?.[0] ?? null };
 }
 
 async function edges(ctx: Context, rows: readonly EdgeRow[]) {
@@ -85,14 +71,16 @@ export const runResolvers: Resolvers = {
   },
   Project: {
     async experiments(project, { first, after }, ctx) {
-      return connection(await ctx.loaders.projectExperiments.load(pageKey(project.id, first, after)), first);
+      const rows = await ctx.loaders.projectExperiments.load(pageKey('experiments', project.id, first, after));
+      return connection(rows, first, (experiment) => encodeCursor('experiments', [experiment.id]));
     },
   },
   Experiment: {
     __resolveReference: entityReference('Experiment', (loaders) => loaders.experiment),
     project: async (experiment, _args, ctx) => (await ctx.loaders.project.load(experiment.projectId))!,
     async runs(experiment, { first, after }, ctx) {
-      return connection(await ctx.loaders.experimentRuns.load(pageKey(experiment.id, first, after)), first);
+      const rows = await ctx.loaders.experimentRuns.load(pageKey('runs', experiment.id, first, after));
+      return connection(rows, first, (run) => encodeCursor('runs', [run.id]));
     },
   },
   Run: {
