@@ -33,14 +33,15 @@ import type { Logger } from 'pino';
 import { notFound, unavailable } from '../domain/errors.ts';
 import { createLoaders } from '../loaders/index.ts';
 import type { Executor } from '../neo4j/executor.ts';
-import { eventLogBounds, eventsInRange, lineageNodeProject, pruneEventsBefore, upstreamWatch, type StoredEvent } from '../neo4j/queries/events.ts';
+import { eventLogBounds, eventsInRange, lineageNodeProject, pruneEventsBefore, type StoredEvent } from '../neo4j/queries/events.ts';
 import { checkCursor, cursorExpired } from './cursor.ts';
-import { LINEAGE_CHANGING_KINDS, createMatcher, refreshMatcher, type EventFilter } from './filter.ts';
+import { createMatcher, type EventFilter } from './filter.ts';
 import { dispatchInSlices, preload, prepareLive } from './live.ts';
 import { readMatching } from './log.ts';
 import { INTERNAL_EVENT_KINDS } from '../domain/event-kinds.ts';
 import { createSequencer } from './sequencer.ts';
 import { createSubscription, type Delivery, type Subscription } from './subscription.ts';
+import { refreshWatches, watchUpstream } from './watches.ts';
 
 export interface DispatcherConfig {
   /** How often to look for other instances' events and number pending ones, in ms. */
@@ -203,7 +204,7 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
       holeSince = undefined;
     }
     if (accepted.length === 0) return false;
-    await refreshWatches(accepted);
+    await refreshWatches(executor, subscriptions, accepted);
     if (stopped) return false;
     const deliverable = accepted.filter((e) => !INTERNAL.has(e.kind));
     // Load what every delivery of these events reads (project, subject, previous) into the page's
@@ -235,33 +236,6 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
     }
   }
 
-  /** Recomputes, once per watched node, the watches a lineage-changing event may have grown. */
-  async function refreshWatches(events: readonly StoredEvent[]): Promise<void> {
-    const changed = new Set(events.filter((e) => LINEAGE_CHANGING_KINDS.has(e.kind)).map((e) => e.projectId));
-    if (changed.size === 0) return;
-    const byNode = new Map<string, Subscription[]>();
-    for (const subscription of subscriptions) {
-      const { filter, watchedProject } = subscription.matcher;
-      if (filter.upstreamOf === null || watchedProject === null || !changed.has(watchedProject)) continue;
-      subscription.watchStale = true;
-      const list = byNode.get(filter.upstreamOf) ?? [];
-      list.push(subscription);
-      byNode.set(filter.upstreamOf, list);
-    }
-    if (byNode.size === 0) return;
-    const watches = await executor.read('events.refreshWatches', async (tx) => {
-      const result = new Map<string, Awaited<ReturnType<typeof upstreamWatch>>>();
-      for (const id of byNode.keys()) result.set(id, await upstreamWatch(tx, id));
-      return result;
-    });
-    for (const [id, list] of byNode) {
-      for (const subscription of list) {
-        refreshMatcher(subscription.matcher, watches.get(id)!);
-        subscription.watchStale = false;
-      }
-    }
-  }
-
   async function subscribe(filter: EventFilter, after: number | null): Promise<AsyncIterableIterator<Delivery>> {
     if (stopped || lastSeen === undefined) throw unavailable('the event stream is not available yet; retry');
     const bounds = await executor.readOne('events.bounds', eventLogBounds);
@@ -278,10 +252,7 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
     subscriptions.add(subscription); // from now on, lineage changes mark its watch stale
     try {
       if (filter.upstreamOf !== null) {
-        do {
-          subscription.watchStale = false;
-          refreshMatcher(matcher, await executor.readOne('events.watch', (tx) => upstreamWatch(tx, filter.upstreamOf!)));
-        } while (subscription.watchStale);
+        await watchUpstream(executor, subscription, filter.upstreamOf);
       }
     } catch (error) {
       subscription.end();
