@@ -28,13 +28,13 @@
  * the dispatcher, in seq order (dispatchInSlices says why offering in slices keeps this).
  * A pending event is in neither: it gets a seq above `lastSeen` and reaches everyone live.
  */
-import type { ReadScope } from '../auth/scope.ts';
 import type { Logger } from 'pino';
 import { notFound, unavailable } from '../domain/errors.ts';
 import { createLoaders } from '../loaders/index.ts';
 import type { Executor } from '../neo4j/executor.ts';
 import { eventLogBounds, eventsInRange, lineageNodeProject, pruneEventsBefore, type StoredEvent } from '../neo4j/queries/events.ts';
 import { checkCursor, cursorExpired } from './cursor.ts';
+import { ALL_PROJECTS, createDispatchState } from './dispatch-state.ts';
 import { createMatcher, type EventFilter } from './filter.ts';
 import { dispatchInSlices, preload, prepareLive } from './live.ts';
 import { readMatching } from './log.ts';
@@ -81,23 +81,15 @@ export interface Dispatcher {
 const HOLE_GRACE_MS = 5_000;
 const MAX_BACKOFF_MS = 5_000;
 const PRUNE_BATCH = 10_000;
-/**
- * Loaders shared by every subscriber of a page read all projects: each subscriber's filter is
- * already restricted to the projects its viewer can read (checkFilter), and lineage never
- * crosses projects, so nothing it receives is outside its scope.
- */
-const ALL_PROJECTS: ReadScope = { projectIds: null };
-
 /** Read from the tail for refreshWatches, never offered to a subscriber (src/domain/event-kinds.ts). */
 const INTERNAL: ReadonlySet<string> = new Set(INTERNAL_EVENT_KINDS);
 
 export function createDispatcher(options: { executor: Executor; logger: Logger; config: DispatcherConfig }): Dispatcher {
   const { executor, config } = options;
   const logger = options.logger.child({ component: 'events' });
-  const subscriptions = new Set<Subscription>();
-  let lastSeen: number | undefined;
+  const state = createDispatchState();
+  const { subscriptions } = state;
   let holeSince: number | undefined;
-  let stopped = false;
   let wakeRequested = false;
   let wakeSleeper: (() => void) | null = null;
   let loop: Promise<void> | undefined;
@@ -121,7 +113,7 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
   }
 
   function sleep(ms: number): Promise<void> {
-    if (wakeRequested || stopped) {
+    if (wakeRequested || state.stopped) {
       wakeRequested = false;
       return Promise.resolve();
     }
@@ -139,7 +131,7 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
 
   async function run(): Promise<void> {
     let failures = 0;
-    while (!stopped) {
+    while (!state.stopped) {
       let more = false;
       try {
         // On a poll (not on every wake-up: a local step just ran then) number what is pending
@@ -150,13 +142,13 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
           wakeRequested = false; // the wake-up of that step: the tail below reads what it numbered
         }
         more = await tailOnce();
-        if (failures > 0) logger.info({ lastSeen }, 'event dispatcher reconnected');
+        if (failures > 0) logger.info({ lastSeen: state.lastSeen }, 'event dispatcher reconnected');
         failures = 0;
       } catch (error) {
         failures += 1;
         if (failures === 1) logger.warn({ err: error }, 'event dispatcher cannot read the log; retrying');
       }
-      if (more && !stopped) continue;
+      if (more && !state.stopped) continue;
       await sleep(failures > 0 ? Math.min(MAX_BACKOFF_MS, config.pollMs * 2 ** failures) : config.pollMs);
     }
   }
@@ -170,14 +162,14 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
       // path (it replays up to lastSeen, whatever lastSeen becomes).
       // After a local step its head is known without a read; otherwise (a poll, other
       // instances' steps) read the counter.
-      const head = sequencedHead > lastSeen! ? sequencedHead : (await executor.readOne('events.head', eventLogBounds)).head;
+      const head = sequencedHead > state.lastSeen! ? sequencedHead : (await executor.readOne('events.head', eventLogBounds)).head;
       if (subscriptions.size === 0) {
-        if (head > lastSeen!) lastSeen = head;
+        if (head > state.lastSeen!) state.lastSeen = head;
         holeSince = undefined;
         return false;
       }
     }
-    const from = lastSeen!;
+    const from = state.lastSeen!;
     const rows = await executor.readOne('events.tail', (tx) =>
       eventsInRange(tx, { after: from, through: from + config.pageSize, limit: config.pageSize, internal: true }),
     );
@@ -205,7 +197,7 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
     }
     if (accepted.length === 0) return false;
     await refreshWatches(executor, subscriptions, accepted);
-    if (stopped) return false;
+    if (state.stopped) return false;
     const deliverable = accepted.filter((e) => !INTERNAL.has(e.kind));
     // Load what every delivery of these events reads (project, subject, previous) into the page's
     // shared loaders first: if Neo4j is not back yet this throws, lastSeen stays, and the page
@@ -213,10 +205,10 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
     const loaders = createLoaders(executor, ALL_PROJECTS);
     await preload(loaders, deliverable);
     await prepareLive(subscriptions, deliverable, loaders);
-    if (stopped) return false;
+    if (state.stopped) return false;
     // Advance lastSeen and take the list of receivers in one synchronous step, then offer the
     // page to them in time slices, letting I/O in between (see dispatchInSlices).
-    lastSeen = accepted[accepted.length - 1]!.seq;
+    state.lastSeen = accepted[accepted.length - 1]!.seq;
     if (deliverable.length > 0) await dispatchInSlices(deliverable, loaders, [...subscriptions]);
     return rows.length === config.pageSize;
   }
@@ -228,8 +220,8 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
    * moves past the pruned range, so subscriptions opened from now on start after it.
    */
   function expireBefore(prunedThrough: number): void {
-    logger.warn({ lastSeen, prunedThrough }, 'the event dispatcher fell behind retention pruning; expiring the subscriptions before it');
-    lastSeen = prunedThrough;
+    logger.warn({ lastSeen: state.lastSeen, prunedThrough }, 'the event dispatcher fell behind retention pruning; expiring the subscriptions before it');
+    state.lastSeen = prunedThrough;
     holeSince = undefined;
     for (const subscription of [...subscriptions]) {
       if (subscription.position < prunedThrough) subscription.end(cursorExpired(subscription.position));
@@ -237,14 +229,14 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
   }
 
   async function subscribe(filter: EventFilter, after: number | null): Promise<AsyncIterableIterator<Delivery>> {
-    if (stopped || lastSeen === undefined) throw unavailable('the event stream is not available yet; retry');
+    if (state.stopped || state.lastSeen === undefined) throw unavailable('the event stream is not available yet; retry');
     const bounds = await executor.readOne('events.bounds', eventLogBounds);
     if (after !== null) checkCursor(after, bounds);
     const watchedProject = filter.upstreamOf === null ? null : await executor.readOne('events.watchedNode', (tx) => lineageNodeProject(tx, filter.upstreamOf!));
     if (filter.upstreamOf !== null && watchedProject === null) throw notFound('lineage node', filter.upstreamOf, 'filter.upstreamOf');
     const matcher = createMatcher(filter, watchedProject);
     const subscription = createSubscription({
-      start: after ?? lastSeen!,
+      start: after ?? state.lastSeen!,
       matcher,
       queueSize: config.queueSize,
       onEnd: () => subscriptions.delete(subscription),
@@ -264,8 +256,8 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
 
   /** Replays from Neo4j until caught up with lastSeen, then attaches the subscription to the live feed. */
   async function replay(subscription: Subscription): Promise<void> {
-    while (!subscription.ended && !stopped) {
-      const target = lastSeen!;
+    while (!subscription.ended && !state.stopped) {
+      const target = state.lastSeen!;
       if (subscription.position >= target) {
         subscription.goLive();
         return;
@@ -295,7 +287,7 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
     for (;;) {
       const deleted = await executor.write('events.prune', (tx) => pruneEventsBefore(tx, cutoffMs, PRUNE_BATCH));
       total += deleted;
-      if (deleted < PRUNE_BATCH || stopped) break;
+      if (deleted < PRUNE_BATCH || state.stopped) break;
     }
     if (total > 0) logger.info({ deleted: total }, 'pruned old events');
   }
@@ -303,9 +295,9 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
   return {
     async start() {
       if (loop) return;
-      lastSeen = (await executor.readOne('events.head', eventLogBounds)).head;
-      logger.debug({ head: lastSeen }, 'event dispatcher started');
-      if (stopped) return;
+      state.lastSeen = (await executor.readOne('events.head', eventLogBounds)).head;
+      logger.debug({ head: state.lastSeen }, 'event dispatcher started');
+      if (state.stopped) return;
       loop = run();
       if (config.pruneIntervalMs > 0 && !pruneTimer) {
         pruneTimer = setInterval(() => {
@@ -320,7 +312,7 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
     sequence: () => sequencer.settle(),
     subscribe,
     async stop() {
-      stopped = true;
+      state.stopped = true;
       clearInterval(pruneTimer);
       wakeSleeper?.();
       await loop;
