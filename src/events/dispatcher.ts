@@ -32,12 +32,13 @@ import type { Logger } from 'pino';
 import { notFound, unavailable } from '../domain/errors.ts';
 import { createLoaders } from '../loaders/index.ts';
 import type { Executor } from '../neo4j/executor.ts';
-import { eventLogBounds, eventsInRange, lineageNodeProject, pruneEventsBefore, type StoredEvent } from '../neo4j/queries/events.ts';
+import { eventLogBounds, eventsInRange, lineageNodeProject, type StoredEvent } from '../neo4j/queries/events.ts';
 import { checkCursor, cursorExpired } from './cursor.ts';
 import { ALL_PROJECTS, createDispatchState } from './dispatch-state.ts';
 import { createMatcher, type EventFilter } from './filter.ts';
 import { dispatchInSlices, preload, prepareLive } from './live.ts';
 import { readMatching } from './log.ts';
+import { createPruner, expireBefore } from './retention.ts';
 import { INTERNAL_EVENT_KINDS } from '../domain/event-kinds.ts';
 import { createSequencer } from './sequencer.ts';
 import { createSubscription, type Delivery, type Subscription } from './subscription.ts';
@@ -80,7 +81,6 @@ export interface Dispatcher {
 
 const HOLE_GRACE_MS = 5_000;
 const MAX_BACKOFF_MS = 5_000;
-const PRUNE_BATCH = 10_000;
 /** Read from the tail for refreshWatches, never offered to a subscriber (src/domain/event-kinds.ts). */
 const INTERNAL: ReadonlySet<string> = new Set(INTERNAL_EVENT_KINDS);
 
@@ -93,11 +93,10 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
   let wakeRequested = false;
   let wakeSleeper: (() => void) | null = null;
   let loop: Promise<void> | undefined;
-  let pruneTimer: NodeJS.Timeout | undefined;
-  let pruning: Promise<void> | undefined;
   let nextPollSequence = 0;
   /** The highest seq this process's own sequencer steps committed (0 before the first). */
   let sequencedHead = 0;
+  const pruner = createPruner({ executor, logger, state, retentionMs: config.retentionMs, intervalMs: config.pruneIntervalMs });
   const sequencer = createSequencer({
     executor,
     logger,
@@ -179,7 +178,8 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
       // or the tail fell behind retention pruning. Only the log's bounds tell them apart.
       const { prunedThrough } = await executor.readOne('events.bounds', eventLogBounds);
       if (prunedThrough > from) {
-        expireBefore(prunedThrough);
+        expireBefore(state, logger, prunedThrough);
+        holeSince = undefined;
         return true;
       }
     }
@@ -211,21 +211,6 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
     state.lastSeen = accepted[accepted.length - 1]!.seq;
     if (deliverable.length > 0) await dispatchInSlices(deliverable, loaders, [...subscriptions]);
     return rows.length === config.pageSize;
-  }
-
-  /**
-   * The tail fell behind retention: events after lastSeen up to `prunedThrough` are gone, so a
-   * subscription at a position before them would miss them. Each ends with CURSOR_EXPIRED (what
-   * replay answers for such a position) rather than skipping events silently, and the tail
-   * moves past the pruned range, so subscriptions opened from now on start after it.
-   */
-  function expireBefore(prunedThrough: number): void {
-    logger.warn({ lastSeen: state.lastSeen, prunedThrough }, 'the event dispatcher fell behind retention pruning; expiring the subscriptions before it');
-    state.lastSeen = prunedThrough;
-    holeSince = undefined;
-    for (const subscription of [...subscriptions]) {
-      if (subscription.position < prunedThrough) subscription.end(cursorExpired(subscription.position));
-    }
   }
 
   async function subscribe(filter: EventFilter, after: number | null): Promise<AsyncIterableIterator<Delivery>> {
@@ -281,17 +266,6 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
     }
   }
 
-  async function prune(): Promise<void> {
-    const cutoffMs = Date.now() - config.retentionMs;
-    let total = 0;
-    for (;;) {
-      const deleted = await executor.write('events.prune', (tx) => pruneEventsBefore(tx, cutoffMs, PRUNE_BATCH));
-      total += deleted;
-      if (deleted < PRUNE_BATCH || state.stopped) break;
-    }
-    if (total > 0) logger.info({ deleted: total }, 'pruned old events');
-  }
-
   return {
     async start() {
       if (loop) return;
@@ -299,24 +273,17 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
       logger.debug({ head: state.lastSeen }, 'event dispatcher started');
       if (state.stopped) return;
       loop = run();
-      if (config.pruneIntervalMs > 0 && !pruneTimer) {
-        pruneTimer = setInterval(() => {
-          pruning ??= prune()
-            .catch((error: unknown) => logger.warn({ err: error }, 'event pruning failed; retrying at the next interval'))
-            .finally(() => (pruning = undefined));
-        }, config.pruneIntervalMs);
-        pruneTimer.unref();
-      }
+      pruner.start();
     },
     wake,
     sequence: () => sequencer.settle(),
     subscribe,
     async stop() {
       state.stopped = true;
-      clearInterval(pruneTimer);
+      const pruned = pruner.stop();
       wakeSleeper?.();
       await loop;
-      await pruning;
+      await pruned;
       for (const subscription of [...subscriptions]) subscription.end();
     },
   };
