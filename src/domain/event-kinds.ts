@@ -18,8 +18,9 @@ export type EventKind =
   | 'SERVING_SKEW_DETECTED';
 
 /**
- * Kinds the log keeps for the gateways only; no reader outside src/events/dispatcher.ts ever
- * sees them (eventsInRange leaves them out unless asked), so the public EventKind is unchanged.
+ * Kinds the log keeps for the gateways only; no reader outside the dispatcher's tail
+ * (src/events/tail.ts) ever sees them (eventsInRange leaves them out unless asked), so the
+ * public EventKind is unchanged.
  * LINEAGE_LINKED: a recordLineage batch created an edge from a node that existed before it, which
  * can grow the upstream set of existing nodes; every dispatcher refreshes its upstreamOf watches
  * when it reads one, whichever instance wrote the batch. Its seq is a cursor position like any

@@ -7,41 +7,23 @@
  * Neo4j does not have: a restarted process resumes from the log's head, and clients resume
  * from their cursors.
  *
- * What a reader can see: writers append events without a seq; only sequencer steps assign
- * seqs, each in one transaction holding the `events` counter's lock, so steps commit one after
- * another in seq order and a seq, once visible, is above every seq visible before it (seq
- * order is sequencing order, not commit order). A rolled-back step rolls back its seqs and
- * its counter move together, so seqs have no permanent holes. Neo4j reads are read-committed,
- * not snapshots, though: one index scan that overlaps two steps' commits can in principle miss
- * seq n (not committed when the scan passed it) yet see n+1 (committed before the scan got
- * there). So the dispatcher only advances over a contiguous run of seqs and re-reads from the
- * first hole; a hole that persists past HOLE_GRACE_MS (an event deleted by hand) is skipped
- * with a warning rather than stalling every subscriber. A hole or an empty page that retention
- * pruning made (the log's `prunedThrough` is past lastSeen) is not skipped: the subscriptions
- * before it end with CURSOR_EXPIRED and the tail moves past it (expireBefore).
- *
- * Seam between replay and live: a subscription replays from Neo4j up to the dispatcher's
- * `lastSeen` and is attached (goLive) in the same synchronous step that observes
- * `position >= lastSeen`; the dispatcher advances `lastSeen` over a page and takes the list of
- * subscriptions to offer it to in one synchronous step, and a subscription ignores offers at or
- * below its position. So every seq is handed to a subscription exactly once, by replay or by
- * the dispatcher, in seq order (dispatchInSlices says why offering in slices keeps this).
- * A pending event is in neither: it gets a seq above `lastSeen` and reaches everyone live.
+ * This file is the engine: the loop (wake-ups, polls, back-off), start and stop. Its parts, each
+ * owning its own state and sharing only src/events/dispatch-state.ts (the subscriptions,
+ * lastSeen, stopped): the tail (src/events/tail.ts: contiguity, holes, one page per turn),
+ * preparing and offering live pages (src/events/live.ts), the upstreamOf watches
+ * (src/events/watches.ts), subscribe and replay (src/events/replay.ts) and retention
+ * (src/events/retention.ts).
  */
-import type { ReadScope } from '../auth/scope.ts';
 import type { Logger } from 'pino';
-import { notFound, unavailable } from '../domain/errors.ts';
-import type DataLoader from 'dataloader';
-import { labelOf } from '../domain/ids.ts';
-import { createLoaders, LINEAGE_LOADER, type Loaders } from '../loaders/index.ts';
 import type { Executor } from '../neo4j/executor.ts';
-import { eventLogBounds, eventsInRange, lineageNodeProject, pruneEventsBefore, upstreamWatch, type StoredEvent } from '../neo4j/queries/events.ts';
-import { checkCursor, cursorExpired } from './cursor.ts';
-import { LINEAGE_CHANGING_KINDS, createMatcher, refreshMatcher, type EventFilter, type Matcher } from './filter.ts';
-import { readMatching } from './log.ts';
-import { INTERNAL_EVENT_KINDS } from '../domain/event-kinds.ts';
+import { eventLogBounds } from '../neo4j/queries/events.ts';
+import { createDispatchState } from './dispatch-state.ts';
+import type { EventFilter } from './filter.ts';
+import { createReplay } from './replay.ts';
+import { createPruner } from './retention.ts';
 import { createSequencer } from './sequencer.ts';
-import { createSubscription, type Delivery, type LiveSink, type Subscription } from './subscription.ts';
+import type { Delivery } from './subscription.ts';
+import { createTail } from './tail.ts';
 
 export interface DispatcherConfig {
   /** How often to look for other instances' events and number pending ones, in ms. */
@@ -80,62 +62,28 @@ export interface Dispatcher {
   stop(): Promise<void>;
 }
 
-const HOLE_GRACE_MS = 5_000;
 const MAX_BACKOFF_MS = 5_000;
-const PRUNE_BATCH = 10_000;
-/** The longest the dispatcher offers a page in one macrotask, in ms (see dispatchInSlices). */
-const DISPATCH_SLICE_MS = 8;
-/** The most subscribers whose offers queued (delivery through graphql-ws) per macrotask. */
-const DISPATCH_QUEUED = 100;
-/** The longest a page waits for the live results it prepares, in ms (see prepareLive). */
-const PREPARE_WAIT_MS = 25;
-
-/** Loads the events' projects, subjects and previous nodes; throws the first load failure. */
-async function preload(loaders: Loaders, events: readonly StoredEvent[]): Promise<void> {
-  const loads: Promise<unknown>[] = [loaders.project.loadMany([...new Set(events.map((e) => e.projectId))])];
-  for (const id of new Set(events.flatMap((e) => (e.previousId ? [e.subjectId, e.previousId] : [e.subjectId])))) {
-    const label = labelOf(id);
-    if (label && label in LINEAGE_LOADER) loads.push((loaders[LINEAGE_LOADER[label as keyof typeof LINEAGE_LOADER]] as DataLoader<string, unknown>).load(id));
-  }
-  for (const result of await Promise.all(loads)) {
-    const failed = Array.isArray(result) ? result.find((r) => r instanceof Error) : undefined;
-    if (failed) throw failed;
-  }
-}
-
-/**
- * Loaders shared by every subscriber of a page read all projects: each subscriber's filter is
- * already restricted to the projects its viewer can read (checkFilter), and lineage never
- * crosses projects, so nothing it receives is outside its scope.
- */
-const ALL_PROJECTS: ReadScope = { projectIds: null };
-
-/** Read from the tail for refreshWatches, never offered to a subscriber (src/domain/event-kinds.ts). */
-const INTERNAL: ReadonlySet<string> = new Set(INTERNAL_EVENT_KINDS);
 
 export function createDispatcher(options: { executor: Executor; logger: Logger; config: DispatcherConfig }): Dispatcher {
   const { executor, config } = options;
   const logger = options.logger.child({ component: 'events' });
-  const subscriptions = new Set<Subscription>();
-  let lastSeen: number | undefined;
-  let holeSince: number | undefined;
-  let stopped = false;
+  const state = createDispatchState();
   let wakeRequested = false;
   let wakeSleeper: (() => void) | null = null;
   let loop: Promise<void> | undefined;
-  let pruneTimer: NodeJS.Timeout | undefined;
-  let pruning: Promise<void> | undefined;
   let nextPollSequence = 0;
-  /** The highest seq this process's own sequencer steps and inline units committed (0 before the first). */
-  let sequencedHead = 0;
+  const tail = createTail({ executor, logger, state, pageSize: config.pageSize });
+  const pruner = createPruner({ executor, logger, state, retentionMs: config.retentionMs, intervalMs: config.pruneIntervalMs });
+  const replay = createReplay({ executor, logger, state, pageSize: config.pageSize, queueSize: config.queueSize });
   const sequencer = createSequencer({
     executor,
     logger,
     onSequenced: sequenced,
   });
 
+  /** A local sequencer step or inline unit committed seqs through `head`. */
   function sequenced(head: number): void {
-    if (head > sequencedHead) sequencedHead = head;
+    tail.sequenced(head);
     wake();
   }
 
@@ -145,7 +93,7 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
   }
 
   function sleep(ms: number): Promise<void> {
-    if (wakeRequested || stopped) {
+    if (wakeRequested || state.stopped) {
       wakeRequested = false;
       return Promise.resolve();
     }
@@ -163,7 +111,7 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
 
   async function run(): Promise<void> {
     let failures = 0;
-    while (!stopped) {
+    while (!state.stopped) {
       let more = false;
       try {
         // On a poll (not on every wake-up: a local step just ran then) number what is pending
@@ -173,277 +121,38 @@ export function createDispatcher(options: { executor: Executor; logger: Logger; 
           await sequencer.run();
           wakeRequested = false; // the wake-up of that step: the tail below reads what it numbered
         }
-        more = await tailOnce();
-        if (failures > 0) logger.info({ lastSeen }, 'event dispatcher reconnected');
+        more = await tail.once();
+        if (failures > 0) logger.info({ lastSeen: state.lastSeen }, 'event dispatcher reconnected');
         failures = 0;
       } catch (error) {
         failures += 1;
         if (failures === 1) logger.warn({ err: error }, 'event dispatcher cannot read the log; retrying');
       }
-      if (more && !stopped) continue;
+      if (more && !state.stopped) continue;
       await sleep(failures > 0 ? Math.min(MAX_BACKOFF_MS, config.pollMs * 2 ** failures) : config.pollMs);
     }
-  }
-
-  /** Reads and dispatches one page; true when more may be waiting. */
-  async function tailOnce(): Promise<boolean> {
-    if (subscriptions.size === 0) {
-      // Nobody to deliver to: move to the log's head without reading events. The counter's
-      // committed value is only ever the last seq of a committed sequencer step or inline unit
-      // (each numbers under its lock and commits before releasing it), so nothing at or below
-      // it is still to come. A subscription that arrived meanwhile keeps the normal
-      // path (it replays up to lastSeen, whatever lastSeen becomes).
-      // After a local step or inline unit its head is known without a read; otherwise (a poll, other
-      // instances' steps) read the counter.
-      const head = sequencedHead > lastSeen! ? sequencedHead : (await executor.readOne('events.head', eventLogBounds)).head;
-      if (subscriptions.size === 0) {
-        if (head > lastSeen!) lastSeen = head;
-        holeSince = undefined;
-        return false;
-      }
-    }
-    const from = lastSeen!;
-    const rows = await executor.readOne('events.tail', (tx) =>
-      eventsInRange(tx, { after: from, through: from + config.pageSize, limit: config.pageSize, internal: true }),
-    );
-    let accepted = contiguous(from, rows);
-    if (accepted.length < rows.length || rows.length === 0) {
-      // A hole right after lastSeen, or nothing after it: either caught up, a transient hole,
-      // or the tail fell behind retention pruning. Only the log's bounds tell them apart.
-      const { prunedThrough } = await executor.readOne('events.bounds', eventLogBounds);
-      if (prunedThrough > from) {
-        expireBefore(prunedThrough);
-        return true;
-      }
-    }
-    if (accepted.length < rows.length) {
-      holeSince ??= Date.now();
-      if (Date.now() - holeSince < HOLE_GRACE_MS) {
-        if (accepted.length === 0) return false;
-      } else {
-        logger.warn({ missingSeq: from + accepted.length + 1 }, 'event log has a hole that did not fill; skipping it');
-        accepted = rows;
-        holeSince = undefined;
-      }
-    } else {
-      holeSince = undefined;
-    }
-    if (accepted.length === 0) return false;
-    await refreshWatches(accepted);
-    if (stopped) return false;
-    const deliverable = accepted.filter((e) => !INTERNAL.has(e.kind));
-    // Load what every delivery of these events reads (project, subject, previous) into the page's
-    // shared loaders first: if Neo4j is not back yet this throws, lastSeen stays, and the page
-    // is read again after the back-off, instead of reaching subscribers with UNAVAILABLE fields.
-    const loaders = createLoaders(executor, ALL_PROJECTS);
-    await preload(loaders, deliverable);
-    await prepareLive(deliverable, loaders);
-    if (stopped) return false;
-    // Advance lastSeen and take the list of receivers in one synchronous step, then offer the
-    // page to them in time slices, letting I/O in between (see dispatchInSlices).
-    lastSeen = accepted[accepted.length - 1]!.seq;
-    if (deliverable.length > 0) await dispatchInSlices(deliverable, loaders, [...subscriptions]);
-    return rows.length === config.pageSize;
-  }
-
-  /**
-   * The tail fell behind retention: events after lastSeen up to `prunedThrough` are gone, so a
-   * subscription at a position before them would miss them. Each ends with CURSOR_EXPIRED (what
-   * replay answers for such a position) rather than skipping events silently, and the tail
-   * moves past the pruned range, so subscriptions opened from now on start after it.
-   */
-  function expireBefore(prunedThrough: number): void {
-    logger.warn({ lastSeen, prunedThrough }, 'the event dispatcher fell behind retention pruning; expiring the subscriptions before it');
-    lastSeen = prunedThrough;
-    holeSince = undefined;
-    for (const subscription of [...subscriptions]) {
-      if (subscription.position < prunedThrough) subscription.end(cursorExpired(subscription.position));
-    }
-  }
-
-  /**
-   * Offers the page to each receiver, all of the page's events at once and in seq order, for at
-   * most DISPATCH_SLICE_MS per macrotask. An offer to an idle subscriber with a live sink writes
-   * its frames at once (about 1.5 µs per subscriber and event); one that queues starts its
-   * delivery through graphql-ws in microtasks that run after the slice (several times the cost),
-   * so a slice also ends after DISPATCH_QUEUED subscribers queued. Offering a large page to
-   * 1,000 subscribers in one go would hold the event loop for the whole fan-out, while this
-   * process's writers and its sequencer step (which holds the events counter's lock until its
-   * COMMIT is sent, and every instance's step behind it) wait; slicing by time lets their I/O in.
-   * Slicing keeps the seam exact: lastSeen already covers the page, so a subscription that was
-   * still replaying when its slice came reads the page from Neo4j (replay runs up to lastSeen),
-   * and one that went live before its slice ignores what its replay already covered (offer skips
-   * seq <= position); a subscription opened after the snapshot starts at lastSeen, after this page.
-   */
-  async function dispatchInSlices(events: readonly StoredEvent[], loaders: Loaders, receivers: readonly Subscription[]): Promise<void> {
-    let sliceEnd = performance.now() + DISPATCH_SLICE_MS;
-    let queuedInSlice = 0;
-    for (const subscription of receivers) {
-      if (performance.now() >= sliceEnd || queuedInSlice >= DISPATCH_QUEUED) {
-        await new Promise((resolve) => setImmediate(resolve));
-        sliceEnd = performance.now() + DISPATCH_SLICE_MS;
-        queuedInSlice = 0;
-      }
-      let queued = false;
-      for (const event of events) queued = subscription.offer(event, loaders) || queued;
-      if (queued) queuedInSlice += 1;
-    }
-  }
-
-  /**
-   * Executes, once per sink key, the results the live sinks will write for the events they
-   * match, so that offering the page writes frames synchronously. A subscription that is not
-   * live yet, or whose result is not ready, gets the event through its queue instead.
-   * The page waits for these results at most PREPARE_WAIT_MS: a selection served by the
-   * preloaded project, subject and previous node is ready within microtasks, one that needs a
-   * few more loads within a round trip or two, but one that needs much more (a deep traversal
-   * per event, say) would otherwise hold every subscriber of the page, and of every page after
-   * it, for its own execution time. Its subscribers get the event through their queues, where
-   * graphql-ws awaits the same shared execution (src/graphql/schema/operations.ts), so nothing runs twice.
-   */
-  async function prepareLive(events: readonly StoredEvent[], loaders: Loaders): Promise<void> {
-    const byKey = new Map<string, { sink: LiveSink; matcher: Matcher }>();
-    for (const { sink, matcher, live } of subscriptions) {
-      if (sink && live && !byKey.has(sink.key)) byKey.set(sink.key, { sink, matcher });
-    }
-    const prepared: Promise<void>[] = [];
-    for (const { sink, matcher } of byKey.values()) {
-      for (const event of events) if (matcher.matches(event)) prepared.push(sink.prepare(event, loaders));
-    }
-    if (prepared.length === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.all(prepared), new Promise((resolve) => (timer = setTimeout(resolve, PREPARE_WAIT_MS)))]);
-    clearTimeout(timer);
-  }
-
-  /** Recomputes, once per watched node, the watches a lineage-changing event may have grown. */
-  async function refreshWatches(events: readonly StoredEvent[]): Promise<void> {
-    const changed = new Set(events.filter((e) => LINEAGE_CHANGING_KINDS.has(e.kind)).map((e) => e.projectId));
-    if (changed.size === 0) return;
-    const byNode = new Map<string, Subscription[]>();
-    for (const subscription of subscriptions) {
-      const { filter, watchedProject } = subscription.matcher;
-      if (filter.upstreamOf === null || watchedProject === null || !changed.has(watchedProject)) continue;
-      subscription.watchStale = true;
-      const list = byNode.get(filter.upstreamOf) ?? [];
-      list.push(subscription);
-      byNode.set(filter.upstreamOf, list);
-    }
-    if (byNode.size === 0) return;
-    const watches = await executor.read('events.refreshWatches', async (tx) => {
-      const result = new Map<string, Awaited<ReturnType<typeof upstreamWatch>>>();
-      for (const id of byNode.keys()) result.set(id, await upstreamWatch(tx, id));
-      return result;
-    });
-    for (const [id, list] of byNode) {
-      for (const subscription of list) {
-        refreshMatcher(subscription.matcher, watches.get(id)!);
-        subscription.watchStale = false;
-      }
-    }
-  }
-
-  async function subscribe(filter: EventFilter, after: number | null): Promise<AsyncIterableIterator<Delivery>> {
-    if (stopped || lastSeen === undefined) throw unavailable('the event stream is not available yet; retry');
-    const bounds = await executor.readOne('events.bounds', eventLogBounds);
-    if (after !== null) checkCursor(after, bounds);
-    const watchedProject = filter.upstreamOf === null ? null : await executor.readOne('events.watchedNode', (tx) => lineageNodeProject(tx, filter.upstreamOf!));
-    if (filter.upstreamOf !== null && watchedProject === null) throw notFound('lineage node', filter.upstreamOf, 'filter.upstreamOf');
-    const matcher = createMatcher(filter, watchedProject);
-    const subscription = createSubscription({
-      start: after ?? lastSeen!,
-      matcher,
-      queueSize: config.queueSize,
-      onEnd: () => subscriptions.delete(subscription),
-    });
-    subscriptions.add(subscription); // from now on, lineage changes mark its watch stale
-    try {
-      if (filter.upstreamOf !== null) {
-        do {
-          subscription.watchStale = false;
-          refreshMatcher(matcher, await executor.readOne('events.watch', (tx) => upstreamWatch(tx, filter.upstreamOf!)));
-        } while (subscription.watchStale);
-      }
-    } catch (error) {
-      subscription.end();
-      throw error;
-    }
-    void replay(subscription);
-    return subscription;
-  }
-
-  /** Replays from Neo4j until caught up with lastSeen, then attaches the subscription to the live feed. */
-  async function replay(subscription: Subscription): Promise<void> {
-    while (!subscription.ended && !stopped) {
-      const target = lastSeen!;
-      if (subscription.position >= target) {
-        subscription.goLive();
-        return;
-      }
-      try {
-        const page = await executor.read('events.replay', async (tx) => {
-          const { prunedThrough } = await eventLogBounds(tx);
-          if (subscription.position < prunedThrough) throw cursorExpired(subscription.position);
-          return readMatching(tx, { after: subscription.position, through: target, limit: config.pageSize, matcher: subscription.matcher });
-        });
-        const loaders = createLoaders(executor, ALL_PROJECTS);
-        for (const event of page.events) {
-          if (!(await subscription.enqueueReplayed(event, loaders))) return;
-        }
-        subscription.advance(page.scannedThrough);
-      } catch (error) {
-        logger.warn({ err: error }, 'event replay failed; ending the subscription');
-        subscription.end(error instanceof Error ? error : new Error(String(error)));
-        return;
-      }
-    }
-  }
-
-  async function prune(): Promise<void> {
-    const cutoffMs = Date.now() - config.retentionMs;
-    let total = 0;
-    for (;;) {
-      const deleted = await executor.write('events.prune', (tx) => pruneEventsBefore(tx, cutoffMs, PRUNE_BATCH));
-      total += deleted;
-      if (deleted < PRUNE_BATCH || stopped) break;
-    }
-    if (total > 0) logger.info({ deleted: total }, 'pruned old events');
   }
 
   return {
     async start() {
       if (loop) return;
-      lastSeen = (await executor.readOne('events.head', eventLogBounds)).head;
-      logger.debug({ head: lastSeen }, 'event dispatcher started');
-      if (stopped) return;
+      state.lastSeen = (await executor.readOne('events.head', eventLogBounds)).head;
+      logger.debug({ head: state.lastSeen }, 'event dispatcher started');
+      if (state.stopped) return;
       loop = run();
-      if (config.pruneIntervalMs > 0 && !pruneTimer) {
-        pruneTimer = setInterval(() => {
-          pruning ??= prune()
-            .catch((error: unknown) => logger.warn({ err: error }, 'event pruning failed; retrying at the next interval'))
-            .finally(() => (pruning = undefined));
-        }, config.pruneIntervalMs);
-        pruneTimer.unref();
-      }
+      pruner.start();
     },
     wake,
     sequence: () => sequencer.settle(),
     sequenced,
-    subscribe,
+    subscribe: replay.subscribe,
     async stop() {
-      stopped = true;
-      clearInterval(pruneTimer);
+      state.stopped = true;
+      const pruned = pruner.stop();
       wakeSleeper?.();
       await loop;
-      await pruning;
-      for (const subscription of [...subscriptions]) subscription.end();
+      await pruned;
+      for (const subscription of [...state.subscriptions]) subscription.end();
     },
   };
-}
-
-/** The leading events whose seqs follow `from` without a hole. */
-function contiguous(from: number, rows: readonly StoredEvent[]): StoredEvent[] {
-  let count = 0;
-  while (count < rows.length && rows[count]!.seq === from + count + 1) count += 1;
-  return rows.slice(0, count);
 }

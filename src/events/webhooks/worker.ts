@@ -1,7 +1,7 @@
 /**
  * The worker of one webhook in the gateway that holds its lease: it reads the project's events
  * after the webhook's cursor through the dispatcher (replay from Neo4j, then live, in seq
- * order; src/events/dispatcher.ts), and delivers them one at a time, so a receiver sees the
+ * order; src/events/replay.ts), and delivers them one at a time, so a receiver sees the
  * webhook's events in commit order. An event that must be retried holds back the events after
  * it; its subscription is closed meanwhile (nothing queues up in memory) and opened again from
  * the cursor once the event is done. Only this webhook waits: every webhook has its own worker.

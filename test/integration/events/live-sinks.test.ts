@@ -1,5 +1,5 @@
 /**
- * The dispatcher's live sinks (src/events/dispatcher.ts prepareLive): a page waits only a
+ * The dispatcher's live sinks (src/events/live.ts prepareLive): a page waits only a
  * bounded time for the results it prepares, so a subscriber whose result is slow to execute
  * does not hold the frames of the others; it gets the event through its queue instead, in order.
  */
