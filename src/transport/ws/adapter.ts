@@ -18,26 +18,25 @@ export interface Extra {
   readonly frames: FrameSocket;
 }
 
-/** As graphql-ws's ws adapter: the reasons of internal errors are not sent in production. */
-const isProd = process.env['NODE_ENV'] === 'production';
-
-/** Closes with 4500 and, outside production, the error's message when it fits in a close reason. */
-function closeInternal(socket: WebSocket, error: unknown): void {
-  const message = error instanceof Error ? error.message : String(error);
-  socket.close(CloseCode.InternalServerError, isProd || message.length >= 124 ? 'Internal server error' : message);
-}
-
-function internalError(socket: WebSocket, what: string, error: unknown): void {
-  console.error(`Internal error ${what}. Please check your implementation.`, error);
-  closeInternal(socket, error);
-}
-
-/** Serves graphql-ws with `options` on every connection of `wsServer`, pinging each socket every `keepAliveMs` (0: never). */
+/**
+ * Serves graphql-ws with `options` on every connection of `wsServer`, pinging each socket every
+ * `keepAliveMs` (0: never). In `production`, internal errors close without their message.
+ */
 export function serveGraphqlWs<P extends ConnectionInitMessage['payload'], E extends Record<PropertyKey, unknown>>(
   options: ServerOptions<P, Extra & Partial<E>>,
   wsServer: WebSocketServer,
   keepAliveMs: number,
+  production: boolean,
 ): { dispose(): Promise<void> } {
+  /** Closes with 4500 and, outside production, the error's message when it fits in a close reason. */
+  const closeInternal = (socket: WebSocket, error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    socket.close(CloseCode.InternalServerError, production || message.length >= 124 ? 'Internal server error' : message);
+  };
+  const internalError = (socket: WebSocket, what: string, error: unknown) => {
+    console.error(`Internal error ${what}. Please check your implementation.`, error);
+    closeInternal(socket, error);
+  };
   const server = makeServer(options);
   wsServer.options.handleProtocols = handleProtocols;
   wsServer.once('error', (error) => {

@@ -26,7 +26,7 @@ import type { SocketRegistry } from './sockets.ts';
 export interface WebSocketDeps {
   readonly httpServer: Server;
   readonly schema: GraphQLSchema;
-  readonly config: Pick<Config, 'auth' | 'limits' | 'ws'>;
+  readonly config: Pick<Config, 'auth' | 'limits' | 'production' | 'ws'>;
   readonly requestAuth: RequestAuth;
   /** The validation rules HTTP uses (src/graphql/schema/limits.ts). */
   readonly rules: readonly ValidationRule[];
@@ -135,6 +135,7 @@ export function attachWebSocket(deps: WebSocketDeps): { dispose(): void | Promis
     },
     wsServer,
     config.ws.keepAliveMs,
+    config.production,
   );
 }
 
