@@ -1,59 +1,28 @@
 /**
- * What both transports share beyond the schema: the validation rules every operation passes
- * (Apollo applies them to HTTP; graphql-ws gets them through `onSubscribe`, since it would
- * otherwise run plain graphql-js validation), and the subscription execution that gives each
- * event the loaders of the page it was dispatched in.
+ * The subscription execution that gives each event the loaders of the page it was dispatched
+ * in, and one execution per event to subscribers of the same operation.
  */
 import { createRequire } from 'node:module';
 import type * as GraphQL from 'graphql';
-import type {
-  DocumentNode,
-  ExecutionArgs,
-  ExecutionResult,
-  GraphQLSchema,
-  ValidationRule,
-} from 'graphql';
-import type { Config } from '../../config.ts';
+import type { ExecutionArgs, ExecutionResult } from 'graphql';
 import type { Context } from '../../context.ts';
 import type { Delivery, LiveSink, Subscription } from '../../events/subscription.ts';
 
 // The schema is built by @apollo/subgraph with graphql's CommonJS build; functions that check
 // `instanceof GraphQLSchema` must come from the same build. Node's ESM import of 'graphql'
 // resolves to it too, but bundler-style resolvers (vitest) pick index.mjs, so require it.
-const { createSourceEventStream, execute, GraphQLError, NoSchemaIntrospectionCustomRule, parse, print, specifiedRules, validate } = createRequire(
+const { createSourceEventStream, execute, print } = createRequire(
   import.meta.url,
 )('graphql') as typeof GraphQL;
 
-/** Rules added to graphql-js's specified rules, on HTTP and WebSocket alike. */
-export function extraValidationRules(config: Pick<Config, 'production'>): ValidationRule[] {
-  return config.production ? [NoSchemaIntrospectionCustomRule] : [];
-}
-
-/** graphql-ws `onSubscribe`: parse and validate with the same rules as HTTP; errors go back as an `error` message. */
-export function validateWsOperation(
-  schema: GraphQLSchema,
-  rules: readonly ValidationRule[],
-  payload: { query: string; operationName?: string | null | undefined; variables?: Record<string, unknown> | null | undefined },
-): ExecutionArgs | readonly InstanceType<typeof GraphQLError>[] {
-  let document: DocumentNode;
-  try {
-    document = parse(payload.query);
-  } catch (error) {
-    return [error instanceof GraphQLError ? error : new GraphQLError('the query could not be parsed')];
-  }
-  const errors = validate(schema, document, [...specifiedRules, ...rules]);
-  if (errors.length > 0) return errors;
-  return { schema, document, operationName: payload.operationName ?? null, variableValues: payload.variables ?? null };
-}
+/** Makes the live sink of one subscription from its operation key and shared execution (the transport's). */
+export type LiveFrames = (operationKey: string, execute: (delivery: Delivery) => Promise<ExecutionResult>) => LiveSink;
 
 /**
  * Results of one event, per operation: subscribers that sent the same operation with the same
  * variables as the same viewer get the same result, executed once (with 1,000 subscribers,
  * executing the selection per subscriber per event is what would bound the fan-out).
  */
-/** Makes the live sink of one subscription from its operation key and shared execution (the transport's). */
-export type LiveFrames = (operationKey: string, execute: (delivery: Delivery) => Promise<ExecutionResult>) => LiveSink;
-
 const sharedResults = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
 
 /**

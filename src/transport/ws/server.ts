@@ -1,13 +1,13 @@
 /**
- * GraphQL over WebSocket (graphql-transport-ws) on /graphql: the upgrade, the frame writers of
- * each socket, and graphql-ws's hooks. Authentication happens once, at connection_init; every
- * subscribe gets the same parse limits, validation rules, work limit and rate limit as HTTP.
+ * GraphQL over WebSocket (graphql-transport-ws) on /graphql: the upgrade and graphql-ws's hooks,
+ * served by our adapter (adapter.ts), whose FrameSocket writes every frame of a socket.
+ * Authentication happens once, at connection_init; every subscribe gets the same parse limits,
+ * validation rules, work limit and rate limit as HTTP.
  */
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { GraphQLError, parse, specifiedRules, validate, type ExecutionResult, type FormattedExecutionResult, type GraphQLSchema, type ValidationRule } from 'graphql';
 import { CloseCode } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Viewer } from '../../auth/viewer.ts';
 import type { Config } from '../../config.ts';
@@ -19,14 +19,14 @@ import { subscribeWithEventLoaders } from '../../graphql/schema/operations.ts';
 import { checkWork } from '../../graphql/schema/work.ts';
 import { clientAddress, fromRouter } from '../guards.ts';
 import type { RequestAuth } from '../request-auth.ts';
-import { coalesceWrites } from './coalesce-writes.ts';
-import { liveFrames, shareNextFrames, sharedNextPayload, type FrameTarget } from './shared-next.ts';
+import { serveGraphqlWs } from './adapter.ts';
+import { liveFrames, sharedNextPayload, type FrameTarget } from './shared-next.ts';
 import type { SocketRegistry } from './sockets.ts';
 
 export interface WebSocketDeps {
   readonly httpServer: Server;
   readonly schema: GraphQLSchema;
-  readonly config: Pick<Config, 'auth' | 'limits' | 'ws'>;
+  readonly config: Pick<Config, 'auth' | 'limits' | 'production' | 'ws'>;
   readonly requestAuth: RequestAuth;
   /** The validation rules HTTP uses (src/graphql/schema/limits.ts). */
   readonly rules: readonly ValidationRule[];
@@ -51,15 +51,9 @@ export function attachWebSocket(deps: WebSocketDeps): { dispose(): void | Promis
     }
     wsServer.handleUpgrade(request, socket, head, (ws) => wsServer.emit('connection', ws, request));
   });
-  // Before graphql-ws's own listener: frames sent in one turn of the event loop leave in one
-  // write, and each event's `next` payload is serialized once per operation.
-  wsServer.on('connection', (ws, request) => {
-    coalesceWrites(ws, request.socket);
-    shareNextFrames(ws);
-  });
   /** The socket and id of each subscription's context, for its live frames (shared-next.ts). */
   const frameTargets = new WeakMap<object, FrameTarget>();
-  return useServer<Record<string, unknown>, { viewer?: Viewer; subscriptions?: Set<string> }>(
+  return serveGraphqlWs<Record<string, unknown>, { viewer?: Viewer; subscriptions?: Set<string> }>(
     {
       schema,
       connectionInitWaitTimeout: config.ws.connectionInitTimeoutMs,
@@ -130,17 +124,18 @@ export function attachWebSocket(deps: WebSocketDeps): { dispose(): void | Promis
           throw error;
         }
         const contextValue = createContext(contextDeps, randomUUID(), viewer);
-        frameTargets.set(contextValue, { socket: ctx.extra.socket, id, format: formatResult, maxBytes: config.limits.responseBytes });
+        frameTargets.set(contextValue, { socket: ctx.extra.frames, id, format: formatResult, maxBytes: config.limits.responseBytes });
         return { schema, document, variableValues: payload.variables ?? {}, operationName: payload.operationName ?? null, contextValue };
       },
       onComplete: (ctx, id) => {
         ctx.extra.subscriptions?.delete(id);
       },
-      onNext: (ctx, id, _payload, _args, result) => sharedNextPayload(ctx.extra.socket, id, result as ExecutionResult, formatResult, config.limits.responseBytes),
+      onNext: (ctx, id, _payload, _args, result) => sharedNextPayload(ctx.extra.frames, id, result as ExecutionResult, formatResult, config.limits.responseBytes),
       onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON(), error)),
     },
     wsServer,
     config.ws.keepAliveMs,
+    config.production,
   );
 }
 
