@@ -14,7 +14,7 @@ import type { Viewer } from './auth/viewer.ts';
 import type { Config } from './config.ts';
 import { createContext, type ContextDeps } from './context.ts';
 import { createDispatcher, type Dispatcher } from './events/dispatcher.ts';
-import { withSequencing } from './events/sequenced-writes.ts';
+import { eventLoopCalm, withSequencing } from './events/sequenced-writes.ts';
 import { createWebhookDeliverer } from './events/webhooks/deliverer.ts';
 import { backfillRunSearch } from './experiments/search-backfill.ts';
 import { createEventRenderer } from './graphql/schema/event-json.ts';
@@ -62,9 +62,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   );
   const dispatcher: Dispatcher = createDispatcher({ executor: database, logger, config: config.events });
   // Commit, then sequence: a unit that appended events answers once they have seqs, numbered in
-  // its own transaction when it is the only write in flight, else by this process's sequencer
-  // (either wakes the dispatcher); other instances' events are found by polling.
-  const executor = withSequencing(database, () => dispatcher.sequence(), { sequenced: (head) => dispatcher.sequenced(head) });
+  // its own transaction when it is the only write in flight and the event loop is calm, else by
+  // this process's sequencer (either wakes the dispatcher); other instances' events are found by
+  // polling.
+  const executor = withSequencing(database, () => dispatcher.sequence(), {
+    sequenced: (head) => dispatcher.sequenced(head),
+    calm: eventLoopCalm(),
+  });
   const windowPruner = createWindowPruner({
     executor,
     logger,

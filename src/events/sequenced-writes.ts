@@ -5,12 +5,12 @@
  * every reader, on every instance, finds a mutation's events as soon as it answers. There are
  * two ways there:
  *
- * - **Inline**, when the unit is the only write unit in flight in this process and the caller
- *   gave `sequenced`: the unit numbers its own events in its own transaction, taking the events
- *   counter's lock with its last statement and holding it through its COMMIT
- *   (`tx.sequenceInline()` says yes; appendEvents does the rest). No sequencer step, no second
- *   commit and no wait: a lone writer pays one transaction, as a hand-written one would.
- *   `sequenced(head)` tells the dispatcher after the commit.
+ * - **Inline**, when the unit is the only write unit in flight in this process, the caller
+ *   gave `sequenced`, and the process is calm (`calm()`, below): the unit numbers its own events
+ *   in its own transaction, taking the events counter's lock with its last statement and
+ *   holding it through its COMMIT (`tx.sequenceInline()` says yes; appendEvents does the rest).
+ *   No sequencer step, no second commit and no wait: a lone writer pays one transaction, as a
+ *   hand-written one would. `sequenced(head)` tells the dispatcher after the commit.
  * - **Pending**, otherwise: the events are committed without seqs and the unit waits for this
  *   process's sequencer to number them (src/events/sequencer.ts), one step shared by every
  *   writer that committed meanwhile, so concurrent writers never queue on the counter's lock for
@@ -20,6 +20,15 @@
  *
  * Both number under the same lock, one holder after another, so a seq once visible is above
  * every seq visible before it whichever way each unit went. A unit that rolled back never waits.
+ *
+ * Why calm: between the inline statement's answer and the COMMIT lies one turn of this
+ * process's event loop (the driver sends COMMIT only after every result of the transaction
+ * arrived), and the counter's lock is held through it. A sequencer step holds it only inside
+ * Neo4j (one auto-commit statement). On a busy process, delivering live frames to a thousand
+ * subscribers say, that turn can last many milliseconds, and every other writer of every
+ * instance queues behind it; the fan-out bench showed commit-to-client medians up to three
+ * times worse. So a busy process takes the pending path, whose one shared step is also the
+ * cheaper way under load.
  */
 import { performance } from 'node:perf_hooks';
 import type { Executor, QueryObserver, Tx } from '../neo4j/executor.ts';
@@ -27,6 +36,8 @@ import type { Executor, QueryObserver, Tx } from '../neo4j/executor.ts';
 export interface SequencingOptions {
   /** Called after a unit that numbered its own events committed, with the last seq it took; without it, units never go inline. */
   readonly sequenced?: (head: number) => void;
+  /** Whether the process may hold the counter's lock through a turn of its event loop (default: always; the gateway passes eventLoopCalm()). */
+  readonly calm?: () => boolean;
   readonly observers?: readonly QueryObserver[];
 }
 
@@ -37,7 +48,7 @@ export function withSequencing(executor: Executor, sequence: () => Promise<void>
 }
 
 function wrap(executor: Executor, sequence: () => Promise<void>, options: SequencingOptions, state: { inFlight: number }): Executor {
-  const { sequenced, observers = [] } = options;
+  const { sequenced, calm = () => true, observers = [] } = options;
   const withSequence =
     (write: Executor['write']) =>
     async <T>(unit: string, work: (tx: Tx) => Promise<T>): Promise<T> => {
@@ -54,7 +65,7 @@ function wrap(executor: Executor, sequence: () => Promise<void>, options: Sequen
             unit: tx.unit,
             run: (query, params) => tx.run(query, params),
             eventsAppended: () => (appended = true),
-            sequenceInline: () => sequenced !== undefined && state.inFlight === 1,
+            sequenceInline: () => sequenced !== undefined && state.inFlight === 1 && calm(),
             eventsSequenced: (last) => (head = last),
           });
         });
@@ -75,5 +86,26 @@ function wrap(executor: Executor, sequence: () => Promise<void>, options: Sequen
     write: withSequence(executor.write),
     writeOne: withSequence(executor.writeOne),
     observed: (observer) => wrap(executor.observed(observer), sequence, { ...options, observers: [...observers, observer] }, state),
+  };
+}
+
+/**
+ * A gauge of this process's event loop for `calm`: true while the loop was busy less than
+ * `threshold` of the time (event loop utilization) over the last window of at least `windowMs`.
+ * It samples on call, so an idle process costs nothing; after a long quiet spell the window is
+ * that spell, and the answer is calm.
+ */
+export function eventLoopCalm(options: { threshold?: number; windowMs?: number } = {}): () => boolean {
+  const { threshold = 0.5, windowMs = 100 } = options;
+  let since = performance.eventLoopUtilization();
+  let calm = true;
+  return () => {
+    const now = performance.eventLoopUtilization();
+    const window = performance.eventLoopUtilization(now, since);
+    if (window.idle + window.active >= windowMs) {
+      calm = window.utilization < threshold;
+      since = now;
+    }
+    return calm;
   };
 }
