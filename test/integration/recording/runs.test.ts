@@ -238,6 +238,17 @@ describe('logMetrics', () => {
     expect(await graphCounts(driver)).toEqual(finished);
   });
 
+  it('logs a batch of points in two statements: the run checked and locked, then the append', async () => {
+    const run = await start({ project: await project() });
+    const metrics = Array.from({ length: 1_000 }, (_, i) => ({ key: i % 2 ? 'loss' : 'acc', value: i, step: i >> 1 }));
+    const data = await server.ok(LOG_METRICS, { input: { run: run.id, metrics } });
+    expect(data['logMetrics'].summaryMetrics).toEqual({ acc: 998, loss: 999 });
+    expect(server.lastQueryCount()).toBe(2);
+    // The answer's summary is the stored one.
+    const read = await server.ok(`query($id: ID!) { run(id: $id) { summaryMetrics } }`, { id: run.id });
+    expect(read['run'].summaryMetrics).toEqual(data['logMetrics'].summaryMetrics);
+  });
+
   it('appends 100,000 points without slowing down run reads', async () => {
     const run = await start({ project: await project() });
     const empty = await start({ project: await project() });
