@@ -17,7 +17,7 @@ import { unauthenticated } from '../domain/errors.ts';
 import type { Role } from '../domain/rows.ts';
 import type { Executor } from '../neo4j/executor.ts';
 import { tokenByHash, tokenById } from '../neo4j/queries/tokens.ts';
-import type { Viewer } from './viewer.ts';
+import { ADMIN_VIEWER, type Viewer } from './viewer.ts';
 
 export const API_TOKEN_PREFIX = 'pdg_';
 const ROLES: readonly Role[] = ['VIEWER', 'WRITER', 'ADMIN'];
@@ -101,7 +101,7 @@ export function createAuthenticator(config: AuthConfig, executor: Executor): Aut
       if (!match) throw unauthenticated();
       const credential = match[1]!;
       if (adminHash !== null && timingSafeEqual(createHash('sha256').update(credential).digest(), adminHash)) {
-        return { subject: 'admin', admin: true, roles: new Map(), credential: { kind: 'admin-token' } };
+        return ADMIN_VIEWER;
       }
       if (credential.startsWith(API_TOKEN_PREFIX)) return fromApiToken(credential);
       if (credential.split('.').length === 3) return fromJwt(credential);

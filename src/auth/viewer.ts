@@ -23,6 +23,9 @@ export type Credential =
   | { readonly kind: 'api-token'; readonly tokenId: string; readonly expiresAt: Date | null }
   | { readonly kind: 'jwt'; readonly expiresAt: Date | null };
 
+/** The server-wide admin, as the admin token authenticates. */
+export const ADMIN_VIEWER: Viewer = { subject: 'admin', admin: true, roles: new Map(), credential: { kind: 'admin-token' } };
+
 /**
  * What a service needs to act for a viewer: the executor and who is asking. Services take this
  * (plus what else they need, named) rather than the whole request context; a request context

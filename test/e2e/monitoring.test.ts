@@ -5,7 +5,7 @@
  */
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Viewer } from '../../src/auth/viewer.ts';
+import { ADMIN_VIEWER } from '../../src/auth/viewer.ts';
 import { createWindowPruner } from '../../src/monitoring/retention.ts';
 import { recordServingWindow } from '../../src/monitoring/windows.ts';
 import { createProject, headCursor, pollAll, registerDataset, subscribe } from '../support/events.ts';
@@ -267,9 +267,8 @@ describe('monitoring in serving', { timeout: 240_000 }, () => {
       expect(result.errors?.[0]?.extensions, field).toMatchObject({ code: 'BAD_USER_INPUT', field });
     }
     // NaN cannot be sent in JSON; the service refuses it when called by another adapter.
-    const admin: Viewer = { subject: 'admin', admin: true, roles: new Map(), credential: { kind: 'admin-token' } };
     await expect(
-      recordServingWindow({ executor: server.gateway.executor, viewer: admin }, window([{ name: 'age', histogram: { edges: [0, 20], counts: [Number.NaN] } }])),
+      recordServingWindow({ executor: server.gateway.executor, viewer: ADMIN_VIEWER }, window([{ name: 'age', histogram: { edges: [0, 20], counts: [Number.NaN] } }])),
     ).rejects.toMatchObject({ code: 'BAD_USER_INPUT', details: { field: 'input.features[0].histogram.counts[0]' } });
     // A null count is refused by GraphQL's own input coercion, with the same code.
     const nulled: GraphQLResponse = await server.gql(RECORD, { input: window([{ name: 'age', histogram: { edges: [0, 20], counts: [null] } }]) });

@@ -10,26 +10,18 @@
  */
 import { pino } from 'pino';
 import { afterAll, beforeAll, inject } from 'vitest';
-import type { Viewer } from '../../src/auth/viewer.ts';
+import { ADMIN_VIEWER, type Viewer } from '../../src/auth/viewer.ts';
 import { withSequencing } from '../../src/events/sequenced-writes.ts';
 import { createSequencer } from '../../src/events/sequencer.ts';
 import { createDriver } from '../../src/neo4j/driver.ts';
 import { createExecutor, type Executor } from '../../src/neo4j/executor.ts';
 import { migrate } from '../../src/neo4j/migrations.ts';
 import { createProject } from '../../src/recording/projects.ts';
-import { unique } from './graph.ts';
-
-export interface GraphCounts {
-  readonly nodes: number;
-  readonly relationships: number;
-  readonly events: number;
-}
+import { unique, type GraphCounts } from './graph.ts';
 
 export interface Services {
   /** The executor as the gateway composes it: write units that append events answer once they have seqs. */
   readonly executor: Executor;
-  /** The server-wide admin, as the admin token authenticates. */
-  readonly admin: Viewer;
   /** The dependencies a service takes, for `viewer` (the admin by default). */
   deps(viewer?: Viewer): { executor: Executor; viewer: Viewer };
   /** A viewer holding `role` in one project only. */
@@ -39,8 +31,6 @@ export interface Services {
   /** Nodes of the project (its own node and every node carrying its id), relationships touching them, and its events. */
   projectCounts(projectId: string): Promise<GraphCounts>;
 }
-
-const ADMIN: Viewer = { subject: 'admin', admin: true, roles: new Map(), credential: { kind: 'admin-token' } };
 
 export function useServices(): Services {
   const logger = pino({ level: 'silent' });
@@ -66,8 +56,7 @@ export function useServices(): Services {
     get executor() {
       return live().executor;
     },
-    admin: ADMIN,
-    deps: (viewer = ADMIN) => ({ executor: live().executor, viewer }),
+    deps: (viewer = ADMIN_VIEWER) => ({ executor: live().executor, viewer }),
     member: (projectId, role) => ({
       subject: unique('user'),
       admin: false,

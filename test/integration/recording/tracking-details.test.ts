@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Viewer } from '../../../src/auth/viewer.ts';
+import { ADMIN_VIEWER } from '../../../src/auth/viewer.ts';
 import { createContext, type Context } from '../../../src/context.ts';
 import type { Dispatcher } from '../../../src/events/dispatcher.ts';
 import { PedigreeError } from '../../../src/domain/errors.ts';
@@ -21,11 +21,10 @@ import { graphCounts, testDriver, unique } from '../../support/graph.ts';
 let ctx: Context;
 let project: string;
 const driver = testDriver();
-const ADMIN: Viewer = { subject: 'admin', admin: true, roles: new Map(), credential: { kind: 'admin-token' } };
 
 const server = useGateway();
 beforeAll(async () => {
-  ctx = createContext({ executor: server.gateway.executor, logger: pino({ level: 'silent' }), closeSocketsOf: () => {}, events: {} as Dispatcher, webhooks: { allowPrivate: false, secretKey: undefined } }, 'test', ADMIN);
+  ctx = createContext({ executor: server.gateway.executor, logger: pino({ level: 'silent' }), closeSocketsOf: () => {}, events: {} as Dispatcher, webhooks: { allowPrivate: false, secretKey: undefined } }, 'test', ADMIN_VIEWER);
   project = (await server.ok('mutation($name: String!) { createProject(input: { name: $name }) { id } }', { name: unique('details') })).createProject.id;
 });
 afterAll(async () => {
