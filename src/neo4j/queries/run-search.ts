@@ -124,3 +124,17 @@ export async function runsWithoutSearchProps(tx: Tx, version: number, limit: num
 export async function setSearchProps(tx: Tx, rows: readonly { id: string; props: Record<string, string | number> }[]): Promise<void> {
   await tx.run('UNWIND $rows AS row MATCH (r:Run {id: row.id}) SET r += row.props', { rows });
 }
+
+/** The version a named start-up backfill last completed, or null when it never did. */
+export async function backfillVersion(tx: Tx, name: string): Promise<number | null> {
+  const records = await tx.run('MATCH (b:PedigreeBackfill {name: $name}) RETURN b.version AS version', { name });
+  const version = records[0]?.get('version') as { toNumber(): number } | number | null | undefined;
+  return version === undefined || version === null ? null : typeof version === 'number' ? version : version.toNumber();
+}
+
+export async function recordBackfill(tx: Tx, name: string, version: number): Promise<void> {
+  await tx.run(
+    'MERGE (b:PedigreeBackfill {name: $name}) SET b.version = $version, b.completedAt = datetime()',
+    { name, version: neo4j.int(version) },
+  );
+}
