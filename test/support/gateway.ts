@@ -54,7 +54,7 @@ export const ADMIN = `Bearer ${ADMIN_TOKEN}`;
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
   const config = loadConfig(
     { NEO4J_URI: inject('neo4jUri'), PEDIGREE_ADMIN_TOKEN: ADMIN_TOKEN, PEDIGREE_RATE_LIMIT_PER_SECOND: '0', ...options.env },
-    { port: 0, host: '127.0.0.1', logLevel: 'silent', ...options.config },
+    { port: 0, host: '127.0.0.1', logLevel: (process.env['TEST_LOG_LEVEL'] ?? 'silent') as 'silent', ...options.config },
   );
   const queries = new Map<string, Array<{ unit: string; query: string; autoCommit: boolean; answersBefore: number }>>();
   let lastRequestId = '';
