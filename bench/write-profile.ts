@@ -2,9 +2,11 @@
  * Where a write's time goes (docs/architecture.md, "The write path"): `node bench/write-profile.ts`.
  *
  * Starts an embedded Neo4j and a gateway in this process, then sends, one after another over
- * HTTP with the admin token, BENCH_SINGLE `registerDatasetVersion` mutations and the bench's
- * pipelines shape (BENCH_PIPELINES, in its `recordLineage` batches), and splits each
- * request's wall-clock time into:
+ * HTTP with the admin token, BENCH_SINGLE `registerDatasetVersion` mutations; the first
+ * BENCH_MIX nodes of the bench's pipelines shape one mutation per node, as bench/run.ts's
+ * "one mutation per node" row does, reported per mutation, each alternating with the
+ * hand-written limit's statement for the same node; and the pipelines shape (BENCH_PIPELINES,
+ * in its `recordLineage` batches). It splits each request's wall-clock time into:
  *   - the Cypher statements (from sending each to its answer; a unit's statements pipelined in
  *     one round trip overlap, so this is the union of their intervals),
  *   - COMMIT, and the wait until the sequencer numbered the unit's events,
@@ -18,10 +20,13 @@ import type { QueryObserver } from '../src/neo4j/executor.ts';
 import { startGateway } from '../src/server.ts';
 import { loadShape, type Post } from './lib/load-pedigree.ts';
 import { benchNeo4j } from './lib/neo4j.ts';
+import { firstNodes, oneNodeMutation } from './lib/pedigree.ts';
+import { writeOneNode } from './lib/raw.ts';
 import { statementTimer } from './lib/statement-timer.ts';
-import { BATCH_ELEMENTS, pipelines } from './lib/shapes.ts';
+import { BATCH_ELEMENTS, batchEdges, pipelines } from './lib/shapes.ts';
 
 const SINGLE = Number(process.env['BENCH_SINGLE'] ?? 500);
+const MIX = Number(process.env['BENCH_MIX'] ?? 2_000);
 const BATCH_PIPELINES = Number(process.env['BENCH_PIPELINES'] ?? 10_000);
 const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 3_000);
 const ADMIN_TOKEN = `bench-admin-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
@@ -95,6 +100,30 @@ async function main(): Promise<void> {
     const single = [];
     for (let i = 0; i < SINGLE; i++) single.push(await registerOne(i, true));
     report(`registerDatasetVersion, ${SINGLE} sequential mutations (new version of one of 50 datasets)`, single);
+
+    // One mutation per node, the pipelines mix; each followed by the limit's one statement
+    // (and commit) for the same node, so both see the same machine.
+    const mixProject = await newProject('profile-mix');
+    const rawProject = `prj_raw_profile_${Date.now()}`;
+    const ids = new Map<string, string>();
+    const rawIds = new Map<string, string>();
+    const mix = new Map<string, { samples: Sample[]; limit: number[] }>();
+    for (const { node, edges } of firstNodes(pipelines(1_000), MIX)) {
+      const { field, mutation, input } = oneNodeMutation(node, edges, mixProject, ids);
+      const { data, ...sample } = await post(mutation, { input }, true);
+      ids.set(node.key, (data as Record<string, { id: string }>)[field]!.id);
+      const started = performance.now();
+      await writeOneNode(gateway.driver, rawProject, node, [...edges, ...batchEdges({ nodes: [node], edges: [] })], rawIds);
+      const limitMs = performance.now() - started;
+      const kind = mix.get(field) ?? mix.set(field, { samples: [], limit: [] }).get(field)!;
+      kind.samples.push(sample);
+      kind.limit.push(limitMs);
+    }
+    for (const [field, { samples, limit }] of mix) {
+      const ours = median(samples.map((x) => x.ms));
+      const theirs = median(limit);
+      report(`${field}, ${samples.length} of the first ${MIX.toLocaleString('en')} pipelines nodes one mutation each; the limit's median ${theirs.toFixed(2)} ms, ratio ${(theirs / ours).toFixed(2)}x`, samples);
+    }
 
     // The bench's pipelines shape in its batches of up to BATCH_ELEMENTS; the first load warms up.
     const batches: Sample[] = [];

@@ -39,16 +39,21 @@ async function ingestOneByOne(gateway: BenchGateway, project: string, nodes: { n
   let elements = 0;
   const { ms } = await timeOnce(async () => {
     for (const { node, edges } of nodes) {
-      const used = edges.filter((e) => e.kind === 'USED').map((e) => ({ id: ids.get(e.to)! }));
-      const producedBy = edges.find((e) => e.kind === 'GENERATED_BY')?.to;
-      const [field, input] = singleMutation(node, project, ids, used, producedBy);
-      const mutation = `mutation($input: ${field[0]!.toUpperCase()}${field.slice(1)}Input!) { ${field}(input: $input) { id } }`;
+      const { field, mutation, input } = oneNodeMutation(node, edges, project, ids);
       const id = (await gateway.post(mutation, { input }))[field]!.id;
       ids.set(node.key, id);
       elements += 1 + edges.length + (node.kind === 'CHECKPOINT' || node.kind === 'MODEL_VERSION' || node.kind === 'DEPLOYMENT' ? 1 : 0);
     }
   });
   return { ms, elements };
+}
+
+/** The mutation a pipeline sends for one node (with the edges that leave it), given the ids of the nodes sent before. */
+export function oneNodeMutation(node: SpecNode, edges: readonly SpecEdge[], project: string, ids: ReadonlyMap<string, string>): { field: string; mutation: string; input: Record<string, unknown> } {
+  const used = edges.filter((e) => e.kind === 'USED').map((e) => ({ id: ids.get(e.to)! }));
+  const producedBy = edges.find((e) => e.kind === 'GENERATED_BY')?.to;
+  const [field, input] = singleMutation(node, project, ids, used, producedBy);
+  return { field, mutation: `mutation($input: ${field[0]!.toUpperCase()}${field.slice(1)}Input!) { ${field}(input: $input) { id } }`, input };
 }
 
 /** The mutation a pipeline sends for one node, and its input. */

@@ -79,7 +79,7 @@ export async function rawLoad(driver: Driver, shape: Shape): Promise<Loaded> {
 }
 
 /** One node and its outgoing edges in one auto-commit statement: one round trip per node. */
-async function writeOneNode(driver: Driver, project: string, node: SpecNode, edges: readonly SpecEdge[], ids: Map<string, string>): Promise<void> {
+export async function writeOneNode(driver: Driver, project: string, node: SpecNode, edges: readonly SpecEdge[], ids: Map<string, string>): Promise<void> {
   const id = newId(LABEL[node.kind]);
   ids.set(node.key, id);
   const ref = (key: string) => ids.get(key)!;
