@@ -6,7 +6,7 @@ import type { LogCheckpointInput } from '../generated/graphql.ts';
 import { newId } from '../domain/ids.ts';
 import type { CheckpointRow } from '../domain/rows.ts';
 import { mergeCheckpoint } from '../neo4j/queries/checkpoints.ts';
-import { requireRun } from './runs.ts';
+import { recordableRun } from './runs.ts';
 import { checkJsonObject } from '../domain/json.ts';
 import { checkName, checkOptionalText, checkText, MAX_NAME_LENGTH } from './validate.ts';
 
@@ -41,19 +41,11 @@ export async function logCheckpoint(ctx: ServiceDeps, input: LogCheckpointInput)
   const id = newId('Checkpoint');
 
   return ctx.executor.write('logCheckpoint', async (tx) => {
-    const run = await requireRun(tx, ctx.viewer, runId);
-    const { checkpoint, created } = await mergeCheckpoint(tx, {
-      id,
-      runId,
-      projectId: run.projectId,
-      createdBy: ctx.viewer.subject,
-      step,
-      epoch,
-      uri,
-      digest,
-      sizeBytes,
-      metricsJson,
-    });
+    // One statement locks the run and merges the checkpoint; a viewer who may not record in the
+    // run's project rolls it back with the transaction.
+    const merged = await mergeCheckpoint(tx, { id, runId, createdBy: ctx.viewer.subject, step, epoch, uri, digest, sizeBytes, metricsJson });
+    const run = recordableRun(ctx.viewer, runId, merged?.run ?? null);
+    const { checkpoint, created } = merged!;
     if (created) {
       await appendEvents(tx, [{ kind: 'CHECKPOINT_CREATED', projectId: run.projectId, subjectId: checkpoint.id, name: run.name, actor: ctx.viewer.subject }]);
     }

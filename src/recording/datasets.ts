@@ -10,10 +10,10 @@ import { appendEvents } from '../events/outbox.ts';
 import type { RegisterDatasetVersionInput } from '../generated/graphql.ts';
 import { newId } from '../domain/ids.ts';
 import type { DatasetVersionRow } from '../domain/rows.ts';
-import { createDatasetVersion, lockDataset, releaseNumber, versionsByDigestOrLabel } from '../neo4j/queries/datasets.ts';
+import { createDatasetVersion, lockDataset, releaseNumber } from '../neo4j/queries/datasets.ts';
 import { checkJsonObject, checkOptionalJson } from '../domain/json.ts';
 import { retryOnCreateRace } from './retry.ts';
-import { requireProject, requireRefs } from './refs.ts';
+import { requireProjectAndRefs } from './refs.ts';
 import { checkName, checkOptionalText, checkText, MAX_NAME_LENGTH } from './validate.ts';
 
 /** `<algorithm>:<lower-case hex>`, e.g. `sha256:9f86d0...`. */
@@ -72,14 +72,12 @@ export async function registerDatasetVersion(ctx: ServiceDeps, input: RegisterDa
   const createdBy = ctx.viewer.subject;
 
   return retryOnCreateRace(() => ctx.executor.write('registerDatasetVersion', async (tx) => {
-    // Sent together, run by Neo4j in this order (one round trip): the reference checks, the
-    // lock, and the lookups, which so see what earlier lock holders committed. A failed check
-    // rolls back the lock with the transaction.
-    const [, , { dataset, number, previousId }, { sameDigest, sameLabel }] = await Promise.all([
-      requireProject(tx, ctx.viewer, input.project, 'WRITER'),
-      producedBy === null ? null : requireRefs(tx, input.project, [{ field: 'input.producedBy', id: producedBy, labels: ['Run'] }]),
-      lockDataset(tx, { id: newId('Dataset'), projectId: input.project, name, createdBy }),
-      versionsByDigestOrLabel(tx, { projectId: input.project, name }, digest, label),
+    // Sent together, run by Neo4j in this order (one round trip): the reference checks, then
+    // the lock with the lookups under it, which so see what earlier lock holders committed. A
+    // failed check rolls back the lock with the transaction.
+    const [, { dataset, number, previousId, sameDigest, sameLabel }] = await Promise.all([
+      requireProjectAndRefs(tx, ctx.viewer, input.project, 'WRITER', producedBy === null ? [] : [{ field: 'input.producedBy', id: producedBy, labels: ['Run'] }]),
+      lockDataset(tx, { id: newId('Dataset'), projectId: input.project, name, createdBy, digest, label }),
     ]);
     if (sameDigest) {
       await releaseNumber(tx, dataset.id); // the dataset existed (it has a version): now exactly as before

@@ -28,7 +28,7 @@ import {
 } from '../neo4j/queries/models.ts';
 import { versionTransition } from './deployment-state.ts';
 import { checkJsonObject } from '../domain/json.ts';
-import { requireProject, requireRefs } from './refs.ts';
+import { requireProject, requireProjectAndRefs } from './refs.ts';
 import { checkOptionalSemver } from '../domain/semver.ts';
 import { checkName, checkOptionalText } from './validate.ts';
 
@@ -77,28 +77,34 @@ export async function registerModelVersion(ctx: ServiceDeps, input: RegisterMode
   const actor = ctx.viewer.subject;
 
   return ctx.executor.write('registerModelVersion', async (tx) => {
-    await requireProject(tx, ctx.viewer, input.project, 'WRITER');
-    const labels = await requireRefs(tx, input.project, [{ field: 'input.source', id: source, labels: ['Checkpoint', 'Run', 'Artifact'] }]);
+    // Sent together (one round trip): the checks and the model, whose write lock is taken here
+    // and held until commit. A failed check rolls the model back with the transaction.
+    const [labels, { model, number }] = await Promise.all([
+      requireProjectAndRefs(tx, ctx.viewer, input.project, 'WRITER', [{ field: 'input.source', id: source, labels: ['Checkpoint', 'Run', 'Artifact'] }]),
+      mergeModelForVersion(tx, { id: newId('Model'), projectId: input.project, name, actor }),
+    ]);
     const sourceLabel = labels.get(source) as 'Checkpoint' | 'Run' | 'Artifact';
-    // The model's write lock is taken here and held until commit.
-    const { model, number } = await mergeModelForVersion(tx, { id: newId('Model'), projectId: input.project, name, actor });
     if (semver !== null) {
+      // Before the create, which the semver constraint would otherwise fail without naming the clash.
       const clash = await versionIdBySemver(tx, model.id, semver);
       if (clash) throw conflict(`model '${name}' already has a version ${semver}`, { field: 'input.semver', existingId: clash });
     }
-    const previousId = number > 1 ? await versionIdByNumber(tx, model.id, number - 1) : null;
-    const version = await createModelVersion(tx, {
-      id: newId('ModelVersion'),
-      projectId: input.project,
-      modelId: model.id,
-      number,
-      semver,
-      description,
-      metricsJson,
-      actor,
-      sourceId: source,
-      sourceLabel,
-    });
+    // The previous version and the new one, sent together (one round trip).
+    const [previousId, version] = await Promise.all([
+      number > 1 ? versionIdByNumber(tx, model.id, number - 1) : null,
+      createModelVersion(tx, {
+        id: newId('ModelVersion'),
+        projectId: input.project,
+        modelId: model.id,
+        number,
+        semver,
+        description,
+        metricsJson,
+        actor,
+        sourceId: source,
+        sourceLabel,
+      }),
+    ]);
     const events: NewEvent[] = [
       { kind: 'MODEL_VERSION_CREATED', projectId: input.project, subjectId: version.id, name, previousId, actor },
     ];

@@ -19,7 +19,10 @@ export interface Ref {
 /** Resolves every ref to its label; NOT_FOUND for missing or other-project ids. */
 export async function requireRefs(tx: Tx, projectId: string, refs: readonly Ref[]): Promise<Map<string, ReadableLabel>> {
   if (refs.length === 0) return new Map();
-  const headers = await nodeHeaders(tx, [...new Set(refs.map((r) => r.id))]);
+  return checkRefs(await nodeHeaders(tx, [...new Set(refs.map((r) => r.id))]), projectId, refs);
+}
+
+function checkRefs(headers: Map<string, { label: ReadableLabel; projectId: string }>, projectId: string, refs: readonly Ref[]): Map<string, ReadableLabel> {
   const labels = new Map<string, ReadableLabel>();
   for (const ref of refs) {
     const header = headers.get(ref.id);
@@ -31,6 +34,17 @@ export async function requireRefs(tx: Tx, projectId: string, refs: readonly Ref[
     labels.set(ref.id, header.label);
   }
   return labels;
+}
+
+/**
+ * `requireProject` and `requireRefs` in one statement: the project and the referenced nodes
+ * are looked up together. Returns the refs' labels.
+ */
+export async function requireProjectAndRefs(tx: Tx, viewer: Viewer, projectId: string, role: Role, refs: readonly Ref[]): Promise<Map<string, ReadableLabel>> {
+  requireRole(viewer, projectId, role, () => notFound('project', projectId, 'input.project'));
+  const headers = await nodeHeaders(tx, [...new Set([projectId, ...refs.map((r) => r.id)])]);
+  if (headers.get(projectId)?.label !== 'Project') throw notFound('project', projectId, 'input.project');
+  return checkRefs(headers, projectId, refs);
 }
 
 /**

@@ -10,10 +10,10 @@ import { newId } from '../domain/ids.ts';
 import { LINEAGE_LABELS, type RunRow, type RunStatus, type RunType } from '../domain/rows.ts';
 import type { Tx } from '../neo4j/executor.ts';
 import { firstCycle } from '../neo4j/queries/lineage.ts';
-import { appendMetrics, createRunNode, finishRunNode, linkRun, lockRun, type SeriesAppend } from '../neo4j/queries/runs.ts';
+import { appendMetrics, createRun, finishRunNode, lockRun, type SeriesAppend } from '../neo4j/queries/runs.ts';
 import { runFingerprint } from '../domain/fingerprint.ts';
 import { canonicalJson, checkJsonObject, checkOptionalJson, parseJson } from '../domain/json.ts';
-import { requireProject, requireRefs } from './refs.ts';
+import { requireProjectAndRefs, requireRefs } from './refs.ts';
 import { transition } from './run-state.ts';
 import { checkName, checkOptionalText, MAX_NAME_LENGTH } from './validate.ts';
 
@@ -127,42 +127,46 @@ export async function startRun(ctx: ServiceDeps, input: StartRunInput): Promise<
   const actor = ctx.viewer.subject;
 
   return ctx.executor.write('startRun', async (tx) => {
-    await requireProject(tx, ctx.viewer, projectId, 'WRITER');
-    await requireRefs(tx, projectId, [
-      ...inputs.map((ref, i) => ({ field: `input.inputs[${i}].id`, id: ref.id, labels: LINEAGE_LABELS })),
-      ...(parentId ? [{ field: 'input.parent', id: parentId, labels: ['Run'] as const }] : []),
+    // Sent together, run by Neo4j in this order (one round trip): the reference checks, the run
+    // with its links, and its event. A failed check rolls the rest back with the transaction.
+    // When the idempotency key names an earlier run, nothing is created, and the event is
+    // written only for a run with this unit's fresh id.
+    const [, { run }] = await Promise.all([
+      requireProjectAndRefs(tx, ctx.viewer, projectId, 'WRITER', [
+        ...inputs.map((ref, i) => ({ field: `input.inputs[${i}].id`, id: ref.id, labels: LINEAGE_LABELS })),
+        ...(parentId ? [{ field: 'input.parent', id: parentId, labels: ['Run'] as const }] : []),
+      ]),
+      createRun(
+        tx,
+        {
+          id: runId,
+          projectId,
+          createdBy: actor,
+          name,
+          type,
+          paramsJson,
+          codeJson: code ? canonicalJson(code) : null,
+          environmentJson,
+          fingerprint,
+          idempotencyKey,
+          parentId,
+          searchProps: searchProperties(paramsJson),
+        },
+        { experiment: experiment ? { id: newId('Experiment'), name: experiment } : null, inputs },
+      ),
+      appendEvents(tx, [{ kind: 'RUN_STARTED', projectId, subjectId: runId, name, actor }], { ifSubjectExists: true }),
     ]);
-    const { run, created } = await createRunNode(tx, {
-      id: runId,
-      projectId,
-      createdBy: actor,
-      name,
-      type,
-      paramsJson,
-      codeJson: code ? canonicalJson(code) : null,
-      environmentJson,
-      fingerprint,
-      idempotencyKey,
-      parentId,
-      searchProps: searchProperties(paramsJson),
-    });
-    if (!created) return run;
-    const linked = await linkRun(tx, {
-      runId,
-      projectId,
-      createdBy: actor,
-      experiment: experiment ? { id: newId('Experiment'), name: experiment } : null,
-      parentId,
-      inputs,
-    });
-    await appendEvents(tx, [{ kind: 'RUN_STARTED', projectId, subjectId: runId, name, actor }]);
-    return linked;
+    return run;
   });
 }
 
 /** The run, locked, when the viewer may record in its project. */
 export async function requireRun(tx: Tx, viewer: Viewer, runId: string): Promise<RunRow> {
-  const run = await lockRun(tx, runId);
+  return recordableRun(viewer, runId, await lockRun(tx, runId));
+}
+
+/** `run` (as read by id) when the viewer may record in its project; NOT_FOUND when missing or not readable. */
+export function recordableRun(viewer: Viewer, runId: string, run: RunRow | null): RunRow {
   const hidden = () => notFound('run', runId, 'input.run');
   if (!run) throw hidden();
   requireRole(viewer, run.projectId, 'WRITER', hidden);

@@ -2,12 +2,11 @@
 import type { Node } from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
 import { nodeRow } from '../values.ts';
-import type { CheckpointRow } from '../../domain/rows.ts';
+import type { CheckpointRow, RunRow } from '../../domain/rows.ts';
 
 export interface NewCheckpoint {
   readonly id: string;
   readonly runId: string;
-  readonly projectId: string;
   readonly createdBy: string | null;
   readonly step: number;
   readonly epoch: number | null;
@@ -17,22 +16,28 @@ export interface NewCheckpoint {
   readonly metricsJson: string;
 }
 
-/** Creates the checkpoint, or returns the run's existing one at that step (MERGE on the constrained pair). */
-export async function mergeCheckpoint(tx: Tx, ckp: NewCheckpoint): Promise<{ checkpoint: CheckpointRow; created: boolean }> {
+/**
+ * Takes the run's write lock (held until commit) and creates the checkpoint in the run's
+ * project, or returns the run's existing one at that step (MERGE on the constrained pair);
+ * with the run as read under the lock. Null when the run does not exist.
+ */
+export async function mergeCheckpoint(tx: Tx, ckp: NewCheckpoint): Promise<{ run: RunRow; checkpoint: CheckpointRow; created: boolean } | null> {
   const [record] = await tx.run(
     `MATCH (r:Run {id: $ckp.runId})
+     SET r.__lock = true REMOVE r.__lock
      MERGE (c:Checkpoint:LineageNode {runId: $ckp.runId, step: toInteger($ckp.step)})
-     ON CREATE SET c.id = $ckp.id, c.projectId = $ckp.projectId, c.createdBy = $ckp.createdBy, c.createdAt = datetime(),
+     ON CREATE SET c.id = $ckp.id, c.projectId = r.projectId, c.createdBy = $ckp.createdBy, c.createdAt = datetime(),
        c.externalId = null, c.epoch = CASE WHEN $ckp.epoch IS NULL THEN null ELSE toInteger($ckp.epoch) END,
        c.uri = $ckp.uri, c.digest = $ckp.digest, c.sizeBytes = $ckp.sizeBytes, c.metricsJson = $ckp.metricsJson,
        c.retention = 'RETAINED', c.deletedAt = null
      WITH r, c, c.id = $ckp.id AS created
      FOREACH (_ IN CASE WHEN created THEN [1] ELSE [] END |
        CREATE (c)-[:GENERATED_BY {role: 'checkpoint', createdAt: datetime()}]->(r))
-     RETURN c, created`,
+     RETURN r, c, created`,
     { ckp },
   );
-  return { checkpoint: nodeRow<CheckpointRow>(record!.get('c') as Node), created: record!.get('created') as boolean };
+  if (!record) return null;
+  return { run: nodeRow<RunRow>(record.get('r') as Node), checkpoint: nodeRow<CheckpointRow>(record.get('c') as Node), created: record.get('created') as boolean };
 }
 
 export async function checkpointsOfRuns(tx: Tx, runIds: readonly string[]): Promise<Array<[string, CheckpointRow]>> {

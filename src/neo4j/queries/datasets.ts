@@ -10,8 +10,9 @@ import type { DatasetRow, DatasetVersionRow, RunRow } from '../../domain/rows.ts
 
 /**
  * Creates the dataset on first use, takes its write lock (held until commit) by allocating
- * the next number, and returns the dataset with the allocated number and the id of its newest
- * version (number - 1; committed, since its creator held the lock). A unit of work that then
+ * the next number, and returns the dataset with the allocated number, the id of its newest
+ * version (number - 1; committed, since its creator held the lock) and, read under the lock,
+ * its versions that already have `digest` or (when given) `label`. A unit of work that then
  * creates no version gives the number back (`releaseNumber`).
  *
  * An existing dataset is locked by MATCH + SET: Cypher takes the exclusive lock before it
@@ -20,57 +21,41 @@ import type { DatasetRow, DatasetVersionRow, RunRow } from '../../domain/rows.ts
  */
 export async function lockDataset(
   tx: Tx,
-  input: { id: string; projectId: string; name: string; createdBy: string | null },
-): Promise<{ dataset: DatasetRow; number: number; previousId: string | null }> {
+  input: { id: string; projectId: string; name: string; createdBy: string | null; digest: string; label: string | null },
+): Promise<{ dataset: DatasetRow; number: number; previousId: string | null; sameDigest: DatasetVersionRow | null; sameLabel: DatasetVersionRow | null }> {
   const allocate = `MATCH (d:Dataset {projectId: $projectId, name: $name})
      SET d.nextNumber = d.nextNumber + 1
      WITH d
      OPTIONAL MATCH (previous:DatasetVersion {datasetId: d.id, number: d.nextNumber - 2})
-     RETURN d, d.nextNumber - 1 AS number, previous.id AS previousId`;
+     OPTIONAL MATCH (same:DatasetVersion {datasetId: d.id, digest: $digest})
+     OPTIONAL MATCH (labelled:DatasetVersion {datasetId: d.id, label: $label})
+     RETURN d, d.nextNumber - 1 AS number, previous.id AS previousId, same, labelled`;
   let [record] = await tx.run(allocate, input);
   // First use. A concurrent creator makes this CREATE fail on the (projectId, name)
   // constraint once it commits; the caller then runs the unit again, which takes the path above.
   record ??= (
     await tx.run(
       `CREATE (d:Dataset {id: $id, projectId: $projectId, name: $name, nextNumber: 2, createdAt: datetime(), createdBy: $createdBy})
-       RETURN d, 1 AS number, null AS previousId`,
+       RETURN d, 1 AS number, null AS previousId, null AS same, null AS labelled`,
       input,
     )
   )[0];
   const number = record!.get('number') as number;
   const previousId = (record!.get('previousId') as string | null) ?? null;
-  return { dataset: { ...nodeRow<DatasetRow>(record!.get('d') as Node), nextNumber: number }, number, previousId };
+  const same = record!.get('same') as Node | null;
+  const labelled = record!.get('labelled') as Node | null;
+  return {
+    dataset: { ...nodeRow<DatasetRow>(record!.get('d') as Node), nextNumber: number },
+    number,
+    previousId,
+    sameDigest: same ? nodeRow<DatasetVersionRow>(same) : null,
+    sameLabel: labelled ? nodeRow<DatasetVersionRow>(labelled) : null,
+  };
 }
 
 /** Undoes the allocation of `lockDataset` (the lock stays held): the dataset is as before. */
 export async function releaseNumber(tx: Tx, datasetId: string): Promise<void> {
   await tx.run('MATCH (d:Dataset {id: $datasetId}) SET d.nextNumber = d.nextNumber - 1', { datasetId });
-}
-
-/**
- * The versions of the project's dataset `name` that share the digest or (when given) the
- * label; none when the dataset does not exist. By name, so it can be sent with `lockDataset`
- * (statements of a transaction run in the order sent: it reads under the lock).
- */
-export async function versionsByDigestOrLabel(
-  tx: Tx,
-  dataset: { projectId: string; name: string },
-  digest: string,
-  label: string | null,
-): Promise<{ sameDigest: DatasetVersionRow | null; sameLabel: DatasetVersionRow | null }> {
-  const [record] = await tx.run(
-    `OPTIONAL MATCH (d:Dataset {projectId: $projectId, name: $name})
-     OPTIONAL MATCH (same:DatasetVersion {datasetId: d.id, digest: $digest})
-     OPTIONAL MATCH (labelled:DatasetVersion {datasetId: d.id, label: $label})
-     RETURN same, labelled`,
-    { ...dataset, digest, label },
-  );
-  const same = record?.get('same') as Node | null;
-  const labelled = record?.get('labelled') as Node | null;
-  return {
-    sameDigest: same ? nodeRow<DatasetVersionRow>(same) : null,
-    sameLabel: labelled ? nodeRow<DatasetVersionRow>(labelled) : null,
-  };
 }
 
 export interface NewDatasetVersion {

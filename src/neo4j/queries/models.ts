@@ -13,36 +13,29 @@ import type { CheckpointRow, ModelRow, ModelVersionRow, ModelVersionStatus, RunR
  * held until commit: numbers are gap-free under concurrency. The lock is taken by a write
  * before `nextNumber` is read (a plain `SET n.x = n.x + 1` may read before it locks). First
  * creations serialize on the project's lock, so concurrent first registrations do not
- * deadlock on the (projectId, name) index entry.
+ * deadlock on the (projectId, name) index entry. An existing model costs one statement.
  */
 export async function mergeModelForVersion(
   tx: Tx,
   input: { id: string; projectId: string; name: string; actor: string | null },
 ): Promise<{ model: ModelRow; number: number }> {
-  const [existing] = await tx.run(
-    `MATCH (m:Model {projectId: $projectId, name: $name}) SET m._lock = true REMOVE m._lock RETURN m.id AS id`,
-    input,
-  );
-  let modelId = existing?.get('id') as string | undefined;
-  if (!modelId) {
-    const [created] = await tx.run(
+  const allocate = `WITH m SET m._lock = true REMOVE m._lock
+     WITH m, m.nextNumber AS number
+     SET m.nextNumber = number + 1
+     RETURN m, number`;
+  let [record] = await tx.run(`MATCH (m:Model {projectId: $projectId, name: $name}) ${allocate}`, input);
+  record ??= (
+    await tx.run(
       `MATCH (p:Project {id: $projectId}) SET p._lock = true REMOVE p._lock
        MERGE (m:Model {projectId: $projectId, name: $name})
        ON CREATE SET m.id = $id, m.description = null, m.nextNumber = 1, m.createdAt = datetime(), m.createdBy = $actor
-       SET m._lock = true REMOVE m._lock
-       RETURN m.id AS id`,
+       ${allocate}`,
       input,
-    );
-    modelId = created!.get('id') as string;
-  }
-  const [record] = await tx.run(
-    `MATCH (m:Model {id: $modelId})
-     WITH m, m.nextNumber AS number
-     SET m.nextNumber = number + 1
-     RETURN m, number`,
-    { modelId },
-  );
-  return { model: nodeRow<ModelRow>(record!.get('m') as Node), number: record!.get('number') as number };
+    )
+  )[0];
+  // No project: the caller's project check (sent before this) fails the unit first.
+  if (!record) throw new Error(`mergeModelForVersion: no project ${input.projectId}`);
+  return { model: nodeRow<ModelRow>(record.get('m') as Node), number: record.get('number') as number };
 }
 
 /** Creates the model (serialized on the project's lock, like first registrations), or returns the one of that name. */

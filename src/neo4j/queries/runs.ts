@@ -26,57 +26,48 @@ const RUN_PROPS = `r.id = $run.id, r.projectId = $run.projectId, r.createdBy = $
   r.fingerprint = $run.fingerprint, r.idempotencyKey = $run.idempotencyKey, r.parentId = $run.parentId,
   r.experimentId = null, r.createdAt = datetime(), r.startedAt = datetime(), r.endedAt = null, r += $run.searchProps`;
 
-/**
- * Creates the run node, or with an idempotency key returns the run that already has it
- * (MERGE on the constrained (projectId, idempotencyKey) pair: concurrent calls get one run).
- */
-export async function createRunNode(tx: Tx, run: NewRun): Promise<{ run: RunRow; created: boolean }> {
-  const query =
-    run.idempotencyKey === null
-      ? `CREATE (r:Run:LineageNode) SET ${RUN_PROPS} RETURN r, true AS created`
-      : `MERGE (r:Run:LineageNode {projectId: $run.projectId, idempotencyKey: $run.idempotencyKey})
-         ON CREATE SET ${RUN_PROPS}
-         RETURN r, r.id = $run.id AS created`;
-  const [record] = await tx.run(query, { run });
-  return { run: nodeRow<RunRow>(record!.get('r') as Node), created: record!.get('created') as boolean };
+/** What a new run is linked to: its experiment (created on first use), parent and inputs. */
+export interface RunLinks {
+  readonly experiment: { readonly id: string; readonly name: string } | null;
+  readonly inputs: readonly { readonly id: string; readonly role: string | null }[];
 }
 
-/** Links a new run to its experiment (created on first use), parent and inputs. */
-export async function linkRun(
-  tx: Tx,
-  input: {
-    runId: string;
-    projectId: string;
-    createdBy: string | null;
-    experiment: { id: string; name: string } | null;
-    parentId: string | null;
-    inputs: readonly { id: string; role: string | null }[];
-  },
-): Promise<RunRow> {
-  if (input.experiment) {
-    await tx.run(
-      `MATCH (r:Run {id: $runId})
-       MERGE (e:Experiment {projectId: $projectId, name: $name})
-       ON CREATE SET e.id = $experimentId, e.createdAt = datetime(), e.createdBy = $createdBy
-       CREATE (r)-[:PART_OF]->(e)
-       SET r.experimentId = e.id`,
-      { runId: input.runId, projectId: input.projectId, name: input.experiment.name, experimentId: input.experiment.id, createdBy: input.createdBy },
-    );
-  }
-  if (input.parentId) {
-    await tx.run('MATCH (r:Run {id: $runId}), (p:Run {id: $parentId}) CREATE (r)-[:CHILD_OF]->(p)', { runId: input.runId, parentId: input.parentId });
-  }
-  if (input.inputs.length > 0) {
-    await tx.run(
-      `MATCH (r:Run {id: $runId})
+/**
+ * Creates the run with its links (experiment, parent, inputs) in one statement and returns it;
+ * with an idempotency key, returns instead the run that already has it, linking nothing (MERGE
+ * on the constrained (projectId, idempotencyKey) pair: concurrent calls get one run).
+ */
+export async function createRun(tx: Tx, run: NewRun, links: RunLinks): Promise<{ run: RunRow; created: boolean }> {
+  const create =
+    run.idempotencyKey === null
+      ? `CREATE (r:Run:LineageNode) SET ${RUN_PROPS} WITH r, true AS created`
+      : `MERGE (r:Run:LineageNode {projectId: $run.projectId, idempotencyKey: $run.idempotencyKey})
+         ON CREATE SET ${RUN_PROPS}
+         WITH r, r.id = $run.id AS created`;
+  const [record] = await tx.run(
+    `${create}
+     CALL (r, created) {
+       WITH r WHERE created
        UNWIND $inputs AS i
        MATCH (n:LineageNode {id: i.id})
-       CREATE (r)-[:USED {role: i.role, createdAt: datetime()}]->(n)`,
-      { runId: input.runId, inputs: input.inputs },
-    );
-  }
-  const [record] = await tx.run('MATCH (r:Run {id: $runId}) RETURN r', { runId: input.runId });
-  return nodeRow<RunRow>(record!.get('r') as Node);
+       CREATE (r)-[:USED {role: i.role, createdAt: datetime()}]->(n)
+     }
+     CALL (r, created) {
+       WITH r WHERE created AND $run.parentId IS NOT NULL
+       MATCH (p:Run {id: $run.parentId})
+       CREATE (r)-[:CHILD_OF]->(p)
+     }
+     CALL (r, created) {
+       WITH r WHERE created AND $experiment IS NOT NULL
+       MERGE (e:Experiment {projectId: $run.projectId, name: $experiment.name})
+       ON CREATE SET e.id = $experiment.id, e.createdAt = datetime(), e.createdBy = $run.createdBy
+       CREATE (r)-[:PART_OF]->(e)
+       SET r.experimentId = e.id
+     }
+     RETURN r, created`,
+    { run, inputs: links.inputs, experiment: links.experiment },
+  );
+  return { run: nodeRow<RunRow>(record!.get('r') as Node), created: record!.get('created') as boolean };
 }
 
 /** The run, write-locked until the transaction ends (serializes writers of one run); null if missing. */

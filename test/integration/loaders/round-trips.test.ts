@@ -58,18 +58,18 @@ describe('statements and transactions per request', () => {
     expect(server.lastRoundTrips()).toBe(1);
   });
 
-  it('registerDatasetVersion sends its checks, lock and lookups together, then the version and its event: two round trips', async () => {
+  it('registerDatasetVersion sends its checks and its lock with the lookups under it together, then the version and its event: two round trips', async () => {
     const register = 'mutation($input: RegisterDatasetVersionInput!) { registerDatasetVersion(input: $input) { id number } }';
     const project = (await server.ok<any>('mutation($name: String!) { createProject(input: { name: $name }) { id } }', { name: unique('round-trips') })).createProject.id;
     const input = (n: number) => ({ project, dataset: 'clicks', uri: `s3://clicks/${n}`, digest: `sha256:${n.toString(16).padStart(64, '0')}` });
     const tx = { unit: 'registerDatasetVersion', autoCommit: false };
     const first = (await server.ok<any>(register, { input: input(1) })).registerDatasetVersion;
-    // First use of the dataset: project check, lock (finds none), lookups | the dataset | version, event.
-    expect(server.lastQueries()).toEqual(Array(6).fill(tx));
+    // First use of the dataset: project check, lock with lookups (finds none) | the dataset | version, event.
+    expect(server.lastQueries()).toEqual(Array(5).fill(tx));
     expect(server.lastRoundTrips()).toBe(3);
     const second = (await server.ok<any>(register, { input: input(2) })).registerDatasetVersion;
-    // project check, lock, lookups | version, event
-    expect(server.lastQueries()).toEqual(Array(5).fill(tx));
+    // project check, lock with lookups | version, event
+    expect(server.lastQueries()).toEqual(Array(4).fill(tx));
     expect(server.lastRoundTrips()).toBe(2);
     expect(second.number).toBe(first.number + 1);
     // The event names the version it follows, read under the lock in the first round trip.
@@ -78,6 +78,34 @@ describe('statements and transactions per request', () => {
     // Re-sending a digest: the checks, lock and lookups, then giving the number back.
     expect((await server.ok<any>(register, { input: input(2) })).registerDatasetVersion).toEqual(second);
     expect(server.lastRoundTrips()).toBe(2);
+  });
+
+  it('the single-node writes a pipeline sends: startRun one round trip, logCheckpoint two, registerModelVersion three (four for a new model)', async () => {
+    const project = (await server.ok<any>('mutation($name: String!) { createProject(input: { name: $name }) { id } }', { name: unique('round-trips') })).createProject.id;
+    const version = (n: number) =>
+      server.ok<any>('mutation($input: RegisterDatasetVersionInput!) { registerDatasetVersion(input: $input) { id } }', {
+        input: { project, dataset: 'clicks', uri: `s3://clicks/${n}`, digest: `sha256:${n.toString(16).padStart(64, 'a')}` },
+      });
+    const inputs = [{ id: (await version(1)).registerDatasetVersion.id }, { id: (await version(2)).registerDatasetVersion.id }];
+    const start = 'mutation($input: StartRunInput!) { startRun(input: $input) { id } }';
+    const run = (await server.ok<any>(start, { input: { project, name: 'train', type: 'TRAINING', experiment: 'baseline', inputs } })).startRun;
+    // the project and inputs | the run with its links | its event: sent together
+    expect(server.lastQueries()).toHaveLength(3);
+    expect(server.lastRoundTrips()).toBe(1);
+    const read = (await server.ok<any>('query($id: ID!) { run(id: $id) { experiment { name } inputs { node { id } } } }', { id: run.id })).run;
+    expect(read.experiment.name).toBe('baseline');
+    expect(read.inputs.map((i: any) => i.node.id).sort()).toEqual(inputs.map((i) => i.id).sort());
+
+    const checkpoint = (await server.ok<any>('mutation($input: LogCheckpointInput!) { logCheckpoint(input: $input) { id } }', { input: { run: run.id, step: 1, uri: 's3://ckpt/1' } })).logCheckpoint;
+    // the run's lock with the checkpoint | its event
+    expect(server.lastRoundTrips()).toBe(2);
+
+    const register = 'mutation($input: RegisterModelVersionInput!) { registerModelVersion(input: $input) { id number } }';
+    expect((await server.ok<any>(register, { input: { project, model: 'ranker', source: checkpoint.id } })).registerModelVersion.number).toBe(1);
+    // the project and source with the model's lock (finds none) | the model | the previous version and the new one | the event
+    expect(server.lastRoundTrips()).toBe(4);
+    expect((await server.ok<any>(register, { input: { project, model: 'ranker', source: checkpoint.id } })).registerModelVersion.number).toBe(2);
+    expect(server.lastRoundTrips()).toBe(3);
   });
 
   it('a traversal with edges reads the reach and the edges in one statement, one round trip', async () => {
