@@ -18,7 +18,7 @@ const NAME = 'runSearch';
 
 /** Returns how many runs it updated (0 without scanning when the marker is current). */
 export async function backfillRunSearch(executor: Executor): Promise<number> {
-  const done = await executor.read('runs.searchBackfillVersion', (tx) => backfillVersion(tx, NAME));
+  const done = await executor.readOne('runs.searchBackfillVersion', (tx) => backfillVersion(tx, NAME));
   if (done !== null && done >= SEARCH_VERSION) return 0;
   let total = 0;
   for (;;) {

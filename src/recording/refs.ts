@@ -40,10 +40,17 @@ function checkRefs(headers: Map<string, { label: ReadableLabel; projectId: strin
  * `requireProject` and `requireRefs` in one statement: the project and the referenced nodes
  * are looked up together. Returns the refs' labels.
  */
-export async function requireProjectAndRefs(tx: Tx, viewer: Viewer, projectId: string, role: Role, refs: readonly Ref[]): Promise<Map<string, ReadableLabel>> {
-  requireRole(viewer, projectId, role, () => notFound('project', projectId, 'input.project'));
+export async function requireProjectAndRefs(
+  tx: Tx,
+  viewer: Viewer,
+  projectId: string,
+  role: Role,
+  refs: readonly Ref[],
+  field = 'input.project',
+): Promise<Map<string, ReadableLabel>> {
+  requireRole(viewer, projectId, role, () => notFound('project', projectId, field));
   const headers = await nodeHeaders(tx, [...new Set([projectId, ...refs.map((r) => r.id)])]);
-  if (headers.get(projectId)?.label !== 'Project') throw notFound('project', projectId, 'input.project');
+  if (headers.get(projectId)?.label !== 'Project') throw notFound('project', projectId, field);
   return checkRefs(headers, projectId, refs);
 }
 
@@ -52,8 +59,6 @@ export async function requireProjectAndRefs(tx: Tx, viewer: Viewer, projectId: s
  * it, exactly as for a missing project; FORBIDDEN when its role is lower) and it exists.
  */
 export async function requireProject(tx: Tx, viewer: Viewer, projectId: string, role: Role, field = 'input.project'): Promise<void> {
-  requireRole(viewer, projectId, role, () => notFound('project', projectId, field));
-  const headers = await nodeHeaders(tx, [projectId]);
-  if (headers.get(projectId)?.label !== 'Project') throw notFound('project', projectId, field);
+  await requireProjectAndRefs(tx, viewer, projectId, role, [], field);
 }
 

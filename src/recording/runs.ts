@@ -131,7 +131,7 @@ export async function startRun(ctx: ServiceDeps, input: StartRunInput): Promise<
     // with its links, and its event. A failed check rolls the rest back with the transaction.
     // When the idempotency key names an earlier run, nothing is created, and the event is
     // written only for a run with this unit's fresh id.
-    const [, { run }] = await Promise.all([
+    const [, run] = await Promise.all([
       requireProjectAndRefs(tx, ctx.viewer, projectId, 'WRITER', [
         ...inputs.map((ref, i) => ({ field: `input.inputs[${i}].id`, id: ref.id, labels: LINEAGE_LABELS })),
         ...(parentId ? [{ field: 'input.parent', id: parentId, labels: ['Run'] as const }] : []),

@@ -127,9 +127,8 @@ export async function setSearchProps(tx: Tx, rows: readonly { id: string; props:
 
 /** The version a named start-up backfill last completed, or null when it never did. */
 export async function backfillVersion(tx: Tx, name: string): Promise<number | null> {
-  const records = await tx.run('MATCH (b:PedigreeBackfill {name: $name}) RETURN b.version AS version', { name });
-  const version = records[0]?.get('version') as { toNumber(): number } | number | null | undefined;
-  return version === undefined || version === null ? null : typeof version === 'number' ? version : version.toNumber();
+  const [record] = await tx.run('MATCH (b:PedigreeBackfill {name: $name}) RETURN b.version AS version', { name });
+  return (record?.get('version') as number | undefined) ?? null;
 }
 
 export async function recordBackfill(tx: Tx, name: string, version: number): Promise<void> {

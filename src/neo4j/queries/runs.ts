@@ -37,7 +37,7 @@ export interface RunLinks {
  * with an idempotency key, returns instead the run that already has it, linking nothing (MERGE
  * on the constrained (projectId, idempotencyKey) pair: concurrent calls get one run).
  */
-export async function createRun(tx: Tx, run: NewRun, links: RunLinks): Promise<{ run: RunRow; created: boolean }> {
+export async function createRun(tx: Tx, run: NewRun, links: RunLinks): Promise<RunRow> {
   const create =
     run.idempotencyKey === null
       ? `CREATE (r:Run:LineageNode) SET ${RUN_PROPS} WITH r, true AS created`
@@ -64,10 +64,10 @@ export async function createRun(tx: Tx, run: NewRun, links: RunLinks): Promise<{
        CREATE (r)-[:PART_OF]->(e)
        SET r.experimentId = e.id
      }
-     RETURN r, created`,
+     RETURN r`,
     { run, inputs: links.inputs, experiment: links.experiment },
   );
-  return { run: nodeRow<RunRow>(record!.get('r') as Node), created: record!.get('created') as boolean };
+  return nodeRow<RunRow>(record!.get('r') as Node);
 }
 
 /** The run, write-locked until the transaction ends (serializes writers of one run); null if missing. */
