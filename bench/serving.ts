@@ -5,16 +5,20 @@
  * every tenth shifted so that it exceeds its threshold and appends a SERVING_SKEW_DETECTED event.
  *
  * Contenders, alternating in chunks of 50 windows so both see the same machine load:
- * - Pedigree: `recordServingWindow` over HTTP (validation, the deployment and its baseline found
- *   through lineage, thresholds, skew, the window, the event and its audit entry, sequencing).
- * - The limit: hand-written Cypher through the same driver writing the same data, one write
- *   transaction per window: the window node with the same properties (the skew computed by the
- *   same function beforehand, untimed) and, for a shifted window, the event and audit nodes.
+ * - Pedigree: `recordServingWindow` over HTTP to a gateway run as users run it, `node src/main.ts`
+ *   in a child process (validation, the deployment and its baseline found through lineage,
+ *   thresholds, skew, the window, the event and its audit entry, sequencing).
+ * - The limit: hand-written Cypher from this process through a driver configured like the
+ *   gateway's, writing the same data, one write transaction per window: the window node with the
+ *   same properties (the skew computed by the same function beforehand, untimed) and, for a
+ *   shifted window, the event and audit nodes.
  * Then the cost of skew per window on its own: the pure computation (src/monitoring/skew.ts)
  * and the baseline lookup query (src/neo4j/queries/monitoring.ts), each timed per window.
  *
- * BENCH_TRACE=1 also prints, per Cypher statement of Pedigree's requests (and for COMMIT and the
- * wait for the sequencer), how many ran and their median milliseconds.
+ * BENCH_TRACE=1 runs the gateway in this process instead, to print, per Cypher statement of
+ * Pedigree's requests (and for COMMIT and the wait for the sequencer), how many ran and their
+ * median milliseconds. Its gateway then shares an event loop with the clients: read its
+ * statements, not its rates.
  *
  * Uses NEO4J_URI when set (the data stays in a project of its own), otherwise a throwaway
  * embedded Neo4j. Prints windows/s, per-window medians and p99s in milliseconds, and the ratio.
@@ -22,14 +26,16 @@
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import neo4j from 'neo4j-driver';
+import { pino } from 'pino';
 import { loadConfig } from '../src/config.ts';
 import { newId } from '../src/domain/ids.ts';
+import { createDriver } from '../src/neo4j/driver.ts';
+import { createExecutor, type QueryObserver } from '../src/neo4j/executor.ts';
 import { sha256 } from '../src/monitoring/profiles.ts';
 import { skewReport, type FeatureProfile } from '../src/monitoring/skew.ts';
 import { checkFeatures, checkMetrics } from '../src/monitoring/validate.ts';
 import { baselineOf } from '../src/neo4j/queries/monitoring.ts';
-import type { QueryObserver } from '../src/neo4j/executor.ts';
-import { startGateway } from '../src/server.ts';
+import { BENCH_TOKEN, fetchOnce, startBenchGateway } from './lib/gateway.ts';
 import { benchNeo4j } from './lib/neo4j.ts';
 import { statementTimer } from './lib/statement-timer.ts';
 import { fmtMs, fmtRate, summarize } from './lib/stats.ts';
@@ -38,7 +44,6 @@ const WINDOWS = Number(process.argv[2] ?? 1000);
 const FEATURES = Number(process.argv[3] ?? 50);
 const CONCURRENCY = Number(process.argv[4] ?? 4);
 const CHUNK = 50;
-const ADMIN_TOKEN = `bench-admin-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
 const HOUR = 3_600_000;
 
 /** Deterministic pseudo-random numbers (mulberry32), so every run sends the same windows. */
@@ -109,35 +114,48 @@ const HAND_WRITTEN = `CREATE (:ServingWindow {
     CREATE (:Event:Unsequenced {id: $eventId, kind: 'SERVING_SKEW_DETECTED', projectId: $projectId, subjectId: $deploymentId, name: 'ranker', actor: 'admin', occurredAt: datetime()})
     CREATE (:AuditEntry {id: $eventId, projectId: $projectId, at: datetime(), actor: 'admin', action: 'recordServingWindow', subjectId: $deploymentId, detailsJson: $skewJson}))`;
 
-async function main(): Promise<void> {
-  const database = await benchNeo4j({ heap: '1g', pagecache: '256m' });
+/** The gateway under test: its URL, and a stop. */
+interface Contender {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** BENCH_TRACE=1: the gateway in this process, its statements timed (printed at exit). */
+async function tracedGateway(neo4jUri: string): Promise<Contender> {
+  const { startGateway } = await import('../src/server.ts');
   const config = loadConfig(
-    { ...process.env, NEO4J_URI: database.uri, PEDIGREE_ADMIN_TOKEN: ADMIN_TOKEN, PEDIGREE_RATE_LIMIT_PER_SECOND: '0' },
+    { ...process.env, NEO4J_URI: neo4jUri, PEDIGREE_ADMIN_TOKEN: BENCH_TOKEN, PEDIGREE_RATE_LIMIT_PER_SECOND: '0' },
     { port: 0, host: '127.0.0.1', logLevel: 'silent' },
   );
-  // BENCH_TRACE=1: per-statement and commit/sequencing medians of Pedigree's requests, printed at the end.
   const trace = new Map<string, number[]>();
   const note = (key: string, ms: number) => void (trace.get(key) ?? trace.set(key, []).get(key)!).push(ms);
-  const queryObserver = process.env['BENCH_TRACE']
-    ? (): QueryObserver =>
-        statementTimer({
-          statement: (query, sent, answered) => note(query.replace(/\s+/g, ' ').slice(0, 70), answered - sent),
-          commit: (ms) => note('COMMIT', ms),
-          sequenced: (ms) => note('sequencing wait', ms),
-        })
-    : undefined;
-  const gateway = await startGateway({ config, neo4jUri: database.uri, ...(queryObserver ? { queryObserver } : {}) });
+  const queryObserver = (): QueryObserver =>
+    statementTimer({
+      statement: (query, sent, answered) => note(query.replace(/\s+/g, ' ').slice(0, 70), answered - sent),
+      commit: (ms) => note('COMMIT', ms),
+      sequenced: (ms) => note('sequencing wait', ms),
+    });
+  const gateway = await startGateway({ config, neo4jUri, queryObserver });
   process.on('exit', () => {
     for (const [key, times] of trace) console.log(`| \`${key}\` | ${times.length} | ${[...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!.toFixed(2)} |`);
   });
+  await gateway.ready;
+  return { url: gateway.url, stop: () => gateway.stop() };
+}
+
+async function main(): Promise<void> {
+  const database = await benchNeo4j({ heap: '1g', pagecache: '256m' });
+  const config = loadConfig({ ...process.env, NEO4J_URI: database.uri }, { logLevel: 'silent' });
+  const gateway: Contender = process.env['BENCH_TRACE'] ? await tracedGateway(database.uri) : await startBenchGateway(database.uri);
+  const driver = createDriver({ ...config.neo4j, uri: database.uri });
+  const executor = createExecutor({ driver, database: config.neo4j.database, logger: pino({ level: 'silent' }) });
   const post = async <T>(query: string, variables: Record<string, unknown>): Promise<T> => {
-    const response = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ query, variables }) });
+    const response = await fetchOnce(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_TOKEN}` }, body: JSON.stringify({ query, variables }) });
     const body = (await response.json()) as { data?: Record<string, unknown>; errors?: unknown[] };
     if (body.errors) throw new Error(JSON.stringify(body.errors).slice(0, 2000));
     return Object.values(body.data!)[0] as T;
   };
   try {
-    await gateway.ready;
     type Created = { id: string };
     const project = (await post<Created>('mutation($n: String!) { createProject(input: { name: $n }) { id } }', { n: `bench-serving-${Date.now()}` })).id;
     const data = (await post<Created>('mutation($i: RegisterDatasetVersionInput!) { registerDatasetVersion(input: $i) { id } }', { i: { project, dataset: 'clicks', uri: 's3://b/c', digest: `sha256:${'ab'.repeat(32)}` } })).id;
@@ -172,7 +190,7 @@ async function main(): Promise<void> {
     // Warm-up: a chunk each, not counted (other hours than the timed windows).
     await inParallel(CHUNK, async (i) => void (await post(RECORD, { input: servingWindow(deployment, i, 2_000_000) })));
     await inParallel(CHUNK, async (i) => {
-      await gateway.driver.executeQuery(HAND_WRITTEN, { ...handRows[i]!, startMs: neo4j.int(i * HOUR), endMs: neo4j.int((i + 1) * HOUR), eventId: newId('Event') }, sessionConfig);
+      await driver.executeQuery(HAND_WRITTEN, { ...handRows[i]!, startMs: neo4j.int(i * HOUR), endMs: neo4j.int((i + 1) * HOUR), eventId: newId('Event') }, sessionConfig);
     });
 
     const pedigree = { samples: [] as number[], ms: 0, exceeded: 0 };
@@ -187,7 +205,7 @@ async function main(): Promise<void> {
       });
       hand.ms += await timed(count, async (k) => {
         const start = performance.now();
-        const session = gateway.driver.session(sessionConfig);
+        const session = driver.session(sessionConfig);
         try {
           await session.executeWrite((tx) => tx.run(HAND_WRITTEN, handRows[from + k]!));
         } finally {
@@ -208,7 +226,7 @@ async function main(): Promise<void> {
     const lookups: number[] = [];
     for (let i = 0; i < Math.min(WINDOWS, 200); i++) {
       const start = performance.now();
-      await gateway.executor.read('bench.baseline', (tx) => baselineOf(tx, deployment));
+      await executor.read('bench.baseline', (tx) => baselineOf(tx, deployment));
       lookups.push(performance.now() - start);
     }
 
@@ -228,6 +246,7 @@ async function main(): Promise<void> {
     console.log(`| skew maths (${FEATURES / 2} re-binned JS divergences, ${FEATURES / 2} L-infinity) | ${m.median.toFixed(3)} | ${m.p99.toFixed(3)} |`);
     console.log(`| baseline lookup through lineage (one read transaction) | ${fmtMs(l.median)} | ${fmtMs(l.p99)} |`);
   } finally {
+    await driver.close();
     await gateway.stop();
     await database.stop();
   }

@@ -5,6 +5,7 @@ import type { Viewer } from './auth/viewer.ts';
 import type { Dispatcher } from './events/dispatcher.ts';
 import type { WebhookSettings } from './events/webhooks/manage.ts';
 import { createLoaders, type Loaders } from './loaders/index.ts';
+import type { ServingTargets } from './monitoring/targets.ts';
 import type { Executor, QueryObserver } from './neo4j/executor.ts';
 
 export interface Context {
@@ -19,6 +20,8 @@ export interface Context {
   readonly events: Dispatcher;
   /** What creating a webhook checks against (private addresses) and seals secrets with. */
   readonly webhooks: WebhookSettings;
+  /** This process's last-seen serving targets per deployment (src/monitoring/targets.ts). */
+  readonly servingTargets: ServingTargets;
 }
 
 export interface ContextDeps {
@@ -27,6 +30,7 @@ export interface ContextDeps {
   readonly closeSocketsOf: (tokenId: string) => void;
   readonly events: Dispatcher;
   readonly webhooks: WebhookSettings;
+  readonly servingTargets: ServingTargets;
   /** Sees every Cypher statement of every request (metrics; tests count queries). */
   readonly queryObserver?: (requestId: string) => QueryObserver | undefined;
 }
@@ -48,5 +52,6 @@ export function createContext(deps: ContextDeps, requestId: string, viewer: View
     closeSocketsOf: deps.closeSocketsOf,
     events: deps.events,
     webhooks: deps.webhooks,
+    servingTargets: deps.servingTargets,
   };
 }

@@ -21,6 +21,7 @@ import { createEventRenderer } from './graphql/schema/event-json.ts';
 import { createSchema } from './graphql/schema/index.ts';
 import { validationRules } from './graphql/schema/limits.ts';
 import { createWindowPruner } from './monitoring/retention.ts';
+import { ServingTargets } from './monitoring/targets.ts';
 import { createDriver, waitForNeo4j } from './neo4j/driver.ts';
 import { createExecutor, type Executor, type QueryObserver } from './neo4j/executor.ts';
 import { loadMigrations, migrate } from './neo4j/migrations.ts';
@@ -81,6 +82,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     events: dispatcher,
     closeSocketsOf: (tokenId) => sockets.close(tokenId),
     webhooks: { allowPrivate: config.webhooks.allowPrivate, secretKey: config.webhooks.secretKey },
+    servingTargets: new ServingTargets(),
     ...(options.queryObserver ? { queryObserver: options.queryObserver } : {}),
   };
   const schema = createSchema();

@@ -1,6 +1,6 @@
 /**
- * A Pedigree gateway as users run it: `node src/main.ts` in a child process, so the
- * benchmark's clients do not share its event loop. Its resident memory is read from /proc.
+ * A Pedigree gateway as users run it: `node src/main.ts` in a child process with
+ * NODE_ENV=production, so the benchmark's clients do not share its event loop. Its resident memory is read from /proc.
  */
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -39,6 +39,8 @@ export async function startBenchGateway(neo4jUri: string, env: Record<string, st
     nodeArgs,
     env: {
       ...process.env,
+      // As the image runs it (Dockerfile): graphql-js drops its development-only checks.
+      NODE_ENV: 'production',
       NEO4J_URI: neo4jUri,
       PORT: String(port),
       HOST: '127.0.0.1',

@@ -14,9 +14,11 @@ import type { Executor } from '../neo4j/executor.ts';
 import { createProfile, profilesOf, profileTarget } from '../neo4j/queries/monitoring.ts';
 import { retryOnCreateRace } from '../recording/retry.ts';
 import type { FeatureProfile } from './skew.ts';
+import type { ServingTargets } from './targets.ts';
 import { checkFeatures, type FeatureProfileInput } from './validate.ts';
 
-export type MonitoringDeps = ServiceDeps;
+/** Services' dependencies, and this instance's held serving targets (none: every window reads its target first). */
+export type MonitoringDeps = ServiceDeps & { readonly servingTargets?: ServingTargets };
 
 export interface SetDatasetProfileInput {
   readonly datasetVersion: string;

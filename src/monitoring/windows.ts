@@ -9,22 +9,27 @@
  * window whose skew exceeds a threshold appends one SERVING_SKEW_DETECTED event (subject: the
  * deployment) in the same transaction. WRITER in the deployment's project.
  *
- * Statements: two auto-commit transactions, one round trip each: a read (the deployment, the
- * key's window, the project's thresholds and the baseline's profile digest; the profile itself
- * is read once per digest and then held, src/monitoring/profiles.ts), then one statement that creates the
- * window and, when the skew exceeds a threshold, its event and audit entry. Not one transaction:
- * the window's key constraint makes the pair safe. A concurrent first record of the same key
- * fails on it and the whole unit runs again, finding the winner's window (the same contents:
- * returned; others: CONFLICT). The skew is the one against the baseline the read saw.
+ * Statements: one, when this instance holds the deployment's target (project, model name,
+ * thresholds, baseline) from an earlier window (src/monitoring/targets.ts): the skew is computed
+ * from it, and one write statement resolves the target again and creates the window (with its
+ * event and audit entry when the skew exceeds a threshold) only if the target is unchanged.
+ * Otherwise the statement writes nothing and returns the target it found, and the window is
+ * computed and sent again with that one. Without a held target, a read first (the deployment, the
+ * key's window, the thresholds and the baseline's profile digest). The profile itself is read
+ * once per digest and then held (src/monitoring/profiles.ts). The window's key constraint makes
+ * a concurrent first record of the same key fail; the whole unit then runs again and finds the
+ * winner's window (the same contents: returned; others: CONFLICT). The skew stored is always
+ * the one against the baseline and thresholds of the transaction that wrote the window.
  */
 import { requireRole } from '../auth/authorize.ts';
 import { badInput, conflict, notFound } from '../domain/errors.ts';
 import { appendAudit, type NewEvent } from '../events/outbox.ts';
-import { createWindow, upsertThreshold, windowTarget, type ServingWindowRow } from '../neo4j/queries/monitoring.ts';
+import { recordWindowFor, upsertThreshold, windowTarget, type ServingWindowRow, type WindowTarget, type WindowWrite } from '../neo4j/queries/monitoring.ts';
 import { requireProject } from '../recording/refs.ts';
 import { retryOnCreateRace } from '../recording/retry.ts';
 import { checkName } from '../recording/validate.ts';
 import { profileFeatures, sha256, type MonitoringDeps } from './profiles.ts';
+import type { ServingTarget } from './targets.ts';
 import { sameKind, skewReport, type FeatureProfile, type SkewReport } from './skew.ts';
 import { checkFeatures, checkInstant, checkMetrics, type FeatureProfileInput } from './validate.ts';
 
@@ -47,16 +52,11 @@ export async function recordServingWindow(deps: MonitoringDeps, input: RecordSer
   const digest = sha256(`${metricsJson}\n${featuresJson}`);
   const actor = deps.viewer.subject;
 
-  return retryOnCreateRace(async () => {
-    const key = { deploymentId: input.deployment, startMs, endMs };
-    const target = await deps.executor.readOne('recordServingWindow', (tx) => windowTarget(tx, key));
-    const hidden = () => notFound('deployment', input.deployment, 'input.deployment');
-    if (!target) throw hidden();
-    requireRole(deps.viewer, target.projectId, 'WRITER', hidden);
-    if (target.existing) {
-      if (target.existing.digest === digest) return target.existing;
-      throw conflict('a window of this deployment with this start and end was recorded with other contents; windows are immutable', { field: 'input' });
-    }
+  const key = { deploymentId: input.deployment, startMs, endMs };
+  const hidden = () => notFound('deployment', input.deployment, 'input.deployment');
+
+  /** The window's row and events as computed against `target`. */
+  const prepare = async (target: ServingTarget) => {
     const { baseline } = target;
     let skew: SkewReport | null = null;
     if (baseline) {
@@ -77,9 +77,41 @@ export async function recordServingWindow(deps: MonitoringDeps, input: RecordSer
         ]
       : [];
     const row = { ...key, projectId: target.projectId, digest, metricsJson, featuresJson, skewJson: skew ? JSON.stringify(skew) : null };
-    return deps.executor.writeOne('recordServingWindow', (tx) => createWindow(tx, row, events));
+    return { row, events };
+  };
+
+  return retryOnCreateRace(async () => {
+    let target: WindowTarget | ServingTarget | null =
+      deps.servingTargets?.get(input.deployment) ?? (await deps.executor.readOne('recordServingWindow', (tx) => windowTarget(tx, key)));
+    // Each pass sends the window computed from the target the previous statement found; a pass
+    // that finds yet another target (a threshold, profile or lineage change in between) is rare.
+    for (let pass = 1; ; pass++) {
+      if (!target) {
+        deps.servingTargets?.delete(input.deployment);
+        throw hidden();
+      }
+      requireRole(deps.viewer, target.projectId, 'WRITER', hidden);
+      const existing = 'existing' in target ? target.existing : null;
+      if (existing) {
+        if (existing.digest === digest) return existing;
+        throw conflict('a window of this deployment with this start and end was recorded with other contents; windows are immutable', { field: 'input' });
+      }
+      if (pass > MAX_PASSES) throw new Error(`recordServingWindow: the target of deployment ${input.deployment} changed during ${MAX_PASSES} writes in a row`);
+      const { row, events } = await prepare(target);
+      const assumed: ServingTarget = target;
+      const written: WindowWrite | null = await deps.executor.writeOne('recordServingWindow', (tx) => recordWindowFor(tx, assumed, row, events));
+      if (written) {
+        const { projectId, modelName, rules, baseline } = written.target;
+        deps.servingTargets?.set(input.deployment, { projectId, modelName, rules, baseline });
+        if (written.created) return written.created;
+      }
+      target = written?.target ?? null;
+    }
   });
 }
+
+/** Writes a window may need when its deployment's target keeps changing under it. */
+const MAX_PASSES = 5;
 
 /**
  * A served feature the baseline profiles as the other kind (numeric against categorical) has

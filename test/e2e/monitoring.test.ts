@@ -211,8 +211,8 @@ describe('monitoring in serving', { timeout: 240_000 }, () => {
     expect(await mutate(SET_THRESHOLD, { project, model: 'ranker', feature: 'age', threshold: 0.99 })).toBe(true);
     expect(await mutate(SET_THRESHOLD, { project, model: 'other', feature: 'country', threshold: 0.99 })).toBe(true);
     const window = await mutate(RECORD, shiftedWindow(deployment, 0));
-    // Two statements, each its own auto-commit transaction: one read (deployment, key, thresholds,
-    // baseline), then one write of the window with its event.
+    // The deployment's first window: two statements, each its own auto-commit transaction: one
+    // read (deployment, key, thresholds, baseline), then one write of the window with its event.
     const writes = () => server.lastQueries().filter((q) => q.unit === 'recordServingWindow').length;
     expect(writes()).toBe(2);
     expect(window.skew.features.map((f: any) => [f.feature, f.threshold, f.exceeded])).toEqual([
@@ -222,12 +222,18 @@ describe('monitoring in serving', { timeout: 240_000 }, () => {
     // Upserted: the project's default again.
     await mutate(SET_THRESHOLD, { project, threshold: 0.5 });
     const next = await mutate(RECORD, shiftedWindow(deployment, 1));
-    expect(writes()).toBe(2); // no event: the read and the window alone
+    // The write computed from the thresholds the first window saw finds them changed and writes
+    // nothing; the second, computed from the ones it found, writes the window (no event).
+    expect(writes()).toBe(2);
     expect(next.skew.features.map((f: any) => [f.feature, f.threshold, f.exceeded])).toEqual([
       ['age', 0.99, false],
       ['country', 0.5, false],
     ]);
     expect(next.skew.exceeded).toBe(false);
+    // Nothing changed since: one statement, the write (it checks the target it computed from).
+    const third = await mutate(RECORD, shiftedWindow(deployment, 2));
+    expect(writes()).toBe(1);
+    expect(third.skew.features.map((f: any) => [f.feature, f.threshold, f.exceeded])).toEqual(next.skew.features.map((f: any) => [f.feature, f.threshold, f.exceeded]));
   });
 
   it('keeps a profile immutable: the same one again writes nothing, another is CONFLICT', async () => {

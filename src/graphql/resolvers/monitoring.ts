@@ -7,7 +7,7 @@ import type { SkewReport } from '../../monitoring/skew.ts';
 import { recordServingWindow, setSkewThreshold } from '../../monitoring/windows.ts';
 import { windowsOf } from '../../neo4j/queries/monitoring.ts';
 
-const deps = (ctx: Context): MonitoringDeps => ({ executor: ctx.executor, viewer: ctx.viewer });
+const deps = (ctx: Context): MonitoringDeps => ({ executor: ctx.executor, viewer: ctx.viewer, servingTargets: ctx.servingTargets });
 
 const parseSkew = (json: string | null): SkewReport | null => (json === null ? null : (JSON.parse(json) as SkewReport));
 

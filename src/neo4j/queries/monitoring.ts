@@ -117,23 +117,22 @@ const BASELINE = `
      OPTIONAL MATCH (profile:DatasetProfile {datasetVersionId: base.id})`;
 
 /**
- * In one statement: the deployment's project and model name, the window recorded with this
- * key, the project's skew thresholds, and the deployment's baseline with its profile's digest.
+ * The deployment `d` with the facts a window write needs: its model `m`, the window `w` recorded
+ * with the key ($deploymentId, $startMs, $endMs), the project's `rules` and the `baseline` (with
+ * its profile's digest). TARGET_FIELDS returns them as WindowTarget's fields.
  */
-export async function windowTarget(tx: Tx, key: { deploymentId: string; startMs: number; endMs: number }): Promise<WindowTarget | null> {
-  const [record] = await tx.run(
-    `MATCH (d:Deployment {id: $deploymentId})
+const TARGET = `MATCH (d:Deployment {id: $deploymentId})
      OPTIONAL MATCH (m:Model {id: d.modelId})
      OPTIONAL MATCH (w:ServingWindow {deploymentId: d.id, start: datetime({epochMillis: toInteger($startMs)}), end: datetime({epochMillis: toInteger($endMs)})})
      CALL (d) {
        OPTIONAL MATCH (t:SkewThreshold {projectId: d.projectId})
        RETURN collect(t {.model, .feature, .threshold}) AS rules
      }${BASELINE}
-     RETURN d.projectId AS projectId, m.name AS modelName, CASE WHEN w IS NULL THEN null ELSE ${WINDOW} END AS existing, rules,
-       CASE WHEN profile IS NULL THEN null ELSE {id: base.id, digest: profile.digest} END AS baseline`,
-    key,
-  );
-  if (!record) return null;
+     WITH *, CASE WHEN profile IS NULL THEN null ELSE {id: base.id, digest: profile.digest} END AS baseline`;
+
+const TARGET_FIELDS = `d.projectId AS projectId, m.name AS modelName, CASE WHEN w IS NULL THEN null ELSE ${WINDOW} END AS existing, rules, baseline`;
+
+function targetOf(record: { get(key: string): unknown }): WindowTarget {
   const existing = record.get('existing') as Record<string, unknown> | null;
   const rules = (record.get('rules') as Array<{ model: string; feature: string; threshold: number }>).map((t) => ({
     model: t.model === '' ? null : t.model,
@@ -149,6 +148,65 @@ export async function windowTarget(tx: Tx, key: { deploymentId: string; startMs:
   };
 }
 
+/**
+ * In one statement: the deployment's project and model name, the window recorded with this
+ * key, the project's skew thresholds, and the deployment's baseline with its profile's digest.
+ */
+export async function windowTarget(tx: Tx, key: { deploymentId: string; startMs: number; endMs: number }): Promise<WindowTarget | null> {
+  const [record] = await tx.run(`${TARGET}\n     RETURN ${TARGET_FIELDS}`, key);
+  return record ? targetOf(record) : null;
+}
+
+/** What recordWindowFor found: the target as the statement saw it, and the window when it created one. */
+export interface WindowWrite {
+  readonly target: WindowTarget;
+  readonly created: ServingWindowRow | null;
+}
+
+/**
+ * One statement: resolves the deployment's target again (TARGET) and creates the window `row`
+ * with `events` (APPEND_EVENTS) only when no window has the key and the target is the one
+ * `assumed` (the row's skew and events were computed from it): the same project, model name,
+ * rules (as a set) and baseline with the same profile digest. Otherwise it writes nothing and
+ * returns the target it found, for the caller to compute again. Null when the deployment does
+ * not exist. A concurrent first record of the same key fails on serving_window_key.
+ */
+export async function recordWindowFor(tx: Tx, assumed: Omit<WindowTarget, 'existing'>, row: ServingWindowRow, events: readonly NewEvent[]): Promise<WindowWrite | null> {
+  const [record] = await tx.run(
+    `${TARGET}
+     WITH *, w IS NULL AND d.projectId = $assumed.projectId AND coalesce(m.name, '') = $assumed.modelName
+       AND size(rules) = size($assumed.rules) AND all(rule IN rules WHERE rule IN $assumed.rules)
+       AND coalesce(baseline.id, '') = coalesce($assumed.baseline.id, '') AND coalesce(baseline.digest, '') = coalesce($assumed.baseline.digest, '') AS matches
+     // Aggregated (one row either way), not OPTIONAL CALL: on Neo4j 5.26 an OPTIONAL CALL that
+     // creates a node and returns no row yields a property-less node with id -1 instead of null.
+     CALL (matches) {
+       WITH * WHERE matches
+       WITH datetime() AS now
+       CREATE (w:ServingWindow {
+         deploymentId: $deploymentId, projectId: $projectId, start: datetime({epochMillis: toInteger($startMs)}), end: datetime({epochMillis: toInteger($endMs)}),
+         digest: $digest, metricsJson: $metricsJson, featuresJson: $featuresJson, skewJson: $skewJson, recordedAt: now
+       })
+       WITH w, now
+       CALL (now) {
+         ${APPEND_EVENTS}
+       }
+       RETURN count(w) > 0 AS created
+     }
+     RETURN ${TARGET_FIELDS}, created`,
+    {
+      ...row,
+      assumed: { ...assumed, rules: assumed.rules.map((r) => ({ model: r.model ?? '', feature: r.feature ?? '', threshold: r.threshold })) },
+      events: eventRows(events),
+      action: tx.unit,
+    },
+  );
+  if (!record) return null;
+  // Created: the row as sent (not read back: the window's JSON is most of the statement's bytes).
+  const created = record.get('created') as boolean;
+  if (created && events.length > 0) tx.eventsAppended?.();
+  return { target: targetOf(record), created: created ? row : null };
+}
+
 /** The baseline of a deployment (see BASELINE) with its profile; null when none is profiled or the deployment does not exist. */
 export async function baselineOf(tx: Tx, deploymentId: string): Promise<{ id: string; featuresJson: string } | null> {
   const [record] = await tx.run(
@@ -157,28 +215,6 @@ export async function baselineOf(tx: Tx, deploymentId: string): Promise<{ id: st
     { deploymentId },
   );
   return (record?.get('baseline') as { id: string; featuresJson: string } | null | undefined) ?? null;
-}
-
-/**
- * Creates the window and, in the same statement, appends `events` with their audit entries
- * (APPEND_EVENTS); a concurrent first record of the same key fails on serving_window_key.
- */
-export async function createWindow(tx: Tx, row: ServingWindowRow, events: readonly NewEvent[] = []): Promise<ServingWindowRow> {
-  const [record] = await tx.run(
-    `WITH datetime() AS now
-     CREATE (w:ServingWindow {
-       deploymentId: $deploymentId, projectId: $projectId, start: datetime({epochMillis: toInteger($startMs)}), end: datetime({epochMillis: toInteger($endMs)}),
-       digest: $digest, metricsJson: $metricsJson, featuresJson: $featuresJson, skewJson: $skewJson, recordedAt: now
-     })
-     WITH w, now
-     CALL (now) {
-       ${APPEND_EVENTS}
-     }
-     RETURN ${WINDOW} AS w`,
-    { ...row, events: eventRows(events), action: tx.unit },
-  );
-  if (events.length > 0) tx.eventsAppended?.();
-  return windowRow(record!.get('w') as Record<string, unknown>);
 }
 
 /** A deployment's windows newest first (by end, then start), after the position `after`, at most `limit`. */

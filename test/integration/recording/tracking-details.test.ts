@@ -17,6 +17,7 @@ import { recordRunDetails } from '../../../src/recording/run-details.ts';
 import { finishRun, startRun } from '../../../src/recording/runs.ts';
 import { useGateway } from '../../support/gateway.ts';
 import { graphCounts, testDriver, unique } from '../../support/graph.ts';
+import { ServingTargets } from '../../../src/monitoring/targets.ts';
 
 let ctx: Context;
 let project: string;
@@ -24,7 +25,7 @@ const driver = testDriver();
 
 const server = useGateway();
 beforeAll(async () => {
-  ctx = createContext({ executor: server.gateway.executor, logger: pino({ level: 'silent' }), closeSocketsOf: () => {}, events: {} as Dispatcher, webhooks: { allowPrivate: false, secretKey: undefined } }, 'test', ADMIN_VIEWER);
+  ctx = createContext({ executor: server.gateway.executor, logger: pino({ level: 'silent' }), closeSocketsOf: () => {}, events: {} as Dispatcher, webhooks: { allowPrivate: false, secretKey: undefined }, servingTargets: new ServingTargets() }, 'test', ADMIN_VIEWER);
   project = (await server.ok('mutation($name: String!) { createProject(input: { name: $name }) { id } }', { name: unique('details') })).createProject.id;
 });
 afterAll(async () => {
