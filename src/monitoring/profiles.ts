@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { requireRole } from '../auth/authorize.ts';
 import type { ServiceDeps } from '../auth/viewer.ts';
 import { conflict, notFound } from '../domain/errors.ts';
+import { LruMap } from '../domain/lru.ts';
 import { appendAudit } from '../events/outbox.ts';
 import type { Executor } from '../neo4j/executor.ts';
 import { createProfile, profilesOf, profileTarget } from '../neo4j/queries/monitoring.ts';
@@ -61,23 +62,17 @@ export function parseFeatures(json: string): FeatureProfile[] {
  * Every serving window of a deployment compares with the same baseline; holding it here spares
  * each window the transfer and parsing of the whole profile.
  */
-const PROFILE_CACHE_SIZE = 256;
-const parsedProfiles = new Map<string, FeatureProfile[]>();
+const parsedProfiles = new LruMap<string, FeatureProfile[]>(256);
 
 /** The profile with `digest` of dataset version `id`, from the cache or one read. */
 export async function profileFeatures(executor: Executor, profile: { id: string; digest: string }): Promise<FeatureProfile[]> {
   const cached = parsedProfiles.get(profile.digest);
-  if (cached) {
-    parsedProfiles.delete(profile.digest);
-    parsedProfiles.set(profile.digest, cached);
-    return cached;
-  }
+  if (cached) return cached;
   const [row] = await executor.readOne('monitoring.profile', (tx) => profilesOf(tx, [profile.id]));
   // Profiles are immutable once set: the row read is the one the digest names.
   if (!row || row.digest !== profile.digest) throw new Error(`profile ${profile.digest} of ${profile.id} not found`);
   const features = parseFeatures(row.featuresJson);
   parsedProfiles.set(profile.digest, features);
-  if (parsedProfiles.size > PROFILE_CACHE_SIZE) parsedProfiles.delete(parsedProfiles.keys().next().value!);
   return features;
 }
 
