@@ -16,14 +16,7 @@
 import type { Tx } from '../neo4j/executor.ts';
 import { newId } from '../domain/ids.ts';
 import { INTERNAL_EVENT_KINDS } from '../domain/event-kinds.ts';
-import {
-  APPEND_EVENTS,
-  APPEND_EVENTS_OF_EXISTING,
-  APPEND_SEQUENCED_EVENTS,
-  APPEND_SEQUENCED_EVENTS_OF_EXISTING,
-  eventRows,
-  type NewEvent,
-} from '../neo4j/queries/event-append.ts';
+import { APPEND_EVENTS, APPEND_SEQUENCED_EVENTS, eventRows, type NewEvent } from '../neo4j/queries/event-append.ts';
 
 export type { NewEvent };
 
@@ -32,25 +25,22 @@ export type { NewEvent };
  * events, is never pruned: an entry per event (the mutation, its actor and subject), or with
  * `summary` one entry for the whole unit (a recordLineage batch of thousands of nodes: its
  * details count the events by kind; each node keeps its createdBy). Call it last in a write unit.
- *
- * With `ifSubjectExists`, only the events whose subject node exists when the statement runs
- * are appended: for a unit that sends its change and its events together, in one round trip,
- * before it knows whether the change created its subject (an idempotent repeat does not).
+ * (A unit whose change is one statement can write its events in that statement instead:
+ * composeEvents in src/neo4j/queries/event-append.ts.)
  */
 export async function appendEvents(
   tx: Tx,
   events: readonly NewEvent[],
-  options: { summary?: Record<string, unknown>; ifSubjectExists?: boolean } = {},
+  options: { summary?: Record<string, unknown> } = {},
 ): Promise<void> {
   if (events.length === 0) return;
   const params = { events: eventRows(events, options), action: tx.unit };
-  const existingOnly = options.ifSubjectExists === true;
   if (tx.sequenceInline?.() === true) {
-    const [record] = await tx.run(existingOnly ? APPEND_SEQUENCED_EVENTS_OF_EXISTING : APPEND_SEQUENCED_EVENTS, params);
+    const [record] = await tx.run(APPEND_SEQUENCED_EVENTS, params);
     if (!record) throw new Error('the events counter is missing (migration V002 creates it)');
     if ((record.get('appended') as number) > 0) tx.eventsSequenced?.(record.get('head') as number);
   } else {
-    await tx.run(`WITH datetime() AS now ${existingOnly ? APPEND_EVENTS_OF_EXISTING : APPEND_EVENTS}`, params);
+    await tx.run(`WITH datetime() AS now ${APPEND_EVENTS}`, params);
     tx.eventsAppended?.();
   }
   if (options.summary) {

@@ -6,7 +6,6 @@
  */
 import type { ServiceDeps } from '../auth/viewer.ts';
 import { badInput, conflict } from '../domain/errors.ts';
-import { appendEvents } from '../events/outbox.ts';
 import type { RegisterDatasetVersionInput } from '../generated/graphql.ts';
 import { newId } from '../domain/ids.ts';
 import type { DatasetVersionRow } from '../domain/rows.ts';
@@ -90,10 +89,11 @@ export async function registerDatasetVersion(ctx: ServiceDeps, input: RegisterDa
       });
     }
 
-    // The version and its event, sent together (one round trip).
+    // The version and its event, one statement.
     const id = newId('DatasetVersion');
-    const [{ version }] = await Promise.all([
-      createDatasetVersion(tx, {
+    const { version } = await createDatasetVersion(
+      tx,
+      {
         id,
         number,
         projectId: input.project,
@@ -107,9 +107,9 @@ export async function registerDatasetVersion(ctx: ServiceDeps, input: RegisterDa
         propertiesJson,
         createdBy,
         producedBy,
-      }),
-      appendEvents(tx, [{ kind: 'DATASET_VERSION_CREATED', projectId: input.project, subjectId: id, name, previousId, actor: createdBy }]),
-    ]);
+      },
+      [{ kind: 'DATASET_VERSION_CREATED', projectId: input.project, subjectId: id, name, previousId, actor: createdBy }],
+    );
     return version;
   }));
 }

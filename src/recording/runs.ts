@@ -127,10 +127,9 @@ export async function startRun(ctx: ServiceDeps, input: StartRunInput): Promise<
   const actor = ctx.viewer.subject;
 
   return ctx.executor.write('startRun', async (tx) => {
-    // Sent together, run by Neo4j in this order (one round trip): the reference checks, the run
-    // with its links, and its event. A failed check rolls the rest back with the transaction.
-    // When the idempotency key names an earlier run, nothing is created, and the event is
-    // written only for a run with this unit's fresh id.
+    // Sent together, run by Neo4j in this order (one round trip): the reference checks, then the
+    // run with its links and its event. A failed check rolls the rest back with the transaction.
+    // When the idempotency key names an earlier run, nothing is created and no event written.
     const [, run] = await Promise.all([
       requireProjectAndRefs(tx, ctx.viewer, projectId, 'WRITER', [
         ...inputs.map((ref, i) => ({ field: `input.inputs[${i}].id`, id: ref.id, labels: LINEAGE_LABELS })),
@@ -153,8 +152,8 @@ export async function startRun(ctx: ServiceDeps, input: StartRunInput): Promise<
           searchProps: searchProperties(paramsJson),
         },
         { experiment: experiment ? { id: newId('Experiment'), name: experiment } : null, inputs },
+        [{ kind: 'RUN_STARTED', projectId, subjectId: runId, name, actor }],
       ),
-      appendEvents(tx, [{ kind: 'RUN_STARTED', projectId, subjectId: runId, name, actor }], { ifSubjectExists: true }),
     ]);
     return run;
   });

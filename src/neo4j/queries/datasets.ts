@@ -6,6 +6,7 @@
 import neo4j, { type Node } from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
 import { nodeRow } from '../values.ts';
+import { composeEvents, type NewEvent } from './event-append.ts';
 import type { DatasetRow, DatasetVersionRow, RunRow } from '../../domain/rows.ts';
 
 /**
@@ -76,10 +77,12 @@ export interface NewDatasetVersion {
 }
 
 /**
- * Creates the version numbered by lockDataset (the caller holds the lock), its VERSION_OF edge and,
- * when producedBy is given, its GENERATED_BY edge. (lockDataset returned the previous version's id.)
+ * Creates the version numbered by lockDataset (the caller holds the lock), its VERSION_OF edge,
+ * when producedBy is given its GENERATED_BY edge, and `events` (composeEvents: the unit's last
+ * statement). (lockDataset returned the previous version's id.)
  */
-export async function createDatasetVersion(tx: Tx, input: NewDatasetVersion): Promise<{ version: DatasetVersionRow }> {
+export async function createDatasetVersion(tx: Tx, input: NewDatasetVersion, events: readonly NewEvent[]): Promise<{ version: DatasetVersionRow }> {
+  const composed = composeEvents(tx, events);
   const [record] = await tx.run(
     `MATCH (d:Dataset {id: $datasetId})
      WITH d, $number AS number
@@ -93,9 +96,12 @@ export async function createDatasetVersion(tx: Tx, input: NewDatasetVersion): Pr
      OPTIONAL MATCH (run:Run {id: $producedBy})
      FOREACH (r IN CASE WHEN run IS NULL THEN [] ELSE [run] END |
        CREATE (v)-[:GENERATED_BY {createdAt: datetime(), role: null}]->(r))
-     RETURN v`,
-    { ...input, number: neo4j.int(input.number) },
+     WITH v
+     ${composed.cypher}
+     RETURN v, ${composed.columns}`,
+    { ...input, number: neo4j.int(input.number), ...composed.params },
   );
+  composed.answered(record);
   return { version: nodeRow<DatasetVersionRow>(record!.get('v') as Node) };
 }
 

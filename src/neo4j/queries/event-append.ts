@@ -1,6 +1,7 @@
 /** Appending events and their audit entries: the Cypher the outbox (src/events/outbox.ts) and single-statement writers share. */
 import type { EventKind, InternalEventKind } from '../../domain/event-kinds.ts';
 import { newId } from '../../domain/ids.ts';
+import type { Tx } from '../executor.ts';
 
 /** An event to append: the outbox's (src/events/outbox.ts) and single-statement writers'. */
 export interface NewEvent {
@@ -19,25 +20,15 @@ export interface NewEvent {
 }
 
 /**
- * Keeps only the events whose subject exists when the statement runs: for a unit that sends its
- * change and its events together, where the change may turn out to create nothing (an
- * idempotent repeat finds the earlier node, so the subject's fresh id names no node).
- */
-const SUBJECT_EXISTS = 'EXISTS { MATCH (s:LineageNode {id: e.subjectId}) }';
-
-/**
  * The Cypher that appends `$events` (from eventRows) and their audit entries (action
  * `$action`), with `now` bound: for a statement that writes a change and its events at once
  * (one round trip; the caller calls `tx.eventsAppended()`). As a unit subquery it leaves the
  * statement's rows as they were: `CALL (now) { ${APPEND_EVENTS} }`.
  */
-export const APPEND_EVENTS = appendCypher(false);
+export const APPEND_EVENTS = appendCypher('$events');
 
-/** APPEND_EVENTS for the events whose subject exists (SUBJECT_EXISTS). */
-export const APPEND_EVENTS_OF_EXISTING = appendCypher(true);
-
-function appendCypher(existingOnly: boolean): string {
-  return `UNWIND $events AS e${existingOnly ? `\n     WITH e, now WHERE ${SUBJECT_EXISTS}` : ''}
+function appendCypher(events: string): string {
+  return `UNWIND ${events} AS e
      CREATE (:Event:Unsequenced {
        id: e.id, kind: e.kind, projectId: e.projectId, subjectId: e.subjectId,
        name: e.name, previousId: e.previousId, alias: e.alias, actor: e.actor, occurredAt: now
@@ -57,14 +48,11 @@ function appendCypher(existingOnly: boolean): string {
  * own events (src/events/sequenced-writes.ts), as its last statement, so the lock is the last
  * one the transaction takes and is held only through COMMIT.
  */
-export const APPEND_SEQUENCED_EVENTS = sequencedCypher(false);
+export const APPEND_SEQUENCED_EVENTS = sequencedCypher('$events');
 
-/** APPEND_SEQUENCED_EVENTS for the events whose subject exists (SUBJECT_EXISTS); `appended` may be 0. */
-export const APPEND_SEQUENCED_EVENTS_OF_EXISTING = sequencedCypher(true);
-
-function sequencedCypher(existingOnly: boolean): string {
+function sequencedCypher(events: string): string {
   return `MATCH (c:Counter {name: 'events'})
-     WITH c, ${existingOnly ? `[e IN $events WHERE ${SUBJECT_EXISTS}]` : '$events'} AS events
+     WITH c, ${events} AS events
      SET c.value = c.value + size(events)
      WITH c.value AS head, events, datetime() AS now
      CALL (head, events, now) {
@@ -81,6 +69,58 @@ function sequencedCypher(existingOnly: boolean): string {
          }))
      }
      RETURN head, size(events) AS appended`;
+}
+
+/** A change's events written by the change's own statement (composeEvents). */
+export interface ComposedEvents {
+  /** A subquery for the statement, placed after its change where it has exactly one row. */
+  readonly cypher: string;
+  /** For the statement's RETURN: `eventsHead` and `eventsAppended`. */
+  readonly columns: string;
+  /** The statement's parameters for it (`$events`, `$action`). */
+  readonly params: Record<string, unknown>;
+  /** Call with the statement's record once it answered (a missing record: nothing was appended). */
+  answered(record: { get(key: string): unknown } | undefined): void;
+}
+
+/**
+ * `events` as part of the change's own statement: one statement fewer than appending them
+ * after it (outbox.appendEvents), the same two ways. Pending, they are created unsequenced and
+ * the unit waits for the sequencer; inline (`tx.sequenceInline()`), the subquery takes the
+ * events counter's lock and numbers them, so the statement must be the unit's last. With
+ * `when` (a boolean variable of the statement, e.g. whether an idempotent MERGE created the
+ * subject), they are appended only when it is true.
+ */
+export function composeEvents(tx: Tx, events: readonly NewEvent[], options: { when?: string } = {}): ComposedEvents {
+  const params = { events: eventRows(events), action: tx.unit };
+  const { when } = options;
+  const list = when ? `CASE WHEN ${when} THEN $events ELSE [] END` : '$events';
+  if (events.length === 0) return { cypher: '', columns: 'null AS eventsHead, 0 AS eventsAppended', params, answered: () => {} };
+  if (tx.sequenceInline?.() === true) {
+    return {
+      cypher: `CALL (${when ?? ''}) {
+       ${sequencedCypher(list)}
+     }`,
+      columns: 'head AS eventsHead, appended AS eventsAppended',
+      params,
+      answered(record) {
+        const head = record?.get('eventsHead') as number | null | undefined;
+        if (head === null || head === undefined) throw new Error('the events counter is missing (migration V002 creates it)');
+        if ((record!.get('eventsAppended') as number) > 0) tx.eventsSequenced?.(head);
+      },
+    };
+  }
+  return {
+    cypher: `CALL (${when ?? ''}) {
+       WITH ${when ? '*, ' : ''}datetime() AS now
+       ${appendCypher(list)}
+     }`,
+    columns: `null AS eventsHead, size(${list}) AS eventsAppended`,
+    params,
+    answered(record) {
+      if (record && (record.get('eventsAppended') as number) > 0) tx.eventsAppended?.();
+    },
+  };
 }
 
 /** `events` as the rows APPEND_EVENTS takes; with `summary`, no per-event audit entries. */

@@ -2,6 +2,7 @@
 import neo4j, { type Node } from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
 import { nodeRow, toPlain } from '../values.ts';
+import { composeEvents, type NewEvent } from './event-append.ts';
 import type { ExperimentRow, RunRow, RunStatus, RunType } from '../../domain/rows.ts';
 
 export interface NewRun {
@@ -33,11 +34,13 @@ export interface RunLinks {
 }
 
 /**
- * Creates the run with its links (experiment, parent, inputs) in one statement and returns it;
- * with an idempotency key, returns instead the run that already has it, linking nothing (MERGE
- * on the constrained (projectId, idempotencyKey) pair: concurrent calls get one run).
+ * Creates the run with its links (experiment, parent, inputs) and `events` in one statement
+ * (composeEvents: the unit's last) and returns it; with an idempotency key, returns instead the
+ * run that already has it, linking nothing and appending no event (MERGE on the constrained
+ * (projectId, idempotencyKey) pair: concurrent calls get one run).
  */
-export async function createRun(tx: Tx, run: NewRun, links: RunLinks): Promise<RunRow> {
+export async function createRun(tx: Tx, run: NewRun, links: RunLinks, events: readonly NewEvent[]): Promise<RunRow> {
+  const composed = composeEvents(tx, events, { when: 'created' });
   const create =
     run.idempotencyKey === null
       ? `CREATE (r:Run:LineageNode) SET ${RUN_PROPS} WITH r, true AS created`
@@ -64,9 +67,11 @@ export async function createRun(tx: Tx, run: NewRun, links: RunLinks): Promise<R
        CREATE (r)-[:PART_OF]->(e)
        SET r.experimentId = e.id
      }
-     RETURN r`,
-    { run, inputs: links.inputs, experiment: links.experiment },
+     ${composed.cypher}
+     RETURN r, ${composed.columns}`,
+    { run, inputs: links.inputs, experiment: links.experiment, ...composed.params },
   );
+  composed.answered(record);
   return nodeRow<RunRow>(record!.get('r') as Node);
 }
 
