@@ -12,7 +12,7 @@ import type { DatasetVersionRow } from '../domain/rows.ts';
 import { createDatasetVersion, lockDataset, releaseNumber } from '../neo4j/queries/datasets.ts';
 import { checkJsonObject, checkOptionalJson } from '../domain/json.ts';
 import { retryOnCreateRace } from './retry.ts';
-import { requireProjectAndRefs } from './refs.ts';
+import { checkProjectAndRefs, projectAndRefIds, requireProjectRole, type Ref } from './refs.ts';
 import { checkName, checkOptionalText, checkText, MAX_NAME_LENGTH } from './validate.ts';
 
 /** `<algorithm>:<lower-case hex>`, e.g. `sha256:9f86d0...`. */
@@ -70,14 +70,19 @@ export async function registerDatasetVersion(ctx: ServiceDeps, input: RegisterDa
   const { name, digest, uri, label, sizeBytes, recordCount, schemaJson, propertiesJson, producedBy } = checkDatasetVersion('input', input);
   const createdBy = ctx.viewer.subject;
 
+  const refs: Ref[] = producedBy === null ? [] : [{ field: 'input.producedBy', id: producedBy, labels: ['Run'] }];
+  requireProjectRole(ctx.viewer, input.project, 'WRITER');
+
   return retryOnCreateRace(() => ctx.executor.write('registerDatasetVersion', async (tx) => {
-    // Sent together, run by Neo4j in this order (one round trip): the reference checks, then
-    // the lock with the lookups under it, which so see what earlier lock holders committed. A
+    // One statement: the lock with the lookups under it (which so see what earlier lock holders
+    // committed), and the project and producing run for the checks, which then run here. A
     // failed check rolls back the lock with the transaction.
-    const [, { dataset, number, previousId, sameDigest, sameLabel }] = await Promise.all([
-      requireProjectAndRefs(tx, ctx.viewer, input.project, 'WRITER', producedBy === null ? [] : [{ field: 'input.producedBy', id: producedBy, labels: ['Run'] }]),
-      lockDataset(tx, { id: newId('Dataset'), projectId: input.project, name, createdBy, digest, label }),
-    ]);
+    const { dataset, number, previousId, sameDigest, sameLabel, headers } = await lockDataset(
+      tx,
+      { id: newId('Dataset'), projectId: input.project, name, createdBy, digest, label },
+      projectAndRefIds(input.project, refs),
+    );
+    checkProjectAndRefs(headers, input.project, refs);
     if (sameDigest) {
       await releaseNumber(tx, dataset.id); // the dataset existed (it has a version): now exactly as before
       return sameDigest;

@@ -7,7 +7,7 @@ import { requireRole } from '../auth/authorize.ts';
 import type { Role, Viewer } from '../auth/viewer.ts';
 import { badInput, notFound } from '../domain/errors.ts';
 import type { Tx } from '../neo4j/executor.ts';
-import { nodeHeaders, type ReadableLabel } from '../neo4j/queries/nodes.ts';
+import { nodeHeaders, type NodeHeaders, type ReadableLabel } from '../neo4j/queries/nodes.ts';
 
 export interface Ref {
   /** Input path for errors, e.g. 'input.inputs[2].id'. */
@@ -22,7 +22,7 @@ export async function requireRefs(tx: Tx, projectId: string, refs: readonly Ref[
   return checkRefs(await nodeHeaders(tx, [...new Set(refs.map((r) => r.id))]), projectId, refs);
 }
 
-function checkRefs(headers: Map<string, { label: ReadableLabel; projectId: string }>, projectId: string, refs: readonly Ref[]): Map<string, ReadableLabel> {
+function checkRefs(headers: NodeHeaders, projectId: string, refs: readonly Ref[]): Map<string, ReadableLabel> {
   const labels = new Map<string, ReadableLabel>();
   for (const ref of refs) {
     const header = headers.get(ref.id);
@@ -48,8 +48,24 @@ export async function requireProjectAndRefs(
   refs: readonly Ref[],
   field = 'input.project',
 ): Promise<Map<string, ReadableLabel>> {
+  requireProjectRole(viewer, projectId, role, field);
+  return checkProjectAndRefs(await nodeHeaders(tx, projectAndRefIds(projectId, refs)), projectId, refs, field);
+}
+
+/**
+ * The same checks for a write that reads the headers in its own statement (headersCypher of
+ * projectAndRefIds): requireProjectRole before it, checkProjectAndRefs on what it read. A failed
+ * check throws inside the transaction, which rolls the write back.
+ */
+export function requireProjectRole(viewer: Viewer, projectId: string, role: Role, field = 'input.project'): void {
   requireRole(viewer, projectId, role, () => notFound('project', projectId, field));
-  const headers = await nodeHeaders(tx, [...new Set([projectId, ...refs.map((r) => r.id)])]);
+}
+
+export function projectAndRefIds(projectId: string, refs: readonly Ref[]): string[] {
+  return [...new Set([projectId, ...refs.map((r) => r.id)])];
+}
+
+export function checkProjectAndRefs(headers: NodeHeaders, projectId: string, refs: readonly Ref[], field = 'input.project'): Map<string, ReadableLabel> {
   if (headers.get(projectId)?.label !== 'Project') throw notFound('project', projectId, field);
   return checkRefs(headers, projectId, refs);
 }

@@ -13,7 +13,7 @@ import { firstCycle } from '../neo4j/queries/lineage.ts';
 import { appendMetrics, createRun, finishRunNode, lockRun, type SeriesAppend } from '../neo4j/queries/runs.ts';
 import { runFingerprint } from '../domain/fingerprint.ts';
 import { canonicalJson, checkJsonObject, checkOptionalJson, parseJson } from '../domain/json.ts';
-import { requireProjectAndRefs, requireRefs } from './refs.ts';
+import { checkProjectAndRefs, projectAndRefIds, requireProjectRole, requireRefs, type Ref } from './refs.ts';
 import { transition } from './run-state.ts';
 import { checkName, checkOptionalText, MAX_NAME_LENGTH } from './validate.ts';
 
@@ -126,35 +126,37 @@ export async function startRun(ctx: ServiceDeps, input: StartRunInput): Promise<
   const runId = newId('Run');
   const actor = ctx.viewer.subject;
 
+  const refs: Ref[] = [
+    ...inputs.map((ref, i) => ({ field: `input.inputs[${i}].id`, id: ref.id, labels: LINEAGE_LABELS })),
+    ...(parentId ? [{ field: 'input.parent', id: parentId, labels: ['Run'] as const }] : []),
+  ];
+  requireProjectRole(ctx.viewer, projectId, 'WRITER');
+
   return ctx.executor.write('startRun', async (tx) => {
-    // Sent together, run by Neo4j in this order (one round trip): the reference checks, then the
-    // run with its links and its event. A failed check rolls the rest back with the transaction.
+    // One statement: the run with its links and its event, and the project and referenced nodes
+    // for the checks, which then run here: a failed one rolls the run back with the transaction.
     // When the idempotency key names an earlier run, nothing is created and no event written.
-    const [, run] = await Promise.all([
-      requireProjectAndRefs(tx, ctx.viewer, projectId, 'WRITER', [
-        ...inputs.map((ref, i) => ({ field: `input.inputs[${i}].id`, id: ref.id, labels: LINEAGE_LABELS })),
-        ...(parentId ? [{ field: 'input.parent', id: parentId, labels: ['Run'] as const }] : []),
-      ]),
-      createRun(
-        tx,
-        {
-          id: runId,
-          projectId,
-          createdBy: actor,
-          name,
-          type,
-          paramsJson,
-          codeJson: code ? canonicalJson(code) : null,
-          environmentJson,
-          fingerprint,
-          idempotencyKey,
-          parentId,
-          searchProps: searchProperties(paramsJson),
-        },
-        { experiment: experiment ? { id: newId('Experiment'), name: experiment } : null, inputs },
-        [{ kind: 'RUN_STARTED', projectId, subjectId: runId, name, actor }],
-      ),
-    ]);
+    const { run, headers } = await createRun(
+      tx,
+      {
+        id: runId,
+        projectId,
+        createdBy: actor,
+        name,
+        type,
+        paramsJson,
+        codeJson: code ? canonicalJson(code) : null,
+        environmentJson,
+        fingerprint,
+        idempotencyKey,
+        parentId,
+        searchProps: searchProperties(paramsJson),
+      },
+      { experiment: experiment ? { id: newId('Experiment'), name: experiment } : null, inputs },
+      [{ kind: 'RUN_STARTED', projectId, subjectId: runId, name, actor }],
+      projectAndRefIds(projectId, refs),
+    );
+    checkProjectAndRefs(headers, projectId, refs);
     return run;
   });
 }

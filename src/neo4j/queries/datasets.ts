@@ -7,13 +7,15 @@ import neo4j, { type Node } from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
 import { nodeRow } from '../values.ts';
 import { composeEvents, type NewEvent } from './event-append.ts';
+import { headersCypher, headersFrom, type NodeHeaders } from './nodes.ts';
 import type { DatasetRow, DatasetVersionRow, RunRow } from '../../domain/rows.ts';
 
 /**
  * Creates the dataset on first use, takes its write lock (held until commit) by allocating
  * the next number, and returns the dataset with the allocated number, the id of its newest
  * version (number - 1; committed, since its creator held the lock) and, read under the lock,
- * its versions that already have `digest` or (when given) `label`. A unit of work that then
+ * its versions that already have `digest` or (when given) `label`, and the headers of
+ * `headerIds` for the caller's reference checks (headersCypher). A unit of work that then
  * creates no version gives the number back (`releaseNumber`).
  *
  * An existing dataset is locked by MATCH + SET: Cypher takes the exclusive lock before it
@@ -23,22 +25,27 @@ import type { DatasetRow, DatasetVersionRow, RunRow } from '../../domain/rows.ts
 export async function lockDataset(
   tx: Tx,
   input: { id: string; projectId: string; name: string; createdBy: string | null; digest: string; label: string | null },
-): Promise<{ dataset: DatasetRow; number: number; previousId: string | null; sameDigest: DatasetVersionRow | null; sameLabel: DatasetVersionRow | null }> {
+  headerIds: readonly string[],
+): Promise<{ dataset: DatasetRow; number: number; previousId: string | null; sameDigest: DatasetVersionRow | null; sameLabel: DatasetVersionRow | null; headers: NodeHeaders }> {
+  const headers = headersCypher(headerIds);
   const allocate = `MATCH (d:Dataset {projectId: $projectId, name: $name})
      SET d.nextNumber = d.nextNumber + 1
      WITH d
      OPTIONAL MATCH (previous:DatasetVersion {datasetId: d.id, number: d.nextNumber - 2})
      OPTIONAL MATCH (same:DatasetVersion {datasetId: d.id, digest: $digest})
      OPTIONAL MATCH (labelled:DatasetVersion {datasetId: d.id, label: $label})
-     RETURN d, d.nextNumber - 1 AS number, previous.id AS previousId, same, labelled`;
-  let [record] = await tx.run(allocate, input);
+     ${headers.cypher}
+     RETURN d, d.nextNumber - 1 AS number, previous.id AS previousId, same, labelled, headers`;
+  let [record] = await tx.run(allocate, { ...input, ...headers.params });
   // First use. A concurrent creator makes this CREATE fail on the (projectId, name)
   // constraint once it commits; the caller then runs the unit again, which takes the path above.
   record ??= (
     await tx.run(
       `CREATE (d:Dataset {id: $id, projectId: $projectId, name: $name, nextNumber: 2, createdAt: datetime(), createdBy: $createdBy})
-       RETURN d, 1 AS number, null AS previousId, null AS same, null AS labelled`,
-      input,
+       WITH d
+       ${headers.cypher}
+       RETURN d, 1 AS number, null AS previousId, null AS same, null AS labelled, headers`,
+      { ...input, ...headers.params },
     )
   )[0];
   const number = record!.get('number') as number;
@@ -51,6 +58,7 @@ export async function lockDataset(
     previousId,
     sameDigest: same ? nodeRow<DatasetVersionRow>(same) : null,
     sameLabel: labelled ? nodeRow<DatasetVersionRow>(labelled) : null,
+    headers: headersFrom(record!),
   };
 }
 

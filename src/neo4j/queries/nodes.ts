@@ -98,12 +98,43 @@ export async function nodesByLabelledIds(tx: Tx, requests: readonly NodesRequest
   return rows;
 }
 
+export type NodeHeaders = Map<string, { label: ReadableLabel; projectId: string }>;
+
 /**
  * The label and project of each id that exists, for reference checks inside a write. The id's
  * prefix names its label (src/domain/ids.ts), so each lookup uses that label's unique index; ids
  * with an unknown prefix are simply absent from the result.
  */
-export async function nodeHeaders(tx: Tx, ids: readonly string[]): Promise<Map<string, { label: ReadableLabel; projectId: string }>> {
+export async function nodeHeaders(tx: Tx, ids: readonly string[]): Promise<NodeHeaders> {
+  const lookup = headerLookup(ids);
+  if (!lookup) return new Map();
+  return headerMap((await tx.run(lookup.branches, lookup.params)).map((r) => r.toObject()));
+}
+
+/**
+ * nodeHeaders as part of a write's own statement: a subquery that binds `headers` on exactly
+ * one row (place it where the statement has one); read them back with headersFrom. The write
+ * and the checks on what it referenced then cost one statement: a failed check throws, and the
+ * transaction rolls the write back.
+ */
+export function headersCypher(ids: readonly string[]): { cypher: string; params: { headerIds: Record<string, string[]> } } {
+  const lookup = headerLookup(ids, '$headerIds');
+  return {
+    cypher: lookup
+      ? `CALL () {
+       CALL () { ${lookup.branches} }
+       RETURN collect({id: id, label: label, projectId: projectId}) AS headers
+     }`
+      : 'WITH *, [] AS headers',
+    params: { headerIds: lookup?.params.ids ?? {} },
+  };
+}
+
+export function headersFrom(record: { get(key: string): unknown }): NodeHeaders {
+  return headerMap(record.get('headers') as Array<Record<string, unknown>>);
+}
+
+function headerLookup(ids: readonly string[], param = '$ids'): { branches: string; params: { ids: Record<string, string[]> } } | null {
   const byLabel = new Map<ReadableLabel, string[]>();
   for (const id of ids) {
     const label = labelOf(id);
@@ -111,12 +142,13 @@ export async function nodeHeaders(tx: Tx, ids: readonly string[]): Promise<Map<s
       byLabel.set(label as ReadableLabel, [...(byLabel.get(label as ReadableLabel) ?? []), id]);
     }
   }
-  const headers = new Map<string, { label: ReadableLabel; projectId: string }>();
-  if (byLabel.size === 0) return headers;
+  if (byLabel.size === 0) return null;
   const branches = [...byLabel.keys()].map(
-    (label) => `UNWIND $ids.${label} AS id MATCH (n:${label} {id: id}) RETURN n.id AS id, '${label}' AS label, coalesce(n.projectId, n.id) AS projectId`,
+    (label) => `UNWIND ${param}.${label} AS id MATCH (n:${label} {id: id}) RETURN n.id AS id, '${label}' AS label, coalesce(n.projectId, n.id) AS projectId`,
   );
-  const records = await tx.run(branches.join(' UNION ALL '), { ids: Object.fromEntries(byLabel) });
-  for (const r of records) headers.set(r.get('id') as string, { label: r.get('label') as ReadableLabel, projectId: r.get('projectId') as string });
-  return headers;
+  return { branches: branches.join(' UNION ALL '), params: { ids: Object.fromEntries(byLabel) } };
+}
+
+function headerMap(rows: readonly Record<string, unknown>[]): NodeHeaders {
+  return new Map(rows.map((r) => [r['id'] as string, { label: r['label'] as ReadableLabel, projectId: r['projectId'] as string }]));
 }

@@ -3,6 +3,7 @@ import neo4j, { type Node } from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
 import { nodeRow, toPlain } from '../values.ts';
 import { composeEvents, type NewEvent } from './event-append.ts';
+import { headersCypher, headersFrom, type NodeHeaders } from './nodes.ts';
 import type { ExperimentRow, RunRow, RunStatus, RunType } from '../../domain/rows.ts';
 
 export interface NewRun {
@@ -35,12 +36,14 @@ export interface RunLinks {
 
 /**
  * Creates the run with its links (experiment, parent, inputs) and `events` in one statement
- * (composeEvents: the unit's last) and returns it; with an idempotency key, returns instead the
- * run that already has it, linking nothing and appending no event (MERGE on the constrained
+ * (composeEvents: the unit's last) and returns it, with the headers of `headerIds` for the
+ * caller's reference checks (headersCypher); with an idempotency key, returns instead the run
+ * that already has it, linking nothing and appending no event (MERGE on the constrained
  * (projectId, idempotencyKey) pair: concurrent calls get one run).
  */
-export async function createRun(tx: Tx, run: NewRun, links: RunLinks, events: readonly NewEvent[]): Promise<RunRow> {
+export async function createRun(tx: Tx, run: NewRun, links: RunLinks, events: readonly NewEvent[], headerIds: readonly string[]): Promise<{ run: RunRow; headers: NodeHeaders }> {
   const composed = composeEvents(tx, events, { when: 'created' });
+  const headers = headersCypher(headerIds);
   const create =
     run.idempotencyKey === null
       ? `CREATE (r:Run:LineageNode) SET ${RUN_PROPS} WITH r, true AS created`
@@ -67,12 +70,13 @@ export async function createRun(tx: Tx, run: NewRun, links: RunLinks, events: re
        CREATE (r)-[:PART_OF]->(e)
        SET r.experimentId = e.id
      }
+     ${headers.cypher}
      ${composed.cypher}
-     RETURN r, ${composed.columns}`,
-    { run, inputs: links.inputs, experiment: links.experiment, ...composed.params },
+     RETURN r, headers, ${composed.columns}`,
+    { run, inputs: links.inputs, experiment: links.experiment, ...composed.params, ...headers.params },
   );
   composed.answered(record);
-  return nodeRow<RunRow>(record!.get('r') as Node);
+  return { run: nodeRow<RunRow>(record!.get('r') as Node), headers: headersFrom(record!) };
 }
 
 /** The run, write-locked until the transaction ends (serializes writers of one run); null if missing. */

@@ -58,24 +58,24 @@ describe('statements and transactions per request', () => {
     expect(server.lastRoundTrips()).toBe(1);
   });
 
-  it('registerDatasetVersion sends its checks and its lock with the lookups under it together, then the version with its event in one statement: two round trips', async () => {
+  it('registerDatasetVersion sends its lock with the lookups under it and the checks in one statement, then the version with its event in one: two round trips', async () => {
     const register = 'mutation($input: RegisterDatasetVersionInput!) { registerDatasetVersion(input: $input) { id number } }';
     const project = (await server.ok<any>('mutation($name: String!) { createProject(input: { name: $name }) { id } }', { name: unique('round-trips') })).createProject.id;
     const input = (n: number) => ({ project, dataset: 'clicks', uri: `s3://clicks/${n}`, digest: `sha256:${n.toString(16).padStart(64, '0')}` });
     const tx = { unit: 'registerDatasetVersion', autoCommit: false };
     const first = (await server.ok<any>(register, { input: input(1) })).registerDatasetVersion;
-    // First use of the dataset: project check, lock with lookups (finds none) | the dataset | version with its event.
-    expect(server.lastQueries()).toEqual(Array(4).fill(tx));
+    // First use of the dataset: lock with lookups and checks (finds no dataset) | the dataset with the checks | version with its event.
+    expect(server.lastQueries()).toEqual(Array(3).fill(tx));
     expect(server.lastRoundTrips()).toBe(3);
     const second = (await server.ok<any>(register, { input: input(2) })).registerDatasetVersion;
-    // project check, lock with lookups | version with its event
-    expect(server.lastQueries()).toEqual(Array(3).fill(tx));
+    // lock with lookups and checks | version with its event
+    expect(server.lastQueries()).toEqual(Array(2).fill(tx));
     expect(server.lastRoundTrips()).toBe(2);
     expect(second.number).toBe(first.number + 1);
     // The event names the version it follows, read under the lock in the first round trip.
     const [event] = (await driver.executeQuery('MATCH (e:Event {subjectId: $id}) RETURN e.previousId AS previousId', { id: second.id })).records;
     expect(event!.get('previousId')).toBe(first.id);
-    // Re-sending a digest: the checks, lock and lookups, then giving the number back.
+    // Re-sending a digest: the lock with lookups and checks, then giving the number back.
     expect((await server.ok<any>(register, { input: input(2) })).registerDatasetVersion).toEqual(second);
     expect(server.lastRoundTrips()).toBe(2);
   });
@@ -89,8 +89,8 @@ describe('statements and transactions per request', () => {
     const inputs = [{ id: (await version(1)).registerDatasetVersion.id }, { id: (await version(2)).registerDatasetVersion.id }];
     const start = 'mutation($input: StartRunInput!) { startRun(input: $input) { id } }';
     const run = (await server.ok<any>(start, { input: { project, name: 'train', type: 'TRAINING', experiment: 'baseline', inputs } })).startRun;
-    // the project and inputs | the run with its links and its event: sent together
-    expect(server.lastQueries()).toHaveLength(2);
+    // one statement: the run with its links and its event, and the project and inputs for the checks
+    expect(server.lastQueries()).toHaveLength(1);
     expect(server.lastRoundTrips()).toBe(1);
     const read = (await server.ok<any>('query($id: ID!) { run(id: $id) { experiment { name } inputs { node { id } } } }', { id: run.id })).run;
     expect(read.experiment.name).toBe('baseline');
