@@ -22,13 +22,12 @@ import {
   removeAlias,
   setVersionStatus,
   versionById,
-  versionIdByNumber,
   versionIdBySemver,
   mergeModel,
 } from '../neo4j/queries/models.ts';
 import { versionTransition } from './deployment-state.ts';
 import { checkJsonObject } from '../domain/json.ts';
-import { requireProject, requireProjectAndRefs } from './refs.ts';
+import { checkProjectAndRefs, projectAndRefIds, requireProject, requireProjectRole, type Ref } from './refs.ts';
 import { checkOptionalSemver } from '../domain/semver.ts';
 import { checkName, checkOptionalText } from './validate.ts';
 
@@ -76,35 +75,36 @@ export async function registerModelVersion(ctx: ServiceDeps, input: RegisterMode
   const { name, source, semver, description, metricsJson, aliases } = checkModelVersion('input', input);
   const actor = ctx.viewer.subject;
 
+  const refs: Ref[] = [{ field: 'input.source', id: source, labels: ['Checkpoint', 'Run', 'Artifact'] }];
+  requireProjectRole(ctx.viewer, input.project, 'WRITER');
+
   return ctx.executor.write('registerModelVersion', async (tx) => {
-    // Sent together (one round trip): the checks and the model, whose write lock is taken here
-    // and held until commit. A failed check rolls the model back with the transaction.
-    const [labels, { model, number }] = await Promise.all([
-      requireProjectAndRefs(tx, ctx.viewer, input.project, 'WRITER', [{ field: 'input.source', id: source, labels: ['Checkpoint', 'Run', 'Artifact'] }]),
-      mergeModelForVersion(tx, { id: newId('Model'), projectId: input.project, name, actor }),
-    ]);
+    // One statement: the model, whose write lock is taken here and held until commit, and the
+    // project and source for the checks, which then run here. A failed check rolls the model
+    // back with the transaction.
+    const merged = await mergeModelForVersion(tx, { id: newId('Model'), projectId: input.project, name, actor }, projectAndRefIds(input.project, refs));
+    if (!merged) throw notFound('project', input.project, 'input.project');
+    const { model, number, headers } = merged;
+    const labels = checkProjectAndRefs(headers, input.project, refs);
     const sourceLabel = labels.get(source) as 'Checkpoint' | 'Run' | 'Artifact';
     if (semver !== null) {
       // Before the create, which the semver constraint would otherwise fail without naming the clash.
       const clash = await versionIdBySemver(tx, model.id, semver);
       if (clash) throw conflict(`model '${name}' already has a version ${semver}`, { field: 'input.semver', existingId: clash });
     }
-    // The previous version and the new one, sent together (one round trip).
-    const [previousId, version] = await Promise.all([
-      number > 1 ? versionIdByNumber(tx, model.id, number - 1) : null,
-      createModelVersion(tx, {
-        id: newId('ModelVersion'),
-        projectId: input.project,
-        modelId: model.id,
-        number,
-        semver,
-        description,
-        metricsJson,
-        actor,
-        sourceId: source,
-        sourceLabel,
-      }),
-    ]);
+    // The new version, with the previous one's id.
+    const { version, previousId } = await createModelVersion(tx, {
+      id: newId('ModelVersion'),
+      projectId: input.project,
+      modelId: model.id,
+      number,
+      semver,
+      description,
+      metricsJson,
+      actor,
+      sourceId: source,
+      sourceLabel,
+    });
     const events: NewEvent[] = [
       { kind: 'MODEL_VERSION_CREATED', projectId: input.project, subjectId: version.id, name, previousId, actor },
     ];

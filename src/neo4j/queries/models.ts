@@ -6,6 +6,7 @@
 import type { Node } from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
 import { nodeRow, toPlain } from '../values.ts';
+import { headersCypher, headersFrom, type NodeHeaders } from './nodes.ts';
 import type { CheckpointRow, ModelRow, ModelVersionRow, ModelVersionStatus, RunRow } from '../../domain/rows.ts';
 
 /**
@@ -18,24 +19,29 @@ import type { CheckpointRow, ModelRow, ModelVersionRow, ModelVersionStatus, RunR
 export async function mergeModelForVersion(
   tx: Tx,
   input: { id: string; projectId: string; name: string; actor: string | null },
-): Promise<{ model: ModelRow; number: number }> {
+  headerIds: readonly string[],
+): Promise<{ model: ModelRow; number: number; headers: NodeHeaders } | null> {
+  const headers = headersCypher(headerIds);
   const allocate = `WITH m SET m._lock = true REMOVE m._lock
      WITH m, m.nextNumber AS number
      SET m.nextNumber = number + 1
-     RETURN m, number`;
-  let [record] = await tx.run(`MATCH (m:Model {projectId: $projectId, name: $name}) ${allocate}`, input);
+     WITH m, number
+     ${headers.cypher}
+     RETURN m, number, headers`;
+  const params = { ...input, ...headers.params };
+  let [record] = await tx.run(`MATCH (m:Model {projectId: $projectId, name: $name}) ${allocate}`, params);
   record ??= (
     await tx.run(
       `MATCH (p:Project {id: $projectId}) SET p._lock = true REMOVE p._lock
        MERGE (m:Model {projectId: $projectId, name: $name})
        ON CREATE SET m.id = $id, m.description = null, m.nextNumber = 1, m.createdAt = datetime(), m.createdBy = $actor
        ${allocate}`,
-      input,
+      params,
     )
   )[0];
-  // No project: the caller's project check (sent before this) fails the unit first.
-  if (!record) throw new Error(`mergeModelForVersion: no project ${input.projectId}`);
-  return { model: nodeRow<ModelRow>(record.get('m') as Node), number: record.get('number') as number };
+  // No project: nothing was written; the caller reports it like its project check would.
+  if (!record) return null;
+  return { model: nodeRow<ModelRow>(record.get('m') as Node), number: record.get('number') as number, headers: headersFrom(record) };
 }
 
 /** Creates the model (serialized on the project's lock, like first registrations), or returns the one of that name. */
@@ -64,17 +70,12 @@ export async function versionIdBySemver(tx: Tx, modelId: string, semver: string)
   return (record?.get('id') as string | undefined) ?? null;
 }
 
-export async function versionIdByNumber(tx: Tx, modelId: string, number: number): Promise<string | null> {
-  const [record] = await tx.run('MATCH (v:ModelVersion {modelId: $modelId, number: toInteger($number)}) RETURN v.id AS id', { modelId, number });
-  return (record?.get('id') as string | undefined) ?? null;
-}
-
 export async function versionById(tx: Tx, id: string): Promise<ModelVersionRow | null> {
   const [record] = await tx.run('MATCH (v:ModelVersion {id: $id}) RETURN v', { id });
   return record ? nodeRow<ModelVersionRow>(record.get('v') as Node) : null;
 }
 
-/** Creates the version, VERSION_OF its model, and its lineage edge to the source. */
+/** Creates the version, VERSION_OF its model, and its lineage edge to the source; returns it with the id of the version numbered one below (null for the first). */
 export async function createModelVersion(
   tx: Tx,
   input: {
@@ -89,7 +90,7 @@ export async function createModelVersion(
     sourceId: string;
     sourceLabel: 'Checkpoint' | 'Run' | 'Artifact';
   },
-): Promise<ModelVersionRow> {
+): Promise<{ version: ModelVersionRow; previousId: string | null }> {
   const edge = {
     Checkpoint: 'MATCH (s:Checkpoint {id: $sourceId}) CREATE (v)-[:DERIVED_FROM {createdAt: v.createdAt}]->(s)',
     Artifact: 'MATCH (s:Artifact {id: $sourceId}) CREATE (v)-[:DERIVED_FROM {createdAt: v.createdAt}]->(s)',
@@ -104,10 +105,12 @@ export async function createModelVersion(
      })-[:VERSION_OF]->(m)
      WITH v
      ${edge}
-     RETURN v`,
+     WITH v
+     OPTIONAL MATCH (previous:ModelVersion {modelId: $modelId, number: toInteger($number) - 1})
+     RETURN v, previous.id AS previousId`,
     input,
   );
-  return nodeRow<ModelVersionRow>(record!.get('v') as Node);
+  return { version: nodeRow<ModelVersionRow>(record!.get('v') as Node), previousId: (record!.get('previousId') as string | null) ?? null };
 }
 
 export async function setVersionStatus(tx: Tx, id: string, status: ModelVersionStatus): Promise<ModelVersionRow> {

@@ -102,9 +102,12 @@ describe('statements and transactions per request', () => {
 
     const register = 'mutation($input: RegisterModelVersionInput!) { registerModelVersion(input: $input) { id number } }';
     expect((await server.ok<any>(register, { input: { project, model: 'ranker', source: checkpoint.id } })).registerModelVersion.number).toBe(1);
-    // the project and source with the model's lock (finds none) | the model | the previous version and the new one | the event
+    // the model's lock with the checks' lookups (finds no model) | the model with them | the new version with the previous one's id | the event
+    expect(server.lastQueries()).toHaveLength(4);
     expect(server.lastRoundTrips()).toBe(4);
     expect((await server.ok<any>(register, { input: { project, model: 'ranker', source: checkpoint.id } })).registerModelVersion.number).toBe(2);
+    // the model's lock with the checks' lookups | the new version with the previous one's id | the event
+    expect(server.lastQueries()).toHaveLength(3);
     expect(server.lastRoundTrips()).toBe(3);
   });
 
