@@ -4,7 +4,7 @@
  * endpoint over HTTP, exactly as a client sends them.
  */
 import { MAX_LIMIT } from '../../src/lineage/traversal.ts';
-import type { Ingested, Outcome, Peer, Timed, TraversalQuestion } from '../peers/types.ts';
+import type { Ingested, Outcome, Peer, SingleWriter, Timed, TraversalQuestion } from '../peers/types.ts';
 import type { BenchGateway } from './gateway.ts';
 import { loadShape } from './load-pedigree.ts';
 import type { Shape, SpecEdge, SpecNode } from './shapes.ts';
@@ -35,17 +35,26 @@ export function firstNodes(shape: Shape, count: number): { node: SpecNode; edges
 
 /** One mutation per node, the way a pipeline logs as it runs; edges ride on the node's mutation. */
 async function ingestOneByOne(gateway: BenchGateway, project: string, nodes: { node: SpecNode; edges: SpecEdge[] }[]): Promise<Ingested> {
-  const ids = new Map<string, string>();
+  const writer = oneByOneWriter(gateway, project, nodes);
   let elements = 0;
   const { ms } = await timeOnce(async () => {
-    for (const { node, edges } of nodes) {
+    for (let i = 0; i < writer.nodes; i++) elements += await writer.write(i);
+  });
+  return { ms, elements };
+}
+
+function oneByOneWriter(gateway: BenchGateway, project: string, nodes: { node: SpecNode; edges: SpecEdge[] }[]): SingleWriter {
+  const ids = new Map<string, string>();
+  return {
+    nodes: nodes.length,
+    async write(index) {
+      const { node, edges } = nodes[index]!;
       const { field, mutation, input } = oneNodeMutation(node, edges, project, ids);
       const id = (await gateway.post(mutation, { input }))[field]!.id;
       ids.set(node.key, id);
-      elements += 1 + edges.length + (node.kind === 'CHECKPOINT' || node.kind === 'MODEL_VERSION' || node.kind === 'DEPLOYMENT' ? 1 : 0);
-    }
-  });
-  return { ms, elements };
+      return 1 + edges.length + (node.kind === 'CHECKPOINT' || node.kind === 'MODEL_VERSION' || node.kind === 'DEPLOYMENT' ? 1 : 0);
+    },
+  };
 }
 
 /** The mutation a pipeline sends for one node (with the edges that leave it), given the ids of the nodes sent before. */
@@ -77,7 +86,11 @@ export const TRAVERSAL_SELECTION = 'truncated nodes { depth node { id kind creat
 /** The selection of an ids-only question (TraversalQuestion.idsOnly); `truncated` only tells an over-long answer apart. */
 export const IDS_SELECTION = 'truncated nodes { node { id } }';
 
-export function pedigreePeer(gateway: BenchGateway, loaded: (shape: Shape) => Loaded, newProject: () => Promise<string>): Peer & { trivialRead(id: string): Promise<unknown> } {
+export function pedigreePeer(
+  gateway: BenchGateway,
+  loaded: (shape: Shape) => Loaded,
+  newProject: () => Promise<string>,
+): Peer & { trivialRead(id: string): Promise<unknown>; singleWriter(shape: Shape, count: number): Promise<SingleWriter> } {
   return {
     name: 'Pedigree (GraphQL over HTTP)',
     async ingestBatched(shape) {
@@ -87,6 +100,9 @@ export function pedigreePeer(gateway: BenchGateway, loaded: (shape: Shape) => Lo
     },
     async ingestSingle(shape, count) {
       return ingestOneByOne(gateway, await newProject(), firstNodes(shape, count));
+    },
+    async singleWriter(shape, count) {
+      return oneByOneWriter(gateway, await newProject(), firstNodes(shape, count));
     },
     async traverse(shape, question, runs): Promise<Outcome<Timed>> {
       const id = loaded(shape).ids.get(question.root)!;

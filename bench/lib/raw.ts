@@ -12,7 +12,7 @@
  */
 import neo4j, { type Driver } from 'neo4j-driver';
 import { newId } from '../../src/domain/ids.ts';
-import type { Ingested, Outcome, Peer, Timed } from '../peers/types.ts';
+import type { Ingested, Outcome, Peer, SingleWriter, Timed } from '../peers/types.ts';
 import type { Loaded } from './pedigree.ts';
 import { firstNodes } from './pedigree.ts';
 import { batchEdges, type Shape, type SpecEdge, type SpecNode } from './shapes.ts';
@@ -93,7 +93,7 @@ export async function writeOneNode(driver: Driver, project: string, node: SpecNo
   );
 }
 
-export function rawPeer(driver: Driver, loaded: (shape: Shape) => Loaded): Peer & { trivialRead(id: string): Promise<unknown> } {
+export function rawPeer(driver: Driver, loaded: (shape: Shape) => Loaded): Peer & { trivialRead(id: string): Promise<unknown>; singleWriter(shape: Shape, count: number): SingleWriter } {
   // Each read is one auto-commit statement (RUN and PULL: one round trip); executeQuery's managed
   // transaction would add BEGIN and COMMIT round trips (measured: half the floor's throughput).
   const read = async (query: string, params: Record<string, unknown>) => {
@@ -111,17 +111,26 @@ export function rawPeer(driver: Driver, loaded: (shape: Shape) => Loaded): Peer 
       return { ms, elements: shape.nodeCount + shape.edgeCount };
     },
     async ingestSingle(shape, count): Promise<Outcome<Ingested>> {
-      const project = `prj_raw_${Date.now().toString(36)}`;
-      const ids = new Map<string, string>();
+      const writer = this.singleWriter(shape, count);
       let elements = 0;
       const { ms } = await timeOnce(async () => {
-        for (const { node, edges } of firstNodes(shape, count)) {
-          const all = [...edges, ...batchEdges({ nodes: [node], edges: [] })];
-          await writeOneNode(driver, project, node, all, ids);
-          elements += 1 + all.length;
-        }
+        for (let i = 0; i < writer.nodes; i++) elements += await writer.write(i);
       });
       return { ms, elements };
+    },
+    singleWriter(shape, count): SingleWriter {
+      const project = `prj_raw_${Date.now().toString(36)}`;
+      const ids = new Map<string, string>();
+      const nodes = firstNodes(shape, count);
+      return {
+        nodes: nodes.length,
+        async write(index) {
+          const { node, edges } = nodes[index]!;
+          const all = [...edges, ...batchEdges({ nodes: [node], edges: [] })];
+          await writeOneNode(driver, project, node, all, ids);
+          return 1 + all.length;
+        },
+      };
     },
     async traverse(shape, question, runs): Promise<Outcome<Timed>> {
       const id = loaded(shape).ids.get(question.root)!;

@@ -46,6 +46,13 @@ export interface TraversalQuestion {
   readonly idsOnly?: boolean;
 }
 
+/** Writes the first nodes of a shape one call per node, on demand: for contenders timed in alternating chunks. */
+export interface SingleWriter {
+  readonly nodes: number;
+  /** Writes node `index` (every node before it already written); resolves with the elements it stored. */
+  write(index: number): Promise<number>;
+}
+
 export interface Peer {
   /** Name and version as printed in the table, e.g. "MLMD 1.17.0 (SQLite)". */
   readonly name: string;
