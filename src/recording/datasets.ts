@@ -12,7 +12,7 @@ import type { DatasetVersionRow } from '../domain/rows.ts';
 import { createDatasetVersion, lockDataset, releaseNumber } from '../neo4j/queries/datasets.ts';
 import { checkJsonObject, checkOptionalJson } from '../domain/json.ts';
 import { retryOnCreateRace } from './retry.ts';
-import { checkProjectAndRefs, projectAndRefIds, requireProjectRole, type Ref } from './refs.ts';
+import { projectAndRefChecks } from './refs.ts';
 import { checkName, checkOptionalText, checkText, MAX_NAME_LENGTH } from './validate.ts';
 
 /** `<algorithm>:<lower-case hex>`, e.g. `sha256:9f86d0...`. */
@@ -70,8 +70,7 @@ export async function registerDatasetVersion(ctx: ServiceDeps, input: RegisterDa
   const { name, digest, uri, label, sizeBytes, recordCount, schemaJson, propertiesJson, producedBy } = checkDatasetVersion('input', input);
   const createdBy = ctx.viewer.subject;
 
-  const refs: Ref[] = producedBy === null ? [] : [{ field: 'input.producedBy', id: producedBy, labels: ['Run'] }];
-  requireProjectRole(ctx.viewer, input.project, 'WRITER');
+  const checks = projectAndRefChecks(ctx.viewer, input.project, 'WRITER', producedBy === null ? [] : [{ field: 'input.producedBy', id: producedBy, labels: ['Run'] }]);
 
   return retryOnCreateRace(() => ctx.executor.write('registerDatasetVersion', async (tx) => {
     // One statement: the lock with the lookups under it (which so see what earlier lock holders
@@ -80,9 +79,9 @@ export async function registerDatasetVersion(ctx: ServiceDeps, input: RegisterDa
     const { dataset, number, previousId, sameDigest, sameLabel, headers } = await lockDataset(
       tx,
       { id: newId('Dataset'), projectId: input.project, name, createdBy, digest, label },
-      projectAndRefIds(input.project, refs),
+      checks.ids,
     );
-    checkProjectAndRefs(headers, input.project, refs);
+    checks.check(headers);
     if (sameDigest) {
       await releaseNumber(tx, dataset.id); // the dataset existed (it has a version): now exactly as before
       return sameDigest;

@@ -27,7 +27,7 @@ import {
 } from '../neo4j/queries/models.ts';
 import { versionTransition } from './deployment-state.ts';
 import { checkJsonObject } from '../domain/json.ts';
-import { checkProjectAndRefs, projectAndRefIds, requireProject, requireProjectRole, type Ref } from './refs.ts';
+import { projectAndRefChecks, requireProject } from './refs.ts';
 import { checkOptionalSemver } from '../domain/semver.ts';
 import { checkName, checkOptionalText } from './validate.ts';
 
@@ -75,17 +75,16 @@ export async function registerModelVersion(ctx: ServiceDeps, input: RegisterMode
   const { name, source, semver, description, metricsJson, aliases } = checkModelVersion('input', input);
   const actor = ctx.viewer.subject;
 
-  const refs: Ref[] = [{ field: 'input.source', id: source, labels: ['Checkpoint', 'Run', 'Artifact'] }];
-  requireProjectRole(ctx.viewer, input.project, 'WRITER');
+  const checks = projectAndRefChecks(ctx.viewer, input.project, 'WRITER', [{ field: 'input.source', id: source, labels: ['Checkpoint', 'Run', 'Artifact'] }]);
 
   return ctx.executor.write('registerModelVersion', async (tx) => {
     // One statement: the model, whose write lock is taken here and held until commit, and the
     // project and source for the checks, which then run here. A failed check rolls the model
     // back with the transaction.
-    const merged = await mergeModelForVersion(tx, { id: newId('Model'), projectId: input.project, name, actor }, projectAndRefIds(input.project, refs));
+    const merged = await mergeModelForVersion(tx, { id: newId('Model'), projectId: input.project, name, actor }, checks.ids);
     if (!merged) throw notFound('project', input.project, 'input.project');
     const { model, number, headers } = merged;
-    const labels = checkProjectAndRefs(headers, input.project, refs);
+    const labels = checks.check(headers);
     const sourceLabel = labels.get(source) as 'Checkpoint' | 'Run' | 'Artifact';
     if (semver !== null) {
       // Before the create, which the semver constraint would otherwise fail without naming the clash.

@@ -48,26 +48,30 @@ export async function requireProjectAndRefs(
   refs: readonly Ref[],
   field = 'input.project',
 ): Promise<Map<string, ReadableLabel>> {
-  requireProjectRole(viewer, projectId, role, field);
-  return checkProjectAndRefs(await nodeHeaders(tx, projectAndRefIds(projectId, refs)), projectId, refs, field);
+  const checks = projectAndRefChecks(viewer, projectId, role, refs, field);
+  return checks.check(await nodeHeaders(tx, checks.ids));
 }
 
 /**
- * The same checks for a write that reads the headers in its own statement (headersCypher of
- * projectAndRefIds): requireProjectRole before it, checkProjectAndRefs on what it read. A failed
- * check throws inside the transaction, which rolls the write back.
+ * The same checks for a write that reads the headers in its own statement: the viewer's role is
+ * checked now; `ids` go to headersCypher; `check` runs on the headers the statement read (and
+ * throws inside the transaction, which rolls the write back). Returns the refs' labels.
  */
-export function requireProjectRole(viewer: Viewer, projectId: string, role: Role, field = 'input.project'): void {
+export function projectAndRefChecks(
+  viewer: Viewer,
+  projectId: string,
+  role: Role,
+  refs: readonly Ref[],
+  field = 'input.project',
+): { ids: string[]; check(headers: NodeHeaders): Map<string, ReadableLabel> } {
   requireRole(viewer, projectId, role, () => notFound('project', projectId, field));
-}
-
-export function projectAndRefIds(projectId: string, refs: readonly Ref[]): string[] {
-  return [...new Set([projectId, ...refs.map((r) => r.id)])];
-}
-
-export function checkProjectAndRefs(headers: NodeHeaders, projectId: string, refs: readonly Ref[], field = 'input.project'): Map<string, ReadableLabel> {
-  if (headers.get(projectId)?.label !== 'Project') throw notFound('project', projectId, field);
-  return checkRefs(headers, projectId, refs);
+  return {
+    ids: [...new Set([projectId, ...refs.map((r) => r.id)])],
+    check(headers) {
+      if (headers.get(projectId)?.label !== 'Project') throw notFound('project', projectId, field);
+      return checkRefs(headers, projectId, refs);
+    },
+  };
 }
 
 /**

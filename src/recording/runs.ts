@@ -13,7 +13,7 @@ import { firstCycle } from '../neo4j/queries/lineage.ts';
 import { appendMetrics, createRun, finishRunNode, lockRun, type SeriesAppend } from '../neo4j/queries/runs.ts';
 import { runFingerprint } from '../domain/fingerprint.ts';
 import { canonicalJson, checkJsonObject, checkOptionalJson, parseJson } from '../domain/json.ts';
-import { checkProjectAndRefs, projectAndRefIds, requireProjectRole, requireRefs, type Ref } from './refs.ts';
+import { projectAndRefChecks, requireRefs } from './refs.ts';
 import { transition } from './run-state.ts';
 import { checkName, checkOptionalText, MAX_NAME_LENGTH } from './validate.ts';
 
@@ -126,11 +126,10 @@ export async function startRun(ctx: ServiceDeps, input: StartRunInput): Promise<
   const runId = newId('Run');
   const actor = ctx.viewer.subject;
 
-  const refs: Ref[] = [
+  const checks = projectAndRefChecks(ctx.viewer, projectId, 'WRITER', [
     ...inputs.map((ref, i) => ({ field: `input.inputs[${i}].id`, id: ref.id, labels: LINEAGE_LABELS })),
     ...(parentId ? [{ field: 'input.parent', id: parentId, labels: ['Run'] as const }] : []),
-  ];
-  requireProjectRole(ctx.viewer, projectId, 'WRITER');
+  ]);
 
   return ctx.executor.write('startRun', async (tx) => {
     // One statement: the run with its links and its event, and the project and referenced nodes
@@ -154,9 +153,9 @@ export async function startRun(ctx: ServiceDeps, input: StartRunInput): Promise<
       },
       { experiment: experiment ? { id: newId('Experiment'), name: experiment } : null, inputs },
       [{ kind: 'RUN_STARTED', projectId, subjectId: runId, name, actor }],
-      projectAndRefIds(projectId, refs),
+      checks.ids,
     );
-    checkProjectAndRefs(headers, projectId, refs);
+    checks.check(headers);
     return run;
   });
 }
