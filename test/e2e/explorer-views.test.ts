@@ -101,11 +101,12 @@ describe('the lineage explorer', { timeout: 120_000 }, () => {
     const p = await open(`?node=${graph.raw1}`);
     const more = p.getByRole('button', { name: /^Show more of the 6 further downstream nodes of clicks-raw@1$/ });
     await more.waitFor();
-    expect(await p.locator('[data-testid^="node-"]').count()).toBe(26); // the focus and a page of 25
+    // React Flow copies nodes into its store in an effect: they may land a render after the button.
+    await expect.poll(() => p.locator('[data-testid^="node-"]').count()).toBe(26); // the focus and a page of 25
     await screenshot(p, 'explorer-views-fan-out');
     await more.click();
     await more.waitFor({ state: 'detached' });
-    expect(await p.locator('[data-testid^="node-"]').count()).toBe(32);
+    await expect.poll(() => p.locator('[data-testid^="node-"]').count()).toBe(32);
     expect(new URL(p.url()).searchParams.get('more')).toBe(`down:${graph.raw1}:50`);
     await p.context().close();
   });

@@ -105,9 +105,10 @@ describe('the lineage explorer', { timeout: 120_000 }, () => {
     const bar = page.getByRole('navigation', { name: 'Highlighted path' });
     await bar.waitFor();
     expect((await bar.textContent())?.replace(/\s+/g, ' ')).toBe('Path: resnet@2 ← train-resnet ← clicks-train@1 ← preprocess ← clicks-raw@1');
-    const onPath = await page.locator('.lineage-node.on-path').evaluateAll((elements) => elements.map((e) => e.getAttribute('data-id')).sort());
-    expect(onPath).toEqual([graph.mv2, graph.training, graph.train1, graph.prep, graph.raw1].sort());
-    expect(await page.locator('.react-flow__edge.on-path').count()).toBe(4);
+    // React Flow copies nodes and edges into its store in an effect, so their classes may land a render after the bar.
+    const onPath = () => page.locator('.lineage-node.on-path').evaluateAll((elements) => elements.map((e) => e.getAttribute('data-id')).sort());
+    await expect.poll(onPath).toEqual([graph.mv2, graph.training, graph.train1, graph.prep, graph.raw1].sort());
+    await expect.poll(() => page.locator('.react-flow__edge.on-path').count()).toBe(4);
     expect(params(page).get('path')).toBe(`${graph.raw1},${graph.mv2}`);
     await screenshot(page, 'explorer-4-path');
   });
@@ -136,7 +137,7 @@ describe('the lineage explorer', { timeout: 120_000 }, () => {
     await other.getByRole('navigation', { name: 'Highlighted path' }).waitFor();
     expect(await drawnIds(other)).toEqual(expected);
     expect(other.url()).toBe(link);
-    expect(await other.locator('.lineage-node.on-path').count()).toBe(5);
+    await expect.poll(() => other.locator('.lineage-node.on-path').count()).toBe(5);
     await screenshot(other, 'explorer-6-permalink');
     await other.context().close();
   });
