@@ -19,8 +19,9 @@
  * the next renewal.
  *
  * Records. Workers queue a record per attempt; they are written together every FLUSH_MS in one
- * transaction that also moves each webhook's cursor past the events that are done (only while
- * this process holds its lease). Sending the next event does not wait for that write, so a
+ * statement: per webhook one batch node of its finished deliveries, and (only while this process
+ * holds its lease) its cursor moved past them and the state of the event it is retrying
+ * (src/neo4j/queries/webhooks.ts). Sending the next event does not wait for that write, so a
  * receiver's latency is not the database's; a crash loses at most the last FLUSH_MS of records,
  * whose events are then delivered again.
  */
@@ -48,7 +49,7 @@ import { runWorker, type EventDelivery } from './worker.ts';
 
 /** How often queued delivery records are written, in ms. */
 const FLUSH_MS = 50;
-/** How often finished delivery records older than the event retention are deleted, in ms. */
+/** How often delivery batches older than the event retention are deleted, in ms. */
 const PRUNE_EVERY_MS = 3_600_000;
 const PRUNE_BATCH = 10_000;
 /** Event bodies kept, by event id: every webhook of a project sends the same body. */

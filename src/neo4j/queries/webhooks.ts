@@ -5,16 +5,24 @@
  * (:Webhook) holds the endpoint, its filters, its signing secret (as stored: see
  * src/events/webhooks/secrets.ts), `cursor` (the seq of the last event handled: delivered,
  * failed for good, or filtered out) and the lease (`leaseOwner`, a gateway instance id, and
- * `leaseUntil`, epoch ms of the database clock). (:WebhookDelivery) is keyed by (webhookId,
- * eventId) and keeps a copy of the event's columns, so a delivery outlives the event's retention.
+ * `leaseUntil`, epoch ms of the database clock). A webhook retries one event at a time (later
+ * events wait behind it), so the state of that event's delivery is a set of `pending*`
+ * properties on the webhook itself (PENDING_KEYS), overwritten by each attempt and removed when
+ * the event is done.
+ *
+ * Finished deliveries are written compactly: one (:WebhookDeliveryBatch) per webhook and flush,
+ * its records as parallel lists (BatchColumns) with a copy of each event's columns, so a
+ * delivery outlives the event's retention. Before this layout every attempt MERGEd its own node
+ * with three index entries, and at thousands of deliveries a second those writes were most of
+ * the database's work; a batch is one node and two index entries for all of a webhook's
+ * deliveries of a flush. Lists cannot hold null, so a missing string is '' and a missing number 0.
  * (:WebhookInstances {name: 'instances'}) lists the delivering gateways and until when each is alive.
  *
  * Lease times use the database's clock (`timestamp()`), one clock for every instance.
  */
 import neo4j from 'neo4j-driver';
-import type { Node } from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
-import { nodeRow, toPlain } from '../values.ts';
+import { toPlain } from '../values.ts';
 import type { StoredEvent } from './events.ts';
 
 export type WebhookDeliveryState = 'PENDING' | 'DELIVERED' | 'FAILED';
@@ -119,8 +127,8 @@ export async function deleteWebhook(tx: Tx, id: string): Promise<boolean> {
   const [record] = await tx.run(
     `OPTIONAL MATCH (w:Webhook {id: $id})
      CALL (w) {
-       OPTIONAL MATCH (d:WebhookDelivery {webhookId: $id}) WHERE w IS NOT NULL
-       DETACH DELETE d
+       OPTIONAL MATCH (b:WebhookDeliveryBatch {webhookId: $id}) WHERE w IS NOT NULL AND b.maxSeq IS NOT NULL
+       DETACH DELETE b
      }
      WITH w, w IS NOT NULL AS found
      DETACH DELETE w
@@ -130,48 +138,186 @@ export async function deleteWebhook(tx: Tx, id: string): Promise<boolean> {
   return record?.get('found') === true;
 }
 
+/** The webhook's properties that hold the delivery of the event it is retrying (null when none). */
+const PENDING_KEYS = [
+  'pendingEventId',
+  'pendingSeq',
+  'pendingKind',
+  'pendingSubjectId',
+  'pendingName',
+  'pendingPreviousId',
+  'pendingAlias',
+  'pendingActor',
+  'pendingOccurredAt',
+  'pendingAttempts',
+  'pendingStatusCode',
+  'pendingError',
+  'pendingFirstAttemptMs',
+  'pendingNextAttemptMs',
+] as const;
+
+type PendingProps = Record<(typeof PENDING_KEYS)[number], unknown>;
+
+const PENDING_PROJECTION = `w {.projectId, .cursor, ${PENDING_KEYS.map((key) => `.${key}`).join(', ')}}`;
+
+const NO_PENDING: PendingProps = Object.fromEntries(PENDING_KEYS.map((key) => [key, null])) as PendingProps;
+
+function pendingProps(r: DeliveryRecord): PendingProps {
+  const e = r.event;
+  return {
+    pendingEventId: e.id,
+    pendingSeq: neo4j.int(e.seq),
+    pendingKind: e.kind,
+    pendingSubjectId: e.subjectId,
+    pendingName: e.name,
+    pendingPreviousId: e.previousId,
+    pendingAlias: e.alias,
+    pendingActor: e.actor,
+    pendingOccurredAt: neo4j.int(e.occurredAt.getTime()),
+    pendingAttempts: neo4j.int(r.attempts),
+    pendingStatusCode: r.lastStatusCode === null ? null : neo4j.int(r.lastStatusCode),
+    pendingError: r.lastError,
+    pendingFirstAttemptMs: neo4j.int(r.firstAttemptMs),
+    pendingNextAttemptMs: r.nextAttemptMs === null ? null : neo4j.int(r.nextAttemptMs),
+  };
+}
+
+/** The delivery a webhook is retrying, from its `pending*` properties, when it is after its cursor. */
+function pendingRow(webhookId: string, w: Record<string, unknown>): (WebhookDeliveryRow & { firstAttemptMs: number }) | null {
+  if (w['pendingEventId'] == null || !((w['pendingSeq'] as number) > (w['cursor'] as number))) return null;
+  const nextAttemptMs = (w['pendingNextAttemptMs'] as number | null) ?? null;
+  return {
+    id: w['pendingEventId'] as string,
+    webhookId,
+    event: {
+      seq: w['pendingSeq'] as number,
+      id: w['pendingEventId'] as string,
+      kind: w['pendingKind'] as string,
+      projectId: w['projectId'] as string,
+      subjectId: w['pendingSubjectId'] as string,
+      name: (w['pendingName'] as string | null) ?? null,
+      previousId: (w['pendingPreviousId'] as string | null) ?? null,
+      alias: (w['pendingAlias'] as string | null) ?? null,
+      actor: (w['pendingActor'] as string | null) ?? null,
+      occurredAt: new Date(w['pendingOccurredAt'] as number),
+      series: null,
+      subjectCreatedMs: null,
+    },
+    state: 'PENDING',
+    attempts: w['pendingAttempts'] as number,
+    lastStatusCode: (w['pendingStatusCode'] as number | null) ?? null,
+    lastError: (w['pendingError'] as string | null) ?? null,
+    deliveredAt: null,
+    nextAttemptAt: nextAttemptMs === null ? null : new Date(nextAttemptMs),
+    firstAttemptMs: w['pendingFirstAttemptMs'] as number,
+  };
+}
+
+/** A batch's records as parallel lists, in seq order ('' and 0 stand for null). */
+interface BatchColumns {
+  readonly eventIds: string[];
+  readonly seqs: number[];
+  readonly kinds: string[];
+  readonly subjectIds: string[];
+  readonly names: string[];
+  readonly previousIds: string[];
+  readonly aliases: string[];
+  readonly actors: string[];
+  readonly occurredAt: number[];
+  readonly states: string[];
+  readonly attempts: number[];
+  readonly statusCodes: number[];
+  readonly errors: string[];
+  readonly deliveredAt: number[];
+}
+
+function batchColumns(records: readonly DeliveryRecord[]): BatchColumns {
+  const sorted = [...records].sort((a, b) => a.event.seq - b.event.seq);
+  const column = <T>(of: (r: DeliveryRecord) => T) => sorted.map(of);
+  return {
+    eventIds: column((r) => r.event.id),
+    seqs: column((r) => r.event.seq),
+    kinds: column((r) => r.event.kind),
+    subjectIds: column((r) => r.event.subjectId),
+    names: column((r) => r.event.name ?? ''),
+    previousIds: column((r) => r.event.previousId ?? ''),
+    aliases: column((r) => r.event.alias ?? ''),
+    actors: column((r) => r.event.actor ?? ''),
+    occurredAt: column((r) => r.event.occurredAt.getTime()),
+    states: column((r) => r.state),
+    attempts: column((r) => r.attempts),
+    statusCodes: column((r) => r.lastStatusCode ?? 0),
+    errors: column((r) => r.lastError ?? ''),
+    deliveredAt: column((r) => r.deliveredMs ?? 0),
+  };
+}
+
+function batchRows(webhookId: string, b: BatchColumns & { projectId: string }): WebhookDeliveryRow[] {
+  return b.eventIds.map((id, i) => ({
+    id,
+    webhookId,
+    event: {
+      seq: b.seqs[i]!,
+      id,
+      kind: b.kinds[i]!,
+      projectId: b.projectId,
+      subjectId: b.subjectIds[i]!,
+      name: b.names[i] || null,
+      previousId: b.previousIds[i] || null,
+      alias: b.aliases[i] || null,
+      actor: b.actors[i] || null,
+      occurredAt: new Date(b.occurredAt[i]!),
+      series: null,
+      subjectCreatedMs: null,
+    },
+    state: b.states[i] as WebhookDeliveryState,
+    attempts: b.attempts[i]!,
+    lastStatusCode: b.statusCodes[i] || null,
+    lastError: b.errors[i] || null,
+    deliveredAt: b.deliveredAt[i] ? new Date(b.deliveredAt[i]!) : null,
+    nextAttemptAt: null,
+  }));
+}
+
 /**
- * The delivery records of each of `webhookIds`, newest (highest seq) first, at most `first` each:
- * one statement for every webhook of a page (the webhookDeliveries loader), in the order given.
+ * The deliveries of each of `webhookIds`, newest (highest seq) first, at most `first` each: one
+ * statement for every webhook of a page (the webhookDeliveries loader), in the order given. The
+ * event being retried, if any, is the newest; then the finished ones from the newest `first`
+ * batches (each holds at least one).
  */
 export async function deliveriesOf(tx: Tx, webhookIds: readonly string[], first: number): Promise<WebhookDeliveryRow[][]> {
   const records = await tx.run(
     `UNWIND range(0, size($ids) - 1) AS i
+     OPTIONAL MATCH (w:Webhook {id: $ids[i]})
      CALL (i) {
-       MATCH (d:WebhookDelivery {webhookId: $ids[i]}) WHERE d.seq IS NOT NULL
-       RETURN d ORDER BY d.seq DESC LIMIT $first
+       MATCH (b:WebhookDeliveryBatch {webhookId: $ids[i]}) WHERE b.maxSeq IS NOT NULL
+       WITH b ORDER BY b.maxSeq DESC LIMIT $first
+       RETURN collect(b {.*}) AS batches
      }
-     RETURN i, d`,
+     RETURN i, ${PENDING_PROJECTION} AS w, batches`,
     { ids: webhookIds, first: neo4j.int(first) },
   );
   const pages: WebhookDeliveryRow[][] = webhookIds.map(() => []);
   for (const r of records) {
-    const d = nodeRow<Record<string, unknown>>(r.get('d') as Node);
-    const event: StoredEvent = {
-      seq: d['seq'] as number,
-      id: d['eventId'] as string,
-      kind: d['kind'] as string,
-      projectId: d['projectId'] as string,
-      subjectId: d['subjectId'] as string,
-      name: (d['name'] as string | null) ?? null,
-      previousId: (d['previousId'] as string | null) ?? null,
-      alias: (d['alias'] as string | null) ?? null,
-      actor: (d['actor'] as string | null) ?? null,
-      occurredAt: d['occurredAt'] as Date,
-      series: null,
-      subjectCreatedMs: null,
-    };
-    pages[Number(r.get('i'))]!.push({
-      id: event.id,
-      webhookId: d['webhookId'] as string,
-      event,
-      state: d['state'] as WebhookDeliveryState,
-      attempts: d['attempts'] as number,
-      lastStatusCode: (d['lastStatusCode'] as number | null) ?? null,
-      lastError: (d['lastError'] as string | null) ?? null,
-      deliveredAt: (d['deliveredAt'] as Date | null) ?? null,
-      nextAttemptAt: (d['nextAttemptAt'] as Date | null) ?? null,
-    });
+    const i = Number(r.get('i'));
+    const webhookId = webhookIds[i]!;
+    const w = r.get('w') === null ? null : (toPlain(r.get('w')) as Record<string, unknown>);
+    const pending = w ? pendingRow(webhookId, w) : null;
+    const seen = new Set<string>();
+    const rows: WebhookDeliveryRow[] = [];
+    if (pending) {
+      const { firstAttemptMs: _, ...row } = pending;
+      rows.push(row);
+      seen.add(row.id);
+    }
+    const finished = (toPlain(r.get('batches')) as (BatchColumns & { projectId: string })[]).flatMap((b) => batchRows(webhookId, b));
+    // A delivery recorded twice (a gateway that lost its lease, and the next holder) shows once.
+    for (const row of finished.sort((a, b) => b.event.seq - a.event.seq)) {
+      if (seen.has(row.id)) continue;
+      seen.add(row.id);
+      rows.push(row);
+    }
+    pages[i] = rows.slice(0, first);
   }
   return pages;
 }
@@ -252,55 +398,46 @@ export async function releaseWebhooks(tx: Tx, me: string, ids: readonly string[]
 }
 
 /**
- * Writes delivery records in order and moves each webhook's cursor past the last event that is
- * done, only while `me` holds its lease (a gateway that lost the lease records what it did but
- * no longer moves the cursor). With `deactivate`, the webhooks of those records are turned off
- * and released (410 Gone).
+ * Writes delivery records, in one statement for the whole flush: per webhook, its finished
+ * records as one batch node, and, while `me` holds its lease, the cursor moved past the last
+ * finished event and the `pending*` properties set to its last record when that one is still
+ * PENDING (removed otherwise). A gateway that lost the lease records what it did but moves
+ * nothing. With `deactivate`, the webhooks of those records are turned off and released
+ * (410 Gone).
  */
 export async function recordDeliveries(tx: Tx, me: string, records: readonly DeliveryRecord[], deactivate = false): Promise<void> {
   if (records.length === 0) return;
-  const rows = records.map((r) => ({
-    webhookId: r.webhookId,
-    eventId: r.event.id,
-    seq: r.event.seq,
-    kind: r.event.kind,
-    projectId: r.event.projectId,
-    subjectId: r.event.subjectId,
-    name: r.event.name,
-    previousId: r.event.previousId,
-    alias: r.event.alias,
-    actor: r.event.actor,
-    occurredAtMs: r.event.occurredAt.getTime(),
-    state: r.state,
-    attempts: r.attempts,
-    lastStatusCode: r.lastStatusCode,
-    lastError: r.lastError,
-    firstAttemptMs: r.firstAttemptMs,
-    deliveredMs: r.deliveredMs,
-    nextAttemptMs: r.nextAttemptMs,
-    done: r.done,
-  }));
-  // One cursor move per webhook (its highest finished seq), not one per record.
-  const cursors = new Map<string, number>();
-  for (const r of records) if (r.done) cursors.set(r.webhookId, Math.max(cursors.get(r.webhookId) ?? -1, r.event.seq));
+  const hooks = [...Map.groupBy(records, (r) => r.webhookId)].map(([webhookId, ofHook]) => {
+    const finished = ofHook.filter((r) => r.done);
+    const last = ofHook.at(-1)!;
+    return {
+      webhookId,
+      batch: finished.length === 0 ? null : { projectId: last.event.projectId, ...batchColumns(finished) },
+      cursor: finished.length === 0 ? null : Math.max(...finished.map((r) => r.event.seq)),
+      pending: last.done ? NO_PENDING : pendingProps(last),
+    };
+  });
   await tx.run(
-    `CALL () {
-       UNWIND $rows AS r
-       MERGE (d:WebhookDelivery {webhookId: r.webhookId, eventId: r.eventId})
-       ON CREATE SET d.seq = toInteger(r.seq), d.kind = r.kind, d.projectId = r.projectId, d.subjectId = r.subjectId, d.name = r.name,
-         d.previousId = r.previousId, d.alias = r.alias, d.actor = r.actor, d.occurredAt = datetime({epochMillis: toInteger(r.occurredAtMs)})
-       SET d.state = r.state, d.attempts = toInteger(r.attempts), d.lastStatusCode = toInteger(r.lastStatusCode), d.lastError = r.lastError,
-         d.firstAttemptAt = datetime({epochMillis: toInteger(r.firstAttemptMs)}),
-         d.deliveredAt = CASE WHEN r.deliveredMs IS NULL THEN null ELSE datetime({epochMillis: toInteger(r.deliveredMs)}) END,
-         d.nextAttemptAt = CASE WHEN r.nextAttemptMs IS NULL THEN null ELSE datetime({epochMillis: toInteger(r.nextAttemptMs)}) END,
-         d.updatedAt = datetime()
+    `UNWIND $hooks AS h
+     CALL (h) {
+       WITH h.batch AS b WHERE b IS NOT NULL
+       CREATE (d:WebhookDeliveryBatch {
+         webhookId: h.webhookId, projectId: b.projectId, writtenAt: datetime(),
+         minSeq: toInteger(b.seqs[0]), maxSeq: toInteger(b.seqs[-1]),
+         eventIds: b.eventIds, seqs: [x IN b.seqs | toInteger(x)], kinds: b.kinds, subjectIds: b.subjectIds,
+         names: b.names, previousIds: b.previousIds, aliases: b.aliases, actors: b.actors,
+         occurredAt: [x IN b.occurredAt | toInteger(x)], states: b.states, attempts: [x IN b.attempts | toInteger(x)],
+         statusCodes: [x IN b.statusCodes | toInteger(x)], errors: b.errors, deliveredAt: [x IN b.deliveredAt | toInteger(x)]
+       })
      }
-     UNWIND $cursors AS c
-     MATCH (w:Webhook {id: c.webhookId}) WHERE w.leaseOwner = $me
-     SET w.cursor = CASE WHEN w.cursor < c.seq THEN toInteger(c.seq) ELSE w.cursor END
-     FOREACH (_ IN CASE WHEN $deactivate THEN [1] ELSE [] END |
-       SET w.active = false, w.leaseOwner = null, w.leaseUntil = 0)`,
-    { me, rows, cursors: [...cursors].map(([webhookId, seq]) => ({ webhookId, seq })), deactivate },
+     CALL (h) {
+       MATCH (w:Webhook {id: h.webhookId}) WHERE w.leaseOwner = $me
+       SET w += h.pending,
+         w.cursor = CASE WHEN h.cursor IS NOT NULL AND w.cursor < h.cursor THEN toInteger(h.cursor) ELSE w.cursor END
+       FOREACH (_ IN CASE WHEN $deactivate THEN [1] ELSE [] END |
+         SET w.active = false, w.leaseOwner = null, w.leaseUntil = 0)
+     }`,
+    { me, hooks, deactivate },
   );
 }
 
@@ -313,34 +450,26 @@ export async function moveCursor(tx: Tx, me: string, webhookId: string, seq: num
   );
 }
 
-/** The webhook's unfinished delivery after its cursor, if an earlier holder left one: its attempts continue. */
+/** The webhook's unfinished delivery after `after`, if an earlier holder left one: its attempts continue. */
 export async function pendingDelivery(
   tx: Tx,
   webhookId: string,
   after: number,
 ): Promise<{ eventId: string; attempts: number; firstAttemptMs: number; nextAttemptMs: number | null } | null> {
-  const [record] = await tx.run(
-    `MATCH (d:WebhookDelivery {webhookId: $webhookId}) WHERE d.seq > $after AND d.state = 'PENDING'
-     RETURN d.eventId AS eventId, d.attempts AS attempts, d.firstAttemptAt.epochMillis AS firstAttemptMs,
-       d.nextAttemptAt.epochMillis AS nextAttemptMs
-     ORDER BY d.seq LIMIT 1`,
-    { webhookId, after },
-  );
+  const [record] = await tx.run(`MATCH (w:Webhook {id: $webhookId}) RETURN ${PENDING_PROJECTION} AS w`, { webhookId });
   if (!record) return null;
-  return {
-    eventId: record.get('eventId') as string,
-    attempts: record.get('attempts') as number,
-    firstAttemptMs: record.get('firstAttemptMs') as number,
-    nextAttemptMs: (record.get('nextAttemptMs') as number | null) ?? null,
-  };
+  const w = toPlain(record.get('w')) as Record<string, unknown>;
+  const pending = pendingRow(webhookId, { ...w, cursor: after });
+  if (!pending) return null;
+  return { eventId: pending.id, attempts: pending.attempts, firstAttemptMs: pending.firstAttemptMs, nextAttemptMs: pending.nextAttemptAt?.getTime() ?? null };
 }
 
-/** Deletes up to `batch` finished delivery records last written before `cutoffMs`; returns how many. */
+/** Deletes up to `batch` delivery batches written before `cutoffMs`; returns how many. */
 export async function pruneDeliveries(tx: Tx, cutoffMs: number, batch: number): Promise<number> {
   const [record] = await tx.run(
-    `MATCH (d:WebhookDelivery) WHERE d.updatedAt < datetime({epochMillis: toInteger($cutoffMs)}) AND d.state <> 'PENDING'
-     WITH d LIMIT toInteger($batch)
-     DETACH DELETE d
+    `MATCH (b:WebhookDeliveryBatch) WHERE b.writtenAt < datetime({epochMillis: toInteger($cutoffMs)})
+     WITH b LIMIT toInteger($batch)
+     DETACH DELETE b
      RETURN count(*) AS deleted`,
     { cutoffMs, batch },
   );
