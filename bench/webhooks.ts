@@ -98,7 +98,10 @@ const gateway = spawnServer(join(ROOT, 'src', 'main.ts'), {
     PEDIGREE_LOG_LEVEL: 'warn',
     PEDIGREE_WEBHOOK_ALLOW_PRIVATE: 'true',
     PEDIGREE_WEBHOOK_LEASE_MS: '6000',
+    NODE_ENV: 'production', // as the image runs it
   },
+  // e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (written when the gateway stops)
+  nodeArgs: process.env['BENCH_GATEWAY_NODE_ARGS']?.split(' ').filter((arg) => arg !== '') ?? [],
   stdout: 'ignore',
 });
 let stderr = '';

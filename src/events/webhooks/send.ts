@@ -39,13 +39,18 @@ export function createSender(options: { allowPrivate: boolean; timeoutMs: number
         return { kind: 'error', error: (error as Error).message, blocked: true };
       }
     }
-    const deadline = AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs)]);
     const client = url.protocol === 'https:' ? https : http;
     return new Promise<AttemptResult>((resolve) => {
       let settled = false;
+      let timedOut = false;
+      // A timer and a listener cleared on the answer, not AbortSignal.timeout/any: those fire (and
+      // build an AbortError) ten seconds after every request, which at thousands of requests a
+      // second was a visible share of the gateway's time.
       const finish = (result: AttemptResult) => {
         if (settled) return;
         settled = true;
+        clearTimeout(timer);
+        signal.removeEventListener('abort', abort);
         resolve(result);
       };
       const request = client.request(url, {
@@ -53,8 +58,14 @@ export function createSender(options: { allowPrivate: boolean; timeoutMs: number
         agent: agents[url.protocol as 'http:' | 'https:'],
         lookup,
         headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'Pedigree-Webhooks' },
-        signal: deadline,
       });
+      const abort = () => request.destroy(new Error('the delivery was stopped'));
+      const timer = setTimeout(() => {
+        timedOut = true;
+        request.destroy(new Error('timed out'));
+      }, options.timeoutMs);
+      if (signal.aborted) abort();
+      else signal.addEventListener('abort', abort, { once: true });
       request.on('response', (response) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -82,7 +93,6 @@ export function createSender(options: { allowPrivate: boolean; timeoutMs: number
       });
       request.on('error', (error: Error & { code?: string }) => {
         const blocked = error.name === 'BlockedAddressError';
-        const timedOut = deadline.aborted && !signal.aborted;
         finish({ kind: 'error', error: timedOut ? `no answer within ${options.timeoutMs} ms` : `${error.code ?? error.name}: ${error.message}`, blocked });
       });
       request.end(body);

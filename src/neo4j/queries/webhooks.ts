@@ -11,11 +11,13 @@
  * the event is done.
  *
  * Finished deliveries are written compactly: one (:WebhookDeliveryBatch) per webhook and flush,
- * its records as parallel lists (BatchColumns) with a copy of each event's columns, so a
- * delivery outlives the event's retention. Before this layout every attempt MERGEd its own node
- * with three index entries, and at thousands of deliveries a second those writes were most of
- * the database's work; a batch is one node and two index entries for all of a webhook's
- * deliveries of a flush. Lists cannot hold null, so a missing string is '' and a missing number 0.
+ * its records as parallel lists of what an attempt adds to its event (BatchColumns: seq, state,
+ * attempts, status, error, delivery time; lists cannot hold null, so a missing string is '' and
+ * a missing number 0). The event's own columns are read from the event log when deliveries are
+ * listed; a delivery whose event was pruned is no longer listed. Before this layout every
+ * attempt MERGEd its own node, with a copy of the event and three index entries, and at
+ * thousands of deliveries a second writing those was most of the gateway's and the database's
+ * work; a batch is one node and two index entries for all of a webhook's deliveries of a flush.
  * (:WebhookInstances {name: 'instances'}) lists the delivering gateways and until when each is alive.
  *
  * Lease times use the database's clock (`timestamp()`), one clock for every instance.
@@ -138,42 +140,17 @@ export async function deleteWebhook(tx: Tx, id: string): Promise<boolean> {
   return record?.get('found') === true;
 }
 
-/** The webhook's properties that hold the delivery of the event it is retrying (null when none). */
-const PENDING_KEYS = [
-  'pendingEventId',
-  'pendingSeq',
-  'pendingKind',
-  'pendingSubjectId',
-  'pendingName',
-  'pendingPreviousId',
-  'pendingAlias',
-  'pendingActor',
-  'pendingOccurredAt',
-  'pendingAttempts',
-  'pendingStatusCode',
-  'pendingError',
-  'pendingFirstAttemptMs',
-  'pendingNextAttemptMs',
-] as const;
+/** The webhook's properties that hold the delivery of the event it is retrying (absent when none). */
+const PENDING_KEYS = ['pendingEventId', 'pendingSeq', 'pendingAttempts', 'pendingStatusCode', 'pendingError', 'pendingFirstAttemptMs', 'pendingNextAttemptMs'] as const;
 
 type PendingProps = Record<(typeof PENDING_KEYS)[number], unknown>;
-
-const PENDING_PROJECTION = `w {.projectId, .cursor, ${PENDING_KEYS.map((key) => `.${key}`).join(', ')}}`;
 
 const NO_PENDING: PendingProps = Object.fromEntries(PENDING_KEYS.map((key) => [key, null])) as PendingProps;
 
 function pendingProps(r: DeliveryRecord): PendingProps {
-  const e = r.event;
   return {
-    pendingEventId: e.id,
-    pendingSeq: neo4j.int(e.seq),
-    pendingKind: e.kind,
-    pendingSubjectId: e.subjectId,
-    pendingName: e.name,
-    pendingPreviousId: e.previousId,
-    pendingAlias: e.alias,
-    pendingActor: e.actor,
-    pendingOccurredAt: neo4j.int(e.occurredAt.getTime()),
+    pendingEventId: r.event.id,
+    pendingSeq: neo4j.int(r.event.seq),
     pendingAttempts: neo4j.int(r.attempts),
     pendingStatusCode: r.lastStatusCode === null ? null : neo4j.int(r.lastStatusCode),
     pendingError: r.lastError,
@@ -182,48 +159,9 @@ function pendingProps(r: DeliveryRecord): PendingProps {
   };
 }
 
-/** The delivery a webhook is retrying, from its `pending*` properties, when it is after its cursor. */
-function pendingRow(webhookId: string, w: Record<string, unknown>): (WebhookDeliveryRow & { firstAttemptMs: number }) | null {
-  if (w['pendingEventId'] == null || !((w['pendingSeq'] as number) > (w['cursor'] as number))) return null;
-  const nextAttemptMs = (w['pendingNextAttemptMs'] as number | null) ?? null;
-  return {
-    id: w['pendingEventId'] as string,
-    webhookId,
-    event: {
-      seq: w['pendingSeq'] as number,
-      id: w['pendingEventId'] as string,
-      kind: w['pendingKind'] as string,
-      projectId: w['projectId'] as string,
-      subjectId: w['pendingSubjectId'] as string,
-      name: (w['pendingName'] as string | null) ?? null,
-      previousId: (w['pendingPreviousId'] as string | null) ?? null,
-      alias: (w['pendingAlias'] as string | null) ?? null,
-      actor: (w['pendingActor'] as string | null) ?? null,
-      occurredAt: new Date(w['pendingOccurredAt'] as number),
-      series: null,
-      subjectCreatedMs: null,
-    },
-    state: 'PENDING',
-    attempts: w['pendingAttempts'] as number,
-    lastStatusCode: (w['pendingStatusCode'] as number | null) ?? null,
-    lastError: (w['pendingError'] as string | null) ?? null,
-    deliveredAt: null,
-    nextAttemptAt: nextAttemptMs === null ? null : new Date(nextAttemptMs),
-    firstAttemptMs: w['pendingFirstAttemptMs'] as number,
-  };
-}
-
 /** A batch's records as parallel lists, in seq order ('' and 0 stand for null). */
 interface BatchColumns {
-  readonly eventIds: string[];
   readonly seqs: number[];
-  readonly kinds: string[];
-  readonly subjectIds: string[];
-  readonly names: string[];
-  readonly previousIds: string[];
-  readonly aliases: string[];
-  readonly actors: string[];
-  readonly occurredAt: number[];
   readonly states: string[];
   readonly attempts: number[];
   readonly statusCodes: number[];
@@ -233,91 +171,77 @@ interface BatchColumns {
 
 function batchColumns(records: readonly DeliveryRecord[]): BatchColumns {
   const sorted = [...records].sort((a, b) => a.event.seq - b.event.seq);
-  const column = <T>(of: (r: DeliveryRecord) => T) => sorted.map(of);
   return {
-    eventIds: column((r) => r.event.id),
-    seqs: column((r) => r.event.seq),
-    kinds: column((r) => r.event.kind),
-    subjectIds: column((r) => r.event.subjectId),
-    names: column((r) => r.event.name ?? ''),
-    previousIds: column((r) => r.event.previousId ?? ''),
-    aliases: column((r) => r.event.alias ?? ''),
-    actors: column((r) => r.event.actor ?? ''),
-    occurredAt: column((r) => r.event.occurredAt.getTime()),
-    states: column((r) => r.state),
-    attempts: column((r) => r.attempts),
-    statusCodes: column((r) => r.lastStatusCode ?? 0),
-    errors: column((r) => r.lastError ?? ''),
-    deliveredAt: column((r) => r.deliveredMs ?? 0),
+    seqs: sorted.map((r) => r.event.seq),
+    states: sorted.map((r) => r.state),
+    attempts: sorted.map((r) => r.attempts),
+    statusCodes: sorted.map((r) => r.lastStatusCode ?? 0),
+    errors: sorted.map((r) => r.lastError ?? ''),
+    deliveredAt: sorted.map((r) => r.deliveredMs ?? 0),
   };
 }
 
-function batchRows(webhookId: string, b: BatchColumns & { projectId: string }): WebhookDeliveryRow[] {
-  return b.eventIds.map((id, i) => ({
-    id,
-    webhookId,
-    event: {
-      seq: b.seqs[i]!,
-      id,
-      kind: b.kinds[i]!,
-      projectId: b.projectId,
-      subjectId: b.subjectIds[i]!,
-      name: b.names[i] || null,
-      previousId: b.previousIds[i] || null,
-      alias: b.aliases[i] || null,
-      actor: b.actors[i] || null,
-      occurredAt: new Date(b.occurredAt[i]!),
-      series: null,
-      subjectCreatedMs: null,
-    },
-    state: b.states[i] as WebhookDeliveryState,
-    attempts: b.attempts[i]!,
-    lastStatusCode: b.statusCodes[i] || null,
-    lastError: b.errors[i] || null,
-    deliveredAt: b.deliveredAt[i] ? new Date(b.deliveredAt[i]!) : null,
-    nextAttemptAt: null,
-  }));
+/** A delivery as deliveriesOf's statement returns it: the attempt's columns and the event node's properties. */
+interface DeliveryColumns {
+  readonly state: string;
+  readonly attempts: number;
+  readonly statusCode: number | null;
+  readonly error: string | null;
+  readonly deliveredAt: number | null;
+  readonly nextAttemptAt: number | null;
+  readonly event: Omit<StoredEvent, 'series' | 'subjectCreatedMs'>;
 }
+
+function deliveryRow(webhookId: string, d: DeliveryColumns): WebhookDeliveryRow {
+  const e = d.event;
+  return {
+    id: e.id,
+    webhookId,
+    event: { ...e, name: e.name ?? null, previousId: e.previousId ?? null, alias: e.alias ?? null, actor: e.actor ?? null, series: null, subjectCreatedMs: null },
+    state: d.state as WebhookDeliveryState,
+    attempts: d.attempts,
+    lastStatusCode: d.statusCode || null,
+    lastError: d.error || null,
+    deliveredAt: d.deliveredAt ? new Date(d.deliveredAt) : null,
+    nextAttemptAt: d.nextAttemptAt ? new Date(d.nextAttemptAt) : null,
+  };
+}
+
+const EVENT_FIELDS = 'e {.seq, .id, .kind, .projectId, .subjectId, .name, .previousId, .alias, .actor, .occurredAt}';
 
 /**
  * The deliveries of each of `webhookIds`, newest (highest seq) first, at most `first` each: one
  * statement for every webhook of a page (the webhookDeliveries loader), in the order given. The
  * event being retried, if any, is the newest; then the finished ones from the newest `first`
- * batches (each holds at least one).
+ * batches (each holds at least one), a delivery recorded twice (a gateway that lost its lease,
+ * then the next holder) shown once, as last written. Each joins its event by seq.
  */
 export async function deliveriesOf(tx: Tx, webhookIds: readonly string[], first: number): Promise<WebhookDeliveryRow[][]> {
   const records = await tx.run(
     `UNWIND range(0, size($ids) - 1) AS i
      OPTIONAL MATCH (w:Webhook {id: $ids[i]})
+     OPTIONAL MATCH (e:Event {seq: w.pendingSeq}) WHERE w.pendingSeq > w.cursor
+     WITH i, CASE WHEN e IS NULL THEN [] ELSE [{state: 'PENDING', attempts: w.pendingAttempts, statusCode: w.pendingStatusCode,
+       error: w.pendingError, nextAttemptAt: w.pendingNextAttemptMs, event: ${EVENT_FIELDS}}] END AS pending
      CALL (i) {
        MATCH (b:WebhookDeliveryBatch {webhookId: $ids[i]}) WHERE b.maxSeq IS NOT NULL
        WITH b ORDER BY b.maxSeq DESC LIMIT $first
-       RETURN collect(b {.*}) AS batches
+       UNWIND range(0, size(b.seqs) - 1) AS k
+       WITH b, k ORDER BY b.writtenAt DESC
+       WITH b.seqs[k] AS seq, head(collect({state: b.states[k], attempts: b.attempts[k], statusCode: b.statusCodes[k], error: b.errors[k], deliveredAt: b.deliveredAt[k]})) AS d
+       ORDER BY seq DESC LIMIT $first
+       MATCH (e:Event {seq: seq})
+       RETURN collect(d {.*, event: ${EVENT_FIELDS}}) AS finished
      }
-     RETURN i, ${PENDING_PROJECTION} AS w, batches`,
+     RETURN i, pending, finished`,
     { ids: webhookIds, first: neo4j.int(first) },
   );
   const pages: WebhookDeliveryRow[][] = webhookIds.map(() => []);
   for (const r of records) {
     const i = Number(r.get('i'));
     const webhookId = webhookIds[i]!;
-    const w = r.get('w') === null ? null : (toPlain(r.get('w')) as Record<string, unknown>);
-    const pending = w ? pendingRow(webhookId, w) : null;
-    const seen = new Set<string>();
-    const rows: WebhookDeliveryRow[] = [];
-    if (pending) {
-      const { firstAttemptMs: _, ...row } = pending;
-      rows.push(row);
-      seen.add(row.id);
-    }
-    const finished = (toPlain(r.get('batches')) as (BatchColumns & { projectId: string })[]).flatMap((b) => batchRows(webhookId, b));
-    // A delivery recorded twice (a gateway that lost its lease, and the next holder) shows once.
-    for (const row of finished.sort((a, b) => b.event.seq - a.event.seq)) {
-      if (seen.has(row.id)) continue;
-      seen.add(row.id);
-      rows.push(row);
-    }
-    pages[i] = rows.slice(0, first);
+    const rows = [...(toPlain(r.get('pending')) as DeliveryColumns[]), ...(toPlain(r.get('finished')) as DeliveryColumns[])].map((d) => deliveryRow(webhookId, d));
+    pages[i] = rows.filter((row, k) => rows.findIndex((other) => other.id === row.id) === k).slice(0, first);
   }
   return pages;
 }
@@ -412,7 +336,7 @@ export async function recordDeliveries(tx: Tx, me: string, records: readonly Del
     const last = ofHook.at(-1)!;
     return {
       webhookId,
-      batch: finished.length === 0 ? null : { projectId: last.event.projectId, ...batchColumns(finished) },
+      batch: finished.length === 0 ? null : batchColumns(finished),
       cursor: finished.length === 0 ? null : Math.max(...finished.map((r) => r.event.seq)),
       pending: last.done ? NO_PENDING : pendingProps(last),
     };
@@ -422,11 +346,8 @@ export async function recordDeliveries(tx: Tx, me: string, records: readonly Del
      CALL (h) {
        WITH h.batch AS b WHERE b IS NOT NULL
        CREATE (d:WebhookDeliveryBatch {
-         webhookId: h.webhookId, projectId: b.projectId, writtenAt: datetime(),
-         minSeq: toInteger(b.seqs[0]), maxSeq: toInteger(b.seqs[-1]),
-         eventIds: b.eventIds, seqs: [x IN b.seqs | toInteger(x)], kinds: b.kinds, subjectIds: b.subjectIds,
-         names: b.names, previousIds: b.previousIds, aliases: b.aliases, actors: b.actors,
-         occurredAt: [x IN b.occurredAt | toInteger(x)], states: b.states, attempts: [x IN b.attempts | toInteger(x)],
+         webhookId: h.webhookId, writtenAt: datetime(), minSeq: toInteger(b.seqs[0]), maxSeq: toInteger(b.seqs[-1]),
+         seqs: [x IN b.seqs | toInteger(x)], states: b.states, attempts: [x IN b.attempts | toInteger(x)],
          statusCodes: [x IN b.statusCodes | toInteger(x)], errors: b.errors, deliveredAt: [x IN b.deliveredAt | toInteger(x)]
        })
      }
@@ -456,12 +377,18 @@ export async function pendingDelivery(
   webhookId: string,
   after: number,
 ): Promise<{ eventId: string; attempts: number; firstAttemptMs: number; nextAttemptMs: number | null } | null> {
-  const [record] = await tx.run(`MATCH (w:Webhook {id: $webhookId}) RETURN ${PENDING_PROJECTION} AS w`, { webhookId });
+  const [record] = await tx.run(
+    `MATCH (w:Webhook {id: $webhookId}) WHERE w.pendingSeq > $after
+     RETURN w.pendingEventId AS eventId, w.pendingAttempts AS attempts, w.pendingFirstAttemptMs AS firstAttemptMs, w.pendingNextAttemptMs AS nextAttemptMs`,
+    { webhookId, after },
+  );
   if (!record) return null;
-  const w = toPlain(record.get('w')) as Record<string, unknown>;
-  const pending = pendingRow(webhookId, { ...w, cursor: after });
-  if (!pending) return null;
-  return { eventId: pending.id, attempts: pending.attempts, firstAttemptMs: pending.firstAttemptMs, nextAttemptMs: pending.nextAttemptAt?.getTime() ?? null };
+  return {
+    eventId: record.get('eventId') as string,
+    attempts: record.get('attempts') as number,
+    firstAttemptMs: record.get('firstAttemptMs') as number,
+    nextAttemptMs: (record.get('nextAttemptMs') as number | null) ?? null,
+  };
 }
 
 /** Deletes up to `batch` delivery batches written before `cutoffMs`; returns how many. */
