@@ -3,8 +3,12 @@
  * are committed at R per second (default 100) for D seconds (default 20), against the
  * `versionEvents` subscription's latency in the same run, on the same events. Not a test.
  *
- *   node bench/webhooks.ts [webhooks=100] [eventsPerSecond=100] [seconds=20] [--warmup SECONDS=5] [--subscribers N=1]
+ *   node bench/webhooks.ts [webhooks=100] [eventsPerSecond=100] [seconds=20] [--warmup SECONDS=120] [--warmup-rate R=25] [--subscribers N=1]
  *
+ * - The warm-up runs the same flow at R events/s (at most eventsPerSecond) before anything is
+ *   measured, and waits until it has all arrived. A freshly started Neo4j spends its first
+ *   minutes of load compiling (its JIT used as much CPU as its query threads for about three
+ *   minutes on 2 cores), so a short warm-up measures a cold JVM, not the delivery path.
  * - The gateway is `node src/main.ts` as a child process (PEDIGREE_WEBHOOK_ALLOW_PRIVATE=true, so
  *   it may deliver to 127.0.0.1).
  * - The receiver is an HTTP server in this process that verifies every request's signature (as a
@@ -33,10 +37,11 @@ import { freePort } from './lib/gateway.ts';
 import { benchNeo4j } from './lib/neo4j.ts';
 import { percentile } from './lib/stats.ts';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { warmup: { type: 'string', default: '5' }, subscribers: { type: 'string', default: '1' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { warmup: { type: 'string', default: '120' }, 'warmup-rate': { type: 'string', default: '25' }, subscribers: { type: 'string', default: '1' } } });
 const [webhookCount = 100, eventsPerSecond = 100, seconds = 20] = positionals.map(Number);
 const subscriberCount = Number(values.subscribers);
-const warmupEvents = Math.round(Number(values.warmup) * eventsPerSecond);
+const warmupRate = Math.min(eventsPerSecond, Number(values['warmup-rate']));
+const warmupEvents = Math.round(Number(values.warmup) * warmupRate);
 
 const ROOT = join(import.meta.dirname, '..');
 const ADMIN_TOKEN = 'bench-webhooks-admin-token-0123456789';
@@ -161,13 +166,13 @@ try {
   }
 
   /** Open loop at the target rate; waits until every event reached every webhook and subscriber. */
-  async function flow(count: number): Promise<Map<string, number>> {
+  async function flow(count: number, rate: number): Promise<Map<string, number>> {
     const committed = new Map<string, number>();
     const writes: Promise<void>[] = [];
     let inFlight = 0;
     const started = epochNow();
     for (let i = 0; i < count; i++) {
-      const wait = started + (i * 1_000) / eventsPerSecond - epochNow();
+      const wait = started + (i * 1_000) / rate - epochNow();
       if (wait > 0) await sleep(wait);
       while (inFlight >= 16) await sleep(1);
       inFlight += 1;
@@ -182,11 +187,11 @@ try {
   }
 
   if (warmupEvents > 0) {
-    log(`warming up with ${warmupEvents} events (leases are taken meanwhile)`);
-    await flow(warmupEvents);
+    log(`warming up with ${warmupEvents} events at ${warmupRate}/s (leases are taken meanwhile)`);
+    await flow(warmupEvents, warmupRate);
   }
   log(`measuring ${eventsPerSecond} events/s for ${seconds} s`);
-  const committed = await flow(Math.round(eventsPerSecond * seconds));
+  const committed = await flow(Math.round(eventsPerSecond * seconds), eventsPerSecond);
 
   const latencies = (receipts: Map<string, number[]>) => [...committed].flatMap(([id, at]) => (receipts.get(id) ?? []).map((t) => t - at));
   const hooks = latencies(webhookReceipts);
