@@ -4,10 +4,12 @@
  * other edges than the baseline's so every one is re-binned; half categorical, 12 categories),
  * every tenth shifted so that it exceeds its threshold and appends a SERVING_SKEW_DETECTED event.
  *
- * Contenders, alternating in chunks of 50 windows so both see the same machine load:
+ * Contenders, alternating in chunks of 50 windows so all see the same machine load:
  * - Pedigree: `recordServingWindow` over HTTP to a gateway run as users run it, `node src/main.ts`
  *   in a child process (validation, the deployment and its baseline found through lineage,
  *   thresholds, skew, the window, the event and its audit entry, sequencing).
+ * - Pedigree's plain-HTTP endpoint, `POST /serving/v1/windows`, to the same gateway: the same
+ *   service and statement, without GraphQL's parsing, input coercion and execution.
  * - The limit: hand-written Cypher from this process through a driver configured like the
  *   gateway's, writing the same data, one write transaction per window: the window node with the
  *   same properties (the skew computed by the same function beforehand, untimed) and, for a
@@ -161,6 +163,13 @@ async function main(): Promise<void> {
     if (body.errors) throw new Error(JSON.stringify(body.errors).slice(0, 2000));
     return Object.values(body.data!)[0] as T;
   };
+  const windowsUrl = gateway.url.replace(/\/graphql$/, '/serving/v1/windows');
+  const postWindow = async (input: WindowInput): Promise<{ skew: { exceeded: boolean } | null }> => {
+    const response = await fetchOnce(windowsUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_TOKEN}` }, body: JSON.stringify(input) });
+    const body = (await response.json()) as { skew: { exceeded: boolean } | null };
+    if (response.status !== 200) throw new Error(JSON.stringify(body).slice(0, 2000));
+    return body;
+  };
   try {
     type Created = { id: string };
     const project = (await post<Created>('mutation($n: String!) { createProject(input: { name: $n }) { id } }', { n: `bench-serving-${Date.now()}` })).id;
@@ -199,6 +208,7 @@ async function main(): Promise<void> {
     for (let round = 0; round === 0 || performance.now() < warmupUntil; round++) {
       const base = round * CHUNK;
       await inParallel(CHUNK, async (i) => void (await post(RECORD, { input: servingWindow(deployment, base + i, 2_000_000) })));
+      await inParallel(CHUNK, async (i) => void (await postWindow(servingWindow(deployment, base + i, 3_000_000))));
       await inParallel(CHUNK, async (i) => {
         const hour = base + i;
         await driver.executeQuery(HAND_WRITTEN, { ...handRows[i % WINDOWS]!, startMs: neo4j.int(hour * HOUR), endMs: neo4j.int((hour + 1) * HOUR), eventId: newId('Event') }, sessionConfig);
@@ -207,6 +217,7 @@ async function main(): Promise<void> {
 
     const pedigree = { samples: [] as number[], ms: 0, exceeded: 0 };
     const hand = { samples: [] as number[], ms: 0 };
+    const plain = { samples: [] as number[], ms: 0, exceeded: 0 };
     for (let from = 0; from < WINDOWS; from += CHUNK) {
       const count = Math.min(CHUNK, WINDOWS - from);
       pedigree.ms += await timed(count, async (k) => {
@@ -214,6 +225,12 @@ async function main(): Promise<void> {
         const result = await post<{ skew: { exceeded: boolean } }>(RECORD, { input: servingWindow(deployment, from + k, 0) });
         pedigree.samples.push(performance.now() - start);
         if (result.skew.exceeded) pedigree.exceeded += 1;
+      });
+      plain.ms += await timed(count, async (k) => {
+        const start = performance.now();
+        const result = await postWindow(servingWindow(deployment, from + k, 4_000_000));
+        plain.samples.push(performance.now() - start);
+        if (result.skew?.exceeded) plain.exceeded += 1;
       });
       hand.ms += await timed(count, async (k) => {
         const start = performance.now();
@@ -245,6 +262,9 @@ async function main(): Promise<void> {
     const p = summarize(pedigree.samples);
     const h = summarize(hand.samples);
     const pRate = (WINDOWS / pedigree.ms) * 1000;
+    const q = summarize(plain.samples);
+    const qRate = (WINDOWS / plain.ms) * 1000;
+    if (plain.exceeded !== pedigree.exceeded) throw new Error(`the HTTP endpoint saw ${plain.exceeded} windows exceed, GraphQL ${pedigree.exceeded}`);
     const hRate = (WINDOWS / hand.ms) * 1000;
     const m = summarize(maths);
     const l = summarize(lookups);
@@ -253,6 +273,7 @@ async function main(): Promise<void> {
     console.log('|---|---:|---:|---:|---:|');
     console.log(`| hand-written Cypher (same driver, one write transaction per window, skew precomputed) | ${fmtRate(hRate)} | ${fmtMs(h.median)} | ${fmtMs(h.p99)} | 1.00x (the limit) |`);
     console.log(`| Pedigree \`recordServingWindow\` over HTTP | ${fmtRate(pRate)} | ${fmtMs(p.median)} | ${fmtMs(p.p99)} | ${(pRate / hRate).toFixed(2)}x |`);
+    console.log(`| Pedigree \`POST /serving/v1/windows\` (plain HTTP, the same service) | ${fmtRate(qRate)} | ${fmtMs(q.median)} | ${fmtMs(q.p99)} | ${(qRate / hRate).toFixed(2)}x |`);
     console.log('\n| cost of skew per window | median ms | p99 ms |');
     console.log('|---|---:|---:|');
     console.log(`| skew maths (${FEATURES / 2} re-binned JS divergences, ${FEATURES / 2} L-infinity) | ${m.median.toFixed(3)} | ${m.p99.toFixed(3)} |`);

@@ -1,8 +1,8 @@
 /**
  * The HTTP routes: health and metrics, GraphQL over HTTP (router-only, size-capped, with a
- * request id), MLflow's REST API, the lineage explorer and OpenLineage, mounted in that order.
+ * request id), MLflow's REST API, the lineage explorer, OpenLineage and serving windows, mounted
+ * in that order.
  */
-import { randomUUID } from 'node:crypto';
 import type { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express } from 'express';
@@ -16,6 +16,8 @@ import { clientAddress, fromRouter } from './guards.ts';
 import type { Metrics } from './metrics.ts';
 import type { RequestAuth } from './request-auth.ts';
 import { capResponses } from './response-size.ts';
+import { SERVING_WINDOWS_PATH, servingHttpRouter } from '../ingest/serving/routes.ts';
+import { requestIdFrom } from '../domain/request-id.ts';
 import { mountWebApp } from './web-app.ts';
 
 /** The Express app, before any route. */
@@ -130,6 +132,25 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
       logger,
     }),
   );
+
+  // Serving windows over plain HTTP (docs/monitoring.md), behind the router secret like the rest.
+  app.use(SERVING_WINDOWS_PATH, (req, res, next) => {
+    res.on('finish', () => metrics.httpRequests.inc({ route: SERVING_WINDOWS_PATH, status: String(res.statusCode) }));
+    if (fromRouter(config.auth, req.headers)) return next();
+    res.status(403).json({ code: 'FORBIDDEN', message: 'this subgraph accepts requests from its router only' });
+  });
+  app.use(
+    servingHttpRouter({
+      authenticate: async (authorization) => {
+        const viewer = await auth.authenticate(authorization);
+        await rateLimiter.consume(viewer.subject);
+        return viewer;
+      },
+      context: (requestId, viewer) => createContext(contextDeps, requestId, viewer),
+      bodyBytes: config.limits.bodyBytes,
+      logger,
+    }),
+  );
 }
 
 async function ping(driver: Driver, database: string): Promise<boolean> {
@@ -139,9 +160,4 @@ async function ping(driver: Driver, database: string): Promise<boolean> {
     () => false,
   );
   return Promise.race([check, timeout]);
-}
-
-function requestIdFrom(header: string | string[] | undefined): string {
-  const value = Array.isArray(header) ? header[0] : header;
-  return value && /^[A-Za-z0-9._-]{1,100}$/.test(value) ? value : randomUUID();
 }

@@ -9,7 +9,7 @@ import { ADMIN_VIEWER } from '../../src/auth/viewer.ts';
 import { createWindowPruner } from '../../src/monitoring/retention.ts';
 import { recordServingWindow } from '../../src/monitoring/windows.ts';
 import { createProject, headCursor, pollAll, registerDataset, subscribe } from '../support/events.ts';
-import { useGateway, type GraphQLResponse } from '../support/gateway.ts';
+import { ADMIN, useGateway, type GraphQLResponse } from '../support/gateway.ts';
 import { testDriver, unique } from '../support/graph.ts';
 import type { Driver } from 'neo4j-driver';
 
@@ -315,6 +315,82 @@ describe('monitoring in serving', { timeout: 240_000 }, () => {
     expect(seen.data.node.servingWindows.nodes.map((w: any) => w.start)).toEqual([hour(0)]);
     expect(seen.data.node.latestSkew.baseline.id).toBe(data);
     expect((await server.gql<any>(read, { id: deployment }, { authorization: outsider })).data.node).toBeNull();
+  });
+
+  it('records windows over plain HTTP (POST /serving/v1/windows) like the mutation: skew, event, idempotency, errors with field paths, roles', async () => {
+    const project = await createProject(server, unique('mon-http'));
+    const data = await registerDataset(server, project, 'clicks', 7);
+    await mutate(SET_PROFILE, { datasetVersion: data, features: TRAINING_PROFILE });
+    const { deployment } = await deployTrainedOn(project, [{ id: data, role: 'train' }], 'ranker');
+    const url = server.url.replace(/\/graphql$/, '/serving/v1/windows');
+    const post = async (body: unknown, authorization = ADMIN): Promise<{ status: number; body: any }> => {
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+      return { status: response.status, body: await response.json() };
+    };
+
+    const subscriber = await subscribe(server.gateway.wsUrl, { filter: { projects: [project] }, after: await headCursor(server) });
+    try {
+      const close = await post(closeWindow(deployment, 0));
+      expect(close.status).toBe(200);
+      expect(close.body).toMatchObject({ deployment, start: hour(0), end: hour(1), skew: { baseline: data, exceeded: false } });
+      expect(close.body.skew.features.map((f: any) => [f.feature, f.method, f.exceeded])).toEqual([
+        ['age', 'JENSEN_SHANNON', false],
+        ['country', 'L_INFINITY', false],
+      ]);
+      // The skew the mutation reports for the same window content elsewhere is the same report.
+      const viaGraphql = await mutate(RECORD, closeWindow(deployment, 1));
+      expect(close.body.skew.features).toEqual(viaGraphql.skew.features);
+
+      const shifted = await post(shiftedWindow(deployment, 2));
+      expect(shifted.body.skew.exceeded).toBe(true);
+      await subscriber.waitFor(1);
+      expect(subscriber.events.map((e) => [e.kind, e.subjectId])).toEqual([['SERVING_SKEW_DETECTED', deployment]]);
+      // Again: the stored window, no second event; the window is readable through GraphQL.
+      const counts = await projectCounts(project);
+      expect((await post(shiftedWindow(deployment, 2))).body).toEqual(shifted.body);
+      expect(await projectCounts(project)).toEqual(counts);
+      const read = await server.ok<any>(`query($id: ID!) { node(id: $id) { ... on Deployment { latestSkew { exceeded baseline { id } } } } }`, { id: deployment });
+      expect(read.node.latestSkew).toEqual({ exceeded: true, baseline: { id: data } });
+
+      // Wrong types (JSON schema), wrong values (the service), a clash, malformed JSON: each names its field, nothing is written.
+      const window = (features: unknown, extra: Record<string, unknown> = {}) => ({ ...shiftedWindow(deployment, 5), features, ...extra });
+      const refused: Array<[unknown, number, string, string | undefined]> = [
+        [window([{ name: 'age', histogram: { edges: [0, '20'], counts: [1] } }]), 400, 'BAD_USER_INPUT', 'input.features[0].histogram.edges[1]'],
+        [window([{ name: 'age', histogram: { edges: [0, 20], counts: [null] } }]), 400, 'BAD_USER_INPUT', 'input.features[0].histogram.counts[0]'],
+        [window([{ name: 'age', histogram: { edges: [0, 20] } }]), 400, 'BAD_USER_INPUT', 'input.features[0].histogram.counts'],
+        [window([], { colour: 'red' }), 400, 'BAD_USER_INPUT', 'input.colour'],
+        [{ deployment, start: hour(5) }, 400, 'BAD_USER_INPUT', 'input.end'],
+        [[closeWindow(deployment, 5)], 400, 'BAD_USER_INPUT', 'input'],
+        [window([{ name: 'age', histogram: { edges: [0, 40, 20], counts: [1, 1] } }]), 400, 'BAD_USER_INPUT', 'input.features[0].histogram.edges[2]'],
+        [window([], { start: hour(7), end: hour(6) }), 400, 'BAD_USER_INPUT', 'input.end'],
+        [window([{ name: 'age', categories: [{ value: 'a', count: 1 }] }]), 400, 'BAD_USER_INPUT', 'input.features[0]'],
+        [{ ...closeWindow(deployment, 2) }, 409, 'CONFLICT', 'input'],
+        [{ ...closeWindow('Deployment_01J0000000000000000000000', 9) }, 404, 'NOT_FOUND', 'input.deployment'],
+        ['{"deployment": ', 400, 'BAD_USER_INPUT', undefined],
+      ];
+      const before = await projectCounts(project);
+      for (const [body, status, code, field] of refused) {
+        const answer = await post(body);
+        expect([answer.status, answer.body.code, answer.body.field], JSON.stringify(body).slice(0, 120)).toEqual([status, code, field]);
+      }
+      expect(await projectCounts(project)).toEqual(before);
+
+      // Roles: a WRITER records; a VIEWER is FORBIDDEN; another project's WRITER and no credential learn nothing.
+      const token = async (p: string, role: string) =>
+        `Bearer ${(await mutate('mutation($input: CreateApiTokenInput!) { createApiToken(input: $input) { token } }', { project: p, role, name: unique(role) })).token}`;
+      const elsewhere = await createProject(server, unique('mon-http-other'));
+      const [writer, viewer, outsider] = [await token(project, 'WRITER'), await token(project, 'VIEWER'), await token(elsewhere, 'WRITER')];
+      expect((await post(closeWindow(deployment, 10), writer)).status).toBe(200);
+      const recorded = await projectCounts(project);
+      expect((await post(closeWindow(deployment, 11), viewer)).body.code).toBe('FORBIDDEN');
+      expect((await post(closeWindow(deployment, 11), outsider)).body.code).toBe('NOT_FOUND');
+      const anonymous = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(closeWindow(deployment, 11)) });
+      expect([anonymous.status, ((await anonymous.json()) as any).code]).toEqual([401, 'UNAUTHENTICATED']);
+      expect(await projectCounts(project)).toEqual(recorded);
+      expect(subscriber.events).toHaveLength(1);
+    } finally {
+      await subscriber.close();
+    }
   });
 
   it('prunes windows that ended before the retention, and keeps the rest', async () => {

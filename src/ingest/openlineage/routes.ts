@@ -8,16 +8,17 @@
  * a trailing slash loses its last segment, the project: `/openlineage/api/v1/lineage` gets an
  * answer that says so.
  */
-import { randomUUID } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import { canRead } from '../../auth/authorize.ts';
 import { readScope } from '../../auth/scope.ts';
 import type { Viewer } from '../../auth/viewer.ts';
 import type { Context } from '../../context.ts';
-import { badInput, ErrorCode, notFound, PedigreeError, type ErrorCode as Code } from '../../domain/errors.ts';
+import { badInput, notFound } from '../../domain/errors.ts';
 import { labelOf } from '../../domain/ids.ts';
 import { projectIdByName } from '../../neo4j/queries/projects.ts';
+import { requestIdFrom } from '../../domain/request-id.ts';
+import { answerError, bodyErrors } from '../json-errors.ts';
 import { ingestRunEvent } from './mapping.ts';
 import { checkEvent } from './validate.ts';
 
@@ -30,21 +31,6 @@ export interface OpenLineageDeps {
   readonly logger: Logger;
 }
 
-const STATUS: Record<Code, number> = {
-  BAD_USER_INPUT: 400,
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  POLICY_VIOLATION: 409,
-  UNAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  LIMIT_EXCEEDED: 413,
-  RATE_LIMITED: 429,
-  CURSOR_EXPIRED: 400,
-  UNAVAILABLE: 503,
-  NOT_IMPLEMENTED: 501,
-  USE_WEBSOCKET: 400,
-  INTERNAL_SERVER_ERROR: 500,
-};
 
 export function openLineageRouter(deps: OpenLineageDeps): Router {
   const router = express.Router();
@@ -59,6 +45,7 @@ export function openLineageRouter(deps: OpenLineageDeps): Router {
           '(clients join URL and endpoint like urljoin, which drops a last segment without one)',
       ),
       deps.logger,
+      'openlineage',
     );
   });
   router.post('/openlineage/:project/api/v1/lineage', json, (req, res) => handle(req, res, req.params['project'] as string));
@@ -68,7 +55,7 @@ export function openLineageRouter(deps: OpenLineageDeps): Router {
   async function handle(req: Request, res: Response, projectSegment: string | null): Promise<void> {
     try {
       const viewer = await deps.authenticate(req.headers.authorization);
-      const ctx = deps.context(requestIdOf(req), viewer);
+      const ctx = deps.context(requestIdFrom(req.headers['x-request-id']), viewer);
       res.setHeader('x-request-id', ctx.requestId);
       const projectId = projectSegment === null ? onlyProjectOf(viewer) : await resolveProject(ctx, projectSegment);
       const checked = checkEvent(req.body);
@@ -80,7 +67,7 @@ export function openLineageRouter(deps: OpenLineageDeps): Router {
       const result = await ingestRunEvent(ctx, projectId, checked.event);
       res.status(201).json({ accepted: checked.kind, recorded: true, ...result });
     } catch (error) {
-      answerError(res, error, deps.logger);
+      answerError(res, error, deps.logger, 'openlineage');
     }
   }
   return router;
@@ -97,33 +84,4 @@ async function resolveProject(ctx: Context, segment: string): Promise<string> {
   const id = labelOf(segment) === 'Project' ? segment : await ctx.executor.readOne('openlineage.project', (tx) => projectIdByName(tx, segment, readScope(ctx.viewer).projectIds));
   if (id === null || !canRead(ctx.viewer, id)) throw notFound('project', segment, 'url');
   return id;
-}
-
-function requestIdOf(req: Request): string {
-  const value = req.headers['x-request-id'];
-  return typeof value === 'string' && /^[A-Za-z0-9._-]{1,100}$/.test(value) ? value : randomUUID();
-}
-
-function answerError(res: Response, error: unknown, logger: Logger): void {
-  if (error instanceof PedigreeError) {
-    const retryAfter = error.details['retryAfter'];
-    if (typeof retryAfter === 'number') res.setHeader('retry-after', String(retryAfter));
-    res.status(STATUS[error.code]).json({ code: error.code, message: error.message, ...error.details });
-    return;
-  }
-  logger.error({ err: error }, 'openlineage: unexpected error');
-  res.status(500).json({ code: ErrorCode.INTERNAL_SERVER_ERROR, message: 'internal error' });
-}
-
-/** body-parser's errors (a body over the limit, malformed JSON) in the same shape. */
-function bodyErrors(bodyBytes: number): express.ErrorRequestHandler {
-  return (error: { status?: number; type?: string }, _req, res, next) => {
-    if (error.type === 'entity.too.large') {
-      res.status(413).json({ code: ErrorCode.LIMIT_EXCEEDED, message: `the request body exceeds ${bodyBytes} bytes` });
-    } else if (error.status === 400) {
-      res.status(400).json({ code: ErrorCode.BAD_USER_INPUT, message: 'the request body is not valid JSON' });
-    } else {
-      next(error);
-    }
-  };
 }
