@@ -1,8 +1,10 @@
-/** Creates the neo4j-driver instance and waits for the server to answer. */
+/** Creates the neo4j-driver instance (its writes coalesced: src/neo4j/bolt-writes.ts) and waits for the server to answer. */
 import neo4j, { type Driver } from 'neo4j-driver';
 import type { Neo4jConfig } from '../config.ts';
+import { coalesceBoltWrites } from './bolt-writes.ts';
 
 export function createDriver(config: Pick<Neo4jConfig, 'user' | 'password' | 'retryMs'> & { uri: string }): Driver {
+  coalesceBoltWrites();
   return neo4j.driver(config.uri, neo4j.auth.basic(config.user, config.password), {
     // Counters, numbers and steps in this model stay far below 2^53.
     disableLosslessIntegers: true,

@@ -330,13 +330,14 @@ describe('the router secret', () => {
     const socket = new WebSocket(guarded.gateway.wsUrl, 'graphql-transport-ws');
     const status = await new Promise<number>((resolve) => socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
     expect(status).toBe(403);
-    // The REST ingest routes too: MLflow and OpenLineage (both of its paths).
+    // The REST ingest routes too: MLflow, OpenLineage (both of its paths) and serving windows.
     const origin = new URL(guarded.url).origin;
     const post = (path: string, headers: Record<string, string> = {}) =>
       fetch(`${origin}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: ADMIN, ...headers }, body: 'not even json' });
-    for (const path of ['/mlflow/api/2.0/mlflow/experiments/create', '/api/v1/lineage', '/openlineage/api/v1/lineage']) expect((await post(path)).status).toBe(403);
+    const restRoutes = ['/mlflow/api/2.0/mlflow/experiments/create', '/api/v1/lineage', '/openlineage/api/v1/lineage', '/serving/v1/windows'];
+    for (const path of restRoutes) expect((await post(path)).status, path).toBe(403);
     // With the secret, the request reaches the route (and its body is refused as not JSON).
-    expect((await post('/api/v1/lineage', { 'x-pedigree-router-secret': ROUTER_SECRET })).status).toBe(400);
+    for (const path of ['/api/v1/lineage', '/serving/v1/windows']) expect((await post(path, { 'x-pedigree-router-secret': ROUTER_SECRET })).status, path).toBe(400);
   });
 });
 
