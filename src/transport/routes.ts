@@ -8,6 +8,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express } from 'express';
 import type { Driver } from 'neo4j-driver';
 import type { Logger } from 'pino';
+import type { Viewer } from '../auth/viewer.ts';
 import type { Config } from '../config.ts';
 import { createContext, type Context, type ContextDeps } from '../context.ts';
 import { createMlflowRouter } from '../ingest/mlflow/router.ts';
@@ -114,43 +115,30 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
   // The lineage explorer: static files on / and /assets, a client of /graphql like any other.
   mountWebApp(app);
 
-  // OpenLineage (Marquez's lineage endpoint): events recorded through the recording services.
-  // Behind a router secret, like /graphql and /mlflow: every API route is the router's only.
-  app.use(['/openlineage', '/api/v1/lineage'], (req, res, next) => {
-    if (fromRouter(config.auth, req.headers)) return next();
-    res.status(403).json({ code: 'FORBIDDEN', message: 'this subgraph accepts requests from its router only' });
-  });
-  app.use(
-    openLineageRouter({
-      authenticate: async (authorization) => {
-        const viewer = await auth.authenticate(authorization);
-        await rateLimiter.consume(viewer.subject);
-        return viewer;
-      },
-      context: (requestId, viewer) => createContext(contextDeps, requestId, viewer),
-      bodyBytes: config.limits.bodyBytes,
-      logger,
-    }),
-  );
-
-  // Serving windows over plain HTTP (docs/monitoring.md), behind the router secret like the rest.
-  app.use(SERVING_WINDOWS_PATH, (req, res, next) => {
-    res.on('finish', () => metrics.httpRequests.inc({ route: SERVING_WINDOWS_PATH, status: String(res.statusCode) }));
-    if (fromRouter(config.auth, req.headers)) return next();
-    res.status(403).json({ code: 'FORBIDDEN', message: 'this subgraph accepts requests from its router only' });
-  });
-  app.use(
-    servingHttpRouter({
-      authenticate: async (authorization) => {
-        const viewer = await auth.authenticate(authorization);
-        await rateLimiter.consume(viewer.subject);
-        return viewer;
-      },
-      context: (requestId, viewer) => createContext(contextDeps, requestId, viewer),
-      bodyBytes: config.limits.bodyBytes,
-      logger,
-    }),
-  );
+  // The plain-JSON ingest routes: OpenLineage (Marquez's lineage endpoint) and serving windows
+  // (docs/monitoring.md), recorded through the services. Behind a router secret, like /graphql
+  // and /mlflow: every API route is the router's only.
+  const routerOnly =
+    (route: string): express.RequestHandler =>
+    (req, res, next) => {
+      res.on('finish', () => metrics.httpRequests.inc({ route, status: String(res.statusCode) }));
+      if (fromRouter(config.auth, req.headers)) return next();
+      res.status(403).json({ code: 'FORBIDDEN', message: 'this subgraph accepts requests from its router only' });
+    };
+  const jsonIngest = {
+    authenticate: async (authorization: string | undefined) => {
+      const viewer = await auth.authenticate(authorization);
+      await rateLimiter.consume(viewer.subject);
+      return viewer;
+    },
+    context: (requestId: string, viewer: Viewer) => createContext(contextDeps, requestId, viewer),
+    bodyBytes: config.limits.bodyBytes,
+    logger,
+  };
+  app.use(['/openlineage', '/api/v1/lineage'], routerOnly('/openlineage'));
+  app.use(openLineageRouter(jsonIngest));
+  app.use(SERVING_WINDOWS_PATH, routerOnly(SERVING_WINDOWS_PATH));
+  app.use(servingHttpRouter(jsonIngest));
 }
 
 async function ping(driver: Driver, database: string): Promise<boolean> {
