@@ -1,8 +1,8 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createExecutor } from '../../../src/neo4j/executor.ts';
 import { loadMigrations, migrate } from '../../../src/neo4j/migrations.ts';
 import { testDriver } from '../../support/graph.ts';
@@ -13,9 +13,20 @@ const executor = createExecutor({ driver, database: 'neo4j', logger });
 
 afterAll(() => driver.close());
 
+/** A temporary directory for migration files, removed after each test. */
+const scratchDirs: string[] = [];
+async function scratch(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'pedigree-migrations-'));
+  scratchDirs.push(dir);
+  return dir;
+}
+afterEach(async () => {
+  await Promise.all(scratchDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
 describe('migrations on a real Neo4j', () => {
   it('apply each version once, even when two gateways migrate at the same moment', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'pedigree-migrations-'));
+    const dir = await scratch();
     const version = 900 + Math.floor(Math.random() * 90);
     const index = `test_index_${version}`;
     await writeFile(join(dir, `V${version}__test_index.cypher`), `CREATE INDEX ${index} IF NOT EXISTS FOR (n:MigrationProbe) ON (n.v);\n`);

@@ -1,8 +1,19 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { loadMigrations, splitStatements } from '../../../src/neo4j/migrations.ts';
+
+/** A temporary directory for migration files, removed after each test. */
+const scratchDirs: string[] = [];
+async function scratch(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'pedigree-migrations-'));
+  scratchDirs.push(dir);
+  return dir;
+}
+afterEach(async () => {
+  await Promise.all(scratchDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
 
 describe('migration files', () => {
   it('splits statements at semicolons that end a line and drops line comments', () => {
@@ -21,7 +32,7 @@ describe('migration files', () => {
   });
 
   it('refuses a file whose name is not V###__name.cypher', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'pedigree-migrations-'));
+    const dir = await scratch();
     await writeFile(join(dir, 'constraints.cypher'), 'RETURN 1;');
     await expect(loadMigrations(dir)).rejects.toThrow(/does not match V###__name.cypher/);
   });
