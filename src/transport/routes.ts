@@ -11,14 +11,15 @@ import type { Logger } from 'pino';
 import type { Viewer } from '../auth/viewer.ts';
 import type { Config } from '../config.ts';
 import { createContext, type Context, type ContextDeps } from '../context.ts';
+import { requestIdFrom } from '../domain/request-id.ts';
+import type { JsonIngestDeps } from '../ingest/json-http.ts';
 import { createMlflowRouter } from '../ingest/mlflow/router.ts';
 import { openLineageRouter } from '../ingest/openlineage/routes.ts';
+import { SERVING_WINDOWS_PATH, servingHttpRouter } from '../ingest/serving/routes.ts';
 import { clientAddress, fromRouter } from './guards.ts';
 import type { Metrics } from './metrics.ts';
 import type { RequestAuth } from './request-auth.ts';
 import { capResponses } from './response-size.ts';
-import { SERVING_WINDOWS_PATH, servingHttpRouter } from '../ingest/serving/routes.ts';
-import { requestIdFrom } from '../domain/request-id.ts';
 import { mountWebApp } from './web-app.ts';
 
 /** The Express app, before any route. */
@@ -47,6 +48,12 @@ export interface RouteDeps {
 export function mountRoutes(app: Express, deps: RouteDeps): void {
   const { config, apollo, metrics, requestAuth, contextDeps, logger, driver, migrated } = deps;
   const { auth, rateLimiter, viewerFor } = requestAuth;
+  /** The viewer of a REST route's Authorization header, rate-limited like GraphQL requests. */
+  const authenticate = async (authorization: string | undefined): Promise<Viewer> => {
+    const viewer = await auth.authenticate(authorization);
+    await rateLimiter.consume(viewer.subject);
+    return viewer;
+  };
   app.get('/health/live', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -91,11 +98,7 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
     },
     createMlflowRouter({
       config: config.mlflow,
-      authenticate: async (authorization) => {
-        const viewer = await auth.authenticate(authorization);
-        await rateLimiter.consume(viewer.subject);
-        return viewer;
-      },
+      authenticate,
       contextDeps,
       logger,
     }),
@@ -125,13 +128,9 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
       if (fromRouter(config.auth, req.headers)) return next();
       res.status(403).json({ code: 'FORBIDDEN', message: 'this subgraph accepts requests from its router only' });
     };
-  const jsonIngest = {
-    authenticate: async (authorization: string | undefined) => {
-      const viewer = await auth.authenticate(authorization);
-      await rateLimiter.consume(viewer.subject);
-      return viewer;
-    },
-    context: (requestId: string, viewer: Viewer) => createContext(contextDeps, requestId, viewer),
+  const jsonIngest: JsonIngestDeps = {
+    authenticate,
+    context: (requestId, viewer) => createContext(contextDeps, requestId, viewer),
     bodyBytes: config.limits.bodyBytes,
     logger,
   };

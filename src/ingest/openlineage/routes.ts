@@ -9,7 +9,6 @@
  * answer that says so.
  */
 import express, { type Request, type Response, type Router } from 'express';
-import type { Logger } from 'pino';
 import { canRead } from '../../auth/authorize.ts';
 import { readScope } from '../../auth/scope.ts';
 import type { Viewer } from '../../auth/viewer.ts';
@@ -18,21 +17,13 @@ import { badInput, notFound } from '../../domain/errors.ts';
 import { labelOf } from '../../domain/ids.ts';
 import { projectIdByName } from '../../neo4j/queries/projects.ts';
 import { requestIdFrom } from '../../domain/request-id.ts';
-import { answerError, bodyErrors } from '../json-errors.ts';
+import { answerError, bodyErrors, type JsonIngestDeps } from '../json-http.ts';
 import { ingestRunEvent } from './mapping.ts';
 import { checkEvent } from './validate.ts';
 
-export interface OpenLineageDeps {
-  /** The viewer of an Authorization header (authenticated and rate-limited), or a PedigreeError. */
-  readonly authenticate: (authorization: string | undefined) => Promise<Viewer>;
-  /** A request context for the viewer, as GraphQL requests get one. */
-  readonly context: (requestId: string, viewer: Viewer) => Context;
-  readonly bodyBytes: number;
-  readonly logger: Logger;
-}
 
 
-export function openLineageRouter(deps: OpenLineageDeps): Router {
+export function openLineageRouter(deps: JsonIngestDeps): Router {
   const router = express.Router();
   const json = express.json({ limit: deps.bodyBytes });
 

@@ -14,25 +14,13 @@
  */
 import { Ajv, type ErrorObject } from 'ajv';
 import express, { type Router } from 'express';
-import type { Logger } from 'pino';
-import type { Viewer } from '../../auth/viewer.ts';
-import type { Context } from '../../context.ts';
 import { badInput } from '../../domain/errors.ts';
 import { requestIdFrom } from '../../domain/request-id.ts';
 import type { SkewReport } from '../../monitoring/skew.ts';
 import { recordServingWindow, type RecordServingWindowInput } from '../../monitoring/windows.ts';
-import { answerError, bodyErrors } from '../json-errors.ts';
+import { answerError, bodyErrors, type JsonIngestDeps } from '../json-http.ts';
 
 export const SERVING_WINDOWS_PATH = '/serving/v1/windows';
-
-export interface ServingHttpDeps {
-  /** The viewer of an Authorization header (authenticated and rate-limited), or a PedigreeError. */
-  readonly authenticate: (authorization: string | undefined) => Promise<Viewer>;
-  /** A request context for the viewer, as GraphQL requests get one. */
-  readonly context: (requestId: string, viewer: Viewer) => Context;
-  readonly bodyBytes: number;
-  readonly logger: Logger;
-}
 
 const number = { type: 'number' } as const;
 const string = { type: 'string' } as const;
@@ -74,7 +62,7 @@ function windowInput(body: unknown): RecordServingWindowInput {
 /** `/features/3/histogram/edges/2` (plus a missing or unknown property) as `input.features[3].histogram.edges[2]`. */
 function fieldOf(error: ErrorObject): string {
   const segments = error.instancePath.split('/').slice(1);
-  const extra = (error.params as { missingProperty?: string; additionalProperty?: string });
+  const extra = error.params as { missingProperty?: string; additionalProperty?: string };
   const named = extra.missingProperty ?? extra.additionalProperty;
   if (named !== undefined) segments.push(named);
   return segments.reduce((path, segment) => (/^\d+$/.test(segment) ? `${path}[${segment}]` : `${path}.${segment.replace(/~1/g, '/').replace(/~0/g, '~')}`), 'input');
@@ -93,14 +81,14 @@ function describe(error: ErrorObject): string {
   }
 }
 
-export function servingHttpRouter(deps: ServingHttpDeps): Router {
+export function servingHttpRouter(deps: JsonIngestDeps): Router {
   const router = express.Router();
   router.post(SERVING_WINDOWS_PATH, express.json({ limit: deps.bodyBytes }), async (req, res) => {
     try {
       const viewer = await deps.authenticate(req.headers.authorization);
       const ctx = deps.context(requestIdFrom(req.headers['x-request-id']), viewer);
       res.setHeader('x-request-id', ctx.requestId);
-      const window = await recordServingWindow({ executor: ctx.executor, viewer: ctx.viewer, servingTargets: ctx.servingTargets }, windowInput(req.body));
+      const window = await recordServingWindow(ctx, windowInput(req.body));
       const skew = window.skewJson === null ? null : (JSON.parse(window.skewJson) as SkewReport);
       res.status(200).json({
         deployment: window.deploymentId,

@@ -1,11 +1,11 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createExecutor } from '../../../src/neo4j/executor.ts';
 import { loadMigrations, migrate } from '../../../src/neo4j/migrations.ts';
 import { testDriver } from '../../support/graph.ts';
+import { useScratchDirs } from '../../support/scratch.ts';
 
 const driver = testDriver();
 const logger = pino({ level: 'silent' });
@@ -13,16 +13,8 @@ const executor = createExecutor({ driver, database: 'neo4j', logger });
 
 afterAll(() => driver.close());
 
-/** A temporary directory for migration files, removed after each test. */
-const scratchDirs: string[] = [];
-async function scratch(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'pedigree-migrations-'));
-  scratchDirs.push(dir);
-  return dir;
-}
-afterEach(async () => {
-  await Promise.all(scratchDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-});
+/** Temporary directories for migration files, removed after each test. */
+const scratch = useScratchDirs('pedigree-migrations-');
 
 describe('migrations on a real Neo4j', () => {
   it('apply each version once, even when two gateways migrate at the same moment', async () => {

@@ -1,19 +1,11 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadMigrations, splitStatements } from '../../../src/neo4j/migrations.ts';
+import { useScratchDirs } from '../../support/scratch.ts';
 
-/** A temporary directory for migration files, removed after each test. */
-const scratchDirs: string[] = [];
-async function scratch(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'pedigree-migrations-'));
-  scratchDirs.push(dir);
-  return dir;
-}
-afterEach(async () => {
-  await Promise.all(scratchDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-});
+/** Temporary directories for migration files, removed after each test. */
+const scratch = useScratchDirs('pedigree-migrations-');
 
 describe('migration files', () => {
   it('splits statements at semicolons that end a line and drops line comments', () => {

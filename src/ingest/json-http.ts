@@ -1,12 +1,25 @@
 /**
- * Errors of the plain-JSON ingest routes (OpenLineage, serving windows): `{ code, message,
- * field?, ... }` with the HTTP status of the code, the same codes GraphQL answers in
- * `extensions.code`. MLflow's routes answer in MLflow's own shape instead (src/ingest/mlflow).
+ * What the plain-JSON ingest routes (OpenLineage, serving windows) share: their dependencies,
+ * and their errors, `{ code, message, field?, ... }` with the HTTP status of the code, the same
+ * codes GraphQL answers in `extensions.code`. MLflow's routes answer in MLflow's own shape
+ * instead (src/ingest/mlflow).
  */
 import type express from 'express';
 import type { Response } from 'express';
 import type { Logger } from 'pino';
+import type { Viewer } from '../auth/viewer.ts';
+import type { Context } from '../context.ts';
 import { ErrorCode, PedigreeError, type ErrorCode as Code } from '../domain/errors.ts';
+
+export interface JsonIngestDeps {
+  /** The viewer of an Authorization header (authenticated and rate-limited), or a PedigreeError. */
+  readonly authenticate: (authorization: string | undefined) => Promise<Viewer>;
+  /** A request context for the viewer, as GraphQL requests get one. */
+  readonly context: (requestId: string, viewer: Viewer) => Context;
+  /** Largest accepted request body. */
+  readonly bodyBytes: number;
+  readonly logger: Logger;
+}
 
 export const STATUS: Record<Code, number> = {
   BAD_USER_INPUT: 400,
