@@ -7,7 +7,7 @@
 import { SignJWT } from 'jose';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { explorerUrl, freshPage, launchBrowser, screenshot, signIn } from '../support/browser.ts';
+import { explorerUrl, freshPage, launchBrowser, nodesInPane, screenshot, signIn } from '../support/browser.ts';
 import { seedExplorerGraph, type ExplorerGraph } from '../support/explorer-graph.ts';
 import { useGateway } from '../support/gateway.ts';
 import { unique } from '../support/graph.ts';
@@ -89,6 +89,25 @@ describe('the lineage explorer', { timeout: 120_000 }, () => {
     expect(downstream.sort()).toEqual(['resnet@2', 'train-resnet@3']);
     expect(new URL(p.url()).searchParams.get('list')).toBe('1');
     await screenshot(p, 'explorer-views-list');
+    await p.context().close();
+  });
+
+  it('fits every node back on screen after panning away and selecting one', async () => {
+    const p = await open(`?node=${graph.mv2}`);
+    await node(p, graph.evaluation).waitFor();
+    const onScreen = () => nodesInPane(p, [graph.mv2, graph.training, graph.evaluation]);
+    await expect.poll(onScreen).toBe(true); // the first drawing is fitted
+    // Selecting a node gives React Flow new node objects; the fit must not wait for a resize that never comes.
+    await node(p, graph.training).click();
+    await p.getByRole('complementary', { name: /Details/ }).getByRole('heading', { name: 'train-resnet' }).waitFor();
+    const pane = (await p.locator('.react-flow').boundingBox())!;
+    await p.mouse.move(pane.x + pane.width / 2, pane.y + 20);
+    await p.mouse.down();
+    await p.mouse.move(pane.x + pane.width - 10, pane.y + pane.height - 10, { steps: 5 });
+    await p.mouse.up();
+    await expect.poll(onScreen).toBe(false);
+    await p.getByRole('button', { name: 'Fit View' }).click();
+    await expect.poll(onScreen).toBe(true);
     await p.context().close();
   });
 

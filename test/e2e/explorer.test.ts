@@ -5,7 +5,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { explorerUrl, freshPage, launchBrowser, screenshot, signIn } from '../support/browser.ts';
+import { explorerUrl, freshPage, launchBrowser, nodesInPane, screenshot, signIn } from '../support/browser.ts';
 import { seedExplorerGraph, type ExplorerGraph } from '../support/explorer-graph.ts';
 import { useGateway } from '../support/gateway.ts';
 
@@ -98,8 +98,11 @@ describe('the lineage explorer', { timeout: 120_000 }, () => {
 
   it('highlights the shortest derivation path between two picked nodes', async () => {
     await page.getByRole('button', { name: 'Path…' }).click();
-    // The view may be zoomed on its focus; fit it so both ends are on screen to be picked.
+    // The view may be zoomed on its focus; fit it so both ends are on screen to be picked. The
+    // drawing of the previous step may still be settling (its layout is asynchronous), so wait for
+    // the fitted viewport to hold both ends before picking them.
     await page.getByRole('button', { name: 'Fit View' }).click();
+    await expect.poll(() => nodesInPane(page, [graph.raw1, graph.mv2])).toBe(true);
     await node(page, graph.raw1).click();
     await node(page, graph.mv2).click();
     const bar = page.getByRole('navigation', { name: 'Highlighted path' });

@@ -47,3 +47,10 @@ export async function signIn(page: Page, token: string = ADMIN_TOKEN): Promise<v
 export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
 }
+
+/** Whether each node (by id) is drawn wholly inside the graph's pane, not clipped by it. */
+export async function nodesInPane(page: Page, ids: readonly string[]): Promise<boolean> {
+  const pane = await page.locator('.react-flow').boundingBox();
+  const boxes = await Promise.all(ids.map((id) => page.getByTestId(`node-${id}`).boundingBox()));
+  return !!pane && boxes.every((box) => !!box && box.x >= pane.x && box.x + box.width <= pane.x + pane.width && box.y >= pane.y && box.y + box.height <= pane.y + pane.height);
+}
