@@ -53,4 +53,18 @@ describe('webhook sender', () => {
     expect(large.kind === 'response' && large.body.length).toBe(RESPONSE_BYTES);
     expect(await post('/redirect')).toMatchObject({ kind: 'response', status: 307 });
   });
+
+  it('refuses at connection time a host name that resolves to a private address, and a literal one before connecting', async () => {
+    const strict = createSender({ allowPrivate: false, timeoutMs: 1_000 });
+    try {
+      const port = new URL(base).port;
+      for (const url of [`http://localhost:${port}/ok`, `${base}/ok`]) {
+        const result = await strict.post(url, {}, '{}', new AbortController().signal);
+        expect(result, url).toMatchObject({ kind: 'error', blocked: true });
+        expect(result.kind === 'error' && result.error, url).toMatch(/resolves to (127\.0\.0\.1|::1), a loopback, private, link-local or reserved address/);
+      }
+    } finally {
+      strict.close();
+    }
+  });
 });
