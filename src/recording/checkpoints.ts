@@ -1,6 +1,5 @@
 /** logCheckpoint: validation, then one write transaction; idempotent on (run, step). */
 import type { ServiceDeps } from '../auth/viewer.ts';
-import { appendEvents } from '../events/outbox.ts';
 import { badInput } from '../domain/errors.ts';
 import type { LogCheckpointInput } from '../generated/graphql.ts';
 import { newId } from '../domain/ids.ts';
@@ -41,14 +40,10 @@ export async function logCheckpoint(ctx: ServiceDeps, input: LogCheckpointInput)
   const id = newId('Checkpoint');
 
   return ctx.executor.write('logCheckpoint', async (tx) => {
-    // One statement locks the run and merges the checkpoint; a viewer who may not record in the
-    // run's project rolls it back with the transaction.
+    // One statement locks the run and merges the checkpoint with its event; a viewer who may
+    // not record in the run's project rolls both back with the transaction.
     const merged = await mergeCheckpoint(tx, { id, runId, createdBy: ctx.viewer.subject, step, epoch, uri, digest, sizeBytes, metricsJson });
-    const run = recordableRun(ctx.viewer, runId, merged?.run ?? null);
-    const { checkpoint, created } = merged!;
-    if (created) {
-      await appendEvents(tx, [{ kind: 'CHECKPOINT_CREATED', projectId: run.projectId, subjectId: checkpoint.id, name: run.name, actor: ctx.viewer.subject }]);
-    }
-    return checkpoint;
+    recordableRun(ctx.viewer, runId, merged?.run ?? null);
+    return merged!.checkpoint;
   });
 }

@@ -2,6 +2,7 @@
 import type { Node } from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
 import { nodeRow } from '../values.ts';
+import { composeEvents, type NewEvent } from './event-append.ts';
 import type { CheckpointRow, RunRow } from '../../domain/rows.ts';
 
 export interface NewCheckpoint {
@@ -18,10 +19,14 @@ export interface NewCheckpoint {
 
 /**
  * Takes the run's write lock (held until commit) and creates the checkpoint in the run's
- * project, or returns the run's existing one at that step (MERGE on the constrained pair);
- * with the run as read under the lock. Null when the run does not exist.
+ * project with its CHECKPOINT_CREATED event (composeEvents: the unit's last statement; the
+ * event's project and name are the run's), or returns the run's existing one at that step
+ * (MERGE on the constrained pair) and appends nothing; with the run as read under the lock.
+ * Null when the run does not exist.
  */
 export async function mergeCheckpoint(tx: Tx, ckp: NewCheckpoint): Promise<{ run: RunRow; checkpoint: CheckpointRow; created: boolean } | null> {
+  const event: NewEvent = { kind: 'CHECKPOINT_CREATED', projectId: '', subjectId: ckp.id, actor: ckp.createdBy };
+  const composed = composeEvents(tx, [event], { when: 'created', fields: { variables: ['r'], projectId: 'r.projectId', name: 'r.name' } });
   const [record] = await tx.run(
     `MATCH (r:Run {id: $ckp.runId})
      SET r.__lock = true REMOVE r.__lock
@@ -33,10 +38,13 @@ export async function mergeCheckpoint(tx: Tx, ckp: NewCheckpoint): Promise<{ run
      WITH r, c, c.id = $ckp.id AS created
      FOREACH (_ IN CASE WHEN created THEN [1] ELSE [] END |
        CREATE (c)-[:GENERATED_BY {role: 'checkpoint', createdAt: datetime()}]->(r))
-     RETURN r, c, created`,
-    { ckp },
+     WITH r, c, created
+     ${composed.cypher}
+     RETURN r, c, created, ${composed.columns}`,
+    { ckp, ...composed.params },
   );
-  if (!record) return null;
+  if (!record) return null; // no run: nothing was written
+  composed.answered(record);
   return { run: nodeRow<RunRow>(record.get('r') as Node), checkpoint: nodeRow<CheckpointRow>(record.get('c') as Node), created: record.get('created') as boolean };
 }
 

@@ -84,21 +84,51 @@ export interface ComposedEvents {
 }
 
 /**
+ * Event fields only the change's statement knows (the run a checkpoint belongs to, say), as
+ * Cypher expressions over the statement's `variables`: they replace the events' projectId and
+ * name, and the name in their audit entries' JSON.
+ */
+export interface StatementFields {
+  readonly variables: readonly string[];
+  readonly projectId: string;
+  readonly name: string;
+}
+
+/** Stands for the name in an audit entry's JSON until the statement writes it: NUL, which no name contains (checkText). */
+const NAME_SLOT = '\u0000';
+
+/**
+ * Cypher for the JSON string of `expr`, exactly as JSON.stringify writes it, for a name:
+ * names hold no control characters but tab, newline and carriage return (checkText), so these
+ * and the backslash and quote are all JSON escapes.
+ */
+function jsonStringCypher(expr: string): string {
+  return String.raw`'"' + replace(replace(replace(replace(replace(${expr}, '\\', '\\\\'), '"', '\\"'), '\n', '\\n'), '\r', '\\r'), '\t', '\\t') + '"'`;
+}
+
+/**
  * `events` as part of the change's own statement: one statement fewer than appending them
  * after it (outbox.appendEvents), the same two ways. Pending, they are created unsequenced and
  * the unit waits for the sequencer; inline (`tx.sequenceInline()`), the subquery takes the
  * events counter's lock and numbers them, so the statement must be the unit's last. With
  * `when` (a boolean variable of the statement, e.g. whether an idempotent MERGE created the
- * subject), they are appended only when it is true.
+ * subject), they are appended only when it is true. With `fields`, the events' project and name
+ * are the statement's (see StatementFields).
  */
-export function composeEvents(tx: Tx, events: readonly NewEvent[], options: { when?: string } = {}): ComposedEvents {
-  const params = { events: eventRows(events), action: tx.unit };
-  const { when } = options;
-  const list = when ? `CASE WHEN ${when} THEN $events ELSE [] END` : '$events';
+export function composeEvents(tx: Tx, events: readonly NewEvent[], options: { when?: string; fields?: StatementFields } = {}): ComposedEvents {
+  const { when, fields } = options;
+  const rows = fields ? eventRows(events.map((e) => ({ ...e, name: NAME_SLOT }))).map(splitDetails) : eventRows(events);
+  const params = { events: rows, action: tx.unit };
+  const given = when ? `CASE WHEN ${when} THEN $events ELSE [] END` : '$events';
+  const list = fields
+    ? `[row IN ${given} | row {.*, projectId: ${fields.projectId}, name: ${fields.name},
+         detailsJson: CASE WHEN row.detailsHead IS NULL THEN null ELSE row.detailsHead + ${jsonStringCypher(fields.name)} + row.detailsTail END}]`
+    : given;
+  const imports = [...(when ? [when] : []), ...(fields?.variables ?? [])].join(', ');
   if (events.length === 0) return { cypher: '', columns: 'null AS eventsHead, 0 AS eventsAppended', params, answered: () => {} };
   if (tx.sequenceInline?.() === true) {
     return {
-      cypher: `CALL (${when ?? ''}) {
+      cypher: `CALL (${imports}) {
        ${sequencedCypher(list)}
      }`,
       columns: 'head AS eventsHead, appended AS eventsAppended',
@@ -111,8 +141,8 @@ export function composeEvents(tx: Tx, events: readonly NewEvent[], options: { wh
     };
   }
   return {
-    cypher: `CALL (${when ?? ''}) {
-       WITH ${when ? '*, ' : ''}datetime() AS now
+    cypher: `CALL (${imports}) {
+       WITH ${imports ? '*, ' : ''}datetime() AS now
        ${appendCypher(list)}
      }`,
     columns: `null AS eventsHead, size(${list}) AS eventsAppended`,
@@ -139,4 +169,13 @@ export function eventRows(events: readonly NewEvent[], options: { summary?: Reco
     actor: e.actor,
     detailsJson: options.summary ? null : JSON.stringify({ event: e.kind, name: e.name ?? null, alias: e.alias ?? null, previousId: e.previousId ?? null, ...e.audit }),
   }));
+}
+
+/** A row whose audit JSON holds NAME_SLOT as the name, with that JSON split around it for the statement to fill. */
+function splitDetails(row: Record<string, unknown>): Record<string, unknown> {
+  const { detailsJson, ...rest } = row;
+  if (typeof detailsJson !== 'string') return { ...rest, detailsHead: null, detailsTail: null };
+  const parts = detailsJson.split(JSON.stringify(NAME_SLOT));
+  if (parts.length !== 2) throw new Error('an event with a statement-known name has the name slot in its audit JSON other than once');
+  return { ...rest, detailsHead: parts[0], detailsTail: parts[1] };
 }

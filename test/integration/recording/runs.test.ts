@@ -311,6 +311,29 @@ describe('logCheckpoint', () => {
     });
   });
 
+  it("writes its event in the checkpoint's statement, with the run's project and name, and the audit JSON exactly as JSON.stringify would", async () => {
+    const projectId = await project();
+    for (const name of ['trainer "v2"', 'C:\\runs\\ckp', 'tabs\tand\nlines\r\nhere', 'résumé 🚀 / ⟨x⟩']) {
+      const run = await start({ project: projectId, name });
+      const { logCheckpoint: ckp } = await server.ok(LOG_CKP, { input: { run: run.id, step: 1, uri: 's3://b/ckp' } });
+      const { records } = await driver.executeQuery(
+        `MATCH (e:Event {subjectId: $id}) MATCH (a:AuditEntry {id: e.id})
+         RETURN e.kind AS kind, e.projectId AS projectId, e.name AS name, a.projectId AS auditProject, a.action AS action, a.detailsJson AS detailsJson`,
+        { id: ckp.id },
+      );
+      expect(records.map((r) => r.toObject()), name).toEqual([
+        {
+          kind: 'CHECKPOINT_CREATED',
+          projectId,
+          name,
+          auditProject: projectId,
+          action: 'logCheckpoint',
+          detailsJson: JSON.stringify({ event: 'CHECKPOINT_CREATED', name, alias: null, previousId: null }),
+        },
+      ]);
+    }
+  });
+
   it('rejects a negative step and an unknown run, writing nothing', async () => {
     const run = await start({ project: await project() });
     const before = await graphCounts(driver);
