@@ -78,12 +78,13 @@ export async function registerModelVersion(ctx: ServiceDeps, input: RegisterMode
   const checks = projectAndRefChecks(ctx.viewer, input.project, 'WRITER', [{ field: 'input.source', id: source, labels: ['Checkpoint', 'Run', 'Artifact'] }]);
 
   return ctx.executor.write('registerModelVersion', async (tx) => {
+    const versionId = newId('ModelVersion');
     // One statement: the model, whose write lock is taken here and held until commit, and the
     // project and source for the checks, which then run here. A failed check rolls the model
     // back with the transaction.
     const merged = await mergeModelForVersion(tx, { id: newId('Model'), projectId: input.project, name, actor }, checks.ids);
     if (!merged) throw notFound('project', input.project, 'input.project');
-    const { model, number, headers } = merged;
+    const { model, number, previousId, headers } = merged;
     const labels = checks.check(headers);
     const sourceLabel = labels.get(source) as 'Checkpoint' | 'Run' | 'Artifact';
     if (semver !== null) {
@@ -91,22 +92,13 @@ export async function registerModelVersion(ctx: ServiceDeps, input: RegisterMode
       const clash = await versionIdBySemver(tx, model.id, semver);
       if (clash) throw conflict(`model '${name}' already has a version ${semver}`, { field: 'input.semver', existingId: clash });
     }
-    // The new version, with the previous one's id.
-    const { version, previousId } = await createModelVersion(tx, {
-      id: newId('ModelVersion'),
-      projectId: input.project,
-      modelId: model.id,
-      number,
-      semver,
-      description,
-      metricsJson,
-      actor,
-      sourceId: source,
-      sourceLabel,
-    });
-    const events: NewEvent[] = [
-      { kind: 'MODEL_VERSION_CREATED', projectId: input.project, subjectId: version.id, name, previousId, actor },
-    ];
+    // The new version, with its event when no alias moves: then its statement is the unit's
+    // last. Aliases moved with it append their events after their own statements.
+    const created: NewEvent = { kind: 'MODEL_VERSION_CREATED', projectId: input.project, subjectId: versionId, name, previousId, actor };
+    const row = { id: versionId, projectId: input.project, modelId: model.id, number, semver, description, metricsJson, actor, sourceId: source, sourceLabel };
+    const version = await createModelVersion(tx, row, aliases.length === 0 ? [created] : []);
+    if (aliases.length === 0) return version;
+    const events: NewEvent[] = [created];
     for (const alias of aliases) {
       const moved = await pointAlias(tx, { modelId: model.id, projectId: input.project, modelName: name, alias, version, actor });
       if (moved) events.push(moved);

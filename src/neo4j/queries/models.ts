@@ -6,6 +6,7 @@
 import type { Node } from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
 import { nodeRow, toPlain } from '../values.ts';
+import { composeEvents, type NewEvent } from './event-append.ts';
 import { headersCypher, headersFrom, type NodeHeaders } from './nodes.ts';
 import type { CheckpointRow, ModelRow, ModelVersionRow, ModelVersionStatus, RunRow } from '../../domain/rows.ts';
 
@@ -20,14 +21,18 @@ export async function mergeModelForVersion(
   tx: Tx,
   input: { id: string; projectId: string; name: string; actor: string | null },
   headerIds: readonly string[],
-): Promise<{ model: ModelRow; number: number; headers: NodeHeaders } | null> {
+): Promise<{ model: ModelRow; number: number; previousId: string | null; headers: NodeHeaders } | null> {
   const headers = headersCypher(headerIds);
+  // Under the model's lock every version numbered below `number` has committed: the one just
+  // below is the new version's previous one.
   const allocate = `WITH m SET m._lock = true REMOVE m._lock
      WITH m, m.nextNumber AS number
      SET m.nextNumber = number + 1
      WITH m, number
+     OPTIONAL MATCH (previous:ModelVersion {modelId: m.id, number: number - 1})
+     WITH m, number, previous.id AS previousId
      ${headers.cypher}
-     RETURN m, number, headers`;
+     RETURN m, number, previousId, headers`;
   const params = { ...input, ...headers.params };
   let [record] = await tx.run(`MATCH (m:Model {projectId: $projectId, name: $name}) ${allocate}`, params);
   record ??= (
@@ -41,7 +46,12 @@ export async function mergeModelForVersion(
   )[0];
   // No project: nothing was written; the caller reports it like its project check would.
   if (!record) return null;
-  return { model: nodeRow<ModelRow>(record.get('m') as Node), number: record.get('number') as number, headers: headersFrom(record) };
+  return {
+    model: nodeRow<ModelRow>(record.get('m') as Node),
+    number: record.get('number') as number,
+    previousId: (record.get('previousId') as string | null) ?? null,
+    headers: headersFrom(record),
+  };
 }
 
 /** Creates the model (serialized on the project's lock, like first registrations), or returns the one of that name. */
@@ -75,7 +85,10 @@ export async function versionById(tx: Tx, id: string): Promise<ModelVersionRow |
   return record ? nodeRow<ModelVersionRow>(record.get('v') as Node) : null;
 }
 
-/** Creates the version, VERSION_OF its model, and its lineage edge to the source; returns it with the id of the version numbered one below (null for the first). */
+/**
+ * Creates the version, VERSION_OF its model, and its lineage edge to the source, with `events`
+ * (composeEvents: then the unit's last statement); returns it.
+ */
 export async function createModelVersion(
   tx: Tx,
   input: {
@@ -90,7 +103,9 @@ export async function createModelVersion(
     sourceId: string;
     sourceLabel: 'Checkpoint' | 'Run' | 'Artifact';
   },
-): Promise<{ version: ModelVersionRow; previousId: string | null }> {
+  events: readonly NewEvent[],
+): Promise<ModelVersionRow> {
+  const composed = composeEvents(tx, events);
   const edge = {
     Checkpoint: 'MATCH (s:Checkpoint {id: $sourceId}) CREATE (v)-[:DERIVED_FROM {createdAt: v.createdAt}]->(s)',
     Artifact: 'MATCH (s:Artifact {id: $sourceId}) CREATE (v)-[:DERIVED_FROM {createdAt: v.createdAt}]->(s)',
@@ -106,11 +121,12 @@ export async function createModelVersion(
      WITH v
      ${edge}
      WITH v
-     OPTIONAL MATCH (previous:ModelVersion {modelId: $modelId, number: toInteger($number) - 1})
-     RETURN v, previous.id AS previousId`,
-    input,
+     ${composed.cypher}
+     RETURN v, ${composed.columns}`,
+    { ...input, ...composed.params },
   );
-  return { version: nodeRow<ModelVersionRow>(record!.get('v') as Node), previousId: (record!.get('previousId') as string | null) ?? null };
+  composed.answered(record);
+  return nodeRow<ModelVersionRow>(record!.get('v') as Node);
 }
 
 export async function setVersionStatus(tx: Tx, id: string, status: ModelVersionStatus): Promise<ModelVersionRow> {

@@ -180,6 +180,20 @@ describe('the model registry', () => {
     expect(models.project.models).toEqual({ nodes: [{ name }], pageInfo: { hasNextPage: false } });
   });
 
+  it("writes a version's event, with the previous version read under the model's lock, in the version's own statement", async () => {
+    const projectId = await project();
+    const runId = await createRunFixture(driver, projectId);
+    const name = unique('ranker');
+    const v1 = await register({ project: projectId, model: name, source: runId });
+    const v2 = await register({ project: projectId, model: name, source: runId });
+    expect([v1.number, v2.number]).toEqual([1, 2]);
+    expect(await events(v2.id)).toEqual([{ kind: 'MODEL_VERSION_CREATED', name, previousId: v1.id, alias: null }]);
+    const { records } = await driver.executeQuery('MATCH (a:AuditEntry {subjectId: $id}) RETURN a.action AS action, a.detailsJson AS details', { id: v2.id });
+    expect(records.map((r) => [r.get('action'), JSON.parse(r.get('details') as string)])).toEqual([
+      ['registerModelVersion', { event: 'MODEL_VERSION_CREATED', name, alias: null, previousId: v1.id }],
+    ]);
+  });
+
   it('keeps alias history newest first and ignores a move to the same version', async () => {
     const projectId = await project();
     const runId = await createRunFixture(driver, projectId);
