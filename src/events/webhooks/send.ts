@@ -5,7 +5,7 @@
  *
  * The client is undici's (the HTTP client behind Node's fetch), one keep-alive Agent shared by
  * every webhook of this process: per request it costs about a third less CPU than node:http's
- * client (bench/webhooks.ts and docs/events.md), which is most of a busy gateway's webhook work.
+ * client (docs/webhooks.md, Capacity), which is most of a busy gateway's webhook work.
  */
 import { isIP } from 'node:net';
 import { Agent, request } from 'undici';
@@ -78,15 +78,11 @@ export function createSender(options: { allowPrivate: boolean; timeoutMs: number
       };
     } catch (caught) {
       const error = caught as Error & { code?: string; cause?: Error };
-      const blocked = error.name === 'BlockedAddressError' || error.cause?.name === 'BlockedAddressError';
-      const message = timedOut
-        ? `no answer within ${options.timeoutMs} ms`
-        : signal.aborted
-          ? 'the delivery was stopped'
-          : blocked
-            ? (error.name === 'BlockedAddressError' ? error : error.cause!).message
-            : `${error.code ?? error.name}: ${error.message}`;
-      return { kind: 'error', error: message, blocked };
+      // The lookup's refusal reaches here as is, or as the cause of undici's connect error.
+      const refusal = [error, error.cause].find((e) => e?.name === 'BlockedAddressError');
+      if (refusal) return { kind: 'error', error: refusal.message, blocked: true };
+      const message = timedOut ? `no answer within ${options.timeoutMs} ms` : signal.aborted ? 'the delivery was stopped' : `${error.code ?? error.name}: ${error.message}`;
+      return { kind: 'error', error: message, blocked: false };
     } finally {
       clearTimeout(timer);
       signal.removeEventListener('abort', stop);

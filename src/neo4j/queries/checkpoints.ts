@@ -24,7 +24,8 @@ export interface NewCheckpoint {
  * (MERGE on the constrained pair) and appends nothing; with the run as read under the lock.
  * Null when the run does not exist.
  */
-export async function mergeCheckpoint(tx: Tx, ckp: NewCheckpoint): Promise<{ run: RunRow; checkpoint: CheckpointRow; created: boolean } | null> {
+export async function mergeCheckpoint(tx: Tx, ckp: NewCheckpoint): Promise<{ run: RunRow; checkpoint: CheckpointRow } | null> {
+  // The project and name are the run's, which the statement writes (StatementFields).
   const event: NewEvent = { kind: 'CHECKPOINT_CREATED', projectId: '', subjectId: ckp.id, actor: ckp.createdBy };
   const composed = composeEvents(tx, [event], { when: 'created', fields: { variables: ['r'], projectId: 'r.projectId', name: 'r.name' } });
   const [record] = await tx.run(
@@ -40,12 +41,12 @@ export async function mergeCheckpoint(tx: Tx, ckp: NewCheckpoint): Promise<{ run
        CREATE (c)-[:GENERATED_BY {role: 'checkpoint', createdAt: datetime()}]->(r))
      WITH r, c, created
      ${composed.cypher}
-     RETURN r, c, created, ${composed.columns}`,
+     RETURN r, c, ${composed.columns}`,
     { ckp, ...composed.params },
   );
   if (!record) return null; // no run: nothing was written
   composed.answered(record);
-  return { run: nodeRow<RunRow>(record.get('r') as Node), checkpoint: nodeRow<CheckpointRow>(record.get('c') as Node), created: record.get('created') as boolean };
+  return { run: nodeRow<RunRow>(record.get('r') as Node), checkpoint: nodeRow<CheckpointRow>(record.get('c') as Node) };
 }
 
 export async function checkpointsOfRuns(tx: Tx, runIds: readonly string[]): Promise<Array<[string, CheckpointRow]>> {

@@ -145,7 +145,7 @@ export function composeEvents(tx: Tx, events: readonly NewEvent[], options: { wh
        WITH ${imports ? '*, ' : ''}datetime() AS now
        ${appendCypher(list)}
      }`,
-    columns: `null AS eventsHead, size(${list}) AS eventsAppended`,
+    columns: `null AS eventsHead, size(${given}) AS eventsAppended`,
     params,
     answered(record) {
       if (record && (record.get('eventsAppended') as number) > 0) tx.eventsAppended?.();
