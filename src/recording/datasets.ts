@@ -9,7 +9,7 @@ import { badInput, conflict } from '../domain/errors.ts';
 import type { RegisterDatasetVersionInput } from '../generated/graphql.ts';
 import { newId } from '../domain/ids.ts';
 import type { DatasetVersionRow } from '../domain/rows.ts';
-import { createDatasetVersion, lockDataset, releaseNumber } from '../neo4j/queries/datasets.ts';
+import { writeDatasetVersion } from '../neo4j/queries/datasets.ts';
 import { checkJsonObject, checkOptionalJson } from '../domain/json.ts';
 import { retryOnCreateRace } from './retry.ts';
 import { projectAndRefChecks } from './refs.ts';
@@ -73,35 +73,18 @@ export async function registerDatasetVersion(ctx: ServiceDeps, input: RegisterDa
   const checks = projectAndRefChecks(ctx.viewer, input.project, 'WRITER', producedBy === null ? [] : [{ field: 'input.producedBy', id: producedBy, labels: ['Run'] }]);
 
   return retryOnCreateRace(() => ctx.executor.write('registerDatasetVersion', async (tx) => {
-    // One statement: the lock with the lookups under it (which so see what earlier lock holders
-    // committed), and the project and producing run for the checks, which then run here. A
-    // failed check rolls back the lock with the transaction.
-    const { dataset, number, previousId, sameDigest, sameLabel, headers } = await lockDataset(
-      tx,
-      { id: newId('Dataset'), projectId: input.project, name, createdBy, digest, label },
-      checks.ids,
-    );
-    checks.check(headers);
-    if (sameDigest) {
-      await releaseNumber(tx, dataset.id); // the dataset existed (it has a version): now exactly as before
-      return sameDigest;
-    }
-    if (sameLabel) {
-      throw conflict(`dataset '${name}' already has a version labelled '${label}' with another digest`, {
-        field: 'input.label',
-        existingId: sameLabel.id,
-      });
-    }
-
-    // The version and its event, one statement.
+    // One statement (two on the dataset's first use): the lock, the lookups under it (which so
+    // see what earlier lock holders committed), the version with its event unless one with the
+    // digest or label exists, and the project and producing run for the checks, which then run
+    // here. A failed check rolls everything back with the transaction.
     const id = newId('DatasetVersion');
-    const { version } = await createDatasetVersion(
+    const { created, sameDigest, sameLabel, headers } = await writeDatasetVersion(
       tx,
       {
         id,
-        number,
         projectId: input.project,
-        datasetId: dataset.id,
+        name,
+        datasetId: newId('Dataset'),
         label,
         digest,
         uri,
@@ -112,8 +95,18 @@ export async function registerDatasetVersion(ctx: ServiceDeps, input: RegisterDa
         createdBy,
         producedBy,
       },
-      [{ kind: 'DATASET_VERSION_CREATED', projectId: input.project, subjectId: id, name, previousId, actor: createdBy }],
+      // The previous version's id is the statement's (read under the dataset's lock).
+      [{ kind: 'DATASET_VERSION_CREATED', projectId: input.project, subjectId: id, name, actor: createdBy }],
+      checks.ids,
     );
-    return version;
+    checks.check(headers);
+    if (sameDigest) return sameDigest;
+    if (sameLabel) {
+      throw conflict(`dataset '${name}' already has a version labelled '${label}' with another digest`, {
+        field: 'input.label',
+        existingId: sameLabel.id,
+      });
+    }
+    return created!;
   }));
 }

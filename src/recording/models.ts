@@ -15,15 +15,13 @@ import type { ModelRow, ModelVersionRow, ModelVersionStatus } from '../domain/ro
 import type { Tx } from '../neo4j/executor.ts';
 import {
   aliasTarget,
-  createModelVersion,
   lockModel,
-  mergeModelForVersion,
   moveAlias,
   removeAlias,
   setVersionStatus,
   versionById,
-  versionIdBySemver,
   mergeModel,
+  writeModelVersion,
 } from '../neo4j/queries/models.ts';
 import { versionTransition } from './deployment-state.ts';
 import { checkJsonObject } from '../domain/json.ts';
@@ -79,28 +77,25 @@ export async function registerModelVersion(ctx: ServiceDeps, input: RegisterMode
 
   return ctx.executor.write('registerModelVersion', async (tx) => {
     const versionId = newId('ModelVersion');
-    // One statement: the model, whose write lock is taken here and held until commit, and the
-    // project and source for the checks, which then run here. A failed check rolls the model
-    // back with the transaction.
-    const merged = await mergeModelForVersion(tx, { id: newId('Model'), projectId: input.project, name, actor }, checks.ids);
-    if (!merged) throw notFound('project', input.project, 'input.project');
-    const { model, number, previousId, headers } = merged;
-    const labels = checks.check(headers);
-    const sourceLabel = labels.get(source) as 'Checkpoint' | 'Run' | 'Artifact';
-    if (semver !== null) {
-      // Before the create, which the semver constraint would otherwise fail without naming the clash.
-      const clash = await versionIdBySemver(tx, model.id, semver);
-      if (clash) throw conflict(`model '${name}' already has a version ${semver}`, { field: 'input.semver', existingId: clash });
-    }
-    // The new version, with its event when no alias moves: then its statement is the unit's
-    // last. Aliases moved with it append their events after their own statements.
-    const created: NewEvent = { kind: 'MODEL_VERSION_CREATED', projectId: input.project, subjectId: versionId, name, previousId, actor };
-    const row = { id: versionId, projectId: input.project, modelId: model.id, number, semver, description, metricsJson, actor, sourceId: source, sourceLabel };
-    const version = await createModelVersion(tx, row, aliases.length === 0 ? [created] : []);
+    // One statement: the model's write lock (held until commit), the version with its event
+    // unless an alias moves with it, and the project and source for the checks, which then run
+    // here. A failed check rolls everything back with the transaction. Aliases moved with the
+    // version append their events after their own statements.
+    const created: NewEvent = { kind: 'MODEL_VERSION_CREATED', projectId: input.project, subjectId: versionId, name, actor };
+    const written = await writeModelVersion(
+      tx,
+      { id: versionId, projectId: input.project, modelName: name, modelId: newId('Model'), semver, description, metricsJson, actor, sourceId: source },
+      aliases.length === 0 ? [created] : [],
+      checks.ids,
+    );
+    if (!written) throw notFound('project', input.project, 'input.project');
+    checks.check(written.headers);
+    if (written.clashId !== null) throw conflict(`model '${name}' already has a version ${semver}`, { field: 'input.semver', existingId: written.clashId });
+    const version = written.version!;
     if (aliases.length === 0) return version;
-    const events: NewEvent[] = [created];
+    const events: NewEvent[] = [{ ...created, previousId: written.previousId }];
     for (const alias of aliases) {
-      const moved = await pointAlias(tx, { modelId: model.id, projectId: input.project, modelName: name, alias, version, actor });
+      const moved = await pointAlias(tx, { modelId: version.modelId, projectId: input.project, modelName: name, alias, version, actor });
       if (moved) events.push(moved);
     }
     await appendEvents(tx, events);

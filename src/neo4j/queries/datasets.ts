@@ -1,7 +1,7 @@
 /**
  * Datasets and their versions. Version numbers are allocated under the dataset node's write
- * lock (two writers never get one number): `lockDataset` takes it first, so every later read in the same
- * transaction sees the versions committed by writers that held it before.
+ * lock (two writers never get one number): `writeDatasetVersion` takes it first, so every later
+ * read in the same transaction sees the versions committed by writers that held it before.
  */
 import neo4j, { type Node } from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
@@ -10,68 +10,11 @@ import { composeEvents, type NewEvent } from './event-append.ts';
 import { headersCypher, headersFrom, type NodeHeaders } from './nodes.ts';
 import type { DatasetRow, DatasetVersionRow, RunRow } from '../../domain/rows.ts';
 
-/**
- * Creates the dataset on first use, takes its write lock (held until commit) by allocating
- * the next number, and returns the dataset with the allocated number, the id of its newest
- * version (number - 1; committed, since its creator held the lock) and, read under the lock,
- * its versions that already have `digest` or (when given) `label`, and the headers of
- * `headerIds` for the caller's reference checks (headersCypher). A unit of work that then
- * creates no version gives the number back (`releaseNumber`).
- *
- * An existing dataset is locked by MATCH + SET: Cypher takes the exclusive lock before it
- * evaluates `d.nextNumber + 1`, so no increment is lost, and no shared lock is taken first
- * (MERGE on an existing node takes one, and concurrent upgrades of those deadlock).
- */
-export async function lockDataset(
-  tx: Tx,
-  input: { id: string; projectId: string; name: string; createdBy: string | null; digest: string; label: string | null },
-  headerIds: readonly string[],
-): Promise<{ dataset: DatasetRow; number: number; previousId: string | null; sameDigest: DatasetVersionRow | null; sameLabel: DatasetVersionRow | null; headers: NodeHeaders }> {
-  const headers = headersCypher(headerIds);
-  const allocate = `MATCH (d:Dataset {projectId: $projectId, name: $name})
-     SET d.nextNumber = d.nextNumber + 1
-     WITH d
-     OPTIONAL MATCH (previous:DatasetVersion {datasetId: d.id, number: d.nextNumber - 2})
-     OPTIONAL MATCH (same:DatasetVersion {datasetId: d.id, digest: $digest})
-     OPTIONAL MATCH (labelled:DatasetVersion {datasetId: d.id, label: $label})
-     ${headers.cypher}
-     RETURN d, d.nextNumber - 1 AS number, previous.id AS previousId, same, labelled, headers`;
-  let [record] = await tx.run(allocate, { ...input, ...headers.params });
-  // First use. A concurrent creator makes this CREATE fail on the (projectId, name)
-  // constraint once it commits; the caller then runs the unit again, which takes the path above.
-  record ??= (
-    await tx.run(
-      `CREATE (d:Dataset {id: $id, projectId: $projectId, name: $name, nextNumber: 2, createdAt: datetime(), createdBy: $createdBy})
-       WITH d
-       ${headers.cypher}
-       RETURN d, 1 AS number, null AS previousId, null AS same, null AS labelled, headers`,
-      { ...input, ...headers.params },
-    )
-  )[0];
-  const number = record!.get('number') as number;
-  const previousId = (record!.get('previousId') as string | null) ?? null;
-  const same = record!.get('same') as Node | null;
-  const labelled = record!.get('labelled') as Node | null;
-  return {
-    dataset: { ...nodeRow<DatasetRow>(record!.get('d') as Node), nextNumber: number },
-    number,
-    previousId,
-    sameDigest: same ? nodeRow<DatasetVersionRow>(same) : null,
-    sameLabel: labelled ? nodeRow<DatasetVersionRow>(labelled) : null,
-    headers: headersFrom(record!),
-  };
-}
-
-/** Undoes the allocation of `lockDataset` (the lock stays held): the dataset is as before. */
-export async function releaseNumber(tx: Tx, datasetId: string): Promise<void> {
-  await tx.run('MATCH (d:Dataset {id: $datasetId}) SET d.nextNumber = d.nextNumber - 1', { datasetId });
-}
-
 export interface NewDatasetVersion {
   readonly id: string;
-  /** Allocated by lockDataset. */
-  readonly number: number;
   readonly projectId: string;
+  /** The dataset's name; its id when this version is its first. */
+  readonly name: string;
   readonly datasetId: string;
   readonly label: string | null;
   readonly digest: string;
@@ -84,33 +27,96 @@ export interface NewDatasetVersion {
   readonly producedBy: string | null;
 }
 
-/**
- * Creates the version numbered by lockDataset (the caller holds the lock), its VERSION_OF edge,
- * when producedBy is given its GENERATED_BY edge, and `events` (composeEvents: the unit's last
- * statement). (lockDataset returned the previous version's id.)
- */
-export async function createDatasetVersion(tx: Tx, input: NewDatasetVersion, events: readonly NewEvent[]): Promise<{ version: DatasetVersionRow }> {
-  const composed = composeEvents(tx, events);
-  const [record] = await tx.run(
-    `MATCH (d:Dataset {id: $datasetId})
-     WITH d, $number AS number
-     CREATE (v:DatasetVersion:LineageNode {
-       id: $id, projectId: $projectId, datasetId: $datasetId, number: number, label: $label,
-       digest: $digest, uri: $uri, sizeBytes: $sizeBytes, recordCount: $recordCount,
-       schemaJson: $schemaJson, propertiesJson: $propertiesJson, externalId: null,
-       createdAt: datetime(), createdBy: $createdBy
+export interface DatasetVersionWrite {
+  /** The new version; null when one with the digest or the label exists (nothing was written). */
+  readonly created: DatasetVersionRow | null;
+  readonly sameDigest: DatasetVersionRow | null;
+  readonly sameLabel: DatasetVersionRow | null;
+  readonly headers: NodeHeaders;
+}
+
+/** The version node with its VERSION_OF edge and, when producedBy is given, its GENERATED_BY edge; `d` and `number` bound. */
+const CREATE_VERSION = `CREATE (v:DatasetVersion:LineageNode {
+       id: $v.id, projectId: $v.projectId, datasetId: d.id, number: number, label: $v.label,
+       digest: $v.digest, uri: $v.uri, sizeBytes: $v.sizeBytes, recordCount: $v.recordCount,
+       schemaJson: $v.schemaJson, propertiesJson: $v.propertiesJson, externalId: null,
+       createdAt: datetime(), createdBy: $v.createdBy
      })-[:VERSION_OF]->(d)
      WITH v
-     OPTIONAL MATCH (run:Run {id: $producedBy})
+     OPTIONAL MATCH (run:Run {id: $v.producedBy})
      FOREACH (r IN CASE WHEN run IS NULL THEN [] ELSE [run] END |
        CREATE (v)-[:GENERATED_BY {createdAt: datetime(), role: null}]->(r))
-     WITH v
-     ${composed.cypher}
-     RETURN v, ${composed.columns}`,
-    { ...input, number: neo4j.int(input.number), ...composed.params },
+     RETURN v`;
+
+/**
+ * Registers a dataset version in one statement (two on the dataset's first use) with its
+ * `events` (composeEvents: the unit's last statement; the previous version's id is the
+ * statement's), and returns the headers of `headerIds` for the caller's reference checks
+ * (headersCypher).
+ *
+ * The statement takes the dataset's write lock (held until commit) by allocating the next
+ * number, then reads under it, so it sees every version committed by earlier holders: the
+ * versions with `digest` or (when given) `label`, and the newest (number - 1). When either of
+ * the first two exists it gives the number back and creates nothing. An existing dataset is
+ * locked by MATCH + SET: Cypher takes the exclusive lock before it evaluates
+ * `d.nextNumber + 1`, so no increment is lost, and no shared lock is taken first (MERGE on an
+ * existing node takes one, and concurrent upgrades of those deadlock).
+ *
+ * On first use the MATCH finds nothing, and a second statement creates the dataset with
+ * version 1. A concurrent creator makes that CREATE fail on the (projectId, name) constraint
+ * once it commits; the caller then runs the unit again, which takes the first path.
+ */
+export async function writeDatasetVersion(tx: Tx, input: NewDatasetVersion, events: readonly NewEvent[], headerIds: readonly string[]): Promise<DatasetVersionWrite> {
+  const headers = headersCypher(headerIds);
+  const params = { v: input, ...headers.params };
+  const existing = composeEvents(tx, events, { when: 'created', fields: { variables: ['previous'], previousId: 'previous.id' } });
+  const [record] = await tx.run(
+    `MATCH (d:Dataset {projectId: $v.projectId, name: $v.name})
+     SET d.nextNumber = d.nextNumber + 1
+     WITH d, d.nextNumber - 1 AS number
+     OPTIONAL MATCH (same:DatasetVersion {datasetId: d.id, digest: $v.digest})
+     OPTIONAL MATCH (labelled:DatasetVersion {datasetId: d.id, label: $v.label})
+     OPTIONAL MATCH (previous:DatasetVersion {datasetId: d.id, number: number - 1})
+     WITH d, number, same, labelled, previous, same IS NULL AND labelled IS NULL AS created
+     CALL (d, created) {
+       WITH d WHERE NOT created
+       SET d.nextNumber = d.nextNumber - 1
+     }
+     OPTIONAL CALL (d, number, created) {
+       WITH d, number WHERE created
+       ${CREATE_VERSION}
+     }
+     ${headers.cypher}
+     ${existing.cypher}
+     RETURN v, same, labelled, headers, ${existing.columns}`,
+    { ...params, ...existing.params },
   );
-  composed.answered(record);
-  return { version: nodeRow<DatasetVersionRow>(record!.get('v') as Node) };
+  if (record) {
+    existing.answered(record);
+    return written(record);
+  }
+  const first = composeEvents(tx, events);
+  const [created] = await tx.run(
+    `CREATE (d:Dataset {id: $v.datasetId, projectId: $v.projectId, name: $v.name, nextNumber: 2, createdAt: datetime(), createdBy: $v.createdBy})
+     WITH d, 1 AS number
+     CALL (d, number) {
+       ${CREATE_VERSION}
+     }
+     ${headers.cypher}
+     ${first.cypher}
+     RETURN v, null AS same, null AS labelled, headers, ${first.columns}`,
+    { ...params, ...first.params },
+  );
+  first.answered(created);
+  return written(created!);
+}
+
+function written(record: { get(key: string): unknown }): DatasetVersionWrite {
+  const row = (key: string) => {
+    const node = record.get(key) as Node | null;
+    return node ? nodeRow<DatasetVersionRow>(node) : null;
+  };
+  return { created: row('v'), sameDigest: row('same'), sameLabel: row('labelled'), headers: headersFrom(record) };
 }
 
 export async function datasetByName(tx: Tx, projectId: string, name: string): Promise<DatasetRow | null> {

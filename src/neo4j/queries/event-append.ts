@@ -84,26 +84,32 @@ export interface ComposedEvents {
 }
 
 /**
- * Event fields only the change's statement knows (the run a checkpoint belongs to, say), as
- * Cypher expressions over the statement's `variables`: they replace the events' projectId and
- * name, and the name in their audit entries' JSON.
+ * Event fields only the change's statement knows (the run a checkpoint belongs to, the version
+ * a new one follows, say), as Cypher expressions over the statement's `variables`: each given
+ * one replaces that field of the events, and its value in their audit entries' JSON.
  */
 export interface StatementFields {
   readonly variables: readonly string[];
-  readonly projectId: string;
-  readonly name: string;
+  readonly projectId?: string;
+  readonly name?: string;
+  /** May be null (a first version): the audit JSON then holds null, as JSON.stringify writes it. */
+  readonly previousId?: string;
 }
 
-/** Stands for the name in an audit entry's JSON until the statement writes it: NUL, which no name contains (checkText). */
-const NAME_SLOT = '\u0000';
+/**
+ * Stand for statement-known values in an audit entry's JSON until the statement writes them:
+ * control characters, which no name (checkText) or id contains.
+ */
+const SLOTS = { name: '\u0000', previousId: '\u0001' } as const;
+type Slot = keyof typeof SLOTS;
 
 /**
- * Cypher for the JSON string of `expr`, exactly as JSON.stringify writes it, for a name:
- * names hold no control characters but tab, newline and carriage return (checkText), so these
- * and the backslash and quote are all JSON escapes.
+ * Cypher for the JSON string of `expr`, exactly as JSON.stringify writes it, for a name or an
+ * id: names hold no control characters but tab, newline and carriage return (checkText), so
+ * these and the backslash and quote are all JSON escapes. A null `expr` is JSON's null.
  */
 function jsonStringCypher(expr: string): string {
-  return String.raw`'"' + replace(replace(replace(replace(replace(${expr}, '\\', '\\\\'), '"', '\\"'), '\n', '\\n'), '\r', '\\r'), '\t', '\\t') + '"'`;
+  return String.raw`CASE WHEN ${expr} IS NULL THEN 'null' ELSE '"' + replace(replace(replace(replace(replace(${expr}, '\\', '\\\\'), '"', '\\"'), '\n', '\\n'), '\r', '\\r'), '\t', '\\t') + '"' END`;
 }
 
 /**
@@ -112,18 +118,27 @@ function jsonStringCypher(expr: string): string {
  * the unit waits for the sequencer; inline (`tx.sequenceInline()`), the subquery takes the
  * events counter's lock and numbers them, so the statement must be the unit's last. With
  * `when` (a boolean variable of the statement, e.g. whether an idempotent MERGE created the
- * subject), they are appended only when it is true. With `fields`, the events' project and name
+ * subject), they are appended only when it is true. With `fields`, the events' fields it names
  * are the statement's (see StatementFields).
  */
 export function composeEvents(tx: Tx, events: readonly NewEvent[], options: { when?: string; fields?: StatementFields } = {}): ComposedEvents {
   const { when, fields } = options;
-  const rows = fields ? eventRows(events.map((e) => ({ ...e, name: NAME_SLOT }))).map(splitDetails) : eventRows(events);
-  const params = { events: rows, action: tx.unit };
+  const slots = (['name', 'previousId'] as const).filter((slot) => fields?.[slot] !== undefined);
+  const rows = slots.length > 0 ? eventRows(events.map((e) => ({ ...e, ...Object.fromEntries(slots.map((slot) => [slot, SLOTS[slot]])) }))) : eventRows(events);
+  const split = slots.length > 0 ? splitDetails(rows, slots) : null;
+  const params = { events: split?.rows ?? rows, action: tx.unit };
   const given = when ? `CASE WHEN ${when} THEN $events ELSE [] END` : '$events';
-  const list = fields
-    ? `[row IN ${given} | row {.*, projectId: ${fields.projectId}, name: ${fields.name},
-         detailsJson: CASE WHEN row.detailsHead IS NULL THEN null ELSE row.detailsHead + ${jsonStringCypher(fields.name)} + row.detailsTail END}]`
-    : given;
+  let list = given;
+  if (fields && (fields.projectId !== undefined || split)) {
+    const replaced = [
+      ...(fields.projectId !== undefined ? [`projectId: ${fields.projectId}`] : []),
+      ...slots.map((slot) => `${slot}: ${fields[slot]}`),
+      ...(split
+        ? [`detailsJson: CASE WHEN row.details IS NULL THEN null ELSE ${split.order.map((slot, i) => `row.details[${i}] + ${jsonStringCypher(fields[slot]!)} + `).join('')}row.details[${split.order.length}] END`]
+        : []),
+    ];
+    list = `[row IN ${given} | row {.*, ${replaced.join(', ')}}]`;
+  }
   const imports = [...(when ? [when] : []), ...(fields?.variables ?? [])].join(', ');
   if (events.length === 0) return { cypher: '', columns: 'null AS eventsHead, 0 AS eventsAppended', params, answered: () => {} };
   if (tx.sequenceInline?.() === true) {
@@ -171,11 +186,40 @@ export function eventRows(events: readonly NewEvent[], options: { summary?: Reco
   }));
 }
 
-/** A row whose audit JSON holds NAME_SLOT as the name, with that JSON split around it for the statement to fill. */
-function splitDetails(row: Record<string, unknown>): Record<string, unknown> {
-  const { detailsJson, ...rest } = row;
-  if (typeof detailsJson !== 'string') return { ...rest, detailsHead: null, detailsTail: null };
-  const parts = detailsJson.split(JSON.stringify(NAME_SLOT));
-  if (parts.length !== 2) throw new Error('an event with a statement-known name has the name slot in its audit JSON other than once');
-  return { ...rest, detailsHead: parts[0], detailsTail: parts[1] };
+/**
+ * The rows with each audit JSON cut around its slots (`details`: the pieces between them), and
+ * the slots in the order they occur, which is the same in every row (eventRows writes the keys
+ * in one order).
+ */
+function splitDetails(rows: readonly Record<string, unknown>[], slots: readonly Slot[]): { rows: Record<string, unknown>[]; order: Slot[] } {
+  let order: Slot[] | null = null;
+  const split = rows.map(({ detailsJson, ...rest }) => {
+    if (typeof detailsJson !== 'string') return { ...withoutSlots(rest, slots), details: null };
+    const found = slots.map((slot) => ({ slot, at: detailsJson.indexOf(JSON.stringify(SLOTS[slot])) })).sort((a, b) => a.at - b.at);
+    const rowOrder = found.map((f) => f.slot);
+    if (found.some((f, i) => f.at < 0 || detailsJson.indexOf(JSON.stringify(SLOTS[f.slot]), f.at + 1) >= 0 || (order !== null && order[i] !== f.slot))) {
+      throw new Error('an event with statement-known fields has a slot in its audit JSON other than once, or in another order');
+    }
+    order ??= rowOrder;
+    const pieces: string[] = [];
+    let from = 0;
+    for (const { slot, at } of found) {
+      pieces.push(detailsJson.slice(from, at));
+      from = at + JSON.stringify(SLOTS[slot]).length;
+    }
+    pieces.push(detailsJson.slice(from));
+    return { ...withoutSlots(rest, slots), details: pieces };
+  });
+  return { rows: split, order: order ?? [...slots] };
+}
+
+/**
+ * The row without its slot fields, which the statement adds: overriding a key with null in a
+ * map projection (`row {.*, previousId: null}`) kept the key's old value in a write statement
+ * of Neo4j 5.26, so the statement never overrides them.
+ */
+function withoutSlots(row: Record<string, unknown>, slots: readonly Slot[]): Record<string, unknown> {
+  const rest = { ...row };
+  for (const slot of slots) delete rest[slot];
+  return rest;
 }

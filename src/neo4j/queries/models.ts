@@ -1,58 +1,110 @@
 /**
  * Models, model versions and aliases: the Cypher of the model registry. Writes run inside a
- * unit of work that first takes the model's write lock (`lockModel`/`mergeModelForVersion`),
+ * unit of work that first takes the model's write lock (`lockModel`/`writeModelVersion`),
  * so version numbers, alias moves and deployments of one model are serialized.
  */
 import type { Node } from 'neo4j-driver';
+import { labelOf } from '../../domain/ids.ts';
 import type { Tx } from '../executor.ts';
 import { nodeRow, toPlain } from '../values.ts';
-import { composeEvents, type NewEvent } from './event-append.ts';
+import { composeEvents, type ComposedEvents, type NewEvent } from './event-append.ts';
 import { headersCypher, headersFrom, type NodeHeaders } from './nodes.ts';
 import type { CheckpointRow, ModelRow, ModelVersionRow, ModelVersionStatus, RunRow } from '../../domain/rows.ts';
 
+export interface NewModelVersion {
+  readonly id: string;
+  readonly projectId: string;
+  /** The model's name; its id when this version is its first. */
+  readonly modelName: string;
+  readonly modelId: string;
+  readonly semver: string | null;
+  readonly description: string | null;
+  readonly metricsJson: string;
+  readonly actor: string | null;
+  readonly sourceId: string;
+}
+
+export interface ModelVersionWrite {
+  /** The new version; null when `semver` is taken (the clash), and nothing was written but the model's lock. */
+  readonly version: ModelVersionRow | null;
+  readonly clashId: string | null;
+  /** The version numbered just below the new one, read under the model's lock. */
+  readonly previousId: string | null;
+  readonly headers: NodeHeaders;
+}
+
 /**
- * Creates the model on first use and allocates the next version number under its write lock,
- * held until commit: numbers are gap-free under concurrency. The lock is taken by a write
- * before `nextNumber` is read (a plain `SET n.x = n.x + 1` may read before it locks). First
- * creations serialize on the project's lock, so concurrent first registrations do not
- * deadlock on the (projectId, name) index entry. An existing model costs one statement.
+ * Registers a model version in one statement (two for a new model) with `events`
+ * (composeEvents: the statement is then the unit's last; their previous version's id is the
+ * statement's), and returns the headers of `headerIds` for the caller's reference checks
+ * (headersCypher). Null when the project does not exist (nothing was written).
+ *
+ * The statement takes the model's write lock, held until commit, by a write before it reads
+ * `nextNumber` (a plain `SET n.x = n.x + 1` may read before it locks), so numbers are gap-free
+ * under concurrency, and under it every version numbered below the new one has committed: the
+ * one just below is the new version's previous one. A version holding `semver` already (the
+ * clash) stops it before the create, which the semver constraint would otherwise fail without
+ * naming the clash. The lineage edge to the source follows the source's label, which its id's
+ * prefix names (a source that is missing, or not a checkpoint, run or artifact, gets no edge,
+ * and the caller's check then rolls the version back). First creations of a model serialize
+ * on the project's lock, so concurrent first registrations do not deadlock on the
+ * (projectId, name) index entry.
  */
-export async function mergeModelForVersion(
-  tx: Tx,
-  input: { id: string; projectId: string; name: string; actor: string | null },
-  headerIds: readonly string[],
-): Promise<{ model: ModelRow; number: number; previousId: string | null; headers: NodeHeaders } | null> {
+export async function writeModelVersion(tx: Tx, input: NewModelVersion, events: readonly NewEvent[], headerIds: readonly string[]): Promise<ModelVersionWrite | null> {
   const headers = headersCypher(headerIds);
-  // Under the model's lock every version numbered below `number` has committed: the one just
-  // below is the new version's previous one.
-  const allocate = `WITH m SET m._lock = true REMOVE m._lock
+  const edge = SOURCE_EDGES[labelOf(input.sourceId) ?? ''];
+  const write = (composed: ComposedEvents) => `WITH m SET m._lock = true REMOVE m._lock
      WITH m, m.nextNumber AS number
-     SET m.nextNumber = number + 1
-     WITH m, number
+     OPTIONAL MATCH (clash:ModelVersion {modelId: m.id, semver: $v.semver})
      OPTIONAL MATCH (previous:ModelVersion {modelId: m.id, number: number - 1})
-     WITH m, number, previous.id AS previousId
+     WITH m, number, clash, previous, clash IS NULL AS created
+     OPTIONAL CALL (m, number, created) {
+       WITH m, number WHERE created
+       SET m.nextNumber = number + 1
+       CREATE (v:ModelVersion:LineageNode {
+         id: $v.id, projectId: $v.projectId, modelId: m.id, number: number, semver: $v.semver,
+         description: $v.description, status: 'REGISTERED', metricsJson: $v.metricsJson,
+         createdAt: datetime(), createdBy: $v.actor, externalId: null
+       })-[:VERSION_OF]->(m)
+       ${edge ? `WITH v CALL (v) { ${edge} }` : ''}
+       RETURN v
+     }
      ${headers.cypher}
-     RETURN m, number, previousId, headers`;
-  const params = { ...input, ...headers.params };
-  let [record] = await tx.run(`MATCH (m:Model {projectId: $projectId, name: $name}) ${allocate}`, params);
-  record ??= (
-    await tx.run(
-      `MATCH (p:Project {id: $projectId}) SET p._lock = true REMOVE p._lock
-       MERGE (m:Model {projectId: $projectId, name: $name})
-       ON CREATE SET m.id = $id, m.description = null, m.nextNumber = 1, m.createdAt = datetime(), m.createdBy = $actor
-       ${allocate}`,
-      params,
-    )
-  )[0];
-  // No project: nothing was written; the caller reports it like its project check would.
-  if (!record) return null;
+     ${composed.cypher}
+     RETURN v, clash.id AS clashId, previous.id AS previousId, headers, ${composed.columns}`;
+  const fields = { variables: ['previous'], previousId: 'previous.id' };
+  const params = { v: input, ...headers.params };
+  const existing = composeEvents(tx, events, { when: 'created', fields });
+  let [record] = await tx.run(`MATCH (m:Model {projectId: $v.projectId, name: $v.modelName}) ${write(existing)}`, { ...params, ...existing.params });
+  if (record) existing.answered(record);
+  else {
+    const first = composeEvents(tx, events, { when: 'created', fields });
+    [record] = await tx.run(
+      `MATCH (p:Project {id: $v.projectId}) SET p._lock = true REMOVE p._lock
+       MERGE (m:Model {projectId: $v.projectId, name: $v.modelName})
+       ON CREATE SET m.id = $v.modelId, m.description = null, m.nextNumber = 1, m.createdAt = datetime(), m.createdBy = $v.actor
+       ${write(first)}`,
+      { ...params, ...first.params },
+    );
+    // No project: nothing was written; the caller reports it like its project check would.
+    if (!record) return null;
+    first.answered(record);
+  }
+  const version = record.get('v') as Node | null;
   return {
-    model: nodeRow<ModelRow>(record.get('m') as Node),
-    number: record.get('number') as number,
+    version: version ? nodeRow<ModelVersionRow>(version) : null,
+    clashId: (record.get('clashId') as string | null) ?? null,
     previousId: (record.get('previousId') as string | null) ?? null,
     headers: headersFrom(record),
   };
 }
+
+/** The lineage edge from a new version `v` to its source, by the source's label. */
+const SOURCE_EDGES: Partial<Record<string, string>> = {
+  Checkpoint: 'MATCH (s:Checkpoint {id: $v.sourceId}) CREATE (v)-[:DERIVED_FROM {createdAt: v.createdAt}]->(s)',
+  Artifact: 'MATCH (s:Artifact {id: $v.sourceId}) CREATE (v)-[:DERIVED_FROM {createdAt: v.createdAt}]->(s)',
+  Run: "MATCH (s:Run {id: $v.sourceId}) CREATE (v)-[:GENERATED_BY {role: 'model', createdAt: v.createdAt}]->(s)",
+};
 
 /** Creates the model (serialized on the project's lock, like first registrations), or returns the one of that name. */
 export async function mergeModel(
@@ -75,58 +127,9 @@ export async function lockModel(tx: Tx, modelId: string): Promise<ModelRow | nul
   return record ? nodeRow<ModelRow>(record.get('m') as Node) : null;
 }
 
-export async function versionIdBySemver(tx: Tx, modelId: string, semver: string): Promise<string | null> {
-  const [record] = await tx.run('MATCH (v:ModelVersion {modelId: $modelId, semver: $semver}) RETURN v.id AS id', { modelId, semver });
-  return (record?.get('id') as string | undefined) ?? null;
-}
-
 export async function versionById(tx: Tx, id: string): Promise<ModelVersionRow | null> {
   const [record] = await tx.run('MATCH (v:ModelVersion {id: $id}) RETURN v', { id });
   return record ? nodeRow<ModelVersionRow>(record.get('v') as Node) : null;
-}
-
-/**
- * Creates the version, VERSION_OF its model, and its lineage edge to the source, with `events`
- * (composeEvents: then the unit's last statement); returns it.
- */
-export async function createModelVersion(
-  tx: Tx,
-  input: {
-    id: string;
-    projectId: string;
-    modelId: string;
-    number: number;
-    semver: string | null;
-    description: string | null;
-    metricsJson: string;
-    actor: string | null;
-    sourceId: string;
-    sourceLabel: 'Checkpoint' | 'Run' | 'Artifact';
-  },
-  events: readonly NewEvent[],
-): Promise<ModelVersionRow> {
-  const composed = composeEvents(tx, events);
-  const edge = {
-    Checkpoint: 'MATCH (s:Checkpoint {id: $sourceId}) CREATE (v)-[:DERIVED_FROM {createdAt: v.createdAt}]->(s)',
-    Artifact: 'MATCH (s:Artifact {id: $sourceId}) CREATE (v)-[:DERIVED_FROM {createdAt: v.createdAt}]->(s)',
-    Run: "MATCH (s:Run {id: $sourceId}) CREATE (v)-[:GENERATED_BY {role: 'model', createdAt: v.createdAt}]->(s)",
-  }[input.sourceLabel];
-  const [record] = await tx.run(
-    `MATCH (m:Model {id: $modelId})
-     CREATE (v:ModelVersion:LineageNode {
-       id: $id, projectId: $projectId, modelId: $modelId, number: toInteger($number), semver: $semver,
-       description: $description, status: 'REGISTERED', metricsJson: $metricsJson,
-       createdAt: datetime(), createdBy: $actor, externalId: null
-     })-[:VERSION_OF]->(m)
-     WITH v
-     ${edge}
-     WITH v
-     ${composed.cypher}
-     RETURN v, ${composed.columns}`,
-    { ...input, ...composed.params },
-  );
-  composed.answered(record);
-  return nodeRow<ModelVersionRow>(record!.get('v') as Node);
 }
 
 export async function setVersionStatus(tx: Tx, id: string, status: ModelVersionStatus): Promise<ModelVersionRow> {

@@ -58,29 +58,30 @@ describe('statements and transactions per request', () => {
     expect(server.lastRoundTrips()).toBe(1);
   });
 
-  it('registerDatasetVersion sends its lock with the lookups under it and the checks in one statement, then the version with its event in one: two round trips', async () => {
+  it('registerDatasetVersion sends its lock, the lookups under it, the version with its event and the checks in one statement: one round trip', async () => {
     const register = 'mutation($input: RegisterDatasetVersionInput!) { registerDatasetVersion(input: $input) { id number } }';
     const project = (await server.ok<any>('mutation($name: String!) { createProject(input: { name: $name }) { id } }', { name: unique('round-trips') })).createProject.id;
     const input = (n: number) => ({ project, dataset: 'clicks', uri: `s3://clicks/${n}`, digest: `sha256:${n.toString(16).padStart(64, '0')}` });
     const tx = { unit: 'registerDatasetVersion', autoCommit: false };
     const first = (await server.ok<any>(register, { input: input(1) })).registerDatasetVersion;
-    // First use of the dataset: lock with lookups and checks (finds no dataset) | the dataset with the checks | version with its event.
-    expect(server.lastQueries()).toEqual(Array(3).fill(tx));
-    expect(server.lastRoundTrips()).toBe(3);
-    const second = (await server.ok<any>(register, { input: input(2) })).registerDatasetVersion;
-    // lock with lookups and checks | version with its event
+    // First use of the dataset: the statement finds no dataset | the dataset with version 1, its event and the checks.
     expect(server.lastQueries()).toEqual(Array(2).fill(tx));
     expect(server.lastRoundTrips()).toBe(2);
+    const second = (await server.ok<any>(register, { input: input(2) })).registerDatasetVersion;
+    expect(server.lastQueries()).toEqual([tx]);
+    expect(server.lastRoundTrips()).toBe(1);
     expect(second.number).toBe(first.number + 1);
-    // The event names the version it follows, read under the lock in the first round trip.
+    // The event names the version it follows, read under the lock by the same statement.
     const [event] = (await driver.executeQuery('MATCH (e:Event {subjectId: $id}) RETURN e.previousId AS previousId', { id: second.id })).records;
     expect(event!.get('previousId')).toBe(first.id);
-    // Re-sending a digest: the lock with lookups and checks, then giving the number back.
+    // Re-sending a digest: the same statement finds it, gives the number back and creates nothing.
     expect((await server.ok<any>(register, { input: input(2) })).registerDatasetVersion).toEqual(second);
-    expect(server.lastRoundTrips()).toBe(2);
+    expect(server.lastRoundTrips()).toBe(1);
+    const third = (await server.ok<any>(register, { input: input(3) })).registerDatasetVersion;
+    expect(third.number).toBe(second.number + 1);
   });
 
-  it('the single-node writes a pipeline sends: startRun and logCheckpoint one round trip each, registerModelVersion two (three for a new model)', async () => {
+  it('the single-node writes a pipeline sends: startRun, logCheckpoint and registerModelVersion one round trip each (two for a new model)', async () => {
     const project = (await server.ok<any>('mutation($name: String!) { createProject(input: { name: $name }) { id } }', { name: unique('round-trips') })).createProject.id;
     const version = (n: number) =>
       server.ok<any>('mutation($input: RegisterDatasetVersionInput!) { registerDatasetVersion(input: $input) { id } }', {
@@ -102,14 +103,22 @@ describe('statements and transactions per request', () => {
     expect(server.lastRoundTrips()).toBe(1);
 
     const register = 'mutation($input: RegisterModelVersionInput!) { registerModelVersion(input: $input) { id number } }';
-    expect((await server.ok<any>(register, { input: { project, model: 'ranker', source: checkpoint.id } })).registerModelVersion.number).toBe(1);
-    // the model's lock with the checks' lookups (finds no model) | the model with them and the previous version's id | the new version with its event
-    expect(server.lastQueries()).toHaveLength(3);
-    expect(server.lastRoundTrips()).toBe(3);
-    expect((await server.ok<any>(register, { input: { project, model: 'ranker', source: checkpoint.id } })).registerModelVersion.number).toBe(2);
-    // the model's lock with the checks' lookups and the previous version's id | the new version with its event
+    const first = (await server.ok<any>(register, { input: { project, model: 'ranker', source: checkpoint.id } })).registerModelVersion;
+    expect(first.number).toBe(1);
+    // the statement finds no model | the model with its lock, the version with its event and the checks' lookups
     expect(server.lastQueries()).toHaveLength(2);
     expect(server.lastRoundTrips()).toBe(2);
+    const second = (await server.ok<any>(register, { input: { project, model: 'ranker', source: checkpoint.id } })).registerModelVersion;
+    expect(second.number).toBe(2);
+    // the model's lock, the previous version's id, the version with its event and the checks' lookups
+    expect(server.lastQueries()).toHaveLength(1);
+    expect(server.lastRoundTrips()).toBe(1);
+    // The event names the version it follows, and the version derives from the checkpoint.
+    const { records } = await driver.executeQuery(
+      'MATCH (e:Event {subjectId: $id}) MATCH (v:ModelVersion {id: $id})-[:DERIVED_FROM]->(c:Checkpoint) RETURN e.previousId AS previousId, c.id AS source',
+      { id: second.id },
+    );
+    expect(records.map((r) => r.toObject())).toEqual([{ previousId: first.id, source: checkpoint.id }]);
   });
 
   it('a traversal with edges reads the reach and the edges in one statement, one round trip', async () => {

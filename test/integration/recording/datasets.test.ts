@@ -68,14 +68,18 @@ describe('registerDatasetVersion', () => {
     expect(versions[0]!.kind).toBe('DATASET_VERSION');
     expect(new Set(versions.map((v) => v.dataset.id)).size).toBe(1);
 
+    // The previous version's id is read and written by the version's own statement, into the
+    // event and into its audit entry's JSON, exactly as JSON.stringify would write it.
     const { records } = await driver.executeQuery(
-      `MATCH (e:Event {kind: 'DATASET_VERSION_CREATED', projectId: $project}) RETURN e.subjectId AS subject, e.previousId AS previous, e.name AS name ORDER BY e.seq`,
+      `MATCH (e:Event {kind: 'DATASET_VERSION_CREATED', projectId: $project}) MATCH (a:AuditEntry {id: e.id})
+       RETURN e.subjectId AS subject, e.previousId AS previous, e.name AS name, a.detailsJson AS details ORDER BY e.seq`,
       { project },
     );
-    expect(records.map((r) => [r.get('subject'), r.get('previous'), r.get('name')])).toEqual([
-      [versions[0]!.id, null, dataset],
-      [versions[1]!.id, versions[0]!.id, dataset],
-      [versions[2]!.id, versions[1]!.id, dataset],
+    const details = (previousId: string | null) => JSON.stringify({ event: 'DATASET_VERSION_CREATED', name: dataset, alias: null, previousId });
+    expect(records.map((r) => [r.get('subject'), r.get('previous'), r.get('name'), r.get('details')])).toEqual([
+      [versions[0]!.id, null, dataset, details(null)],
+      [versions[1]!.id, versions[0]!.id, dataset, details(versions[0]!.id)],
+      [versions[2]!.id, versions[1]!.id, dataset, details(versions[1]!.id)],
     ]);
 
     const read = await server.ok<{ dataset: any }>(

@@ -188,9 +188,14 @@ describe('the model registry', () => {
     const v2 = await register({ project: projectId, model: name, source: runId });
     expect([v1.number, v2.number]).toEqual([1, 2]);
     expect(await events(v2.id)).toEqual([{ kind: 'MODEL_VERSION_CREATED', name, previousId: v1.id, alias: null }]);
-    const { records } = await driver.executeQuery('MATCH (a:AuditEntry {subjectId: $id}) RETURN a.action AS action, a.detailsJson AS details', { id: v2.id });
-    expect(records.map((r) => [r.get('action'), JSON.parse(r.get('details') as string)])).toEqual([
-      ['registerModelVersion', { event: 'MODEL_VERSION_CREATED', name, alias: null, previousId: v1.id }],
+    // The audit entry's JSON, with the statement's previous id in it, exactly as JSON.stringify writes it.
+    const { records } = await driver.executeQuery(
+      'UNWIND $ids AS id MATCH (a:AuditEntry {subjectId: id}) RETURN a.action AS action, a.detailsJson AS details ORDER BY a.at',
+      { ids: [v1.id, v2.id] },
+    );
+    expect(records.map((r) => [r.get('action'), r.get('details')])).toEqual([
+      ['registerModelVersion', JSON.stringify({ event: 'MODEL_VERSION_CREATED', name, alias: null, previousId: null })],
+      ['registerModelVersion', JSON.stringify({ event: 'MODEL_VERSION_CREATED', name, alias: null, previousId: v1.id })],
     ]);
   });
 
