@@ -6,6 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { Agent, fetch as undiciFetch, type RequestInit as UndiciRequestInit } from 'undici';
 import { spawnServer } from './child.ts';
 
 export const BENCH_TOKEN = 'bench-admin-token-0123456789abcdef';
@@ -88,14 +89,24 @@ export async function startBenchGateway(neo4jUri: string, env: Record<string, st
 }
 
 /**
- * fetch, retried once when the server closed an idle keep-alive connection just as it was
- * reused (ECONNRESET before any answer; seen on the busy 2-core machine). Nothing was executed.
+ * The benchmarks' HTTP client: one keep-alive pool (undici, the package.json version) for every
+ * request to a gateway or a peer's server. Node's global fetch was not used: after an idle spell
+ * of about 3 s (the time a contender waits while another runs) it opened a new TCP connection
+ * for every later request, which then added a connection's setup to each timed request.
+ */
+const pool = new Agent({ keepAliveTimeout: 4_000 });
+
+/**
+ * fetch through that pool, retried once when the server closed an idle keep-alive connection
+ * just as it was reused (ECONNRESET before any answer; seen on the busy 2-core machine).
+ * Nothing was executed.
  */
 export async function fetchOnce(url: string, init: RequestInit): Promise<Response> {
+  const send = () => undiciFetch(url, { ...(init as UndiciRequestInit), dispatcher: pool }) as unknown as Promise<Response>;
   try {
-    return await fetch(url, init);
+    return await send();
   } catch (error) {
     if ((error as { cause?: { code?: string } }).cause?.code !== 'ECONNRESET') throw error;
-    return fetch(url, init);
+    return send();
   }
 }
