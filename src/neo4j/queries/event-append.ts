@@ -112,6 +112,12 @@ function jsonStringCypher(expr: string): string {
   return String.raw`CASE WHEN ${expr} IS NULL THEN 'null' ELSE '"' + replace(replace(replace(replace(replace(${expr}, '\\', '\\\\'), '"', '\\"'), '\n', '\\n'), '\r', '\\r'), '\t', '\\t') + '"' END`;
 }
 
+/** An event row's audit JSON: its pieces (`row.details`) with each slot's value, as JSON, between them. */
+function detailsCypher(order: readonly Slot[], fields: StatementFields): string {
+  const pieces = order.map((slot, i) => `row.details[${i}] + ${jsonStringCypher(fields[slot]!)}`);
+  return `CASE WHEN row.details IS NULL THEN null ELSE ${[...pieces, `row.details[${order.length}]`].join(' + ')} END`;
+}
+
 /**
  * `events` as part of the change's own statement: one statement fewer than appending them
  * after it (outbox.appendEvents), the same two ways. Pending, they are created unsequenced and
@@ -124,7 +130,8 @@ function jsonStringCypher(expr: string): string {
 export function composeEvents(tx: Tx, events: readonly NewEvent[], options: { when?: string; fields?: StatementFields } = {}): ComposedEvents {
   const { when, fields } = options;
   const slots = (['name', 'previousId'] as const).filter((slot) => fields?.[slot] !== undefined);
-  const rows = slots.length > 0 ? eventRows(events.map((e) => ({ ...e, ...Object.fromEntries(slots.map((slot) => [slot, SLOTS[slot]])) }))) : eventRows(events);
+  const slotted = Object.fromEntries(slots.map((slot) => [slot, SLOTS[slot]]));
+  const rows = eventRows(events.map((e) => ({ ...e, ...slotted })));
   const split = slots.length > 0 ? splitDetails(rows, slots) : null;
   const params = { events: split?.rows ?? rows, action: tx.unit };
   const given = when ? `CASE WHEN ${when} THEN $events ELSE [] END` : '$events';
@@ -133,9 +140,7 @@ export function composeEvents(tx: Tx, events: readonly NewEvent[], options: { wh
     const replaced = [
       ...(fields.projectId !== undefined ? [`projectId: ${fields.projectId}`] : []),
       ...slots.map((slot) => `${slot}: ${fields[slot]}`),
-      ...(split
-        ? [`detailsJson: CASE WHEN row.details IS NULL THEN null ELSE ${split.order.map((slot, i) => `row.details[${i}] + ${jsonStringCypher(fields[slot]!)} + `).join('')}row.details[${split.order.length}] END`]
-        : []),
+      ...(split ? [`detailsJson: ${detailsCypher(split.order, fields)}`] : []),
     ];
     list = `[row IN ${given} | row {.*, ${replaced.join(', ')}}]`;
   }
