@@ -191,29 +191,24 @@ export function eventRows(events: readonly NewEvent[], options: { summary?: Reco
   }));
 }
 
+/** A slot as it appears in eventRows' audit JSON. */
+const SLOT_IN_JSON = /"\\u000[01]"/g;
+
 /**
  * The rows with each audit JSON cut around its slots (`details`: the pieces between them), and
- * the slots in the order they occur, which is the same in every row (eventRows writes the keys
- * in one order).
+ * the slots in the order they occur, which must be the same in every row (eventRows writes the
+ * keys in one order), each slot once.
  */
 function splitDetails(rows: readonly Record<string, unknown>[], slots: readonly Slot[]): { rows: Record<string, unknown>[]; order: Slot[] } {
   let order: Slot[] | null = null;
   const split = rows.map(({ detailsJson, ...rest }) => {
     if (typeof detailsJson !== 'string') return { ...withoutSlots(rest, slots), details: null };
-    const found = slots.map((slot) => ({ slot, at: detailsJson.indexOf(JSON.stringify(SLOTS[slot])) })).sort((a, b) => a.at - b.at);
-    const rowOrder = found.map((f) => f.slot);
-    if (found.some((f, i) => f.at < 0 || detailsJson.indexOf(JSON.stringify(SLOTS[f.slot]), f.at + 1) >= 0 || (order !== null && order[i] !== f.slot))) {
+    const found = [...detailsJson.matchAll(SLOT_IN_JSON)].map((m) => (JSON.parse(m[0]) === SLOTS.name ? 'name' : 'previousId') as Slot);
+    order ??= found;
+    if (found.length !== slots.length || new Set(found).size !== found.length || found.some((slot, i) => !slots.includes(slot) || order![i] !== slot)) {
       throw new Error('an event with statement-known fields has a slot in its audit JSON other than once, or in another order');
     }
-    order ??= rowOrder;
-    const pieces: string[] = [];
-    let from = 0;
-    for (const { slot, at } of found) {
-      pieces.push(detailsJson.slice(from, at));
-      from = at + JSON.stringify(SLOTS[slot]).length;
-    }
-    pieces.push(detailsJson.slice(from));
-    return { ...withoutSlots(rest, slots), details: pieces };
+    return { ...withoutSlots(rest, slots), details: detailsJson.split(SLOT_IN_JSON) };
   });
   return { rows: split, order: order ?? [...slots] };
 }
