@@ -18,6 +18,9 @@ export default defineConfig({
     // and event before and after: test files run one after another, never interleaved.
     fileParallelism: false,
     testTimeout: 60_000,
+    // expect.poll gives up after 1 s by default; a browser on a busy two-core machine may take
+    // longer to paint what it has already decided (React Flow measures nodes before edges).
+    expect: { poll: { timeout: 10_000 } },
     hookTimeout: 180_000,
     reporters: ['default'],
   },
