@@ -26,6 +26,15 @@ export function requireRole(viewer: Viewer, projectId: string, role: Role, hidde
   if (RANK[have] < RANK[role]) throw forbidden(`this needs the ${role} role in the project; you have ${have}`);
 }
 
+/**
+ * The projects where the viewer has at least `role`, for a statement that checks it itself
+ * (`$writable.all OR x.projectId IN $writable.projects`): every project for a server admin.
+ */
+export function projectsWithRole(viewer: Viewer, role: Role): { all: boolean; projects: string[] } {
+  if (viewer.admin) return { all: true, projects: [] };
+  return { all: false, projects: [...viewer.roles].filter(([, have]) => RANK[have] >= RANK[role]).map(([projectId]) => projectId) };
+}
+
 export function requireServerAdmin(viewer: Viewer): void {
   if (!viewer.admin) throw forbidden('only a server-wide admin can do this');
 }

@@ -6,7 +6,8 @@
  * two ways there:
  *
  * - **Inline**, when the unit is the only write unit in flight in this process, the caller
- *   gave `sequenced`, and the process is calm (`calm()`, below): the unit numbers its own events
+ *   gave `sequenced`, and the process is calm (`calm()`, below) or the unit is one auto-commit
+ *   statement (`writeOne`, which holds the lock only inside Neo4j): the unit numbers its own events
  *   in its own transaction, taking the events counter's lock with its last statement and
  *   holding it through its COMMIT (`tx.sequenceInline()` says yes; appendEvents does the rest).
  *   No sequencer step, no second commit and no wait: a lone writer pays one transaction, as a
@@ -49,8 +50,10 @@ export function withSequencing(executor: Executor, sequence: () => Promise<void>
 
 function wrap(executor: Executor, sequence: () => Promise<void>, options: SequencingOptions, state: { inFlight: number }): Executor {
   const { sequenced, calm = () => true, observers = [] } = options;
+  // An auto-commit unit (writeOne) commits inside Neo4j before it answers, so it holds the
+  // counter's lock through no turn of this event loop: it may go inline on a busy process too.
   const withSequence =
-    (write: Executor['write']) =>
+    (write: Executor['write'], autoCommit: boolean) =>
     async <T>(unit: string, work: (tx: Tx) => Promise<T>): Promise<T> => {
       let appended = false;
       let head: number | null = null;
@@ -65,7 +68,7 @@ function wrap(executor: Executor, sequence: () => Promise<void>, options: Sequen
             unit: tx.unit,
             run: (query, params) => tx.run(query, params),
             eventsAppended: () => (appended = true),
-            sequenceInline: () => sequenced !== undefined && state.inFlight === 1 && calm(),
+            sequenceInline: () => sequenced !== undefined && state.inFlight === 1 && (autoCommit || calm()),
             eventsSequenced: (last) => (head = last),
           });
         });
@@ -83,8 +86,8 @@ function wrap(executor: Executor, sequence: () => Promise<void>, options: Sequen
   return {
     read: executor.read,
     readOne: executor.readOne,
-    write: withSequence(executor.write),
-    writeOne: withSequence(executor.writeOne),
+    write: withSequence(executor.write, false),
+    writeOne: withSequence(executor.writeOne, true),
     observed: (observer) => wrap(executor.observed(observer), sequence, { ...options, observers: [...observers, observer] }, state),
   };
 }

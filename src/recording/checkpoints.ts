@@ -1,10 +1,12 @@
 /** logCheckpoint: validation, then one write transaction; idempotent on (run, step). */
+import { projectsWithRole } from '../auth/authorize.ts';
 import type { ServiceDeps } from '../auth/viewer.ts';
 import { badInput } from '../domain/errors.ts';
 import type { LogCheckpointInput } from '../generated/graphql.ts';
 import { newId } from '../domain/ids.ts';
 import type { CheckpointRow } from '../domain/rows.ts';
 import { mergeCheckpoint } from '../neo4j/queries/checkpoints.ts';
+import { gatedWrite } from './gated-write.ts';
 import { recordableRun } from './runs.ts';
 import { checkJsonObject } from '../domain/json.ts';
 import { checkName, checkOptionalText, checkText, MAX_NAME_LENGTH } from './validate.ts';
@@ -39,11 +41,17 @@ export async function logCheckpoint(ctx: ServiceDeps, input: LogCheckpointInput)
   const { runId, step, epoch, uri, digest, sizeBytes, metricsJson } = checkCheckpoint('input', input);
   const id = newId('Checkpoint');
 
-  return ctx.executor.write('logCheckpoint', async (tx) => {
-    // One statement locks the run and merges the checkpoint with its event; a viewer who may
-    // not record in the run's project rolls both back with the transaction.
-    const merged = await mergeCheckpoint(tx, { id, runId, createdBy: ctx.viewer.subject, step, epoch, uri, digest, sizeBytes, metricsJson });
-    recordableRun(ctx.viewer, runId, merged?.run ?? null);
-    return merged!.checkpoint;
-  });
+  const checkpoint = { id, runId, createdBy: ctx.viewer.subject, step, epoch, uri, digest, sizeBytes, metricsJson };
+  // One statement locks the run and merges the checkpoint with its event, when the viewer may
+  // record in the run's project.
+  return gatedWrite(
+    ctx.executor,
+    'logCheckpoint',
+    async (tx) => (await mergeCheckpoint(tx, checkpoint, projectsWithRole(ctx.viewer, 'WRITER')))?.checkpoint ?? null,
+    async (tx) => {
+      const merged = await mergeCheckpoint(tx, checkpoint, null);
+      recordableRun(ctx.viewer, runId, merged?.run ?? null);
+      return merged!.checkpoint;
+    },
+  );
 }

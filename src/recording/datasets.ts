@@ -9,8 +9,10 @@ import { badInput, conflict } from '../domain/errors.ts';
 import type { RegisterDatasetVersionInput } from '../generated/graphql.ts';
 import { newId } from '../domain/ids.ts';
 import type { DatasetVersionRow } from '../domain/rows.ts';
-import { writeDatasetVersion } from '../neo4j/queries/datasets.ts';
+import { writeDatasetVersion, type DatasetVersionWrite } from '../neo4j/queries/datasets.ts';
+import type { NewEvent } from '../events/outbox.ts';
 import { checkJsonObject, checkOptionalJson } from '../domain/json.ts';
+import { gatedWrite } from './gated-write.ts';
 import { retryOnCreateRace } from './retry.ts';
 import { projectAndRefChecks } from './refs.ts';
 import { checkName, checkOptionalText, checkText, MAX_NAME_LENGTH } from './validate.ts';
@@ -72,34 +74,25 @@ export async function registerDatasetVersion(ctx: ServiceDeps, input: RegisterDa
 
   const checks = projectAndRefChecks(ctx.viewer, input.project, 'WRITER', producedBy === null ? [] : [{ field: 'input.producedBy', id: producedBy, labels: ['Run'] }]);
 
-  return retryOnCreateRace(() => ctx.executor.write('registerDatasetVersion', async (tx) => {
-    // One statement (two on the dataset's first use): the lock, the lookups under it (which so
-    // see what earlier lock holders committed), the version with its event unless one with the
-    // digest or label exists, and the project and producing run for the checks, which then run
-    // here. A failed check rolls everything back with the transaction.
-    const id = newId('DatasetVersion');
-    const { created, sameDigest, sameLabel, headers } = await writeDatasetVersion(
-      tx,
-      {
-        id,
-        projectId: input.project,
-        name,
-        datasetId: newId('Dataset'),
-        label,
-        digest,
-        uri,
-        sizeBytes,
-        recordCount,
-        schemaJson,
-        propertiesJson,
-        createdBy,
-        producedBy,
-      },
-      // The previous version's id is the statement's (read under the dataset's lock).
-      [{ kind: 'DATASET_VERSION_CREATED', projectId: input.project, subjectId: id, name, actor: createdBy }],
-      checks.ids,
-    );
-    checks.check(headers);
+  const version = {
+    id: newId('DatasetVersion'),
+    projectId: input.project,
+    name,
+    datasetId: newId('Dataset'),
+    label,
+    digest,
+    uri,
+    sizeBytes,
+    recordCount,
+    schemaJson,
+    propertiesJson,
+    createdBy,
+    producedBy,
+  };
+  // The previous version's id is the statement's (read under the dataset's lock).
+  const events: NewEvent[] = [{ kind: 'DATASET_VERSION_CREATED', projectId: input.project, subjectId: version.id, name, actor: createdBy }];
+  /** The version registered, the one with the digest, or CONFLICT for a label taken by another digest. */
+  const outcome = ({ created, sameDigest, sameLabel }: DatasetVersionWrite): DatasetVersionRow => {
     if (sameDigest) return sameDigest;
     if (sameLabel) {
       throw conflict(`dataset '${name}' already has a version labelled '${label}' with another digest`, {
@@ -108,5 +101,24 @@ export async function registerDatasetVersion(ctx: ServiceDeps, input: RegisterDa
       });
     }
     return created!;
-  }));
+  };
+
+  // One statement (two on the dataset's first use): the lock, the lookups under it (which so
+  // see what earlier lock holders committed), the version with its event unless one with the
+  // digest or label exists, and the project and producing run for the checks.
+  return retryOnCreateRace(() =>
+    gatedWrite(
+      ctx.executor,
+      'registerDatasetVersion',
+      async (tx) => {
+        const written = await writeDatasetVersion(tx, version, events, checks.ids, checks.gate);
+        return written && outcome(written);
+      },
+      async (tx) => {
+        const written = (await writeDatasetVersion(tx, version, events, checks.ids, null))!;
+        checks.check(written.headers);
+        return outcome(written);
+      },
+    ),
+  );
 }

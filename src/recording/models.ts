@@ -22,9 +22,11 @@ import {
   versionById,
   mergeModel,
   writeModelVersion,
+  type ModelVersionWrite,
 } from '../neo4j/queries/models.ts';
 import { versionTransition } from './deployment-state.ts';
 import { checkJsonObject } from '../domain/json.ts';
+import { gatedWrite } from './gated-write.ts';
 import { projectAndRefChecks, requireProject } from './refs.ts';
 import { checkOptionalSemver } from '../domain/semver.ts';
 import { checkName, checkOptionalText } from './validate.ts';
@@ -75,31 +77,48 @@ export async function registerModelVersion(ctx: ServiceDeps, input: RegisterMode
 
   const checks = projectAndRefChecks(ctx.viewer, input.project, 'WRITER', [{ field: 'input.source', id: source, labels: ['Checkpoint', 'Run', 'Artifact'] }]);
 
-  return ctx.executor.write('registerModelVersion', async (tx) => {
-    const versionId = newId('ModelVersion');
-    // One statement: the model's write lock (held until commit), the version with its event
-    // unless an alias moves with it, and the project and source for the checks, which then run
-    // here. A failed check rolls everything back with the transaction. Aliases moved with the
-    // version append their events after their own statements.
-    const created: NewEvent = { kind: 'MODEL_VERSION_CREATED', projectId: input.project, subjectId: versionId, name, actor };
-    const written = await writeModelVersion(
-      tx,
-      { id: versionId, projectId: input.project, modelName: name, modelId: newId('Model'), semver, description, metricsJson, actor, sourceId: source },
-      aliases.length === 0 ? [created] : [],
-      checks.ids,
+  const versionId = newId('ModelVersion');
+  const version = { id: versionId, projectId: input.project, modelName: name, modelId: newId('Model'), semver, description, metricsJson, actor, sourceId: source };
+  const created: NewEvent = { kind: 'MODEL_VERSION_CREATED', projectId: input.project, subjectId: versionId, name, actor };
+  /** The version registered, or CONFLICT for a semver another version holds. */
+  const outcome = (written: ModelVersionWrite): ModelVersionRow => {
+    if (written.clashId !== null) throw conflict(`model '${name}' already has a version ${semver}`, { field: 'input.semver', existingId: written.clashId });
+    return written.version!;
+  };
+
+  // One statement: the model's write lock (held until commit), the version with its event, and
+  // the project and source for the checks (two statements for a new model).
+  if (aliases.length === 0) {
+    return gatedWrite(
+      ctx.executor,
+      'registerModelVersion',
+      async (tx) => {
+        const written = await writeModelVersion(tx, version, [created], checks.ids, checks.gate);
+        return written && outcome(written);
+      },
+      async (tx) => {
+        const written = await writeModelVersion(tx, version, [created], checks.ids, null);
+        if (!written) throw notFound('project', input.project, 'input.project');
+        checks.check(written.headers);
+        return outcome(written);
+      },
     );
+  }
+
+  return ctx.executor.write('registerModelVersion', async (tx) => {
+    // With aliases: the same statement without the version's event, which is appended after
+    // the aliases' own statements with theirs. A failed check rolls everything back.
+    const written = await writeModelVersion(tx, version, [], checks.ids, null);
     if (!written) throw notFound('project', input.project, 'input.project');
     checks.check(written.headers);
-    if (written.clashId !== null) throw conflict(`model '${name}' already has a version ${semver}`, { field: 'input.semver', existingId: written.clashId });
-    const version = written.version!;
-    if (aliases.length === 0) return version;
+    const registered = outcome(written);
     const events: NewEvent[] = [{ ...created, previousId: written.previousId }];
     for (const alias of aliases) {
-      const moved = await pointAlias(tx, { modelId: version.modelId, projectId: input.project, modelName: name, alias, version, actor });
+      const moved = await pointAlias(tx, { modelId: registered.modelId, projectId: input.project, modelName: name, alias, version: registered, actor });
       if (moved) events.push(moved);
     }
     await appendEvents(tx, events);
-    return version;
+    return registered;
   });
 }
 

@@ -7,7 +7,7 @@ import { requireRole } from '../auth/authorize.ts';
 import type { Role, Viewer } from '../auth/viewer.ts';
 import { badInput, notFound } from '../domain/errors.ts';
 import type { Tx } from '../neo4j/executor.ts';
-import { nodeHeaders, type NodeHeaders, type ReadableLabel } from '../neo4j/queries/nodes.ts';
+import { nodeHeaders, type HeaderGate, type NodeHeaders, type ReadableLabel } from '../neo4j/queries/nodes.ts';
 
 export interface Ref {
   /** Input path for errors, e.g. 'input.inputs[2].id'. */
@@ -55,7 +55,8 @@ export async function requireProjectAndRefs(
 /**
  * The same checks for a write that reads the headers in its own statement: the viewer's role is
  * checked now; `ids` go to headersCypher; `check` runs on the headers the statement read (and
- * throws inside the transaction, which rolls the write back). Returns the refs' labels.
+ * throws inside the transaction, which rolls the write back). Returns the refs' labels. `gate`
+ * is the same check for the statement itself (ADMITTED), for a write without a rollback.
  */
 export function projectAndRefChecks(
   viewer: Viewer,
@@ -63,10 +64,11 @@ export function projectAndRefChecks(
   role: Role,
   refs: readonly Ref[],
   field = 'input.project',
-): { ids: string[]; check(headers: NodeHeaders): Map<string, ReadableLabel> } {
+): { ids: string[]; gate: HeaderGate; check(headers: NodeHeaders): Map<string, ReadableLabel> } {
   requireRole(viewer, projectId, role, () => notFound('project', projectId, field));
   return {
     ids: [...new Set([projectId, ...refs.map((r) => r.id)])],
+    gate: { project: projectId, refs: refs.map(({ id, labels }) => ({ id, labels })) },
     check(headers) {
       if (headers.get(projectId)?.label !== 'Project') throw notFound('project', projectId, field);
       return checkRefs(headers, projectId, refs);

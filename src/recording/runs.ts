@@ -3,7 +3,7 @@ import { requireRole } from '../auth/authorize.ts';
 import { searchProperties } from '../domain/search-params.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import type { ServiceDeps } from '../auth/viewer.ts';
-import { appendEvents } from '../events/outbox.ts';
+import { appendEvents, type NewEvent } from '../events/outbox.ts';
 import { badInput, conflict, lineageCycle, notFound } from '../domain/errors.ts';
 import type { FinishRunInput, LogMetricsInput, MetricInput, StartRunInput } from '../generated/graphql.ts';
 import { newId } from '../domain/ids.ts';
@@ -13,6 +13,7 @@ import { firstCycle } from '../neo4j/queries/lineage.ts';
 import { appendMetrics, createRun, finishRunNode, lockRun, type SeriesAppend } from '../neo4j/queries/runs.ts';
 import { runFingerprint } from '../domain/fingerprint.ts';
 import { canonicalJson, checkJsonObject, checkOptionalJson, parseJson } from '../domain/json.ts';
+import { gatedWrite } from './gated-write.ts';
 import { projectAndRefChecks, requireRefs } from './refs.ts';
 import { transition } from './run-state.ts';
 import { checkName, checkOptionalText, MAX_NAME_LENGTH } from './validate.ts';
@@ -131,33 +132,35 @@ export async function startRun(ctx: ServiceDeps, input: StartRunInput): Promise<
     ...(parentId ? [{ field: 'input.parent', id: parentId, labels: ['Run'] as const }] : []),
   ]);
 
-  return ctx.executor.write('startRun', async (tx) => {
-    // One statement: the run with its links and its event, and the project and referenced nodes
-    // for the checks, which then run here: a failed one rolls the run back with the transaction.
-    // When the idempotency key names an earlier run, nothing is created and no event written.
-    const { run, headers } = await createRun(
-      tx,
-      {
-        id: runId,
-        projectId,
-        createdBy: actor,
-        name,
-        type,
-        paramsJson,
-        codeJson: code ? canonicalJson(code) : null,
-        environmentJson,
-        fingerprint,
-        idempotencyKey,
-        parentId,
-        searchProps: searchProperties(paramsJson),
-      },
-      { experiment: experiment ? { id: newId('Experiment'), name: experiment } : null, inputs },
-      [{ kind: 'RUN_STARTED', projectId, subjectId: runId, name, actor }],
-      checks.ids,
-    );
-    checks.check(headers);
-    return run;
-  });
+  const run = {
+    id: runId,
+    projectId,
+    createdBy: actor,
+    name,
+    type,
+    paramsJson,
+    codeJson: code ? canonicalJson(code) : null,
+    environmentJson,
+    fingerprint,
+    idempotencyKey,
+    parentId,
+    searchProps: searchProperties(paramsJson),
+  };
+  const links = { experiment: experiment ? { id: newId('Experiment'), name: experiment } : null, inputs };
+  const events: NewEvent[] = [{ kind: 'RUN_STARTED', projectId, subjectId: runId, name, actor }];
+  // One statement: the run with its links and its event, and the project and referenced nodes
+  // for the checks. When the idempotency key names an earlier run, nothing is created and no
+  // event written.
+  return gatedWrite(
+    ctx.executor,
+    'startRun',
+    async (tx) => (await createRun(tx, run, links, events, checks.ids, checks.gate))?.run ?? null,
+    async (tx) => {
+      const created = (await createRun(tx, run, links, events, checks.ids, null))!;
+      checks.check(created.headers);
+      return created.run;
+    },
+  );
 }
 
 /** The run, locked, when the viewer may record in its project. */

@@ -22,14 +22,16 @@ export interface NewCheckpoint {
  * project with its CHECKPOINT_CREATED event (composeEvents: the unit's last statement; the
  * event's project and name are the run's), or returns the run's existing one at that step
  * (MERGE on the constrained pair) and appends nothing; with the run as read under the lock.
- * Null when the run does not exist.
+ * Null when the run does not exist, or, with `writable` (authorize.ts' projectsWithRole), when
+ * it is not in one of those projects: then nothing was written.
  */
-export async function mergeCheckpoint(tx: Tx, ckp: NewCheckpoint): Promise<{ run: RunRow; checkpoint: CheckpointRow } | null> {
+export async function mergeCheckpoint(tx: Tx, ckp: NewCheckpoint, writable: { all: boolean; projects: readonly string[] } | null): Promise<{ run: RunRow; checkpoint: CheckpointRow } | null> {
   // The project and name are the run's, which the statement writes (StatementFields).
   const event: NewEvent = { kind: 'CHECKPOINT_CREATED', projectId: '', subjectId: ckp.id, actor: ckp.createdBy };
   const composed = composeEvents(tx, [event], { when: 'created', fields: { variables: ['r'], projectId: 'r.projectId', name: 'r.name' } });
   const [record] = await tx.run(
     `MATCH (r:Run {id: $ckp.runId})
+     ${writable ? 'WHERE $writable.all OR r.projectId IN $writable.projects' : ''}
      SET r.__lock = true REMOVE r.__lock
      MERGE (c:Checkpoint:LineageNode {runId: $ckp.runId, step: toInteger($ckp.step)})
      ON CREATE SET c.id = $ckp.id, c.projectId = r.projectId, c.createdBy = $ckp.createdBy, c.createdAt = datetime(),
@@ -42,9 +44,9 @@ export async function mergeCheckpoint(tx: Tx, ckp: NewCheckpoint): Promise<{ run
      WITH r, c, created
      ${composed.cypher}
      RETURN r, c, ${composed.columns}`,
-    { ckp, ...composed.params },
+    { ckp, writable, ...composed.params },
   );
-  if (!record) return null; // no run: nothing was written
+  if (!record) return null; // no run (or, with `writable`, not one of those projects'): nothing was written
   composed.answered(record);
   return { run: nodeRow<RunRow>(record.get('r') as Node), checkpoint: nodeRow<CheckpointRow>(record.get('c') as Node) };
 }

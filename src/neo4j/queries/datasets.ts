@@ -7,7 +7,7 @@ import neo4j, { type Node } from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
 import { nodeRow } from '../values.ts';
 import { composeEvents, type NewEvent } from './event-append.ts';
-import { headersCypher, headersFrom, type NodeHeaders } from './nodes.ts';
+import { ADMITTED, headersCypher, headersFrom, type HeaderGate, type NodeHeaders } from './nodes.ts';
 import type { DatasetRow, DatasetVersionRow, RunRow } from '../../domain/rows.ts';
 
 export interface NewDatasetVersion {
@@ -65,19 +65,31 @@ const CREATE_VERSION = `CREATE (v:DatasetVersion:LineageNode {
  * On first use the MATCH finds nothing, and a second statement creates the dataset with
  * version 1. A concurrent creator makes that CREATE fail on the (projectId, name) constraint
  * once it commits; the caller then runs the unit again, which takes the first path.
+ *
+ * With a `gate` (an auto-commit statement, which nothing rolls back), only the first statement
+ * runs, and it writes only when the checks pass (ADMITTED); null when it wrote nothing because
+ * they failed or the dataset does not exist yet.
  */
-export async function writeDatasetVersion(tx: Tx, input: NewDatasetVersion, events: readonly NewEvent[], headerIds: readonly string[]): Promise<DatasetVersionWrite> {
+export async function writeDatasetVersion(
+  tx: Tx,
+  input: NewDatasetVersion,
+  events: readonly NewEvent[],
+  headerIds: readonly string[],
+  gate: HeaderGate | null,
+): Promise<DatasetVersionWrite | null> {
   const headers = headersCypher(headerIds);
-  const params = { v: input, ...headers.params };
+  const params = { v: input, gate, ...headers.params };
   const existing = composeEvents(tx, events, { when: 'created', fields: { variables: ['previous'], previousId: 'previous.id' } });
   const [record] = await tx.run(
     `MATCH (d:Dataset {projectId: $v.projectId, name: $v.name})
+     ${headers.cypher}
+     ${gate ? `WITH * WHERE ${ADMITTED}` : ''}
      SET d.nextNumber = d.nextNumber + 1
-     WITH d, d.nextNumber - 1 AS number
+     WITH d, headers, d.nextNumber - 1 AS number
      OPTIONAL MATCH (same:DatasetVersion {datasetId: d.id, digest: $v.digest})
      OPTIONAL MATCH (labelled:DatasetVersion {datasetId: d.id, label: $v.label})
      OPTIONAL MATCH (previous:DatasetVersion {datasetId: d.id, number: number - 1})
-     WITH d, number, same, labelled, previous, same IS NULL AND labelled IS NULL AS created
+     WITH d, headers, number, same, labelled, previous, same IS NULL AND labelled IS NULL AS created
      CALL (d, created) {
        WITH d WHERE NOT created
        SET d.nextNumber = d.nextNumber - 1
@@ -86,7 +98,6 @@ export async function writeDatasetVersion(tx: Tx, input: NewDatasetVersion, even
        WITH d, number WHERE created
        ${CREATE_VERSION}
      }
-     ${headers.cypher}
      ${existing.cypher}
      RETURN v, same, labelled, headers, ${existing.columns}`,
     { ...params, ...existing.params },
@@ -95,6 +106,8 @@ export async function writeDatasetVersion(tx: Tx, input: NewDatasetVersion, even
     existing.answered(record);
     return written(record);
   }
+  // Gated, nothing was written: a check failed, or the dataset's first use, left to the caller's transaction.
+  if (gate) return null;
   const first = composeEvents(tx, events);
   const [created] = await tx.run(
     `CREATE (d:Dataset {id: $v.datasetId, projectId: $v.projectId, name: $v.name, nextNumber: 2, createdAt: datetime(), createdBy: $v.createdBy})

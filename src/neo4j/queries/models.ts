@@ -8,7 +8,7 @@ import { labelOf } from '../../domain/ids.ts';
 import type { Tx } from '../executor.ts';
 import { nodeRow, toPlain } from '../values.ts';
 import { composeEvents, type ComposedEvents, type NewEvent } from './event-append.ts';
-import { headersCypher, headersFrom, type NodeHeaders } from './nodes.ts';
+import { ADMITTED, headersCypher, headersFrom, type HeaderGate, type NodeHeaders } from './nodes.ts';
 import type { CheckpointRow, ModelRow, ModelVersionRow, ModelVersionStatus, RunRow } from '../../domain/rows.ts';
 
 export interface NewModelVersion {
@@ -49,15 +49,29 @@ export interface ModelVersionWrite {
  * and the caller's check then rolls the version back). First creations of a model serialize
  * on the project's lock, so concurrent first registrations do not deadlock on the
  * (projectId, name) index entry.
+ *
+ * With a `gate` (an auto-commit statement, which nothing rolls back), only the first statement
+ * runs, and it writes only when the checks pass (ADMITTED), so a source of another kind is
+ * refused before anything is written; null when it wrote nothing because they failed or the
+ * model does not exist yet.
  */
-export async function writeModelVersion(tx: Tx, input: NewModelVersion, events: readonly NewEvent[], headerIds: readonly string[]): Promise<ModelVersionWrite | null> {
+export async function writeModelVersion(
+  tx: Tx,
+  input: NewModelVersion,
+  events: readonly NewEvent[],
+  headerIds: readonly string[],
+  gate: HeaderGate | null,
+): Promise<ModelVersionWrite | null> {
   const headers = headersCypher(headerIds);
   const edge = SOURCE_EDGES[labelOf(input.sourceId) ?? ''];
-  const write = (composed: ComposedEvents) => `WITH m SET m._lock = true REMOVE m._lock
-     WITH m, m.nextNumber AS number
+  const write = (composed: ComposedEvents) => `WITH m
+     ${headers.cypher}
+     ${gate ? `WITH * WHERE ${ADMITTED}` : ''}
+     WITH m, headers SET m._lock = true REMOVE m._lock
+     WITH m, headers, m.nextNumber AS number
      OPTIONAL MATCH (clash:ModelVersion {modelId: m.id, semver: $v.semver})
      OPTIONAL MATCH (previous:ModelVersion {modelId: m.id, number: number - 1})
-     WITH m, number, clash, previous, clash IS NULL AS created
+     WITH m, headers, number, clash, previous, clash IS NULL AS created
      OPTIONAL CALL (m, number, created) {
        WITH m, number WHERE created
        SET m.nextNumber = number + 1
@@ -69,14 +83,15 @@ export async function writeModelVersion(tx: Tx, input: NewModelVersion, events: 
        ${edge ? `WITH v CALL (v) { ${edge} }` : ''}
        RETURN v
      }
-     ${headers.cypher}
      ${composed.cypher}
      RETURN v, clash.id AS clashId, previous.id AS previousId, headers, ${composed.columns}`;
   const fields = { variables: ['previous'], previousId: 'previous.id' };
-  const params = { v: input, ...headers.params };
+  const params = { v: input, gate, ...headers.params };
   const existing = composeEvents(tx, events, { when: 'created', fields });
   let [record] = await tx.run(`MATCH (m:Model {projectId: $v.projectId, name: $v.modelName}) ${write(existing)}`, { ...params, ...existing.params });
   if (record) existing.answered(record);
+  // Gated, nothing was written: a check failed, or the model's first use, left to the caller's transaction.
+  else if (gate) return null;
   else {
     const first = composeEvents(tx, events, { when: 'created', fields });
     [record] = await tx.run(

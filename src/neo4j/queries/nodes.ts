@@ -130,6 +130,20 @@ export function headersCypher(ids: readonly string[]): { cypher: string; params:
   };
 }
 
+/**
+ * The checks of src/recording/refs.ts (`projectAndRefChecks`) as a Cypher condition on the
+ * `headers` of headersCypher, for a write that commits on its own: an auto-commit statement has
+ * no rollback, so it must write nothing unless the checks pass. `$gate` is a HeaderGate.
+ */
+export const ADMITTED = `any(h IN headers WHERE h.id = $gate.project AND h.label = 'Project')
+       AND all(ref IN $gate.refs WHERE any(h IN headers WHERE h.id = ref.id AND h.projectId = $gate.project AND h.label IN ref.labels))`;
+
+/** What ADMITTED checks: the project exists, and each ref exists in it with one of its labels. */
+export interface HeaderGate {
+  readonly project: string;
+  readonly refs: ReadonlyArray<{ readonly id: string; readonly labels: readonly ReadableLabel[] }>;
+}
+
 export function headersFrom(record: { get(key: string): unknown }): NodeHeaders {
   return headerMap(record.get('headers') as Array<Record<string, unknown>>);
 }

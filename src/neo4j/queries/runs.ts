@@ -3,7 +3,7 @@ import neo4j, { type Node } from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
 import { nodeRow, toPlain } from '../values.ts';
 import { composeEvents, type NewEvent } from './event-append.ts';
-import { headersCypher, headersFrom, type NodeHeaders } from './nodes.ts';
+import { ADMITTED, headersCypher, headersFrom, type HeaderGate, type NodeHeaders } from './nodes.ts';
 import type { ExperimentRow, RunRow, RunStatus, RunType } from '../../domain/rows.ts';
 
 export interface NewRun {
@@ -39,19 +39,29 @@ export interface RunLinks {
  * (composeEvents: the unit's last) and returns it, with the headers of `headerIds` for the
  * caller's reference checks (headersCypher); with an idempotency key, returns instead the run
  * that already has it, linking nothing and appending no event (MERGE on the constrained
- * (projectId, idempotencyKey) pair: concurrent calls get one run).
+ * (projectId, idempotencyKey) pair: concurrent calls get one run). With a `gate`, the statement
+ * writes only when the checks pass (ADMITTED), and otherwise returns null having written nothing.
  */
-export async function createRun(tx: Tx, run: NewRun, links: RunLinks, events: readonly NewEvent[], headerIds: readonly string[]): Promise<{ run: RunRow; headers: NodeHeaders }> {
+export async function createRun(
+  tx: Tx,
+  run: NewRun,
+  links: RunLinks,
+  events: readonly NewEvent[],
+  headerIds: readonly string[],
+  gate: HeaderGate | null,
+): Promise<{ run: RunRow; headers: NodeHeaders } | null> {
   const composed = composeEvents(tx, events, { when: 'created' });
   const headers = headersCypher(headerIds);
   const create =
     run.idempotencyKey === null
-      ? `CREATE (r:Run:LineageNode) SET ${RUN_PROPS} WITH r, true AS created`
+      ? `CREATE (r:Run:LineageNode) SET ${RUN_PROPS} WITH r, headers, true AS created`
       : `MERGE (r:Run:LineageNode {projectId: $run.projectId, idempotencyKey: $run.idempotencyKey})
          ON CREATE SET ${RUN_PROPS}
-         WITH r, r.id = $run.id AS created`;
+         WITH r, headers, r.id = $run.id AS created`;
   const [record] = await tx.run(
-    `${create}
+    `${headers.cypher}
+     ${gate ? `WITH * WHERE ${ADMITTED}` : ''}
+     ${create}
      CALL (r, created) {
        WITH r WHERE created
        UNWIND $inputs AS i
@@ -70,13 +80,14 @@ export async function createRun(tx: Tx, run: NewRun, links: RunLinks, events: re
        CREATE (r)-[:PART_OF]->(e)
        SET r.experimentId = e.id
      }
-     ${headers.cypher}
      ${composed.cypher}
      RETURN r, headers, ${composed.columns}`,
-    { run, inputs: links.inputs, experiment: links.experiment, ...composed.params, ...headers.params },
+    { run, inputs: links.inputs, experiment: links.experiment, gate, ...composed.params, ...headers.params },
   );
+  // Gated: no record when a check failed, and nothing was written.
+  if (!record) return null;
   composed.answered(record);
-  return { run: nodeRow<RunRow>(record!.get('r') as Node), headers: headersFrom(record!) };
+  return { run: nodeRow<RunRow>(record.get('r') as Node), headers: headersFrom(record) };
 }
 
 /** The run, write-locked until the transaction ends (serializes writers of one run); null if missing. */

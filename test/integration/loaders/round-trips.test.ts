@@ -58,17 +58,18 @@ describe('statements and transactions per request', () => {
     expect(server.lastRoundTrips()).toBe(1);
   });
 
-  it('registerDatasetVersion sends its lock, the lookups under it, the version with its event and the checks in one statement: one round trip', async () => {
+  it('registerDatasetVersion sends its lock, the lookups under it, the version with its event and the checks in one auto-commit statement: one round trip', async () => {
     const register = 'mutation($input: RegisterDatasetVersionInput!) { registerDatasetVersion(input: $input) { id number } }';
     const project = (await server.ok<any>('mutation($name: String!) { createProject(input: { name: $name }) { id } }', { name: unique('round-trips') })).createProject.id;
     const input = (n: number) => ({ project, dataset: 'clicks', uri: `s3://clicks/${n}`, digest: `sha256:${n.toString(16).padStart(64, '0')}` });
     const tx = { unit: 'registerDatasetVersion', autoCommit: false };
     const first = (await server.ok<any>(register, { input: input(1) })).registerDatasetVersion;
-    // First use of the dataset: the statement finds no dataset | the dataset with version 1, its event and the checks.
-    expect(server.lastQueries()).toEqual(Array(2).fill(tx));
-    expect(server.lastRoundTrips()).toBe(2);
+    // First use of the dataset: the auto-commit statement finds no dataset and writes nothing |
+    // a transaction: the statement again | the dataset with version 1, its event and the checks.
+    expect(server.lastQueries()).toEqual([auto('registerDatasetVersion'), tx, tx]);
+    expect(server.lastRoundTrips()).toBe(3);
     const second = (await server.ok<any>(register, { input: input(2) })).registerDatasetVersion;
-    expect(server.lastQueries()).toEqual([tx]);
+    expect(server.lastQueries()).toEqual([auto('registerDatasetVersion')]);
     expect(server.lastRoundTrips()).toBe(1);
     expect(second.number).toBe(first.number + 1);
     // The event names the version it follows, read under the lock by the same statement.
@@ -90,28 +91,29 @@ describe('statements and transactions per request', () => {
     const inputs = [{ id: (await version(1)).registerDatasetVersion.id }, { id: (await version(2)).registerDatasetVersion.id }];
     const start = 'mutation($input: StartRunInput!) { startRun(input: $input) { id } }';
     const run = (await server.ok<any>(start, { input: { project, name: 'train', type: 'TRAINING', experiment: 'baseline', inputs } })).startRun;
-    // one statement: the run with its links and its event, and the project and inputs for the checks
-    expect(server.lastQueries()).toHaveLength(1);
+    // one auto-commit statement: the run with its links and its event, and the project and inputs for the checks
+    expect(server.lastQueries()).toEqual([auto('startRun')]);
     expect(server.lastRoundTrips()).toBe(1);
     const read = (await server.ok<any>('query($id: ID!) { run(id: $id) { experiment { name } inputs { node { id } } } }', { id: run.id })).run;
     expect(read.experiment.name).toBe('baseline');
     expect(read.inputs.map((i: any) => i.node.id).sort()).toEqual(inputs.map((i) => i.id).sort());
 
     const checkpoint = (await server.ok<any>('mutation($input: LogCheckpointInput!) { logCheckpoint(input: $input) { id } }', { input: { run: run.id, step: 1, uri: 's3://ckpt/1' } })).logCheckpoint;
-    // one statement: the run's lock with the checkpoint and its event
-    expect(server.lastQueries()).toHaveLength(1);
+    // one auto-commit statement: the run's lock with the checkpoint and its event
+    expect(server.lastQueries()).toEqual([auto('logCheckpoint')]);
     expect(server.lastRoundTrips()).toBe(1);
 
     const register = 'mutation($input: RegisterModelVersionInput!) { registerModelVersion(input: $input) { id number } }';
     const first = (await server.ok<any>(register, { input: { project, model: 'ranker', source: checkpoint.id } })).registerModelVersion;
     expect(first.number).toBe(1);
-    // the statement finds no model | the model with its lock, the version with its event and the checks' lookups
-    expect(server.lastQueries()).toHaveLength(2);
-    expect(server.lastRoundTrips()).toBe(2);
+    // the auto-commit statement finds no model | a transaction: the statement again | the model with
+    // its lock, the version with its event and the checks' lookups
+    expect(server.lastQueries()).toEqual([auto('registerModelVersion'), ...Array(2).fill({ unit: 'registerModelVersion', autoCommit: false })]);
+    expect(server.lastRoundTrips()).toBe(3);
     const second = (await server.ok<any>(register, { input: { project, model: 'ranker', source: checkpoint.id } })).registerModelVersion;
     expect(second.number).toBe(2);
     // the model's lock, the previous version's id, the version with its event and the checks' lookups
-    expect(server.lastQueries()).toHaveLength(1);
+    expect(server.lastQueries()).toEqual([auto('registerModelVersion')]);
     expect(server.lastRoundTrips()).toBe(1);
     // The event names the version it follows, and the version derives from the checkpoint.
     const { records } = await driver.executeQuery(
