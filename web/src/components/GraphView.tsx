@@ -116,9 +116,13 @@ function Graph({ display, positions, actions }: Props) {
           position: positions.get(node.id) ?? { x: 0, y: 0 },
           data: { node },
           // Known sizes: React Flow need not render every node once to measure it, so a large
-          // drawing renders only the nodes in view from the first frame.
+          // drawing renders only the nodes in view from the first frame. `measured` too: a node
+          // object without it makes React Flow drop the node's handle positions and measure it
+          // again, and until a resize observation arrives (a rendered frame later, or never when
+          // the size did not change and frames are throttled) the node's edges are not drawn.
           width: NODE_WIDTH,
           height: NODE_HEIGHT,
+          measured: { width: NODE_WIDTH, height: NODE_HEIGHT },
           ariaLabel: `${KIND_LABEL[node.kind]} ${node.displayName}${node.isFocus ? ', focus' : ''}${node.onPath ? ', on the highlighted path' : ''}${node.isNew ? ', new' : ''}${node.quarantine === 'quarantined' ? ', quarantined' : node.quarantine === 'downstream' ? ', downstream of a quarantined node' : ''}`,
           selected: node.selected,
         })),
@@ -129,6 +133,7 @@ function Graph({ display, positions, actions }: Props) {
           data: { hidden: more.hidden, direction: more.direction, anchorName: more.anchorName },
           width: 160,
           height: 40,
+          measured: { width: 160, height: 40 },
         })),
       ] satisfies Node[],
     [display, positions],
