@@ -11,7 +11,7 @@ import { enforceRelease } from '../governance/gate.ts';
 import { newId } from '../domain/ids.ts';
 import type { DeploymentRow, DeploymentStatus, ModelRow, ModelVersionRow } from '../domain/rows.ts';
 import type { Tx } from '../neo4j/executor.ts';
-import { activeDeployment, createDeployment, deploymentById, endDeployment } from '../neo4j/queries/deployments.ts';
+import { activeDeployment, createDeployment, deploymentById, endDeployment, lockForDeployment } from '../neo4j/queries/deployments.ts';
 import { lockModel, versionById } from '../neo4j/queries/models.ts';
 import { checkDeploymentTransition, isDeployable } from './deployment-state.ts';
 import { checkSlug } from './models.ts';
@@ -27,14 +27,13 @@ export async function deployModelVersion(ctx: ServiceDeps, input: DeployModelVer
   const environment = checkSlug('input.environment', input.environment, 'environment name');
   const endpoint = checkOptionalText('input.endpoint', input.endpoint, 2_000);
   return ctx.executor.write('deployModelVersion', async (tx) => {
-    const found = await versionById(tx, input.version);
+    // The model's lock, and under it the version and the active deployment, in one statement; a
+    // viewer who may not deploy in the project rolls the lock back with the transaction.
+    const locked = await lockForDeployment(tx, input.version, environment);
     const hidden = () => notFound('model version', input.version, 'input.version');
-    if (!found) throw hidden();
-    requireRole(ctx.viewer, found.projectId, 'ADMIN', hidden);
-    const model = (await lockModel(tx, found.modelId))!;
-    const version = (await versionById(tx, input.version))!;
-    const active = await activeDeployment(tx, model.id, environment);
-    return replaceActive(tx, ctx.viewer.subject, { model, version, environment, endpoint, active, endAs: 'SUPERSEDED', field: 'input.version' });
+    if (!locked) throw hidden();
+    requireRole(ctx.viewer, locked.version.projectId, 'ADMIN', hidden);
+    return replaceActive(tx, ctx.viewer.subject, { ...locked, environment, endpoint, endAs: 'SUPERSEDED', field: 'input.version' });
   });
 }
 

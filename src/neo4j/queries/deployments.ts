@@ -2,7 +2,36 @@
 import type { Node } from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
 import { nodeRow } from '../values.ts';
-import type { DeploymentRow, DeploymentStatus } from '../../domain/rows.ts';
+import type { DeploymentRow, DeploymentStatus, ModelRow, ModelVersionRow } from '../../domain/rows.ts';
+
+/**
+ * What deploying version `versionId` to `environment` starts from, in one statement: the
+ * version's model, write-locked until commit (serializes deployments and status changes of
+ * the model's versions), then, under the lock, the version as the last lock holder left it and
+ * the model's ACTIVE deployment in the environment. Null when the version does not exist.
+ * The reads after the lock are subqueries of the locked row, so they run after it is taken.
+ */
+export async function lockForDeployment(tx: Tx, versionId: string, environment: string): Promise<{ model: ModelRow; version: ModelVersionRow; active: DeploymentRow | null } | null> {
+  const [record] = await tx.run(
+    `MATCH (found:ModelVersion {id: $versionId})
+     MATCH (m:Model {id: found.modelId})
+     SET m._lock = true REMOVE m._lock
+     WITH m
+     CALL (m) {
+       MATCH (v:ModelVersion {id: $versionId})
+       RETURN v
+     }
+     OPTIONAL CALL (m) {
+       MATCH (d:Deployment {modelId: m.id, environment: $environment}) WHERE d.status = 'ACTIVE'
+       RETURN d ORDER BY d.deployedAt DESC LIMIT 1
+     }
+     RETURN m, v, d`,
+    { versionId, environment },
+  );
+  if (!record) return null;
+  const active = record.get('d') as Node | null;
+  return { model: nodeRow<ModelRow>(record.get('m') as Node), version: nodeRow<ModelVersionRow>(record.get('v') as Node), active: active ? nodeRow<DeploymentRow>(active) : null };
+}
 
 /** The ACTIVE deployment of the model in the environment (call under the model's lock). */
 export async function activeDeployment(tx: Tx, modelId: string, environment: string): Promise<DeploymentRow | null> {

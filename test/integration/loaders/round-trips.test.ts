@@ -121,6 +121,18 @@ describe('statements and transactions per request', () => {
       { id: second.id },
     );
     expect(records.map((r) => r.toObject())).toEqual([{ previousId: first.id, source: checkpoint.id }]);
+
+    // deployModelVersion: the model's lock with the version and the active deployment under it in
+    // one statement, then the release gate, the deployment, and its events: 4 statements.
+    const deploy = 'mutation($input: DeployModelVersionInput!) { deployModelVersion(input: $input) { id } }';
+    await server.ok<any>(deploy, { input: { version: first.id, environment: 'prod' } });
+    const statements = server.lastStatements();
+    expect(statements[0]).toMatch(/^MATCH \(found:ModelVersion/);
+    expect(statements).toHaveLength(4);
+    const replacing = (await server.ok<any>(deploy, { input: { version: second.id, environment: 'prod' } })).deployModelVersion;
+    expect(server.lastStatements()).toHaveLength(statements.length + 1); // and ends the active one
+    const [replaced] = (await driver.executeQuery('MATCH (d:Deployment {id: $id}) RETURN d.replacesId AS replaces', { id: replacing.id })).records;
+    expect(replaced!.get('replaces')).not.toBeNull();
   });
 
   it('a traversal with edges reads the reach and the edges in one statement, one round trip', async () => {
