@@ -78,6 +78,9 @@ export function createLiveClient(token: string, on: { connected(): void; closed(
     connectionParams: { authorization: `Bearer ${token}` },
     lazy: false,
     retryAttempts: Number.POSITIVE_INFINITY,
+    // graphql-ws doubles its wait without bound (over a minute after six failures); a view
+    // should be live again within seconds of the gateway's return.
+    retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 500 * 2 ** retries) * (0.5 + Math.random() / 2))),
     // 4403: the gateway refused the token (expired or revoked): retrying cannot help.
     shouldRetry: (event) => !(event instanceof CloseEvent && event.code === 4403),
     on: {

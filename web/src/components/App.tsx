@@ -220,18 +220,39 @@ export function App() {
       },
       refused: () => signOut(REFUSED),
     });
-    const unsubscribe = client.subscribe<VersionEventData>(
-      { query: VERSION_EVENTS, variables: { project: view.project } },
-      {
-        next: (result) => {
-          if (result.data) reload();
+    // A subscription the gateway ended with an error (a limit, say) is started again after a
+    // pause, rather than leaving the view offline until a reload.
+    // The pause doubles from 2 s to at most 30 s while the errors go on.
+    let unsubscribe = () => {};
+    let again: ReturnType<typeof setTimeout> | undefined;
+    let errors = 0;
+    const subscribe = () => {
+      unsubscribe = client.subscribe<VersionEventData>(
+        { query: VERSION_EVENTS, variables: { project: view.project } },
+        {
+          next: (result) => {
+            errors = 0;
+            if (result.data) reload();
+          },
+          error: () => {
+            setLive('offline');
+            again = setTimeout(
+              () => {
+                subscribe();
+                setLive('live');
+                reload(); // events missed meanwhile
+              },
+              Math.min(30_000, 2_000 * 2 ** errors++),
+            );
+          },
+          complete: () => {},
         },
-        error: () => setLive('offline'),
-        complete: () => {},
-      },
-    );
+      );
+    };
+    subscribe();
     return () => {
       clearTimeout(timer);
+      clearTimeout(again);
       unsubscribe();
       void client.dispose();
     };
