@@ -5,23 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { PedigreeError } from '../../src/domain/errors.ts';
 import { registerDatasetVersion } from '../../src/recording/datasets.ts';
-import { useServices } from '../support/services.ts';
+import { refusalOf, useServices } from '../support/services.ts';
 
 const services = useServices();
 const sha = () => `sha256:${randomBytes(32).toString('hex')}`;
-
-/** The code of the PedigreeError `promise` rejects with (fails the test if it resolves). */
-async function codeOf(promise: Promise<unknown>): Promise<{ code: string; field: unknown }> {
-  const error = await promise.then(
-    () => expect.unreachable('expected a refusal'),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(PedigreeError);
-  const { code, details } = error as PedigreeError;
-  return { code, field: details['field'] };
-}
 
 describe('registerDatasetVersion (service)', () => {
   it('numbers 20 concurrent versions of one dataset 1..20 without gaps, each with one sequenced event', async () => {
@@ -57,16 +45,16 @@ describe('registerDatasetVersion (service)', () => {
     await registerDatasetVersion(services.deps(), { project, dataset: 'clicks', digest: sha(), uri: 's3://b/1', label: 'v1' });
     const counts = await services.projectCounts(project);
 
-    expect(await codeOf(registerDatasetVersion(services.deps(), { project, dataset: 'clicks', digest: 'sha256:NOT-HEX', uri: 's3://b/2' }))).toEqual({
+    expect(await refusalOf(registerDatasetVersion(services.deps(), { project, dataset: 'clicks', digest: 'sha256:NOT-HEX', uri: 's3://b/2' }))).toEqual({
       code: 'BAD_USER_INPUT',
       field: 'input.digest',
     });
-    expect(await codeOf(registerDatasetVersion(services.deps(), { project, dataset: 'clicks', digest: sha(), uri: 's3://b/3', label: 'v1' }))).toEqual({
+    expect(await refusalOf(registerDatasetVersion(services.deps(), { project, dataset: 'clicks', digest: sha(), uri: 's3://b/3', label: 'v1' }))).toEqual({
       code: 'CONFLICT',
       field: 'input.label',
     });
     const viewer = services.member(project, 'VIEWER');
-    expect((await codeOf(registerDatasetVersion(services.deps(viewer), { project, dataset: 'clicks', digest: sha(), uri: 's3://b/4' }))).code).toBe('FORBIDDEN');
+    expect((await refusalOf(registerDatasetVersion(services.deps(viewer), { project, dataset: 'clicks', digest: sha(), uri: 's3://b/4' }))).code).toBe('FORBIDDEN');
 
     expect(await services.projectCounts(project)).toEqual(counts);
   });

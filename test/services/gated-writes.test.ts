@@ -8,17 +8,18 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Viewer } from '../../src/auth/viewer.ts';
-import { PedigreeError } from '../../src/domain/errors.ts';
 import type { QueryObserver } from '../../src/neo4j/executor.ts';
 import { logCheckpoint } from '../../src/recording/checkpoints.ts';
 import { registerDatasetVersion } from '../../src/recording/datasets.ts';
 import { registerModelVersion } from '../../src/recording/models.ts';
 import { startRun } from '../../src/recording/runs.ts';
-import { useServices } from '../support/services.ts';
+import { refusalOf, useServices } from '../support/services.ts';
 
 const services = useServices();
 const sha = () => `sha256:${randomBytes(32).toString('hex')}`;
 const MISSING_RUN = 'run_0190b4d3a6f87c3a9c1e2f3a4b5c6d7e';
+
+type Deps = ReturnType<typeof observed>['deps'];
 
 /** Deps whose executor records each statement's unit and whether it was its own transaction. */
 function observed(viewer?: Viewer) {
@@ -28,17 +29,6 @@ function observed(viewer?: Viewer) {
   return { deps: { ...deps, executor: deps.executor.observed(observer) }, statements };
 }
 
-/** The code and field of the PedigreeError `promise` rejects with (fails the test if it resolves). */
-async function refusal(promise: Promise<unknown>): Promise<{ code: string; field: unknown }> {
-  const error = await promise.then(
-    () => expect.unreachable('expected a refusal'),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(PedigreeError);
-  const { code, details } = error as PedigreeError;
-  return { code, field: details['field'] };
-}
-
 describe('single-node writes in one auto-commit statement', () => {
   it('record in one auto-commit statement each once the dataset and model exist', async () => {
     const project = await services.project('gated');
@@ -46,7 +36,7 @@ describe('single-node writes in one auto-commit statement', () => {
     const first = await startRun(services.deps(), { project, name: 'first', type: 'TRAINING' });
     await registerModelVersion(services.deps(), { project, model: 'ranker', source: first.id });
 
-    const writes: [string, (deps: ReturnType<typeof observed>['deps']) => Promise<{ id: string }>][] = [
+    const writes: [string, (deps: Deps) => Promise<{ id: string }>][] = [
       ['registerDatasetVersion', (deps) => registerDatasetVersion(deps, { project, dataset: 'clicks', digest: sha(), uri: 's3://b/2' })],
       ['startRun', (deps) => startRun(deps, { project, name: 'train', type: 'TRAINING', inputs: [{ id: data.id, role: 'train' }] })],
     ];
@@ -80,7 +70,7 @@ describe('single-node writes in one auto-commit statement', () => {
     await registerModelVersion(services.deps(), { project, model: 'ranker', source: run.id });
     const before = [await services.projectCounts(project), await services.projectCounts(other)];
 
-    const cases: [string, string, (deps: ReturnType<typeof observed>['deps']) => Promise<unknown>, { code: string; field: unknown }][] = [
+    const cases: [string, string, (deps: Deps) => Promise<unknown>, { code: string; field: unknown }][] = [
       ['startRun', 'missing input', (deps) => startRun(deps, { project, name: 'x', type: 'TRAINING', inputs: [{ id: MISSING_RUN }] }), { code: 'NOT_FOUND', field: 'input.inputs[0].id' }],
       ['startRun', "another project's parent", (deps) => startRun(deps, { project, name: 'x', type: 'TRAINING', parent: foreign.id }), { code: 'NOT_FOUND', field: 'input.parent' }],
       ['registerDatasetVersion', "another project's producer", (deps) => registerDatasetVersion(deps, { project, dataset: 'clicks', digest: sha(), uri: 's3://b/2', producedBy: foreign.id }), { code: 'NOT_FOUND', field: 'input.producedBy' }],
@@ -92,7 +82,7 @@ describe('single-node writes in one auto-commit statement', () => {
     ];
     for (const [unit, what, write, expected] of cases) {
       const { deps, statements } = observed();
-      expect(await refusal(write(deps)), what).toEqual(expected);
+      expect(await refusalOf(write(deps)), what).toEqual(expected);
       // The gated statement, then the unit in a transaction (its statements, all rolled back).
       expect(statements[0], what).toEqual({ unit, autoCommit: true });
       expect(statements.length, what).toBeGreaterThan(1);
@@ -112,16 +102,16 @@ describe('single-node writes in one auto-commit statement', () => {
     // A VIEWER is told FORBIDDEN; a writer of another project does not see this one (NOT_FOUND).
     for (const [viewer, code] of [[reader, 'FORBIDDEN'], [outsider, 'NOT_FOUND']] as const) {
       const checkpoint = observed(viewer);
-      expect((await refusal(logCheckpoint(checkpoint.deps, { run: run.id, step: 1, uri: 's3://ckpt/1' }))).code).toBe(code);
+      expect((await refusalOf(logCheckpoint(checkpoint.deps, { run: run.id, step: 1, uri: 's3://ckpt/1' }))).code).toBe(code);
       expect(checkpoint.statements.map((s) => s.autoCommit)).toEqual([true, false]);
       // The others check the role on the project they are given before any statement.
       for (const write of [
-        (deps: ReturnType<typeof observed>['deps']) => startRun(deps, { project, name: 'x', type: 'TRAINING' }),
-        (deps: ReturnType<typeof observed>['deps']) => registerDatasetVersion(deps, { project, dataset: 'clicks', digest: sha(), uri: 's3://b/2' }),
-        (deps: ReturnType<typeof observed>['deps']) => registerModelVersion(deps, { project, model: 'ranker', source: run.id }),
+        (deps: Deps) => startRun(deps, { project, name: 'x', type: 'TRAINING' }),
+        (deps: Deps) => registerDatasetVersion(deps, { project, dataset: 'clicks', digest: sha(), uri: 's3://b/2' }),
+        (deps: Deps) => registerModelVersion(deps, { project, model: 'ranker', source: run.id }),
       ]) {
         const { deps, statements } = observed(viewer);
-        expect((await refusal(write(deps))).code).toBe(code);
+        expect((await refusalOf(write(deps))).code).toBe(code);
         expect(statements).toEqual([]);
       }
     }
@@ -135,10 +125,10 @@ describe('single-node writes in one auto-commit statement', () => {
     await registerModelVersion(services.deps(), { project, model: 'ranker', source: run.id, semver: '1.0.0' });
     const before = await services.projectCounts(project);
     const label = observed();
-    expect(await refusal(registerDatasetVersion(label.deps, { project, dataset: 'clicks', digest: sha(), uri: 's3://b/2', label: 'v1' }))).toEqual({ code: 'CONFLICT', field: 'input.label' });
+    expect(await refusalOf(registerDatasetVersion(label.deps, { project, dataset: 'clicks', digest: sha(), uri: 's3://b/2', label: 'v1' }))).toEqual({ code: 'CONFLICT', field: 'input.label' });
     expect(label.statements).toEqual([{ unit: 'registerDatasetVersion', autoCommit: true }]);
     const semver = observed();
-    expect(await refusal(registerModelVersion(semver.deps, { project, model: 'ranker', source: run.id, semver: '1.0.0' }))).toEqual({ code: 'CONFLICT', field: 'input.semver' });
+    expect(await refusalOf(registerModelVersion(semver.deps, { project, model: 'ranker', source: run.id, semver: '1.0.0' }))).toEqual({ code: 'CONFLICT', field: 'input.semver' });
     expect(semver.statements).toEqual([{ unit: 'registerModelVersion', autoCommit: true }]);
     expect(await services.projectCounts(project)).toEqual(before);
     // The numbers given back: the next versions are 2.

@@ -9,8 +9,9 @@
  * not depend on what other files write meanwhile.
  */
 import { pino } from 'pino';
-import { afterAll, beforeAll, inject } from 'vitest';
+import { afterAll, beforeAll, expect, inject } from 'vitest';
 import { ADMIN_VIEWER, type Viewer } from '../../src/auth/viewer.ts';
+import { PedigreeError } from '../../src/domain/errors.ts';
 import { withSequencing } from '../../src/events/sequenced-writes.ts';
 import { createSequencer } from '../../src/events/sequencer.ts';
 import { createDriver } from '../../src/neo4j/driver.ts';
@@ -80,4 +81,15 @@ export function useServices(): Services {
     },
   };
   return services;
+}
+
+/** The code and field of the PedigreeError `promise` rejects with (fails the test if it resolves). */
+export async function refusalOf(promise: Promise<unknown>): Promise<{ code: string; field: unknown }> {
+  const error = await promise.then(
+    () => expect.unreachable('expected a refusal'),
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(PedigreeError);
+  const { code, details } = error as PedigreeError;
+  return { code, field: details['field'] };
 }
