@@ -14,6 +14,7 @@
  * decides), and waits for nothing.
  */
 import type { Tx } from '../neo4j/executor.ts';
+import { pinned } from '../neo4j/plans.ts';
 import { newId } from '../domain/ids.ts';
 import { INTERNAL_EVENT_KINDS } from '../domain/event-kinds.ts';
 import { APPEND_EVENTS, APPEND_SEQUENCED_EVENTS, eventRows, type NewEvent } from '../neo4j/queries/event-append.ts';
@@ -36,11 +37,11 @@ export async function appendEvents(
   if (events.length === 0) return;
   const params = { events: eventRows(events, options), action: tx.unit };
   if (tx.sequenceInline?.() === true) {
-    const [record] = await tx.run(APPEND_SEQUENCED_EVENTS, params);
+    const [record] = await tx.run(pinned(APPEND_SEQUENCED_EVENTS), params);
     if (!record) throw new Error('the events counter is missing (migration V002 creates it)');
     if ((record.get('appended') as number) > 0) tx.eventsSequenced?.(record.get('head') as number);
   } else {
-    await tx.run(`WITH datetime() AS now ${APPEND_EVENTS}`, params);
+    await tx.run(pinned(`WITH datetime() AS now ${APPEND_EVENTS}`), params);
     tx.eventsAppended?.();
   }
   if (options.summary) {

@@ -1,6 +1,7 @@
 /** Checkpoints: unique per (run, step). */
 import type { Node } from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
+import { pinned } from '../plans.ts';
 import { nodeRow } from '../values.ts';
 import { composeEvents, type NewEvent } from './event-append.ts';
 import type { CheckpointRow, RunRow } from '../../domain/rows.ts';
@@ -30,7 +31,7 @@ export async function mergeCheckpoint(tx: Tx, ckp: NewCheckpoint, writable: { al
   const event: NewEvent = { kind: 'CHECKPOINT_CREATED', projectId: '', subjectId: ckp.id, actor: ckp.createdBy };
   const composed = composeEvents(tx, [event], { when: 'created', fields: { variables: ['r'], projectId: 'r.projectId', name: 'r.name' } });
   const [record] = await tx.run(
-    `MATCH (r:Run {id: $ckp.runId})
+    pinned(`MATCH (r:Run {id: $ckp.runId})
      ${writable ? 'WHERE $writable.all OR r.projectId IN $writable.projects' : ''}
      SET r.__lock = true REMOVE r.__lock
      MERGE (c:Checkpoint:LineageNode {runId: $ckp.runId, step: toInteger($ckp.step)})
@@ -43,7 +44,7 @@ export async function mergeCheckpoint(tx: Tx, ckp: NewCheckpoint, writable: { al
        CREATE (c)-[:GENERATED_BY {role: 'checkpoint', createdAt: datetime()}]->(r))
      WITH r, c, created
      ${composed.cypher}
-     RETURN r, c, ${composed.columns}`,
+     RETURN r, c, ${composed.columns}`),
     { ckp, writable, ...composed.params },
   );
   if (!record) return null; // no run (or, with `writable`, not one of those projects'): nothing was written

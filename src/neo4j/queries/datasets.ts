@@ -5,6 +5,7 @@
  */
 import neo4j, { type Node } from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
+import { pinned } from '../plans.ts';
 import { nodeRow } from '../values.ts';
 import { composeEvents, type NewEvent } from './event-append.ts';
 import { ADMITTED, headersCypher, headersFrom, type HeaderGate, type NodeHeaders } from './nodes.ts';
@@ -81,7 +82,7 @@ export async function writeDatasetVersion(
   const params = { v: input, gate, ...headers.params };
   const existing = composeEvents(tx, events, { when: 'created', fields: { variables: ['previous'], previousId: 'previous.id' } });
   const [record] = await tx.run(
-    `MATCH (d:Dataset {projectId: $v.projectId, name: $v.name})
+    pinned(`MATCH (d:Dataset {projectId: $v.projectId, name: $v.name})
      ${headers.cypher}
      ${gate ? `WITH * WHERE ${ADMITTED}` : ''}
      SET d.nextNumber = d.nextNumber + 1
@@ -99,7 +100,7 @@ export async function writeDatasetVersion(
        ${CREATE_VERSION}
      }
      ${existing.cypher}
-     RETURN v, same, labelled, headers, ${existing.columns}`,
+     RETURN v, same, labelled, headers, ${existing.columns}`),
     { ...params, ...existing.params },
   );
   if (record) {
@@ -110,14 +111,14 @@ export async function writeDatasetVersion(
   if (gate) return null;
   const first = composeEvents(tx, events);
   const [created] = await tx.run(
-    `CREATE (d:Dataset {id: $v.datasetId, projectId: $v.projectId, name: $v.name, nextNumber: 2, createdAt: datetime(), createdBy: $v.createdBy})
+    pinned(`CREATE (d:Dataset {id: $v.datasetId, projectId: $v.projectId, name: $v.name, nextNumber: 2, createdAt: datetime(), createdBy: $v.createdBy})
      WITH d, 1 AS number
      CALL (d, number) {
        ${CREATE_VERSION}
      }
      ${headers.cypher}
      ${first.cypher}
-     RETURN v, null AS same, null AS labelled, headers, ${first.columns}`,
+     RETURN v, null AS same, null AS labelled, headers, ${first.columns}`),
     { ...params, ...first.params },
   );
   first.answered(created);

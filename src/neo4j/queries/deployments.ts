@@ -1,6 +1,7 @@
 /** Deployments of model versions: one ACTIVE per model and environment, chained by REPLACES. */
 import type { Node } from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
+import { pinned } from '../plans.ts';
 import { nodeRow } from '../values.ts';
 import type { DeploymentRow, DeploymentStatus, ModelRow, ModelVersionRow } from '../../domain/rows.ts';
 
@@ -13,7 +14,7 @@ import type { DeploymentRow, DeploymentStatus, ModelRow, ModelVersionRow } from 
  */
 export async function lockForDeployment(tx: Tx, versionId: string, environment: string): Promise<{ model: ModelRow; version: ModelVersionRow; active: DeploymentRow | null } | null> {
   const [record] = await tx.run(
-    `MATCH (found:ModelVersion {id: $versionId})
+    pinned(`MATCH (found:ModelVersion {id: $versionId})
      MATCH (m:Model {id: found.modelId})
      SET m._lock = true REMOVE m._lock
      WITH m
@@ -25,7 +26,7 @@ export async function lockForDeployment(tx: Tx, versionId: string, environment: 
        MATCH (d:Deployment {modelId: m.id, environment: $environment}) WHERE d.status = 'ACTIVE'
        RETURN d ORDER BY d.deployedAt DESC LIMIT 1
      }
-     RETURN m, v, d`,
+     RETURN m, v, d`),
     { versionId, environment },
   );
   if (!record) return null;
@@ -50,7 +51,7 @@ export async function deploymentById(tx: Tx, id: string): Promise<DeploymentRow 
 
 /** Ends a deployment: sets its final status and endedAt. */
 export async function endDeployment(tx: Tx, id: string, status: DeploymentStatus): Promise<void> {
-  await tx.run('MATCH (d:Deployment {id: $id}) SET d.status = $status, d.endedAt = datetime()', { id, status });
+  await tx.run(pinned('MATCH (d:Deployment {id: $id}) SET d.status = $status, d.endedAt = datetime()'), { id, status });
 }
 
 /** Creates an ACTIVE deployment DEPLOYS the version, REPLACES the previous one when given. */
@@ -68,7 +69,7 @@ export async function createDeployment(
   },
 ): Promise<DeploymentRow> {
   const [record] = await tx.run(
-    `MATCH (v:ModelVersion {id: $modelVersionId})
+    pinned(`MATCH (v:ModelVersion {id: $modelVersionId})
      CREATE (d:Deployment:LineageNode {
        id: $id, projectId: $projectId, modelId: $modelId, modelVersionId: $modelVersionId,
        environment: $environment, endpoint: $endpoint, status: 'ACTIVE', replacesId: $replacesId,
@@ -79,7 +80,7 @@ export async function createDeployment(
        MATCH (p:Deployment {id: $replacesId})
        CREATE (d)-[:REPLACES]->(p)
      }
-     RETURN d`,
+     RETURN d`),
     { ...input, endpoint: input.endpoint ?? null, replacesId: input.replacesId ?? null, actor: input.actor ?? null },
   );
   return nodeRow<DeploymentRow>(record!.get('d') as Node);

@@ -15,6 +15,7 @@
  */
 import type { Node } from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
+import { pinned } from '../plans.ts';
 import { nodeRow } from '../values.ts';
 import type { DeploymentRow, ModelVersionStatus } from '../../domain/rows.ts';
 import { LINEAGE_REL_TYPES, MAX_DEPTH } from './lineage.ts';
@@ -86,9 +87,9 @@ const MATCHING_POLICIES = `OPTIONAL MATCH (p:ReleasePolicy {projectId: $projectI
 /** The gate lock, then the policies that apply to a release of the model into the target (oldest first), in one statement. */
 export async function lockGateWithPolicies(tx: Tx, target: PolicyTarget): Promise<ReleasePolicyRow[]> {
   const [record] = await tx.run(
-    `MERGE (g:ReleaseGate {projectId: $projectId}) SET g._lock = true REMOVE g._lock
+    pinned(`MERGE (g:ReleaseGate {projectId: $projectId}) SET g._lock = true REMOVE g._lock
      WITH g
-     ${MATCHING_POLICIES}`,
+     ${MATCHING_POLICIES}`),
     { ...target },
   );
   return (record!.get('policies') as Node[]).map((n) => nodeRow<ReleasePolicyRow>(n));

@@ -6,6 +6,7 @@
 import type { Node } from 'neo4j-driver';
 import { labelOf } from '../../domain/ids.ts';
 import type { Tx } from '../executor.ts';
+import { pinned } from '../plans.ts';
 import { nodeRow, toPlain } from '../values.ts';
 import { composeEvents, type ComposedEvents, type NewEvent } from './event-append.ts';
 import { ADMITTED, headersCypher, headersFrom, type HeaderGate, type NodeHeaders } from './nodes.ts';
@@ -88,17 +89,17 @@ export async function writeModelVersion(
   const fields = { variables: ['previous'], previousId: 'previous.id' };
   const params = { v: input, gate, ...headers.params };
   const existing = composeEvents(tx, events, { when: 'created', fields });
-  let [record] = await tx.run(`MATCH (m:Model {projectId: $v.projectId, name: $v.modelName}) ${write(existing)}`, { ...params, ...existing.params });
+  let [record] = await tx.run(pinned(`MATCH (m:Model {projectId: $v.projectId, name: $v.modelName}) ${write(existing)}`), { ...params, ...existing.params });
   if (record) existing.answered(record);
   // Gated, nothing was written: a check failed, or the model's first use, left to the caller's transaction.
   else if (gate) return null;
   else {
     const first = composeEvents(tx, events, { when: 'created', fields });
     [record] = await tx.run(
-      `MATCH (p:Project {id: $v.projectId}) SET p._lock = true REMOVE p._lock
+      pinned(`MATCH (p:Project {id: $v.projectId}) SET p._lock = true REMOVE p._lock
        MERGE (m:Model {projectId: $v.projectId, name: $v.modelName})
        ON CREATE SET m.id = $v.modelId, m.description = null, m.nextNumber = 1, m.createdAt = datetime(), m.createdBy = $v.actor
-       ${write(first)}`,
+       ${write(first)}`),
       { ...params, ...first.params },
     );
     // No project: nothing was written; the caller reports it like its project check would.

@@ -1,6 +1,7 @@
 /** Runs, experiments and metric series. */
 import neo4j, { type Node } from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
+import { pinned } from '../plans.ts';
 import { nodeRow, toPlain } from '../values.ts';
 import { composeEvents, type NewEvent } from './event-append.ts';
 import { ADMITTED, headersCypher, headersFrom, type HeaderGate, type NodeHeaders } from './nodes.ts';
@@ -59,7 +60,7 @@ export async function createRun(
          ON CREATE SET ${RUN_PROPS}
          WITH r, headers, r.id = $run.id AS created`;
   const [record] = await tx.run(
-    `${headers.cypher}
+    pinned(`${headers.cypher}
      ${gate ? `WITH * WHERE ${ADMITTED}` : ''}
      ${create}
      CALL (r, created) {
@@ -81,7 +82,7 @@ export async function createRun(
        SET r.experimentId = e.id
      }
      ${composed.cypher}
-     RETURN r, headers, ${composed.columns}`,
+     RETURN r, headers, ${composed.columns}`),
     { run, inputs: links.inputs, experiment: links.experiment, gate, ...composed.params, ...headers.params },
   );
   // Gated: no record when a check failed, and nothing was written.
