@@ -1,10 +1,10 @@
 /**
- * The single-node writes keep their first plan (src/neo4j/plans.ts): every statement they send
- * is pinned with `replan=skip`, so a request that comes after the store's statistics drifted (a
- * bulk load, a new project's first writes) does not re-plan it. That is sound only because no
- * statistics could make another plan better: this explains each statement they sent, on the
- * suite's small store (a fresh install's plans, the ones a pin keeps), and checks that the plan
- * finds every node through an index seek, never a scan.
+ * The single-node writes and recordLineage's statements keep their first plan
+ * (src/neo4j/plans.ts): they are pinned with `replan=skip`, so a request that comes after the
+ * store's statistics drifted (a bulk load, a new project's first writes) does not re-plan them.
+ * That is sound only because no statistics could make another plan better: this explains each
+ * pinned statement they sent, on the suite's small store (a fresh install's plans, the ones a pin
+ * keeps), and checks that the plan finds every node through an index seek, never a scan.
  */
 import { randomBytes } from 'node:crypto';
 import neo4j, { type Driver, type ProfiledPlan } from 'neo4j-driver';
@@ -14,6 +14,7 @@ import { PINNED } from '../../src/neo4j/plans.ts';
 import { logCheckpoint } from '../../src/recording/checkpoints.ts';
 import { registerDatasetVersion } from '../../src/recording/datasets.ts';
 import { deployModelVersion } from '../../src/recording/deployments.ts';
+import { recordLineage, type BatchNode } from '../../src/recording/lineage-batch.ts';
 import { registerModelVersion } from '../../src/recording/models.ts';
 import { startRun } from '../../src/recording/runs.ts';
 import { refusalOf, useServices } from '../support/services.ts';
@@ -35,11 +36,33 @@ function operators(plan: ProfiledPlan | { operatorType: string; children: unknow
   return [node.operatorType.replace(/@.*$/, ''), ...node.children.flatMap(operators)];
 }
 
+/** Deps whose executor records each distinct statement of `units`, with its unit. */
+function collecting(units: ReadonlySet<string>) {
+  const statements = new Map<string, string>();
+  const observer: QueryObserver = { onQuery: ({ unit, query }) => void (units.has(unit) && statements.set(query, unit)) };
+  const deps = services.deps();
+  return { deps: { ...deps, executor: deps.executor.observed(observer) }, statements };
+}
+
+/** The scan operators in the plan of each statement (without its pin), which must be none. */
+async function expectIndexSeeksOnly(statements: ReadonlyMap<string, string>): Promise<void> {
+  const session = driver.session();
+  try {
+    // The check sees scans when there are some.
+    expect(operators((await session.run('EXPLAIN MATCH (r:Run) RETURN r')).summary.plan as unknown as ProfiledPlan)).toContain('NodeByLabelScan');
+    for (const [query, unit] of statements) {
+      const { summary } = await session.run(`EXPLAIN ${query.startsWith(`${PINNED} `) ? query.slice(PINNED.length + 1) : query}`);
+      const scans = operators(summary.plan as unknown as ProfiledPlan).filter((operator) => /Scan/.test(operator));
+      expect(scans, `${unit}: ${query.slice(0, 200)}`).toEqual([]);
+    }
+  } finally {
+    await session.close();
+  }
+}
+
 describe('pinned plans of the single-node writes', () => {
   it('pins every statement of the five write kinds, and each plan seeks by index, on first uses, later uses, refusals and replacements', async () => {
-    const statements = new Map<string, string>();
-    const observer: QueryObserver = { onQuery: ({ unit, query }) => void (UNITS.has(unit) && statements.set(query, unit)) };
-    const deps = { ...services.deps(), executor: services.deps().executor.observed(observer) };
+    const { deps, statements } = collecting(UNITS);
     const project = await services.project('pinned');
 
     // First uses (a new dataset and model take the transaction path), then later uses (one statement each).
@@ -56,19 +79,37 @@ describe('pinned plans of the single-node writes', () => {
     expect((await refusalOf(registerModelVersion(deps, { project, model: 'ranker', source: raw.id }))).code).toBe('BAD_USER_INPUT');
 
     expect(new Set(statements.values())).toEqual(UNITS);
-    const session = driver.session();
-    try {
-      // The check sees scans when there are some.
-      expect(operators((await session.run('EXPLAIN MATCH (r:Run) RETURN r')).summary.plan as unknown as ProfiledPlan)).toContain('NodeByLabelScan');
-      for (const [query, unit] of statements) {
-        expect(query.startsWith(`${PINNED} `), `${unit}: ${query.slice(0, 120)}`).toBe(true);
-        const { summary } = await session.run(`EXPLAIN ${query.slice(PINNED.length + 1)}`);
-        const scans = operators(summary.plan as unknown as ProfiledPlan).filter((operator) => /Scan/.test(operator));
-        expect(scans, `${unit}: ${query.slice(0, 200)}`).toEqual([]);
-      }
-    } finally {
-      await session.close();
-    }
+    for (const [query, unit] of statements) expect(query.startsWith(`${PINNED} `), `${unit}: ${query.slice(0, 120)}`).toBe(true);
+    await expectIndexSeeksOnly(statements);
     expect(statements.size).toBeGreaterThan(10);
+  });
+
+  it("pins recordLineage's statements, each seeking by index, on first uses, later batches and a batch sent again", async () => {
+    const { deps, statements } = collecting(new Set(['recordLineage']));
+    const project = await services.project('pinned-batch');
+    const batch = (tag: string): BatchNode[] => [
+      { key: 'raw', kind: 'DATASET_VERSION', externalId: `${tag}/raw`, fields: { dataset: 'clicks', uri: 's3://raw', digest: sha() } },
+      { key: 'prep', kind: 'RUN', status: 'COMPLETED', externalId: `${tag}/prep`, fields: { name: 'prep', type: 'DATA_PROCESSING', inputs: [{ id: 'raw', role: 'source' }], idempotencyKey: `${tag}/prep` } },
+      { key: 'data', kind: 'DATASET_VERSION', externalId: `${tag}/data`, fields: { dataset: 'train', uri: 's3://train', digest: sha(), label: `${tag}-v`, producedBy: 'prep' } },
+      { key: 'train', kind: 'RUN', status: 'COMPLETED', externalId: `${tag}/train`, fields: { name: 'train', type: 'TRAINING', experiment: 'exp', parent: 'prep', params: { lr: 0.1 }, inputs: [{ id: 'data', role: 'train' }] } },
+      { key: 'ckp', kind: 'CHECKPOINT', externalId: `${tag}/ckp`, fields: { run: 'train', step: 100, uri: 's3://ckp' } },
+      { key: 'model', kind: 'MODEL_VERSION', externalId: `${tag}/model`, fields: { model: 'ranker', source: 'ckp', semver: `1.0.${tag.length}` } },
+      { key: 'eval', kind: 'RUN', status: 'RUNNING', externalId: `${tag}/eval`, fields: { name: 'eval', type: 'EVALUATION' } },
+      { key: 'report', kind: 'ARTIFACT', externalId: `${tag}/report`, fields: { type: 'report', name: 'eval', digest: sha() } },
+    ];
+    const edges = [
+      { from: 'eval', to: 'model', kind: 'USED' as const, role: 'model' },
+      { from: 'report', to: 'eval', kind: 'GENERATED_BY' as const },
+      { from: 'report', to: 'data', kind: 'DERIVED_FROM' as const },
+    ];
+    const first = batch('a');
+    expect((await recordLineage(deps, { project, nodes: first, edges })).created).toBe(first.length);
+    // Existing datasets, model and experiment; then the first batch again, all found by externalId and key.
+    expect((await recordLineage(deps, { project, nodes: batch('bb'), edges })).created).toBe(first.length);
+    expect(await recordLineage(deps, { project, nodes: first, edges })).toMatchObject({ created: 0, existing: first.length, edges: 0 });
+
+    const pinnedOnes = new Map([...statements].filter(([query]) => query.startsWith(`${PINNED} `)));
+    expect(pinnedOnes.size).toBeGreaterThan(15);
+    await expectIndexSeeksOnly(pinnedOnes);
   });
 });

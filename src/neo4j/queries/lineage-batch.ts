@@ -4,7 +4,13 @@
  * Labels and relationship types come from the allow-lists below, never from input.
  */
 import type { Tx } from '../executor.ts';
+import { pinned } from '../plans.ts';
 import type { ArtifactRow, CheckpointRow, DatasetVersionRow, ModelVersionRow, RunRow } from '../../domain/rows.ts';
+
+/** Every statement here finds its nodes by key: each keeps its plan once made (src/neo4j/plans.ts). */
+function run(tx: Tx, query: string, params: Record<string, unknown>) {
+  return tx.run(pinned(query), params);
+}
 
 /** Lineage nodes of the project that already carry one of these externalIds. */
 export async function nodesByExternalId(
@@ -13,9 +19,9 @@ export async function nodesByExternalId(
   externalIds: readonly string[],
 ): Promise<Map<string, { id: string; label: string }>> {
   if (externalIds.length === 0) return new Map();
-  const records = await tx.run(
+  const records = await run(tx, 
     `UNWIND $externalIds AS externalId
-     MATCH (n:LineageNode {projectId: $projectId, externalId: externalId})
+     MATCH (n:LineageNode {projectId: $projectId, externalId: externalId}) USING INDEX SEEK n:LineageNode(projectId, externalId)
      RETURN externalId, n.id AS id, [l IN labels(n) WHERE NOT l IN ['LineageNode', 'Quarantined']][0] AS label`,
     { projectId, externalIds },
   );
@@ -51,7 +57,7 @@ export async function lockParents(
   const version = label === 'Dataset' ? 'DatasetVersion' : 'ModelVersion';
   const parentKey = label === 'Dataset' ? 'datasetId' : 'modelId';
   const names = input.parents.map((p) => p.name).sort();
-  const locked = await tx.run(
+  const locked = await run(tx, 
     `UNWIND $names AS name
      MATCH (p:${label} {projectId: $projectId, name: name})
      SET p._lock = true REMOVE p._lock
@@ -61,7 +67,7 @@ export async function lockParents(
   const found = new Set(locked.map((r) => r.get('name') as string));
   const missing = input.parents.filter((p) => !found.has(p.name)).map((p) => ({ name: p.name, id: p.newId }));
   if (missing.length > 0) {
-    await tx.run(
+    await run(tx, 
       `MATCH (project:Project {id: $projectId}) SET project._lock = true REMOVE project._lock
        WITH project
        UNWIND $missing AS m
@@ -71,7 +77,7 @@ export async function lockParents(
       { projectId: input.projectId, missing, createdBy: input.createdBy },
     );
   }
-  const records = await tx.run(
+  const records = await run(tx, 
     `UNWIND $names AS name
      MATCH (p:${label} {projectId: $projectId, name: name})
      OPTIONAL MATCH (latest:${version} {${parentKey}: p.id, number: p.nextNumber - 1})
@@ -90,7 +96,7 @@ export async function lockParents(
 export async function advanceNextNumbers(tx: Tx, label: VersionedLabel, counts: readonly { id: string; count: number }[]): Promise<void> {
   if (!VERSIONED.includes(label)) throw new Error(`${label} has no versions`);
   if (counts.length === 0) return;
-  await tx.run(
+  await run(tx, 
     `UNWIND $counts AS c
      MATCH (p:${label} {id: c.id})
      SET p.nextNumber = p.nextNumber + toInteger(c.count)`,
@@ -104,7 +110,7 @@ export async function datasetVersionMatches(
   items: readonly { i: number; datasetId: string; digest: string; label: string | null }[],
 ): Promise<Map<number, { sameDigestId: string | null; sameLabelId: string | null }>> {
   if (items.length === 0) return new Map();
-  const records = await tx.run(
+  const records = await run(tx, 
     `UNWIND $items AS item
      OPTIONAL MATCH (same:DatasetVersion {datasetId: item.datasetId, digest: item.digest})
      OPTIONAL MATCH (labelled:DatasetVersion {datasetId: item.datasetId, label: item.label})
@@ -122,7 +128,7 @@ export async function datasetVersionMatches(
 /** The run already holding each idempotency key, by key. */
 export async function runsByIdempotencyKey(tx: Tx, projectId: string, keys: readonly string[]): Promise<Map<string, string>> {
   if (keys.length === 0) return new Map();
-  const records = await tx.run(
+  const records = await run(tx, 
     `UNWIND $keys AS key
      MATCH (r:Run {projectId: $projectId, idempotencyKey: key})
      RETURN key, r.id AS id`,
@@ -138,7 +144,7 @@ export async function artifactsByDigest(
   items: readonly { i: number; type: string; name: string; digest: string }[],
 ): Promise<Map<number, string>> {
   if (items.length === 0) return new Map();
-  const records = await tx.run(
+  const records = await run(tx, 
     `UNWIND $items AS item
      MATCH (a:Artifact {projectId: $projectId, type: item.type, name: item.name, digest: item.digest})
      RETURN item.i AS i, a.id AS id`,
@@ -150,7 +156,7 @@ export async function artifactsByDigest(
 /** The checkpoint already at each (run, step), by item index. */
 export async function checkpointsByStep(tx: Tx, items: readonly { i: number; runId: string; step: number }[]): Promise<Map<number, string>> {
   if (items.length === 0) return new Map();
-  const records = await tx.run(
+  const records = await run(tx, 
     `UNWIND $items AS item
      MATCH (c:Checkpoint {runId: item.runId, step: toInteger(item.step)})
      RETURN item.i AS i, c.id AS id`,
@@ -162,14 +168,14 @@ export async function checkpointsByStep(tx: Tx, items: readonly { i: number; run
 /** Names of runs by id (for event payloads). */
 export async function runNames(tx: Tx, ids: readonly string[]): Promise<Map<string, string>> {
   if (ids.length === 0) return new Map();
-  const records = await tx.run('UNWIND $ids AS id MATCH (r:Run {id: id}) RETURN id, r.name AS name', { ids });
+  const records = await run(tx, 'UNWIND $ids AS id MATCH (r:Run {id: id}) RETURN id, r.name AS name', { ids });
   return new Map(records.map((r) => [r.get('id') as string, r.get('name') as string]));
 }
 
 /** For each (i, modelId, semver): the version that already has the semver. */
 export async function modelVersionsBySemver(tx: Tx, items: readonly { i: number; modelId: string; semver: string }[]): Promise<Map<number, string>> {
   if (items.length === 0) return new Map();
-  const records = await tx.run(
+  const records = await run(tx, 
     `UNWIND $items AS item
      MATCH (v:ModelVersion {modelId: item.modelId, semver: item.semver})
      RETURN item.i AS i, v.id AS id`,
@@ -213,7 +219,7 @@ export interface BatchNodes {
 export async function createBatchNodes(tx: Tx, scope: { projectId: string; createdBy: string | null }, nodes: BatchNodes): Promise<void> {
   const { datasetVersions, runs, checkpoints, artifacts, modelVersions } = nodes;
   if (datasetVersions.length > 0) {
-    await tx.run(
+    await run(tx, 
       `UNWIND $rows AS row
        MATCH (d:Dataset {id: row.datasetId})
        CREATE (v:DatasetVersion:LineageNode {
@@ -226,7 +232,7 @@ export async function createBatchNodes(tx: Tx, scope: { projectId: string; creat
     );
   }
   if (runs.length > 0) {
-    await tx.run(
+    await run(tx, 
       `UNWIND $rows AS row
        CREATE (r:Run:LineageNode {
          id: row.id, projectId: $projectId, createdBy: $createdBy, externalId: row.externalId,
@@ -241,7 +247,7 @@ export async function createBatchNodes(tx: Tx, scope: { projectId: string; creat
     );
     const withExperiment = runs.filter((r) => r.experiment !== null).map((r) => ({ id: r.id, name: r.experiment, experimentId: r.experimentId }));
     if (withExperiment.length > 0) {
-      await tx.run(
+      await run(tx, 
         `UNWIND $rows AS row
          MERGE (e:Experiment {projectId: $projectId, name: row.name})
          ON CREATE SET e.id = row.experimentId, e.createdAt = datetime(), e.createdBy = $createdBy
@@ -254,11 +260,11 @@ export async function createBatchNodes(tx: Tx, scope: { projectId: string; creat
     }
     const withParent = runs.filter((r) => r.parentId !== null);
     if (withParent.length > 0) {
-      await tx.run('UNWIND $rows AS row MATCH (r:Run {id: row.id}), (p:Run {id: row.parentId}) CREATE (r)-[:CHILD_OF]->(p)', { rows: withParent });
+      await run(tx, 'UNWIND $rows AS row MATCH (r:Run {id: row.id}), (p:Run {id: row.parentId}) CREATE (r)-[:CHILD_OF]->(p)', { rows: withParent });
     }
   }
   if (artifacts.length > 0) {
-    await tx.run(
+    await run(tx, 
       `UNWIND $rows AS row
        CREATE (:Artifact:LineageNode {
          id: row.id, projectId: $projectId, type: row.type, name: row.name, uri: row.uri, digest: row.digest,
@@ -268,7 +274,7 @@ export async function createBatchNodes(tx: Tx, scope: { projectId: string; creat
     );
   }
   if (checkpoints.length > 0) {
-    await tx.run(
+    await run(tx, 
       `UNWIND $rows AS row
        CREATE (:Checkpoint:LineageNode {
          id: row.id, projectId: $projectId, runId: row.runId, step: toInteger(row.step),
@@ -280,7 +286,7 @@ export async function createBatchNodes(tx: Tx, scope: { projectId: string; creat
     );
   }
   if (modelVersions.length > 0) {
-    await tx.run(
+    await run(tx, 
       `UNWIND $rows AS row
        MATCH (m:Model {id: row.modelId})
        CREATE (:ModelVersion:LineageNode {
@@ -309,7 +315,7 @@ export async function createLineageEdges(
 ): Promise<number> {
   if (!EDGE_KINDS.includes(kind)) throw new Error(`${kind} is not a lineage edge kind`);
   if (edges.length === 0) return 0;
-  const [record] = await tx.run(
+  const [record] = await run(tx, 
     `UNWIND $edges AS e
      MATCH (a:LineageNode {id: e.from}) USING INDEX SEEK a:LineageNode(id)
      MATCH (b:LineageNode {id: e.to}) USING INDEX SEEK b:LineageNode(id)
