@@ -9,8 +9,9 @@
 import { randomBytes } from 'node:crypto';
 import neo4j, { type Driver, type ProfiledPlan } from 'neo4j-driver';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { QueryObserver } from '../../src/neo4j/executor.ts';
+import type { QueryObserver, Tx } from '../../src/neo4j/executor.ts';
 import { PINNED } from '../../src/neo4j/plans.ts';
+import { eventLogBounds, eventsInRange, sequencePending } from '../../src/neo4j/queries/events.ts';
 import { logCheckpoint } from '../../src/recording/checkpoints.ts';
 import { registerDatasetVersion } from '../../src/recording/datasets.ts';
 import { deployModelVersion } from '../../src/recording/deployments.ts';
@@ -111,5 +112,18 @@ describe('pinned plans of the single-node writes', () => {
     const pinnedOnes = new Map([...statements].filter(([query]) => query.startsWith(`${PINNED} `)));
     expect(pinnedOnes.size).toBeGreaterThan(15);
     await expectIndexSeeksOnly(pinnedOnes);
+  });
+
+  it("pins the event log's tail, bounds and sequencer step; the tail and bounds seek by index", async () => {
+    const sent: string[] = [];
+    const capturing: Tx = { unit: 'test.capture', run: async (query) => (sent.push(query), []) };
+    await eventsInRange(capturing, { after: 0, through: 10, limit: 10, internal: true });
+    await eventLogBounds(capturing).catch(() => {});
+    await sequencePending(capturing, 100);
+    expect(sent).toHaveLength(3);
+    for (const query of sent) expect(query.startsWith(`${PINNED} `), query.slice(0, 120)).toBe(true);
+    // The step's plan is fixed by its index hint and bounded by its LIMITs, which
+    // test/integration/events/sequencer.test.ts measures: its cost follows the step, not the backlog.
+    await expectIndexSeeksOnly(new Map(sent.slice(0, 2).map((query) => [query, 'events'])));
   });
 });

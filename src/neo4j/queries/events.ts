@@ -7,6 +7,7 @@
  * digest uniqueness is scoped to). Only dataset versions, model versions and artifacts have one.
  */
 import type { Tx } from '../executor.ts';
+import { pinned } from '../plans.ts';
 import { INTERNAL_EVENT_KINDS } from '../../domain/event-kinds.ts';
 import { toPlain } from '../values.ts';
 
@@ -54,9 +55,9 @@ const seriesOf = (v: string) =>
 /** The log's head (highest committed seq; 0 when empty) and the highest pruned seq (0 when none). */
 export async function eventLogBounds(tx: Tx): Promise<{ head: number; prunedThrough: number }> {
   const [record] = await tx.run(
-    `OPTIONAL MATCH (c:Counter {name: 'events'})
+    pinned(`OPTIONAL MATCH (c:Counter {name: 'events'})
      OPTIONAL MATCH (p:Counter {name: 'events_pruned'})
-     RETURN coalesce(c.value, 0) AS head, coalesce(p.value, 0) AS prunedThrough`,
+     RETURN coalesce(c.value, 0) AS head, coalesce(p.value, 0) AS prunedThrough`),
   );
   return { head: record!.get('head') as number, prunedThrough: record!.get('prunedThrough') as number };
 }
@@ -86,11 +87,14 @@ export async function eventLogBounds(tx: Tx): Promise<{ head: number; prunedThro
  * on: the plan is cached from whenever the statement was first planned, often with nothing
  * pending, and then Neo4j picks a label scan and a sort of every pending event, so each step of a
  * long backlog cost as much as the whole backlog (a 9,000-event batch: 9 steps of 1,000, 45,000
- * rows read).
+ * rows read). With the hint the plan does not depend on the statistics, and
+ * the statement keeps it (`pinned`, src/neo4j/plans.ts): the pending label's count swings
+ * between none and a few dozen all the time, which made Neo4j plan the step again (about 100 ms
+ * on a cold JVM) every 10 s under load, holding back every event meanwhile.
  */
 export async function sequencePending(tx: Tx, batch: number): Promise<{ sequenced: number; head: number | null }> {
   const [record] = await tx.run(
-    `OPTIONAL MATCH (first:Unsequenced) WHERE first.occurredAt IS NOT NULL
+    pinned(`OPTIONAL MATCH (first:Unsequenced) WHERE first.occurredAt IS NOT NULL
      WITH first LIMIT 1
      OPTIONAL MATCH (c:Counter {name: 'events'}) WHERE first IS NOT NULL
      OPTIONAL CALL (c) {
@@ -111,7 +115,7 @@ export async function sequencePending(tx: Tx, batch: number): Promise<{ sequence
        SET c.value = head + sequenced
        RETURN sequenced, c.value AS newHead
      }
-     RETURN first IS NOT NULL AS pending, c IS NOT NULL AS counter, sequenced, newHead`,
+     RETURN first IS NOT NULL AS pending, c IS NOT NULL AS counter, sequenced, newHead`),
     { batch },
   );
   if (record?.get('pending') !== true) return { sequenced: 0, head: null };
@@ -131,7 +135,7 @@ export async function eventsInRange(
 ): Promise<StoredEvent[]> {
   const columns = args.columns ?? { projects: null, kinds: null, names: null };
   const records = await tx.run(
-    `MATCH (e:Event) WHERE e.seq > $after AND e.seq <= $through
+    pinned(`MATCH (e:Event) USING INDEX e:Event(seq) WHERE e.seq > $after AND e.seq <= $through
        AND ($projects IS NULL OR e.projectId IN $projects)
        AND ($kinds IS NULL OR e.kind IN $kinds)
        AND ($names IS NULL OR e.name IN $names)
@@ -143,7 +147,7 @@ export async function eventsInRange(
        AND $watch.since[series] IS NOT NULL AND subjectCreatedMs >= $watch.since[series])
      RETURN e {.*} AS event, series, subjectCreatedMs
      ORDER BY e.seq
-     LIMIT toInteger($limit)`,
+     LIMIT toInteger($limit)`),
     {
       after: args.after,
       through: args.through,
