@@ -5,6 +5,11 @@ import { pinned } from '../plans.ts';
 import { nodeRow } from '../values.ts';
 import type { DeploymentRow, DeploymentStatus, ModelRow, ModelVersionRow } from '../../domain/rows.ts';
 
+/** The newest ACTIVE deployment `d` of the model whose id is `modelId` (a Cypher expression) in `$environment`. */
+const ACTIVE_IN_ENVIRONMENT = (modelId: string) =>
+  `MATCH (d:Deployment {modelId: ${modelId}, environment: $environment}) WHERE d.status = 'ACTIVE'
+     RETURN d ORDER BY d.deployedAt DESC LIMIT 1`;
+
 /**
  * What deploying version `versionId` to `environment` starts from, in one statement: the
  * version's model, write-locked until commit (serializes deployments and status changes of
@@ -23,8 +28,7 @@ export async function lockForDeployment(tx: Tx, versionId: string, environment: 
        RETURN v
      }
      OPTIONAL CALL (m) {
-       MATCH (d:Deployment {modelId: m.id, environment: $environment}) WHERE d.status = 'ACTIVE'
-       RETURN d ORDER BY d.deployedAt DESC LIMIT 1
+       ${ACTIVE_IN_ENVIRONMENT('m.id')}
      }
      RETURN m, v, d`),
     { versionId, environment },
@@ -36,11 +40,7 @@ export async function lockForDeployment(tx: Tx, versionId: string, environment: 
 
 /** The ACTIVE deployment of the model in the environment (call under the model's lock). */
 export async function activeDeployment(tx: Tx, modelId: string, environment: string): Promise<DeploymentRow | null> {
-  const [record] = await tx.run(
-    `MATCH (d:Deployment {modelId: $modelId, environment: $environment}) WHERE d.status = 'ACTIVE'
-     RETURN d ORDER BY d.deployedAt DESC LIMIT 1`,
-    { modelId, environment },
-  );
+  const [record] = await tx.run(ACTIVE_IN_ENVIRONMENT('$modelId'), { modelId, environment });
   return record ? nodeRow<DeploymentRow>(record.get('d') as Node) : null;
 }
 
