@@ -17,7 +17,15 @@ import type { Tx } from '../neo4j/executor.ts';
 import { pinned } from '../neo4j/plans.ts';
 import { newId } from '../domain/ids.ts';
 import { INTERNAL_EVENT_KINDS } from '../domain/event-kinds.ts';
-import { APPEND_EVENTS, APPEND_SEQUENCED_EVENTS, eventRows, type NewEvent } from '../neo4j/queries/event-append.ts';
+import {
+  APPEND_EVENT_GROUPS,
+  APPEND_EVENTS,
+  APPEND_SEQUENCED_EVENT_GROUPS,
+  APPEND_SEQUENCED_EVENTS,
+  eventGroups,
+  eventRows,
+  type NewEvent,
+} from '../neo4j/queries/event-append.ts';
 
 export type { NewEvent };
 
@@ -27,7 +35,8 @@ export type { NewEvent };
  * `summary` one entry for the whole unit (a recordLineage batch of thousands of nodes: its
  * details count the events by kind; each node keeps its createdBy). Call it last in a write unit.
  * (A unit whose change is one statement can write its events in that statement instead:
- * composeEvents in src/neo4j/queries/event-append.ts.)
+ * composeEvents in src/neo4j/queries/event-append.ts.) A large append with a summary is stored
+ * in the compact layout (eventGroups in src/neo4j/queries/event-append.ts).
  */
 export async function appendEvents(
   tx: Tx,
@@ -35,21 +44,29 @@ export async function appendEvents(
   options: { summary?: Record<string, unknown> } = {},
 ): Promise<void> {
   if (events.length === 0) return;
-  const params = { events: eventRows(events, options), action: tx.unit };
+  const rows = eventRows(events, options);
+  const groups = options.summary ? eventGroups(rows) : null;
   if (tx.sequenceInline?.() === true) {
-    const [record] = await tx.run(pinned(APPEND_SEQUENCED_EVENTS), params);
+    const [record] = groups
+      ? await tx.run(pinned(APPEND_SEQUENCED_EVENT_GROUPS), { groups, total: rows.length })
+      : await tx.run(pinned(APPEND_SEQUENCED_EVENTS), { events: rows, action: tx.unit });
     if (!record) throw new Error('the events counter is missing (migration V002 creates it)');
     if ((record.get('appended') as number) > 0) tx.eventsSequenced?.(record.get('head') as number);
   } else {
-    await tx.run(pinned(`WITH datetime() AS now ${APPEND_EVENTS}`), params);
+    await tx.run(pinned(`WITH datetime() AS now ${groups ? APPEND_EVENT_GROUPS : APPEND_EVENTS}`), groups ? { groups } : { events: rows, action: tx.unit });
     tx.eventsAppended?.();
   }
   if (options.summary) {
-    const byKind: Record<string, number> = {};
-    for (const e of events) byKind[e.kind] = (byKind[e.kind] ?? 0) + 1;
-    for (const kind of INTERNAL_EVENT_KINDS) delete byKind[kind];
-    await appendAudit(tx, { projectId: events[0]!.projectId, actor: events[0]!.actor, subjectId: null, details: { ...options.summary, events: byKind } });
+    await appendAudit(tx, { projectId: events[0]!.projectId, actor: events[0]!.actor, subjectId: null, details: { ...options.summary, events: countByKind(events) } });
   }
+}
+
+/** The events' count per public kind, for a unit's summary audit entry. */
+function countByKind(events: readonly NewEvent[]): Record<string, number> {
+  const byKind: Record<string, number> = {};
+  for (const e of events) byKind[e.kind] = (byKind[e.kind] ?? 0) + 1;
+  for (const kind of INTERNAL_EVENT_KINDS) delete byKind[kind];
+  return byKind;
 }
 
 /** An audit entry for a change that announces no event (e.g. an API token created or revoked). */

@@ -56,7 +56,7 @@ async function projectCounts(projectId: string): Promise<Counts> {
   const { records } = await driver.executeQuery(
     `CALL () { MATCH (n) WHERE n.projectId = $p OR n.id = $p RETURN count(n) AS nodes }
      CALL () { MATCH (n)-[r]-() WHERE n.projectId = $p OR n.id = $p RETURN count(DISTINCT r) AS relationships }
-     CALL () { MATCH (e:Event {projectId: $p}) RETURN count(e) AS events }
+     CALL () { MATCH (e:Event {projectId: $p}) RETURN sum(coalesce(e.count, 1)) AS events }
      CALL () { MATCH (a:AuditEntry {projectId: $p}) RETURN count(a) AS audit }
      RETURN nodes, relationships, events, audit`,
     { p: projectId },

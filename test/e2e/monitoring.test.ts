@@ -58,7 +58,7 @@ async function projectCounts(projectId: string): Promise<{ nodes: number; relati
   const { records } = await driver.executeQuery(
     `CALL () { MATCH (n {projectId: $projectId}) RETURN count(n) AS nodes }
      CALL () { MATCH (n {projectId: $projectId})-[r]-() RETURN count(DISTINCT r) AS relationships }
-     CALL () { MATCH (e:Event {projectId: $projectId}) RETURN count(e) AS events }
+     CALL () { MATCH (e:Event {projectId: $projectId}) RETURN sum(coalesce(e.count, 1)) AS events }
      RETURN nodes, relationships, events`,
     { projectId },
   );

@@ -103,10 +103,13 @@ describe('delivery', () => {
     const start = await headCursor(server);
     const datasets = await createWebhook(server, receiver, '/datasets', { project, kinds: ['DATASET_VERSION_CREATED'] });
     await createWebhook(server, receiver, '/all', { project });
-    for (let from = 1; from <= 200; from += 50) {
-      await recordBatch(server, project, from, 50);
+    // The project's batches (110 events each) are stored in the compact layout, the other's (5) event by event.
+    for (let from = 1; from <= 200; from += 100) {
+      await recordBatch(server, project, from, 100);
       await recordBatch(server, other, from, 5);
     }
+    const groups = await driver.executeQuery('MATCH (e:Event {projectId: $project}) WHERE e.count IS NOT NULL RETURN count(e) AS n', { project });
+    expect(groups.records[0]!.get('n')).toBe(2);
     const expectedDatasets = await pollAll(server, { projects: [project], kinds: ['DATASET_VERSION_CREATED'] }, start);
     const expectedAll = await pollAll(server, { projects: [project] }, start);
     expect(expectedDatasets).toHaveLength(200);

@@ -72,7 +72,7 @@ export function useServices(): Services {
         tx.run(
           `CALL () { MATCH (n) WHERE n.projectId = $projectId OR (n:Project AND n.id = $projectId) RETURN collect(n) AS nodes }
            CALL (nodes) { UNWIND nodes AS n MATCH (n)-[r]-() RETURN count(DISTINCT r) AS relationships }
-           CALL () { MATCH (e:Event {projectId: $projectId}) RETURN count(e) AS events }
+           CALL () { MATCH (e:Event {projectId: $projectId}) RETURN sum(coalesce(e.count, 1)) AS events }
            RETURN size(nodes) AS nodes, relationships, events`,
           { projectId },
         ),

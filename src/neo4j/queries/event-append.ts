@@ -223,3 +223,80 @@ function withoutSlots(row: Record<string, unknown>, slots: readonly Slot[]): Rec
   for (const slot of slots) delete rest[slot];
   return rest;
 }
+
+/**
+ * The compact layout of a large append. A batch (a `recordLineage` call of thousands of nodes)
+ * appends an event per new version, run start and finish: about ten per pipeline, more events
+ * than nodes. Stored one `:Event` node each, with four index entries and numbered one by one
+ * by the sequencer, they were the largest part of a batch. An append of at least
+ * EVENT_GROUP_MIN events that share project and actor, carry no alias and one audit entry for
+ * the unit, is stored instead as groups of at most EVENT_GROUP_MAX events: one `:Event` node
+ * per group that takes a range of seqs, `firstSeq` to `seq` (its last), and holds its events'
+ * fields as lists, in seq order: `ids`, `kinds`, `subjectIds`, `names` and `previousIds` (an
+ * empty string for null: Neo4j lists hold no nulls, and no name or id is empty). `id` is its
+ * first event's id, `count` its number of events; `projectId`, `actor` and `occurredAt` are
+ * every event's. Readers expand groups (src/neo4j/queries/events.ts, EVENT_AT and
+ * eventsInRange), so every reader sees one event per seq whichever layout wrote it.
+ */
+export const EVENT_GROUP_MIN = 64;
+export const EVENT_GROUP_MAX = 1_000;
+
+/** A group node's properties (see above), and `offset`: how many of the append's events precede it. */
+interface EventGroupRow {
+  readonly id: string;
+  readonly projectId: string;
+  readonly actor: string | null;
+  readonly offset: number;
+  readonly count: number;
+  readonly ids: string[];
+  readonly kinds: string[];
+  readonly subjectIds: string[];
+  readonly names: string[];
+  readonly previousIds: string[];
+}
+
+/** The append's rows (eventRows) as groups, or null when the append is to be stored event by event. */
+export function eventGroups(rows: readonly Record<string, unknown>[]): EventGroupRow[] | null {
+  if (rows.length < EVENT_GROUP_MIN) return null;
+  const [first] = rows;
+  const shared = rows.every((r) => r['projectId'] === first!['projectId'] && r['actor'] === first!['actor'] && r['alias'] === null && r['detailsJson'] === null);
+  if (!shared) return null;
+  const groups: EventGroupRow[] = [];
+  for (let offset = 0; offset < rows.length; offset += EVENT_GROUP_MAX) {
+    const part = rows.slice(offset, offset + EVENT_GROUP_MAX);
+    const list = (key: string) => part.map((r) => (r[key] as string | null) ?? '');
+    groups.push({
+      id: part[0]!['id'] as string,
+      projectId: first!['projectId'] as string,
+      actor: (first!['actor'] as string | null) ?? null,
+      offset,
+      count: part.length,
+      ids: list('id'),
+      kinds: list('kind'),
+      subjectIds: list('subjectId'),
+      names: list('name'),
+      previousIds: list('previousId'),
+    });
+  }
+  return groups;
+}
+
+const GROUP_PROPERTIES = `id: g.id, count: toInteger(g.count), projectId: g.projectId, actor: g.actor, occurredAt: now,
+       ids: g.ids, kinds: g.kinds, subjectIds: g.subjectIds, names: g.names, previousIds: g.previousIds`;
+
+/** Appends `$groups` (eventGroups) pending, for the sequencer to number; with `now` bound. */
+export const APPEND_EVENT_GROUPS = `UNWIND $groups AS g
+     CREATE (:Event:Unsequenced {${GROUP_PROPERTIES}})`;
+
+/**
+ * Appends `$groups` (of `$total` events) numbered, as APPEND_SEQUENCED_EVENTS does events:
+ * under the events counter's lock, each group the next range of seqs. Returns `head` and `appended`.
+ */
+export const APPEND_SEQUENCED_EVENT_GROUPS = `MATCH (c:Counter {name: 'events'})
+     SET c.value = c.value + toInteger($total)
+     WITH c.value - toInteger($total) AS base, datetime() AS now
+     CALL (base, now) {
+       UNWIND $groups AS g
+       CREATE (:Event {seq: base + toInteger(g.offset + g.count), firstSeq: base + toInteger(g.offset) + 1, ${GROUP_PROPERTIES}})
+     }
+     RETURN base + toInteger($total) AS head, toInteger($total) AS appended`;

@@ -9,6 +9,7 @@
 import type { Tx } from '../executor.ts';
 import { pinned } from '../plans.ts';
 import { INTERNAL_EVENT_KINDS } from '../../domain/event-kinds.ts';
+import { EVENT_GROUP_MAX } from './event-append.ts';
 import { toPlain } from '../values.ts';
 
 /** Kinds whose subject is a new version of a series. */
@@ -52,6 +53,32 @@ const seriesOf = (v: string) =>
         WHEN ${v}:ModelVersion THEN 'mdl:' + ${v}.modelId
         WHEN ${v}:Artifact THEN 'art:' + ${v}.projectId + ':' + ${v}.type + ':' + coalesce(${v}.name, '') END`;
 
+/**
+ * The event at offset `k` of the `:Event` node `e`, as a map of StoredEvent's stored fields:
+ * the node's own fields for an event stored alone (`k` is 0), its `k`-th event for a group of the
+ * compact layout (src/neo4j/queries/event-append.ts, eventGroups).
+ */
+export function eventAt(e: string, k: string): string {
+  const listed = (list: string) => `CASE ${e}.${list}[${k}] WHEN '' THEN null ELSE ${e}.${list}[${k}] END`;
+  return `CASE WHEN ${e}.firstSeq IS NULL
+       THEN ${e} {.seq, .id, .kind, .projectId, .subjectId, .name, .previousId, .alias, .actor, .occurredAt}
+       ELSE {seq: ${e}.firstSeq + ${k}, id: ${e}.ids[${k}], kind: ${e}.kinds[${k}], projectId: ${e}.projectId, subjectId: ${e}.subjectIds[${k}],
+             name: ${listed('names')}, previousId: ${listed('previousIds')}, alias: null, actor: ${e}.actor, occurredAt: ${e}.occurredAt} END`;
+}
+
+/**
+ * A subquery that binds `as` to the event with seq `seq` (a variable), as eventAt's map, and
+ * yields no row when the log has none (not yet numbered, or pruned). A group holds at most
+ * EVENT_GROUP_MAX events, so the one holding `seq` ends within that many seqs after it.
+ */
+export function eventWithSeq(seq: string, as: string): string {
+  return `CALL (${seq}) {
+       MATCH (e:Event) USING INDEX e:Event(seq) WHERE e.seq >= ${seq} AND e.seq < ${seq} + ${EVENT_GROUP_MAX}
+       WITH e WHERE coalesce(e.firstSeq, e.seq) <= ${seq}
+       RETURN ${eventAt('e', `toInteger(${seq}) - coalesce(e.firstSeq, e.seq)`)} AS ${as}
+     }`;
+}
+
 /** The log's head (highest committed seq; 0 when empty) and the highest pruned seq (0 when none). */
 export async function eventLogBounds(tx: Tx): Promise<{ head: number; prunedThrough: number }> {
   const [record] = await tx.run(
@@ -65,7 +92,11 @@ export async function eventLogBounds(tx: Tx): Promise<{ head: number; prunedThro
 /**
  * One sequencer step (src/events/sequencer.ts), one statement: numbers up to `batch` pending
  * (`:Unsequenced`) events, oldest first by (occurredAt, id), with the seqs after the counter's
- * value, removes their pending label and moves the counter. Returns how many it numbered and
+ * value, removes their pending label and moves the counter. A group of the compact layout
+ * (src/neo4j/queries/event-append.ts) counts as one of the `batch` and takes a range of seqs:
+ * `firstSeq` to `seq`, its `count` of them. Groups are few (a large batch's append makes one
+ * per EVENT_GROUP_MAX events), so each node's first seq is its index plus what the groups
+ * before it take beyond one each. Returns how many nodes it numbered and
  * the counter's new value; `sequenced: 0` (and `head: null`) when none was pending, and then it
  * wrote nothing and took no lock. Run it as its own (auto-commit) transaction: one round trip,
  * and the counter's lock is held only while Neo4j runs and commits it, never across a round trip
@@ -106,13 +137,15 @@ export async function sequencePending(tx: Tx, batch: number): Promise<{ sequence
          WHERE e.occurredAt IS NOT NULL AND e.id IS NOT NULL
          WITH e ORDER BY e.occurredAt, e.id LIMIT toInteger($batch)
          WITH collect(e) AS pending
+         WITH pending, [j IN range(0, size(pending) - 1) WHERE pending[j].count IS NOT NULL | [j, pending[j].count - 1]] AS groups
          UNWIND range(0, size(pending) - 1) AS i
-         WITH pending[i] AS e, head + i + 1 AS seq
-         SET e.seq = seq
+         WITH pending[i] AS e, head + i + reduce(more = 0, g IN groups | more + CASE WHEN g[0] < i THEN g[1] ELSE 0 END) AS before
+         WITH e, before, before + coalesce(e.count, 1) AS seq
+         SET e.seq = seq, e.firstSeq = CASE WHEN e.count IS NULL THEN null ELSE before + 1 END
          REMOVE e:Unsequenced
-         RETURN count(*) AS sequenced
+         RETURN count(*) AS sequenced, max(seq) AS last
        }
-       SET c.value = head + sequenced
+       SET c.value = coalesce(last, head)
        RETURN sequenced, c.value AS newHead
      }
      RETURN first IS NOT NULL AS pending, c IS NOT NULL AS counter, sequenced, newHead`),
@@ -125,8 +158,10 @@ export async function sequencePending(tx: Tx, batch: number): Promise<{ sequence
 
 /**
  * Events with `after < seq <= through` in seq order, at most `limit`, matching the column
- * filters and (when given) the upstream watch. Each query scans at most `through - after`
- * seq values through the `event_seq` index; callers keep that window bounded. Internal kinds
+ * filters and (when given) the upstream watch; groups of the compact layout expanded to the
+ * events of theirs in the range. Each query scans at most `through - after` + EVENT_GROUP_MAX
+ * seq values through the `event_seq` index (a group's `seq` is its last); callers keep that
+ * window bounded. Internal kinds
  * (src/domain/event-kinds.ts) are left out unless `internal` is true, for the dispatcher's tail.
  */
 export async function eventsInRange(
@@ -135,9 +170,14 @@ export async function eventsInRange(
 ): Promise<StoredEvent[]> {
   const columns = args.columns ?? { projects: null, kinds: null, names: null };
   const records = await tx.run(
-    pinned(`MATCH (e:Event) USING INDEX e:Event(seq) WHERE e.seq > $after AND e.seq <= $through
-       AND ($projects IS NULL OR e.projectId IN $projects)
-       AND ($kinds IS NULL OR e.kind IN $kinds)
+    pinned(`MATCH (n:Event) USING INDEX n:Event(seq) WHERE n.seq > $after AND n.seq <= $through + ${EVENT_GROUP_MAX}
+       AND coalesce(n.firstSeq, n.seq) <= $through
+       AND ($projects IS NULL OR n.projectId IN $projects)
+     UNWIND CASE WHEN n.firstSeq IS NULL THEN [0]
+       ELSE range(CASE WHEN n.firstSeq > $after THEN 0 ELSE toInteger($after) + 1 - n.firstSeq END,
+                  CASE WHEN n.seq <= $through THEN n.count - 1 ELSE toInteger($through) - n.firstSeq END) END AS k
+     WITH ${eventAt('n', 'k')} AS e
+     WHERE ($kinds IS NULL OR e.kind IN $kinds)
        AND ($names IS NULL OR e.name IN $names)
        AND ($internal OR NOT e.kind IN $internalKinds)
      OPTIONAL MATCH (s:LineageNode {id: e.subjectId}) WHERE e.kind IN $newVersionKinds
@@ -145,7 +185,7 @@ export async function eventsInRange(
      WITH e, s, series, s.createdAt.epochMillis AS subjectCreatedMs
      WHERE $watch IS NULL OR (series IS NOT NULL AND NOT s.id IN $watch.closure
        AND $watch.since[series] IS NOT NULL AND subjectCreatedMs >= $watch.since[series])
-     RETURN e {.*} AS event, series, subjectCreatedMs
+     RETURN e AS event, series, subjectCreatedMs
      ORDER BY e.seq
      LIMIT toInteger($limit)`),
     {

@@ -25,7 +25,7 @@
 import neo4j from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
 import { toPlain } from '../values.ts';
-import type { StoredEvent } from './events.ts';
+import { eventWithSeq, type StoredEvent } from './events.ts';
 
 export type WebhookDeliveryState = 'PENDING' | 'DELIVERED' | 'FAILED';
 
@@ -207,8 +207,6 @@ function deliveryRow(webhookId: string, d: DeliveryColumns): WebhookDeliveryRow 
   };
 }
 
-const EVENT_FIELDS = 'e {.seq, .id, .kind, .projectId, .subjectId, .name, .previousId, .alias, .actor, .occurredAt}';
-
 /**
  * The deliveries of each of `webhookIds`, newest (highest seq) first, at most `first` each: one
  * statement for every webhook of a page (the webhookDeliveries loader), in the order given. The
@@ -220,9 +218,14 @@ export async function deliveriesOf(tx: Tx, webhookIds: readonly string[], first:
   const records = await tx.run(
     `UNWIND range(0, size($ids) - 1) AS i
      OPTIONAL MATCH (w:Webhook {id: $ids[i]})
-     OPTIONAL MATCH (e:Event {seq: w.pendingSeq}) WHERE w.pendingSeq > w.cursor
-     WITH i, CASE WHEN e IS NULL THEN [] ELSE [{state: 'PENDING', attempts: w.pendingAttempts, statusCode: w.pendingStatusCode,
-       error: w.pendingError, nextAttemptAt: w.pendingNextAttemptMs, event: ${EVENT_FIELDS}}] END AS pending
+     WITH i, w, CASE WHEN w.pendingSeq > w.cursor THEN w.pendingSeq END AS pendingSeq
+     OPTIONAL CALL (pendingSeq) {
+       WITH pendingSeq WHERE pendingSeq IS NOT NULL
+       ${eventWithSeq('pendingSeq', 'event')}
+       RETURN event
+     }
+     WITH i, CASE WHEN event IS NULL THEN [] ELSE [{state: 'PENDING', attempts: w.pendingAttempts, statusCode: w.pendingStatusCode,
+       error: w.pendingError, nextAttemptAt: w.pendingNextAttemptMs, event: event}] END AS pending
      CALL (i) {
        MATCH (b:WebhookDeliveryBatch {webhookId: $ids[i]}) WHERE b.maxSeq IS NOT NULL
        WITH b ORDER BY b.maxSeq DESC LIMIT $first
@@ -230,8 +233,8 @@ export async function deliveriesOf(tx: Tx, webhookIds: readonly string[], first:
        WITH b, k ORDER BY b.writtenAt DESC
        WITH b.seqs[k] AS seq, head(collect({state: b.states[k], attempts: b.attempts[k], statusCode: b.statusCodes[k], error: b.errors[k], deliveredAt: b.deliveredAt[k]})) AS d
        ORDER BY seq DESC LIMIT $first
-       MATCH (e:Event {seq: seq})
-       RETURN collect(d {.*, event: ${EVENT_FIELDS}}) AS finished
+       ${eventWithSeq('seq', 'event')}
+       RETURN collect(d {.*, event: event}) AS finished
      }
      RETURN i, pending, finished`,
     { ids: webhookIds, first: neo4j.int(first) },

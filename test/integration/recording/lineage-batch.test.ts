@@ -227,8 +227,9 @@ describe('recordLineage', () => {
     expect(smallResult).toMatchObject({ created: 6, edges: 5 });
     expect(bigResult).toMatchObject({ created: 5_000, existing: 0, edges: 4_999 });
     expect(bigCount).toBe(smallCount);
-    // 5,000 nodes, the dataset, one event per node and one audit entry for the batch; 4,999 USED + 2,500 VERSION_OF.
-    expect(after.nodes - before.nodes).toBe(5_000 + 1 + 5_000 + 1);
+    // 5,000 nodes, the dataset, one event per node in the compact layout (5 groups of 1,000) and
+    // one audit entry for the batch; 4,999 USED + 2,500 VERSION_OF.
+    expect(after.nodes - before.nodes).toBe(5_000 + 1 + 5 + 1);
     expect(after.relationships - before.relationships).toBe(4_999 + 2_500);
     expect(after.events - before.events).toBe(5_000);
     const audit = await server.ok('query($p: ID!) { auditLog(project: $p, first: 1) { nodes { action subject { id } details } } }', { p: project });
