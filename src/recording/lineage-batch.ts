@@ -414,8 +414,7 @@ async function writeBatch(tx: Tx, viewer: Viewer, plan: Plan, actor: string | nu
   const events: NewEvent[] = [];
   const datasetNumbers = number(fresh('DatasetVersion'), (n) => n.item.spec.name, datasets);
   const modelNumbers = number(fresh('ModelVersion'), (n) => n.item.spec.name, models);
-  await advanceNextNumbers(tx, 'Dataset', countsOf(datasetNumbers, datasets));
-  await advanceNextNumbers(tx, 'Model', countsOf(modelNumbers, models));
+  await Promise.all([advanceNextNumbers(tx, 'Dataset', countsOf(datasetNumbers, datasets)), advanceNextNumbers(tx, 'Model', countsOf(modelNumbers, models))]);
 
   const lineage = plan.edges.filter((e) => e.owner === null || !existing.has(e.owner));
   const usedBy = new Map<PlannedNode, string[]>();
@@ -474,7 +473,7 @@ async function writeBatch(tx: Tx, viewer: Viewer, plan: Plan, actor: string | nu
     return { id: n.newId, externalId: n.externalId, modelId: models.get(n.item.spec.name)!.id, number, ...pick(n.item.spec, 'semver', 'description', 'metricsJson') };
   });
 
-  await createBatchNodes(
+  const creatingNodes = createBatchNodes(
     tx,
     { projectId, createdBy: actor },
     { datasetVersions: datasetVersionRows, runs: runRows, checkpoints: checkpointRows, artifacts: artifactRows, modelVersions: modelVersionRows },
@@ -492,10 +491,14 @@ async function writeBatch(tx: Tx, viewer: Viewer, plan: Plan, actor: string | nu
     if (!byKind.has(group)) byKind.set(group, { kind, fromNew, rows: new Map() });
     byKind.get(group)!.rows.set(JSON.stringify(row), row);
   }
+  // The edges go out right behind the nodes' statements (createBatchNodes has sent them all), not
+  // after their answers: Neo4j runs them in the order sent, after the nodes they join.
+  const groups = [...byKind.values()];
+  const [, createdByGroup] = await Promise.all([creatingNodes, Promise.all(groups.map(({ kind, fromNew, rows }) => createLineageEdges(tx, kind, [...rows.values()], fromNew)))]);
   let edges = 0;
   let linkedFrom: string | null = null;
-  for (const { kind, fromNew, rows } of byKind.values()) {
-    const created = await createLineageEdges(tx, kind, [...rows.values()], fromNew);
+  for (const [i, { fromNew, rows }] of groups.entries()) {
+    const created = createdByGroup[i]!;
     edges += created;
     if (!fromNew && created > 0) linkedFrom ??= rows.values().next().value!.from;
   }

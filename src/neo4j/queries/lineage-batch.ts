@@ -19,7 +19,7 @@ export async function nodesByExternalId(
   externalIds: readonly string[],
 ): Promise<Map<string, { id: string; label: string }>> {
   if (externalIds.length === 0) return new Map();
-  const records = await run(tx, 
+  const records = await run(tx,
     `UNWIND $externalIds AS externalId
      MATCH (n:LineageNode {projectId: $projectId, externalId: externalId}) USING INDEX SEEK n:LineageNode(projectId, externalId)
      RETURN externalId, n.id AS id, [l IN labels(n) WHERE NOT l IN ['LineageNode', 'Quarantined']][0] AS label`,
@@ -57,7 +57,7 @@ export async function lockParents(
   const version = label === 'Dataset' ? 'DatasetVersion' : 'ModelVersion';
   const parentKey = label === 'Dataset' ? 'datasetId' : 'modelId';
   const names = input.parents.map((p) => p.name).sort();
-  const locked = await run(tx, 
+  const locked = await run(tx,
     `UNWIND $names AS name
      MATCH (p:${label} {projectId: $projectId, name: name})
      SET p._lock = true REMOVE p._lock
@@ -67,7 +67,7 @@ export async function lockParents(
   const found = new Set(locked.map((r) => r.get('name') as string));
   const missing = input.parents.filter((p) => !found.has(p.name)).map((p) => ({ name: p.name, id: p.newId }));
   if (missing.length > 0) {
-    await run(tx, 
+    await run(tx,
       `MATCH (project:Project {id: $projectId}) SET project._lock = true REMOVE project._lock
        WITH project
        UNWIND $missing AS m
@@ -77,7 +77,7 @@ export async function lockParents(
       { projectId: input.projectId, missing, createdBy: input.createdBy },
     );
   }
-  const records = await run(tx, 
+  const records = await run(tx,
     `UNWIND $names AS name
      MATCH (p:${label} {projectId: $projectId, name: name})
      OPTIONAL MATCH (latest:${version} {${parentKey}: p.id, number: p.nextNumber - 1})
@@ -96,7 +96,7 @@ export async function lockParents(
 export async function advanceNextNumbers(tx: Tx, label: VersionedLabel, counts: readonly { id: string; count: number }[]): Promise<void> {
   if (!VERSIONED.includes(label)) throw new Error(`${label} has no versions`);
   if (counts.length === 0) return;
-  await run(tx, 
+  await run(tx,
     `UNWIND $counts AS c
      MATCH (p:${label} {id: c.id})
      SET p.nextNumber = p.nextNumber + toInteger(c.count)`,
@@ -110,7 +110,7 @@ export async function datasetVersionMatches(
   items: readonly { i: number; datasetId: string; digest: string; label: string | null }[],
 ): Promise<Map<number, { sameDigestId: string | null; sameLabelId: string | null }>> {
   if (items.length === 0) return new Map();
-  const records = await run(tx, 
+  const records = await run(tx,
     `UNWIND $items AS item
      OPTIONAL MATCH (same:DatasetVersion {datasetId: item.datasetId, digest: item.digest})
      OPTIONAL MATCH (labelled:DatasetVersion {datasetId: item.datasetId, label: item.label})
@@ -128,7 +128,7 @@ export async function datasetVersionMatches(
 /** The run already holding each idempotency key, by key. */
 export async function runsByIdempotencyKey(tx: Tx, projectId: string, keys: readonly string[]): Promise<Map<string, string>> {
   if (keys.length === 0) return new Map();
-  const records = await run(tx, 
+  const records = await run(tx,
     `UNWIND $keys AS key
      MATCH (r:Run {projectId: $projectId, idempotencyKey: key})
      RETURN key, r.id AS id`,
@@ -144,7 +144,7 @@ export async function artifactsByDigest(
   items: readonly { i: number; type: string; name: string; digest: string }[],
 ): Promise<Map<number, string>> {
   if (items.length === 0) return new Map();
-  const records = await run(tx, 
+  const records = await run(tx,
     `UNWIND $items AS item
      MATCH (a:Artifact {projectId: $projectId, type: item.type, name: item.name, digest: item.digest})
      RETURN item.i AS i, a.id AS id`,
@@ -156,7 +156,7 @@ export async function artifactsByDigest(
 /** The checkpoint already at each (run, step), by item index. */
 export async function checkpointsByStep(tx: Tx, items: readonly { i: number; runId: string; step: number }[]): Promise<Map<number, string>> {
   if (items.length === 0) return new Map();
-  const records = await run(tx, 
+  const records = await run(tx,
     `UNWIND $items AS item
      MATCH (c:Checkpoint {runId: item.runId, step: toInteger(item.step)})
      RETURN item.i AS i, c.id AS id`,
@@ -175,7 +175,7 @@ export async function runNames(tx: Tx, ids: readonly string[]): Promise<Map<stri
 /** For each (i, modelId, semver): the version that already has the semver. */
 export async function modelVersionsBySemver(tx: Tx, items: readonly { i: number; modelId: string; semver: string }[]): Promise<Map<number, string>> {
   if (items.length === 0) return new Map();
-  const records = await run(tx, 
+  const records = await run(tx,
     `UNWIND $items AS item
      MATCH (v:ModelVersion {modelId: item.modelId, semver: item.semver})
      RETURN item.i AS i, v.id AS id`,
@@ -215,11 +215,18 @@ export interface BatchNodes {
   readonly modelVersions: readonly BatchModelVersion[];
 }
 
-/** Creates the batch's new nodes with their structural relationships: one statement per kind. */
+/**
+ * Creates the batch's new nodes with their structural relationships: one statement per kind,
+ * all sent before the first answer (Neo4j runs a transaction's statements in the order sent, so
+ * each still sees the nodes of those before it), while the gateway packs the next one Neo4j runs
+ * the one before. Sends every statement synchronously, before its first await: a caller may send
+ * statements that need these nodes right behind them (writeBatch sends the edges).
+ */
 export async function createBatchNodes(tx: Tx, scope: { projectId: string; createdBy: string | null }, nodes: BatchNodes): Promise<void> {
   const { datasetVersions, runs, checkpoints, artifacts, modelVersions } = nodes;
+  const sent: Promise<unknown>[] = [];
   if (datasetVersions.length > 0) {
-    await run(tx, 
+    sent.push(run(tx,
       `UNWIND $rows AS row
        MATCH (d:Dataset {id: row.datasetId})
        CREATE (v:DatasetVersion:LineageNode {
@@ -229,10 +236,10 @@ export async function createBatchNodes(tx: Tx, scope: { projectId: string; creat
          createdAt: datetime(), createdBy: $createdBy
        })-[:VERSION_OF]->(d)`,
       { ...scope, rows: datasetVersions },
-    );
+    ));
   }
   if (runs.length > 0) {
-    await run(tx, 
+    sent.push(run(tx,
       `UNWIND $rows AS row
        CREATE (r:Run:LineageNode {
          id: row.id, projectId: $projectId, createdBy: $createdBy, externalId: row.externalId,
@@ -244,10 +251,10 @@ export async function createBatchNodes(tx: Tx, scope: { projectId: string; creat
        })
        SET r += row.searchProps`,
       { ...scope, rows: runs },
-    );
+    ));
     const withExperiment = runs.filter((r) => r.experiment !== null).map((r) => ({ id: r.id, name: r.experiment, experimentId: r.experimentId }));
     if (withExperiment.length > 0) {
-      await run(tx, 
+      sent.push(run(tx,
         `UNWIND $rows AS row
          MERGE (e:Experiment {projectId: $projectId, name: row.name})
          ON CREATE SET e.id = row.experimentId, e.createdAt = datetime(), e.createdBy = $createdBy
@@ -256,25 +263,25 @@ export async function createBatchNodes(tx: Tx, scope: { projectId: string; creat
          CREATE (r)-[:PART_OF]->(e)
          SET r.experimentId = e.id`,
         { ...scope, rows: withExperiment },
-      );
+      ));
     }
     const withParent = runs.filter((r) => r.parentId !== null);
     if (withParent.length > 0) {
-      await run(tx, 'UNWIND $rows AS row MATCH (r:Run {id: row.id}), (p:Run {id: row.parentId}) CREATE (r)-[:CHILD_OF]->(p)', { rows: withParent });
+      sent.push(run(tx, 'UNWIND $rows AS row MATCH (r:Run {id: row.id}), (p:Run {id: row.parentId}) CREATE (r)-[:CHILD_OF]->(p)', { rows: withParent }));
     }
   }
   if (artifacts.length > 0) {
-    await run(tx, 
+    sent.push(run(tx,
       `UNWIND $rows AS row
        CREATE (:Artifact:LineageNode {
          id: row.id, projectId: $projectId, type: row.type, name: row.name, uri: row.uri, digest: row.digest,
          propertiesJson: row.propertiesJson, externalId: row.externalId, createdAt: datetime(), createdBy: $createdBy
        })`,
       { ...scope, rows: artifacts },
-    );
+    ));
   }
   if (checkpoints.length > 0) {
-    await run(tx, 
+    sent.push(run(tx,
       `UNWIND $rows AS row
        CREATE (:Checkpoint:LineageNode {
          id: row.id, projectId: $projectId, runId: row.runId, step: toInteger(row.step),
@@ -283,10 +290,10 @@ export async function createBatchNodes(tx: Tx, scope: { projectId: string; creat
          retention: 'RETAINED', deletedAt: null, externalId: row.externalId, createdAt: datetime(), createdBy: $createdBy
        })`,
       { ...scope, rows: checkpoints },
-    );
+    ));
   }
   if (modelVersions.length > 0) {
-    await run(tx, 
+    sent.push(run(tx,
       `UNWIND $rows AS row
        MATCH (m:Model {id: row.modelId})
        CREATE (:ModelVersion:LineageNode {
@@ -295,8 +302,9 @@ export async function createBatchNodes(tx: Tx, scope: { projectId: string; creat
          externalId: row.externalId, createdAt: datetime(), createdBy: $createdBy
        })-[:VERSION_OF]->(m)`,
       { ...scope, rows: modelVersions },
-    );
+    ));
   }
+  await Promise.all(sent);
 }
 
 export type LineageEdgeKind = 'USED' | 'GENERATED_BY' | 'DERIVED_FROM';
@@ -315,7 +323,7 @@ export async function createLineageEdges(
 ): Promise<number> {
   if (!EDGE_KINDS.includes(kind)) throw new Error(`${kind} is not a lineage edge kind`);
   if (edges.length === 0) return 0;
-  const [record] = await run(tx, 
+  const [record] = await run(tx,
     `UNWIND $edges AS e
      MATCH (a:LineageNode {id: e.from}) USING INDEX SEEK a:LineageNode(id)
      MATCH (b:LineageNode {id: e.to}) USING INDEX SEEK b:LineageNode(id)
