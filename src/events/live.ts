@@ -6,7 +6,7 @@
 import type DataLoader from 'dataloader';
 import { labelOf } from '../domain/ids.ts';
 import { LINEAGE_LOADER, type Loaders } from '../loaders/index.ts';
-import type { StoredEvent } from '../neo4j/queries/events.ts';
+import type { EventPageRows, StoredEvent } from '../neo4j/queries/events.ts';
 import type { Matcher } from './filter.ts';
 import type { LiveSink, Subscription } from './subscription.ts';
 
@@ -16,6 +16,22 @@ const DISPATCH_SLICE_MS = 8;
 const DISPATCH_QUEUED = 100;
 /** The longest a page waits for the live results it prepares, in ms (see prepareLive). */
 const PREPARE_WAIT_MS = 25;
+
+/**
+ * Primes the page's loaders with the rows its tail read returned (eventsInRangeWithRows), so that
+ * `preload` finds every project, subject and previous node cached. An id the read did not find
+ * (a node deleted since) is primed as missing, as its load would have answered.
+ */
+export function primeRows(loaders: Loaders, events: readonly StoredEvent[], rows: EventPageRows): void {
+  for (const [id, row] of rows.projects) loaders.project.prime(id, row);
+  for (const id of new Set(events.flatMap((e) => (e.previousId ? [e.subjectId, e.previousId] : [e.subjectId])))) {
+    const label = labelOf(id);
+    if (!label || !(label in LINEAGE_LOADER)) continue;
+    const loader = loaders[LINEAGE_LOADER[label as keyof typeof LINEAGE_LOADER]] as DataLoader<string, unknown>;
+    const found = rows.nodes.get(id);
+    loader.prime(id, found && found.label === label ? found.row : null);
+  }
+}
 
 /** Loads the events' projects, subjects and previous nodes; throws the first load failure. */
 export async function preload(loaders: Loaders, events: readonly StoredEvent[]): Promise<void> {

@@ -19,9 +19,9 @@ import type { Logger } from 'pino';
 import { INTERNAL_EVENT_KINDS } from '../domain/event-kinds.ts';
 import { createLoaders } from '../loaders/index.ts';
 import type { Executor } from '../neo4j/executor.ts';
-import { eventLogBounds, eventsInRange, type StoredEvent } from '../neo4j/queries/events.ts';
+import { eventLogBounds, eventsInRangeWithRows, type StoredEvent } from '../neo4j/queries/events.ts';
 import { ALL_PROJECTS, type DispatchState } from './dispatch-state.ts';
-import { dispatchInSlices, preload, prepareLive } from './live.ts';
+import { dispatchInSlices, preload, prepareLive, primeRows } from './live.ts';
 import { expireBefore } from './retention.ts';
 import { refreshWatches } from './watches.ts';
 
@@ -66,8 +66,8 @@ export function createTail(options: { executor: Executor; logger: Logger; state:
       }
     }
     const from = state.lastSeen!;
-    const rows = await executor.readOne('events.tail', (tx) =>
-      eventsInRange(tx, { after: from, through: from + options.pageSize, limit: options.pageSize, internal: true }),
+    const { events: rows, rows: pageRows } = await executor.readOne('events.tail', (tx) =>
+      eventsInRangeWithRows(tx, { after: from, through: from + options.pageSize, limit: options.pageSize, internal: true }),
     );
     let accepted = contiguous(from, rows);
     if (accepted.length < rows.length || rows.length === 0) {
@@ -96,10 +96,12 @@ export function createTail(options: { executor: Executor; logger: Logger; state:
     await refreshWatches(executor, subscriptions, accepted);
     if (state.stopped) return false;
     const deliverable = accepted.filter((e) => !INTERNAL.has(e.kind));
-    // Load what every delivery of these events reads (project, subject, previous) into the page's
-    // shared loaders first: if Neo4j is not back yet this throws, lastSeen stays, and the page
-    // is read again after the back-off, instead of reaching subscribers with UNAVAILABLE fields.
+    // What every delivery of these events reads (project, subject, previous) goes into the page's
+    // shared loaders first: the tail read returned it (primeRows), and preload loads anything
+    // else. If Neo4j is not back yet this throws, lastSeen stays, and the page is read again
+    // after the back-off, instead of reaching subscribers with UNAVAILABLE fields.
     const loaders = createLoaders(executor, ALL_PROJECTS);
+    primeRows(loaders, deliverable, pageRows);
     await preload(loaders, deliverable);
     await prepareLive(subscriptions, deliverable, loaders);
     if (state.stopped) return false;

@@ -6,11 +6,14 @@
  * ('mdl:<modelId>') or an artifact ('art:<projectId>:<type>:<name>', the identity that its
  * digest uniqueness is scoped to). Only dataset versions, model versions and artifacts have one.
  */
+import type { Record as Neo4jRecord } from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
 import { pinned } from '../plans.ts';
 import { INTERNAL_EVENT_KINDS } from '../../domain/event-kinds.ts';
 import { EVENT_GROUP_MAX } from './event-append.ts';
 import { toPlain } from '../values.ts';
+import { lineageRowProjection, rowOf, rowProjection } from './nodes.ts';
+import type { LineageLabel, ProjectRow } from '../../domain/rows.ts';
 
 /** Kinds whose subject is a new version of a series. */
 export const NEW_VERSION_KINDS = ['DATASET_VERSION_CREATED', 'MODEL_VERSION_CREATED', 'ARTIFACT_CREATED'] as const;
@@ -164,13 +167,50 @@ export async function sequencePending(tx: Tx, batch: number): Promise<{ sequence
  * window bounded. Internal kinds
  * (src/domain/event-kinds.ts) are left out unless `internal` is true, for the dispatcher's tail.
  */
-export async function eventsInRange(
-  tx: Tx,
-  args: { after: number; through: number; limit: number; columns?: EventColumns; watch?: UpstreamWatch | null; internal?: boolean },
-): Promise<StoredEvent[]> {
-  const columns = args.columns ?? { projects: null, kinds: null, names: null };
-  const records = await tx.run(
-    pinned(`MATCH (n:Event) USING INDEX n:Event(seq) WHERE n.seq > $after AND n.seq <= $through + ${EVENT_GROUP_MAX}
+export async function eventsInRange(tx: Tx, args: RangeArgs): Promise<StoredEvent[]> {
+  const records = await tx.run(pinned(rangeQuery(false)), rangeParams(args));
+  return records.map(storedEvent);
+}
+
+/** The rows a page of events announces: its projects, and its subjects and previous nodes that exist, by id. */
+export interface EventPageRows {
+  readonly projects: Map<string, ProjectRow>;
+  readonly nodes: Map<string, { label: LineageLabel; row: unknown }>;
+}
+
+/**
+ * eventsInRange, and in the same statement the rows every delivery of these events reads (the
+ * project, the subject and the previous node): the dispatcher's tail primes its page's loaders
+ * with them (src/events/tail.ts). As a second read they cost the page a round trip, on the path
+ * from every commit to every subscriber.
+ */
+export async function eventsInRangeWithRows(tx: Tx, args: RangeArgs): Promise<{ events: StoredEvent[]; rows: EventPageRows }> {
+  const records = await tx.run(pinned(rangeQuery(true)), rangeParams(args));
+  const rows: EventPageRows = { projects: new Map(), nodes: new Map() };
+  const events = records.map((r) => {
+    const event = storedEvent(r);
+    const project = r.get('project') as Record<string, unknown> | null;
+    if (project) rows.projects.set(event.projectId, rowOf<ProjectRow>('Project', project));
+    for (const [column, id] of [['subject', event.subjectId], ['previous', event.previousId]] as const) {
+      const found = r.get(column) as { label: LineageLabel; row: Record<string, unknown> } | null;
+      if (found && id !== null) rows.nodes.set(id, { label: found.label, row: rowOf(found.label, found.row) });
+    }
+    return event;
+  });
+  return { events, rows };
+}
+
+interface RangeArgs {
+  readonly after: number;
+  readonly through: number;
+  readonly limit: number;
+  readonly columns?: EventColumns;
+  readonly watch?: UpstreamWatch | null;
+  readonly internal?: boolean;
+}
+
+function rangeQuery(withRows: boolean): string {
+  return `MATCH (n:Event) USING INDEX n:Event(seq) WHERE n.seq > $after AND n.seq <= $through + ${EVENT_GROUP_MAX}
        AND coalesce(n.firstSeq, n.seq) <= $through
        AND ($projects IS NULL OR n.projectId IN $projects)
      UNWIND CASE WHEN n.firstSeq IS NULL THEN [0]
@@ -185,34 +225,48 @@ export async function eventsInRange(
      WITH e, s, series, s.createdAt.epochMillis AS subjectCreatedMs
      WHERE $watch IS NULL OR (series IS NOT NULL AND NOT s.id IN $watch.closure
        AND $watch.since[series] IS NOT NULL AND subjectCreatedMs >= $watch.since[series])
-     RETURN e AS event, series, subjectCreatedMs
+     ${
+       withRows
+         ? `WITH e, series, subjectCreatedMs ORDER BY e.seq LIMIT toInteger($limit)
+     OPTIONAL MATCH (p:Project {id: e.projectId})
+     OPTIONAL MATCH (subject:LineageNode {id: e.subjectId})
+     OPTIONAL MATCH (previous:LineageNode {id: e.previousId})
+     RETURN e AS event, series, subjectCreatedMs, ${rowProjection('Project', 'p')} AS project,
+       ${lineageRowProjection('subject')} AS subject, ${lineageRowProjection('previous')} AS previous
+     ORDER BY e.seq`
+         : `RETURN e AS event, series, subjectCreatedMs
      ORDER BY e.seq
-     LIMIT toInteger($limit)`),
-    {
-      after: args.after,
-      through: args.through,
-      limit: args.limit,
-      projects: columns.projects,
-      kinds: columns.kinds,
-      names: columns.names,
-      newVersionKinds: NEW_VERSION_KINDS,
-      watch: args.watch ?? null,
-      internal: args.internal ?? false,
-      internalKinds: INTERNAL_EVENT_KINDS,
-    },
-  );
-  return records.map((r) => {
-    const event = toPlain(r.get('event')) as Omit<StoredEvent, 'series' | 'subjectCreatedMs'>;
-    return {
-      ...event,
-      name: event.name ?? null,
-      previousId: event.previousId ?? null,
-      alias: event.alias ?? null,
-      actor: event.actor ?? null,
-      series: (r.get('series') as string | null) ?? null,
-      subjectCreatedMs: (r.get('subjectCreatedMs') as number | null) ?? null,
-    };
-  });
+     LIMIT toInteger($limit)`
+     }`;
+}
+
+function rangeParams(args: RangeArgs): Record<string, unknown> {
+  const columns = args.columns ?? { projects: null, kinds: null, names: null };
+  return {
+    after: args.after,
+    through: args.through,
+    limit: args.limit,
+    projects: columns.projects,
+    kinds: columns.kinds,
+    names: columns.names,
+    newVersionKinds: NEW_VERSION_KINDS,
+    watch: args.watch ?? null,
+    internal: args.internal ?? false,
+    internalKinds: INTERNAL_EVENT_KINDS,
+  };
+}
+
+function storedEvent(r: Neo4jRecord): StoredEvent {
+  const event = toPlain(r.get('event')) as Omit<StoredEvent, 'series' | 'subjectCreatedMs'>;
+  return {
+    ...event,
+    name: event.name ?? null,
+    previousId: event.previousId ?? null,
+    alias: event.alias ?? null,
+    actor: event.actor ?? null,
+    series: (r.get('series') as string | null) ?? null,
+    subjectCreatedMs: (r.get('subjectCreatedMs') as number | null) ?? null,
+  };
 }
 
 /** The project of a lineage node, or null when no lineage node has this id. */

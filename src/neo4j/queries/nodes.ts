@@ -2,6 +2,7 @@
 import type { Tx } from '../executor.ts';
 import { toPlain } from '../values.ts';
 import { labelOf } from '../../domain/ids.ts';
+import { LINEAGE_LABELS } from '../../domain/rows.ts';
 
 export const READABLE_LABELS = [
   'Project',
@@ -50,6 +51,14 @@ export function rowProjection(label: ReadableLabel, v: string, properties: reado
 }
 
 const PROPERTY_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * For lineage node `v` (or null): `{label, row}`, its label and its whole `rowProjection`, for
+ * `rowOf`; null when `v` is null. For reads that find nodes of any lineage label at once.
+ */
+export function lineageRowProjection(v: string): string {
+  return `CASE WHEN ${v} IS NULL THEN null ${LINEAGE_LABELS.map((label) => `WHEN ${v}:${label} THEN {label: '${label}', row: ${rowProjection(label, v)}}`).join(' ')} END`;
+}
 
 /**
  * The row of a `rowProjection` map, in place: datetimes become Dates, absent ones null;

@@ -18,7 +18,9 @@ import { unique } from '../../support/graph.ts';
 
 const logger = pino({ level: 'silent' });
 const driver = createDriver({ uri: inject('neo4jUri'), user: 'neo4j', password: 'neo4j', retryMs: 2_000 });
-const database = createExecutor({ driver, database: 'neo4j', logger });
+/** Every statement's unit, in order (the dispatcher's reads included). */
+const units: string[] = [];
+const database = createExecutor({ driver, database: 'neo4j', logger }, [{ onQuery: ({ unit }) => void units.push(unit) }]);
 const dispatcher = createDispatcher({ executor: database, logger, config: { pollMs: 60_000, pageSize: 500, queueSize: 100, retentionMs: 3_600_000, pruneIntervalMs: 0 } });
 // As the gateway composes them (src/server.ts): commit, then sequence.
 const executor = withSequencing(database, () => dispatcher.sequence());
@@ -100,6 +102,52 @@ describe('live sinks', () => {
       slow.release(); // a dispatcher still waiting for it could not stop
       await fastStream.return!();
       await slowStream.return!();
+    }
+  });
+});
+
+describe('a page of live events', () => {
+  it('is one read: the tail returns the project, subject and previous node every delivery reads, and preload finds them loaded', async () => {
+    const projectId = unique('prj_page');
+    const [first, second] = ['dsv_page_first_' + projectId, 'dsv_page_second_' + projectId];
+    await executor.write('test.nodes', (tx) =>
+      tx.run(
+        `CREATE (:Project {id: $projectId, name: $projectId, createdAt: datetime()})
+         CREATE (:DatasetVersion:LineageNode {id: $first, projectId: $projectId, datasetId: 'ds_page', number: 1, digest: 'sha256:1', uri: 's3://a', createdAt: datetime()})
+         CREATE (:DatasetVersion:LineageNode {id: $second, projectId: $projectId, datasetId: 'ds_page', number: 2, digest: 'sha256:2', uri: 's3://b', createdAt: datetime()})`,
+        { projectId, first, second },
+      ),
+    );
+    const stream = (await dispatcher.subscribe(checkFilter({ projects: [projectId] }), null)) as Subscription;
+    const read: unknown[] = [];
+    const sink: LiveSink = {
+      key: 'page',
+      pending: 0,
+      // What a subscription's selection reads, through the page's loaders.
+      async prepare(event, loaders) {
+        read.push(await loaders.project.load(event.projectId), await loaders.datasetVersion.load(event.subjectId), event.previousId ? await loaders.datasetVersion.load(event.previousId) : null);
+      },
+      deliver: () => true,
+    };
+    stream.attach(sink);
+    // Parked in next(), as graphql-ws is between events: the page goes to the live sink.
+    void stream.next();
+    try {
+      units.length = 0;
+      await executor.write('test.append', (tx) =>
+        appendEvents(tx, [{ kind: 'DATASET_VERSION_CREATED', projectId, subjectId: second, previousId: first, name: 'page', actor: null }]),
+      );
+      await expect.poll(() => read.length).toBe(3);
+      const [project, subject, previous] = read as [{ id: string; createdAt: Date }, { id: string; number: number; createdAt: Date }, { id: string; number: number }];
+      expect(project).toMatchObject({ id: projectId, name: projectId });
+      expect(project.createdAt).toBeInstanceOf(Date);
+      expect(subject).toMatchObject({ id: second, number: 2, uri: 's3://b', projectId });
+      expect(subject.createdAt).toBeInstanceOf(Date);
+      expect(previous).toMatchObject({ id: first, number: 1 });
+      // The write, its sequencer step, and one read of the tail: no node loads for the page.
+      expect(units.filter((unit) => !unit.startsWith('test.'))).toEqual(['events.sequence', 'events.tail']);
+    } finally {
+      await stream.return!();
     }
   });
 });
