@@ -164,8 +164,8 @@ export async function sequencePending(tx: Tx, batch: number): Promise<{ sequence
  * filters and (when given) the upstream watch; groups of the compact layout expanded to the
  * events of theirs in the range. Each query scans at most `through - after` + EVENT_GROUP_MAX
  * seq values through the `event_seq` index (a group's `seq` is its last); callers keep that
- * window bounded. Internal kinds
- * (src/domain/event-kinds.ts) are left out unless `internal` is true, for the dispatcher's tail.
+ * window bounded. Internal kinds (src/domain/event-kinds.ts) are left out unless `internal` is
+ * true, for the dispatcher's tail.
  */
 export async function eventsInRange(tx: Tx, args: RangeArgs): Promise<StoredEvent[]> {
   const records = await tx.run(pinned(rangeQuery(false)), rangeParams(args));
