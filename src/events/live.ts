@@ -17,6 +17,16 @@ const DISPATCH_QUEUED = 100;
 /** The longest a page waits for the live results it prepares, in ms (see prepareLive). */
 const PREPARE_WAIT_MS = 25;
 
+/** The lineage nodes the events name (subjects and previous nodes), each once, with its by-id loader. */
+function namedNodes(loaders: Loaders, events: readonly StoredEvent[]): { id: string; label: string; loader: DataLoader<string, unknown> }[] {
+  const named = [];
+  for (const id of new Set(events.flatMap((e) => (e.previousId ? [e.subjectId, e.previousId] : [e.subjectId])))) {
+    const label = labelOf(id);
+    if (label && label in LINEAGE_LOADER) named.push({ id, label, loader: loaders[LINEAGE_LOADER[label as keyof typeof LINEAGE_LOADER]] as DataLoader<string, unknown> });
+  }
+  return named;
+}
+
 /**
  * Primes the page's loaders with the rows its tail read returned (eventsInRangeWithRows), so that
  * `preload` finds every project, subject and previous node cached. An id the read did not find
@@ -24,10 +34,7 @@ const PREPARE_WAIT_MS = 25;
  */
 export function primeRows(loaders: Loaders, events: readonly StoredEvent[], rows: EventPageRows): void {
   for (const [id, row] of rows.projects) loaders.project.prime(id, row);
-  for (const id of new Set(events.flatMap((e) => (e.previousId ? [e.subjectId, e.previousId] : [e.subjectId])))) {
-    const label = labelOf(id);
-    if (!label || !(label in LINEAGE_LOADER)) continue;
-    const loader = loaders[LINEAGE_LOADER[label as keyof typeof LINEAGE_LOADER]] as DataLoader<string, unknown>;
+  for (const { id, label, loader } of namedNodes(loaders, events)) {
     const found = rows.nodes.get(id);
     loader.prime(id, found && found.label === label ? found.row : null);
   }
@@ -36,10 +43,7 @@ export function primeRows(loaders: Loaders, events: readonly StoredEvent[], rows
 /** Loads the events' projects, subjects and previous nodes; throws the first load failure. */
 export async function preload(loaders: Loaders, events: readonly StoredEvent[]): Promise<void> {
   const loads: Promise<unknown>[] = [loaders.project.loadMany([...new Set(events.map((e) => e.projectId))])];
-  for (const id of new Set(events.flatMap((e) => (e.previousId ? [e.subjectId, e.previousId] : [e.subjectId])))) {
-    const label = labelOf(id);
-    if (label && label in LINEAGE_LOADER) loads.push((loaders[LINEAGE_LOADER[label as keyof typeof LINEAGE_LOADER]] as DataLoader<string, unknown>).load(id));
-  }
+  for (const { id, loader } of namedNodes(loaders, events)) loads.push(loader.load(id));
   for (const result of await Promise.all(loads)) {
     const failed = Array.isArray(result) ? result.find((r) => r instanceof Error) : undefined;
     if (failed) throw failed;

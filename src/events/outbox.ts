@@ -46,14 +46,13 @@ export async function appendEvents(
   if (events.length === 0) return;
   const rows = eventRows(events, options);
   const groups = options.summary ? eventGroups(rows) : null;
+  const params = groups ? { groups, total: rows.length } : { events: rows, action: tx.unit };
   if (tx.sequenceInline?.() === true) {
-    const [record] = groups
-      ? await tx.run(pinned(APPEND_SEQUENCED_EVENT_GROUPS), { groups, total: rows.length })
-      : await tx.run(pinned(APPEND_SEQUENCED_EVENTS), { events: rows, action: tx.unit });
+    const [record] = await tx.run(pinned(groups ? APPEND_SEQUENCED_EVENT_GROUPS : APPEND_SEQUENCED_EVENTS), params);
     if (!record) throw new Error('the events counter is missing (migration V002 creates it)');
     if ((record.get('appended') as number) > 0) tx.eventsSequenced?.(record.get('head') as number);
   } else {
-    await tx.run(pinned(`WITH datetime() AS now ${groups ? APPEND_EVENT_GROUPS : APPEND_EVENTS}`), groups ? { groups } : { events: rows, action: tx.unit });
+    await tx.run(pinned(`WITH datetime() AS now ${groups ? APPEND_EVENT_GROUPS : APPEND_EVENTS}`), params);
     tx.eventsAppended?.();
   }
   if (options.summary) {

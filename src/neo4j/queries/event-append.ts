@@ -235,8 +235,8 @@ function withoutSlots(row: Record<string, unknown>, slots: readonly Slot[]): Rec
  * fields as lists, in seq order: `ids`, `kinds`, `subjectIds`, `names` and `previousIds` (an
  * empty string for null: Neo4j lists hold no nulls, and no name or id is empty). `id` is its
  * first event's id, `count` its number of events; `projectId`, `actor` and `occurredAt` are
- * every event's. Readers expand groups (src/neo4j/queries/events.ts, EVENT_AT and
- * eventsInRange), so every reader sees one event per seq whichever layout wrote it.
+ * every event's. Readers expand groups (src/neo4j/queries/events.ts, eventAt, eventWithSeq
+ * and eventsInRange), so every reader sees one event per seq whichever layout wrote it.
  */
 export const EVENT_GROUP_MIN = 64;
 export const EVENT_GROUP_MAX = 1_000;

@@ -190,7 +190,7 @@ export async function eventsInRangeWithRows(tx: Tx, args: RangeArgs): Promise<{ 
   const events = records.map((r) => {
     const event = storedEvent(r);
     const project = r.get('project') as Record<string, unknown> | null;
-    if (project) rows.projects.set(event.projectId, rowOf<ProjectRow>('Project', project));
+    if (project && !rows.projects.has(event.projectId)) rows.projects.set(event.projectId, rowOf<ProjectRow>('Project', project));
     for (const [column, id] of [['subject', event.subjectId], ['previous', event.previousId]] as const) {
       const found = r.get(column) as { label: LineageLabel; row: Record<string, unknown> } | null;
       if (found && id !== null) rows.nodes.set(id, { label: found.label, row: rowOf(found.label, found.row) });
