@@ -47,17 +47,18 @@ export async function appendEvents(
   const rows = eventRows(events, options);
   const groups = options.summary ? eventGroups(rows) : null;
   const params = groups ? { groups, total: rows.length } : { events: rows, action: tx.unit };
-  if (tx.sequenceInline?.() === true) {
-    const [record] = await tx.run(pinned(groups ? APPEND_SEQUENCED_EVENT_GROUPS : APPEND_SEQUENCED_EVENTS), params);
-    if (!record) throw new Error('the events counter is missing (migration V002 creates it)');
-    if ((record.get('appended') as number) > 0) tx.eventsSequenced?.(record.get('head') as number);
-  } else {
-    await tx.run(pinned(`WITH datetime() AS now ${groups ? APPEND_EVENT_GROUPS : APPEND_EVENTS}`), params);
-    tx.eventsAppended?.();
-  }
-  if (options.summary) {
-    await appendAudit(tx, { projectId: events[0]!.projectId, actor: events[0]!.actor, subjectId: null, details: { ...options.summary, events: countByKind(events) } });
-  }
+  const appended =
+    tx.sequenceInline?.() === true
+      ? tx.run(pinned(groups ? APPEND_SEQUENCED_EVENT_GROUPS : APPEND_SEQUENCED_EVENTS), params).then(([record]) => {
+          if (!record) throw new Error('the events counter is missing (migration V002 creates it)');
+          if ((record.get('appended') as number) > 0) tx.eventsSequenced?.(record.get('head') as number);
+        })
+      : tx.run(pinned(`WITH datetime() AS now ${groups ? APPEND_EVENT_GROUPS : APPEND_EVENTS}`), params).then(() => tx.eventsAppended?.());
+  // The summary's audit entry goes out right behind the events, not after their answer.
+  const audited = options.summary
+    ? appendAudit(tx, { projectId: events[0]!.projectId, actor: events[0]!.actor, subjectId: null, details: { ...options.summary, events: countByKind(events) } })
+    : undefined;
+  await Promise.all([appended, audited]);
 }
 
 /** The events' count per public kind, for a unit's summary audit entry. */

@@ -21,6 +21,7 @@ import { newId } from '../domain/ids.ts';
 import { LINEAGE_LABELS, type LineageLabel, type RunStatus } from '../domain/rows.ts';
 import type { Tx } from '../neo4j/executor.ts';
 import { firstCycle } from '../neo4j/queries/lineage.ts';
+import { nodeHeaders } from '../neo4j/queries/nodes.ts';
 import {
   advanceNextNumbers,
   artifactsByDigest,
@@ -48,7 +49,7 @@ import { checkDatasetVersion, type DatasetVersionSpec } from './datasets.ts';
 import { runFingerprint } from '../domain/fingerprint.ts';
 import { canonicalJson } from '../domain/json.ts';
 import { checkModelVersion, type ModelVersionSpec, type RegisterModelVersionInput } from './models.ts';
-import { requireProject, requireRefs, type Ref } from './refs.ts';
+import { projectAndRefChecks, type Ref } from './refs.ts';
 import { retryOnCreateRace } from './retry.ts';
 import { checkRunStart, type RunSpec } from './runs.ts';
 import { checkName, checkOptionalText, MAX_NAME_LENGTH } from './validate.ts';
@@ -313,7 +314,9 @@ function checkAcyclic(edges: readonly PlannedEdge[]): void {
   for (const edge of edges) {
     const from = endKey(edge.from);
     const to = endKey(edge.to);
-    out.set(from, [...(out.get(from) ?? []), to]);
+    const next = out.get(from);
+    if (next) next.push(to);
+    else out.set(from, [to]);
     indegree.set(from, indegree.get(from) ?? 0);
     indegree.set(to, (indegree.get(to) ?? 0) + 1);
   }
@@ -338,15 +341,22 @@ function checkAcyclic(edges: readonly PlannedEdge[]): void {
 
 async function writeBatch(tx: Tx, viewer: Viewer, plan: Plan, actor: string | null): Promise<LineageBatchResult> {
   const { projectId, nodes } = plan;
-  await requireProject(tx, viewer, projectId, 'WRITER');
-  const refLabels = await requireRefs(tx, projectId, plan.refs);
+  // The reads before the writes go out in three rounds, each round's statements together (Neo4j
+  // runs them in the order sent): what a round asks depends on the answers of the one before.
+  // Every check runs on the answers, in the same order as if each statement were awaited alone.
+
+  // Round 1: the project, the referenced nodes, and the externalIds already in use.
+  const checks = projectAndRefChecks(viewer, projectId, 'WRITER', plan.refs);
+  const [headers, inUse] = await Promise.all([
+    nodeHeaders(tx, checks.ids),
+    nodesByExternalId(tx, projectId, nodes.flatMap((n) => (n.externalId === null ? [] : [n.externalId]))),
+  ]);
+  const refLabels = checks.check(headers);
 
   /** Nodes that resolve to an existing node, with its id. */
   const existing = new Map<PlannedNode, string>();
   const idOf = (end: End): string => ('id' in end ? end.id : (existing.get(end.node) ?? end.node.newId));
   const labelOf = (end: End): LineageLabel => ('id' in end ? (refLabels.get(end.id) as LineageLabel) : end.node.item.label);
-
-  const inUse = await nodesByExternalId(tx, projectId, nodes.flatMap((n) => (n.externalId === null ? [] : [n.externalId])));
   for (const node of nodes) {
     const hit = node.externalId === null ? undefined : inUse.get(node.externalId);
     if (!hit) continue;
@@ -361,28 +371,46 @@ async function writeBatch(tx: Tx, viewer: Viewer, plan: Plan, actor: string | nu
   const fresh = <L extends Item['label']>(label: L) =>
     nodes.filter((n): n is PlannedNode & { item: Extract<Item, { label: L }> } => n.item.label === label && !existing.has(n));
 
-  // Natural keys, in dependency order: checkpoints are keyed by their run's resolved id.
+  // Round 2: natural keys that need no parent (run idempotency keys, artifact digests), and the
+  // datasets' and models' locks (datasets first, each label in name order, then the missing
+  // ones created under the project's lock; see lockParents).
   const runs = fresh('Run');
-  const byIdempotencyKey = await runsByIdempotencyKey(tx, projectId, runs.flatMap((n) => (n.item.spec.idempotencyKey === null ? [] : [n.item.spec.idempotencyKey])));
+  const artifacts = fresh('Artifact');
+  const candidateVersions = fresh('DatasetVersion');
+  const newModelVersions = fresh('ModelVersion'); // model versions have no natural key: all are new
+  const [byIdempotencyKey, byDigest, datasets, models] = await Promise.all([
+    runsByIdempotencyKey(tx, projectId, runs.flatMap((n) => (n.item.spec.idempotencyKey === null ? [] : [n.item.spec.idempotencyKey]))),
+    artifactsByDigest(
+      tx,
+      projectId,
+      artifacts.flatMap((n) => (n.item.spec.digest === null ? [] : [{ i: n.index, type: n.item.spec.type, name: n.item.spec.name, digest: n.item.spec.digest }])),
+    ),
+    lockVersioned(tx, 'Dataset', projectId, actor, candidateVersions.map((n) => n.item.spec.name)),
+    lockVersioned(tx, 'Model', projectId, actor, newModelVersions.map((n) => n.item.spec.name)),
+  ]);
   for (const node of runs) {
     const id = node.item.spec.idempotencyKey === null ? undefined : byIdempotencyKey.get(node.item.spec.idempotencyKey);
     if (id) existing.set(node, id);
   }
-
-  const artifacts = fresh('Artifact');
-  const byDigest = await artifactsByDigest(
-    tx,
-    projectId,
-    artifacts.flatMap((n) => (n.item.spec.digest === null ? [] : [{ i: n.index, type: n.item.spec.type, name: n.item.spec.name, digest: n.item.spec.digest }])),
-  );
   for (const node of artifacts) if (byDigest.has(node.index)) existing.set(node, byDigest.get(node.index)!);
 
-  const candidateVersions = fresh('DatasetVersion');
-  const datasets = await lockVersioned(tx, 'Dataset', projectId, actor, candidateVersions.map((n) => n.item.spec.name));
-  const versionMatches = await datasetVersionMatches(
-    tx,
-    candidateVersions.map((n) => ({ i: n.index, datasetId: datasets.get(n.item.spec.name)!.id, digest: n.item.spec.digest, label: n.item.spec.label })),
-  );
+  // Round 3: natural keys under a parent (dataset digests and labels, checkpoint steps of the
+  // resolved runs, model semvers), and the names of the runs that new checkpoints belong to.
+  const checkpointRun = (node: PlannedNode) => idOf(plan.checkpointRuns.get(node)!);
+  const candidateCheckpoints = fresh('Checkpoint');
+  const newRunIds = new Set(fresh('Run').map((n) => n.newId));
+  const [versionMatches, byStep, semverClashes, otherRunNames] = await Promise.all([
+    datasetVersionMatches(
+      tx,
+      candidateVersions.map((n) => ({ i: n.index, datasetId: datasets.get(n.item.spec.name)!.id, digest: n.item.spec.digest, label: n.item.spec.label })),
+    ),
+    checkpointsByStep(tx, candidateCheckpoints.map((n) => ({ i: n.index, runId: checkpointRun(n), step: n.item.spec.step }))),
+    modelVersionsBySemver(
+      tx,
+      newModelVersions.flatMap((n) => (n.item.spec.semver === null ? [] : [{ i: n.index, modelId: models.get(n.item.spec.name)!.id, semver: n.item.spec.semver }])),
+    ),
+    runNames(tx, [...new Set(candidateCheckpoints.map(checkpointRun))].filter((id) => !newRunIds.has(id))),
+  ]);
   for (const node of candidateVersions) {
     const match = versionMatches.get(node.index)!;
     if (match.sameDigestId) existing.set(node, match.sameDigestId);
@@ -393,18 +421,7 @@ async function writeBatch(tx: Tx, viewer: Viewer, plan: Plan, actor: string | nu
       });
     }
   }
-
-  const checkpointRun = (node: PlannedNode) => idOf(plan.checkpointRuns.get(node)!);
-  const candidateCheckpoints = fresh('Checkpoint');
-  const byStep = await checkpointsByStep(tx, candidateCheckpoints.map((n) => ({ i: n.index, runId: checkpointRun(n), step: n.item.spec.step })));
   for (const node of candidateCheckpoints) if (byStep.has(node.index)) existing.set(node, byStep.get(node.index)!);
-
-  const newModelVersions = fresh('ModelVersion'); // model versions have no natural key: all are new
-  const models = await lockVersioned(tx, 'Model', projectId, actor, newModelVersions.map((n) => n.item.spec.name));
-  const semverClashes = await modelVersionsBySemver(
-    tx,
-    newModelVersions.flatMap((n) => (n.item.spec.semver === null ? [] : [{ i: n.index, modelId: models.get(n.item.spec.name)!.id, semver: n.item.spec.semver }])),
-  );
   for (const node of newModelVersions) {
     const clash = semverClashes.get(node.index);
     if (clash) throw conflict(`model '${node.item.spec.name}' already has a version ${node.item.spec.semver}`, { field: `${node.at}.semver`, existingId: clash });
@@ -414,12 +431,14 @@ async function writeBatch(tx: Tx, viewer: Viewer, plan: Plan, actor: string | nu
   const events: NewEvent[] = [];
   const datasetNumbers = number(fresh('DatasetVersion'), (n) => n.item.spec.name, datasets);
   const modelNumbers = number(fresh('ModelVersion'), (n) => n.item.spec.name, models);
-  await Promise.all([advanceNextNumbers(tx, 'Dataset', countsOf(datasetNumbers, datasets)), advanceNextNumbers(tx, 'Model', countsOf(modelNumbers, models))]);
 
   const lineage = plan.edges.filter((e) => e.owner === null || !existing.has(e.owner));
   const usedBy = new Map<PlannedNode, string[]>();
   for (const edge of lineage) {
-    if (edge.kind === 'USED' && 'node' in edge.from) usedBy.set(edge.from.node, [...(usedBy.get(edge.from.node) ?? []), idOf(edge.to)]);
+    if (edge.kind !== 'USED' || !('node' in edge.from)) continue;
+    const inputs = usedBy.get(edge.from.node);
+    if (inputs) inputs.push(idOf(edge.to));
+    else usedBy.set(edge.from.node, [idOf(edge.to)]);
   }
 
   const runRows: BatchRun[] = fresh('Run').map((n) => {
@@ -460,7 +479,6 @@ async function writeBatch(tx: Tx, viewer: Viewer, plan: Plan, actor: string | nu
     ...pick(n.item.spec, 'step', 'epoch', 'uri', 'digest', 'sizeBytes', 'metricsJson'),
   }));
   const newRunNames = new Map(runRows.map((r) => [r.id, r.name]));
-  const otherRunNames = await runNames(tx, [...new Set(checkpointRows.map((c) => c.runId))].filter((id) => !newRunNames.has(id)));
   const runName = (id: string) => newRunNames.get(id) ?? otherRunNames.get(id) ?? null;
   for (const c of checkpointRows) events.push({ kind: 'CHECKPOINT_CREATED', projectId, subjectId: c.id, name: runName(c.runId), actor });
   const artifactRows: BatchArtifact[] = fresh('Artifact').map((n) => {
@@ -473,6 +491,8 @@ async function writeBatch(tx: Tx, viewer: Viewer, plan: Plan, actor: string | nu
     return { id: n.newId, externalId: n.externalId, modelId: models.get(n.item.spec.name)!.id, number, ...pick(n.item.spec, 'semver', 'description', 'metricsJson') };
   });
 
+  // Round 4, the writes: the parents' next numbers, the nodes, then the edges that join them.
+  const numbering = Promise.all([advanceNextNumbers(tx, 'Dataset', countsOf(datasetNumbers, datasets)), advanceNextNumbers(tx, 'Model', countsOf(modelNumbers, models))]);
   const creatingNodes = createBatchNodes(
     tx,
     { projectId, createdBy: actor },
@@ -494,7 +514,7 @@ async function writeBatch(tx: Tx, viewer: Viewer, plan: Plan, actor: string | nu
   // The edges go out right behind the nodes' statements (createBatchNodes has sent them all), not
   // after their answers: Neo4j runs them in the order sent, after the nodes they join.
   const groups = [...byKind.values()];
-  const [, createdByGroup] = await Promise.all([creatingNodes, Promise.all(groups.map(({ kind, fromNew, rows }) => createLineageEdges(tx, kind, [...rows.values()], fromNew)))]);
+  const [, , createdByGroup] = await Promise.all([numbering, creatingNodes, Promise.all(groups.map(({ kind, fromNew, rows }) => createLineageEdges(tx, kind, [...rows.values()], fromNew)))]);
   let edges = 0;
   let linkedFrom: string | null = null;
   for (const [i, { fromNew, rows }] of groups.entries()) {
