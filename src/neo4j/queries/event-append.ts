@@ -231,15 +231,26 @@ function withoutSlots(row: Record<string, unknown>, slots: readonly Slot[]): Rec
  * by the sequencer, they were the largest part of a batch. An append of at least
  * EVENT_GROUP_MIN events that share project and actor, carry no alias and one audit entry for
  * the unit, is stored instead as groups of at most EVENT_GROUP_MAX events: one `:Event` node
- * per group that takes a range of seqs, `firstSeq` to `seq` (its last), and holds its events'
- * fields as lists, in seq order: `ids`, `kinds`, `subjectIds`, `names` and `previousIds` (an
- * empty string for null: Neo4j lists hold no nulls, and no name or id is empty). `id` is its
- * first event's id, `count` its number of events; `projectId`, `actor` and `occurredAt` are
- * every event's. Readers expand groups (src/neo4j/queries/events.ts, eventAt, eventWithSeq
- * and eventsInRange), so every reader sees one event per seq whichever layout wrote it.
+ * per group that takes a range of seqs, `firstSeq` to `seq` (its last). `id` is its first
+ * event's id, `count` its number of events; `projectId`, `actor` and `occurredAt` are every
+ * event's. The rest is per event, in seq order, as lists:
+ * - `subjectIds`, `names` and `previousIds` (an empty string for null: Neo4j lists hold no
+ *   nulls, and no name or id is empty);
+ * - kinds as `kindCodes`, each an index into `kindTable`, the group's distinct kinds: a batch
+ *   has a handful of kinds, and a list of small integers is stored in a few bits each;
+ * - no ids: the event at offset k > 0 has the id `<id>-<k in three digits>` (groupEventId), so
+ *   the ids of an append still ascend in seq order and no two events share one.
+ * Groups written before kinds and ids were derived carry `kinds` and `ids` lists instead; readers
+ * take those where present. Readers expand groups (src/neo4j/queries/events.ts, eventAt,
+ * eventWithSeq and eventsInRange), so every reader sees one event per seq whichever layout wrote it.
  */
 export const EVENT_GROUP_MIN = 64;
 export const EVENT_GROUP_MAX = 1_000;
+
+/** The id of the event at offset `k` (> 0) of the group whose id is `groupId`; the Cypher reader is eventAt's. */
+export function groupEventId(groupId: string, k: number): string {
+  return `${groupId}-${String(k).padStart(3, '0')}`;
+}
 
 /** A group node's properties (see above), and `offset`: how many of the append's events precede it. */
 interface EventGroupRow {
@@ -248,8 +259,8 @@ interface EventGroupRow {
   readonly actor: string | null;
   readonly offset: number;
   readonly count: number;
-  readonly ids: string[];
-  readonly kinds: string[];
+  readonly kindTable: string[];
+  readonly kindCodes: number[];
   readonly subjectIds: string[];
   readonly names: string[];
   readonly previousIds: string[];
@@ -265,14 +276,16 @@ export function eventGroups(rows: readonly Record<string, unknown>[]): EventGrou
   for (let offset = 0; offset < rows.length; offset += EVENT_GROUP_MAX) {
     const part = rows.slice(offset, offset + EVENT_GROUP_MAX);
     const list = (key: string) => part.map((r) => (r[key] as string | null) ?? '');
+    const kinds = list('kind');
+    const kindTable = [...new Set(kinds)];
     groups.push({
       id: part[0]!['id'] as string,
       projectId: first!['projectId'] as string,
       actor: (first!['actor'] as string | null) ?? null,
       offset,
       count: part.length,
-      ids: list('id'),
-      kinds: list('kind'),
+      kindTable,
+      kindCodes: kinds.map((kind) => kindTable.indexOf(kind)),
       subjectIds: list('subjectId'),
       names: list('name'),
       previousIds: list('previousId'),
@@ -282,7 +295,7 @@ export function eventGroups(rows: readonly Record<string, unknown>[]): EventGrou
 }
 
 const GROUP_PROPERTIES = `id: g.id, count: toInteger(g.count), projectId: g.projectId, actor: g.actor, occurredAt: now,
-       ids: g.ids, kinds: g.kinds, subjectIds: g.subjectIds, names: g.names, previousIds: g.previousIds`;
+       kindTable: g.kindTable, kindCodes: [c IN g.kindCodes | toInteger(c)], subjectIds: g.subjectIds, names: g.names, previousIds: g.previousIds`;
 
 /** Appends `$groups` (eventGroups) pending, for the sequencer to number; with `now` bound. */
 export const APPEND_EVENT_GROUPS = `UNWIND $groups AS g

@@ -63,10 +63,12 @@ const seriesOf = (v: string) =>
  */
 export function eventAt(e: string, k: string): string {
   const listed = (list: string) => `CASE ${e}.${list}[${k}] WHEN '' THEN null ELSE ${e}.${list}[${k}] END`;
+  // groupEventId's ids (k < EVENT_GROUP_MAX = 1,000: three digits); `ids` and `kinds` are the lists of groups written before.
+  const id = `coalesce(${e}.ids[${k}], CASE ${k} WHEN 0 THEN ${e}.id ELSE ${e}.id + '-' + substring(toString(1000 + ${k}), 1) END)`;
   return `CASE WHEN ${e}.firstSeq IS NULL
        THEN ${e} {.seq, .id, .kind, .projectId, .subjectId, .name, .previousId, .alias, .actor, .occurredAt}
-       ELSE {seq: ${e}.firstSeq + ${k}, id: ${e}.ids[${k}], kind: ${e}.kinds[${k}], projectId: ${e}.projectId, subjectId: ${e}.subjectIds[${k}],
-             name: ${listed('names')}, previousId: ${listed('previousIds')}, alias: null, actor: ${e}.actor, occurredAt: ${e}.occurredAt} END`;
+       ELSE {seq: ${e}.firstSeq + ${k}, id: ${id}, kind: coalesce(${e}.kinds[${k}], ${e}.kindTable[${e}.kindCodes[${k}]]), projectId: ${e}.projectId,
+             subjectId: ${e}.subjectIds[${k}], name: ${listed('names')}, previousId: ${listed('previousIds')}, alias: null, actor: ${e}.actor, occurredAt: ${e}.occurredAt} END`;
 }
 
 /**

@@ -15,7 +15,7 @@ import { createSequencer } from '../../../src/events/sequencer.ts';
 import { createDriver } from '../../../src/neo4j/driver.ts';
 import { createExecutor, type Executor, type Tx } from '../../../src/neo4j/executor.ts';
 import { migrate } from '../../../src/neo4j/migrations.ts';
-import { EVENT_GROUP_MAX, EVENT_GROUP_MIN } from '../../../src/neo4j/queries/event-append.ts';
+import { EVENT_GROUP_MAX, EVENT_GROUP_MIN, groupEventId } from '../../../src/neo4j/queries/event-append.ts';
 import { eventsInRange, eventWithSeq, pruneEventsBefore, type StoredEvent } from '../../../src/neo4j/queries/events.ts';
 import { testDriver, unique } from '../../support/graph.ts';
 
@@ -126,6 +126,39 @@ describe('the compact layout of large appends', () => {
     // Ids ascend within an append (sorted UUIDv7s): the group's order is the order given.
     const b = log.filter((e) => e.subjectId.startsWith('node_b_')).map((e) => e.id);
     expect(b).toEqual([...b].sort());
+    // A group stores no ids and no kind per event: its first event has its id, the k-th groupEventId's.
+    const { records } = await driver.executeQuery(
+      'MATCH (e:Event {projectId: $projectId}) WHERE e.count IS NOT NULL RETURN e.id AS id, e.ids IS NULL AND e.kinds IS NULL AS slim, e.kindTable AS table ORDER BY e.seq',
+      { projectId },
+    );
+    expect(records.map((r) => r.get('slim'))).toEqual([true, true, true]);
+    const [firstGroup, secondGroup] = records.map((r) => r.get('id') as string);
+    expect(b.slice(0, 3)).toEqual([firstGroup, groupEventId(firstGroup!, 1), groupEventId(firstGroup!, 2)]);
+    expect(b[EVENT_GROUP_MAX - 1]).toBe(groupEventId(firstGroup!, EVENT_GROUP_MAX - 1));
+    expect(b[EVENT_GROUP_MAX]).toBe(secondGroup);
+    expect(records[0]!.get('table')).toEqual(['DATASET_VERSION_CREATED', 'RUN_STARTED', 'RUN_FINISHED', 'CHECKPOINT_CREATED']);
+  });
+
+  it('reads groups written with ids and kinds as lists (the layout before they were derived) the same way', async () => {
+    const projectId = unique('prj_grp');
+    await createSequencer({ executor, logger, onSequenced: () => {} }).run();
+    const base = await one<number>(
+      `MATCH (c:Counter {name: 'events'}) SET c.value = c.value + 3
+       WITH c.value - 3 AS base
+       CREATE (:Event {seq: base + 3, firstSeq: base + 1, count: 3, id: 'evt_old1', projectId: $projectId, actor: 'usr_old', occurredAt: datetime(),
+         ids: ['evt_old1', 'evt_old2', 'evt_old3'], kinds: ['RUN_STARTED', 'RUN_FINISHED', 'CHECKPOINT_CREATED'],
+         subjectIds: ['run_1', 'run_1', 'ckp_1'], names: ['r', 'r', ''], previousIds: ['', '', '']})
+       RETURN base`,
+      { projectId },
+    );
+    const log = await readLog(projectId, base, base + 3, 10);
+    expect(log.map(({ seq, id, kind, subjectId, name }) => ({ seq, id, kind, subjectId, name }))).toEqual([
+      { seq: base + 1, id: 'evt_old1', kind: 'RUN_STARTED', subjectId: 'run_1', name: 'r' },
+      { seq: base + 2, id: 'evt_old2', kind: 'RUN_FINISHED', subjectId: 'run_1', name: 'r' },
+      { seq: base + 3, id: 'evt_old3', kind: 'CHECKPOINT_CREATED', subjectId: 'ckp_1', name: null },
+    ]);
+    const { records } = await driver.executeQuery(`WITH $seq AS seq CALL (seq) { ${eventWithSeq('seq', 'event')} RETURN event } RETURN event.id AS id`, { seq: base + 2 });
+    expect(records[0]!.get('id')).toBe('evt_old2');
   });
 
   it('a unit that numbers its own events gives each group its range, after the counter', async () => {
