@@ -84,7 +84,8 @@ export async function mlflowRuns(tx: Tx, projectId: string, ids: readonly string
 /** Ids of the project's runs in the experiments (by id), newest first. */
 export async function runIdsOfExperiments(tx: Tx, projectId: string, experimentIds: readonly string[]): Promise<string[]> {
   const records = await tx.run(
-    `MATCH (r:Run) WHERE r.projectId = $projectId AND r.experimentId IN $experimentIds
+    // A predicate on each property of run_experiment_started_id, or the planner scans every run.
+    `MATCH (r:Run) WHERE r.experimentId IN $experimentIds AND r.startedAt IS NOT NULL AND r.id IS NOT NULL AND r.projectId = $projectId
      RETURN r.id AS id ORDER BY r.startedAt DESC, r.id DESC`,
     { projectId, experimentIds },
   );
