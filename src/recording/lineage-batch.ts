@@ -395,10 +395,11 @@ async function writeBatch(tx: Tx, viewer: Viewer, plan: Plan, actor: string | nu
   for (const node of artifacts) if (byDigest.has(node.index)) existing.set(node, byDigest.get(node.index)!);
 
   // Round 3: natural keys under a parent (dataset digests and labels, checkpoint steps of the
-  // resolved runs, model semvers), and the names of the runs that new checkpoints belong to.
+  // resolved runs, model semvers), and the names of the existing runs new checkpoints belong to.
   const checkpointRun = (node: PlannedNode) => idOf(plan.checkpointRuns.get(node)!);
-  const candidateCheckpoints = fresh('Checkpoint');
-  const newRunIds = new Set(fresh('Run').map((n) => n.newId));
+  // A run created by this batch has no checkpoints yet: only those of existing runs are looked up.
+  const isNew = (end: End) => 'node' in end && !existing.has(end.node);
+  const candidateCheckpoints = fresh('Checkpoint').filter((n) => !isNew(plan.checkpointRuns.get(n)!));
   const [versionMatches, byStep, semverClashes, otherRunNames] = await Promise.all([
     datasetVersionMatches(
       tx,
@@ -409,7 +410,7 @@ async function writeBatch(tx: Tx, viewer: Viewer, plan: Plan, actor: string | nu
       tx,
       newModelVersions.flatMap((n) => (n.item.spec.semver === null ? [] : [{ i: n.index, modelId: models.get(n.item.spec.name)!.id, semver: n.item.spec.semver }])),
     ),
-    runNames(tx, [...new Set(candidateCheckpoints.map(checkpointRun))].filter((id) => !newRunIds.has(id))),
+    runNames(tx, [...new Set(candidateCheckpoints.map(checkpointRun))]),
   ]);
   for (const node of candidateVersions) {
     const match = versionMatches.get(node.index)!;

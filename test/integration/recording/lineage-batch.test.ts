@@ -185,6 +185,23 @@ describe('recordLineage', () => {
     ]);
   });
 
+  it("resolves a checkpoint of an existing run by its step; a new run's checkpoint at the same step is new", async () => {
+    const project = await createProject();
+    const started = await server.ok(`mutation($input: StartRunInput!) { startRun(input: $input) { id } }`, { input: { project, name: unique('run'), type: 'TRAINING' } });
+    const runId = (started.startRun as { id: string }).id;
+    const logged = await server.ok(`mutation($input: LogCheckpointInput!) { logCheckpoint(input: $input) { id } }`, { input: { run: runId, step: 100, uri: 's3://c/100' } });
+    const result = await record(project, [
+      { key: 'same', kind: 'CHECKPOINT', fields: { run: runId, step: 100, uri: 's3://c/100' } },
+      { key: 'later', kind: 'CHECKPOINT', fields: { run: runId, step: 200, uri: 's3://c/200' } },
+      { key: 'other', kind: 'RUN', fields: { name: unique('run'), type: 'TRAINING' } },
+      { key: 'other-100', kind: 'CHECKPOINT', fields: { run: 'other', step: 100, uri: 's3://o/100' } },
+    ]);
+    expect(result.ids[0]).toBe((logged.logCheckpoint as { id: string }).id);
+    expect(result).toMatchObject({ created: 3, existing: 1 });
+    const { records } = await driver.executeQuery('MATCH (c:Checkpoint) WHERE c.id IN $ids RETURN c.runId + "@" + c.step AS at', { ids: result.ids });
+    expect(new Set(records.map((r) => r.get('at') as string))).toEqual(new Set([`${runId}@100`, `${runId}@200`, `${result.ids[2]}@100`]));
+  });
+
   it('fingerprints a batch run exactly like startRun with the same inputs', async () => {
     const project = await createProject();
     const digest = sha();
