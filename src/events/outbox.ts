@@ -44,9 +44,8 @@ export async function appendEvents(
   options: { summary?: Record<string, unknown> } = {},
 ): Promise<void> {
   if (events.length === 0) return;
-  const rows = eventRows(events, options);
-  const groups = options.summary ? eventGroups(rows) : null;
-  const params = groups ? { groups, total: rows.length } : { events: rows, action: tx.unit };
+  const groups = options.summary ? eventGroups(events) : null;
+  const params = groups ? { groups, total: events.length } : { events: eventRows(events, options), action: tx.unit };
   const appended =
     tx.sequenceInline?.() === true
       ? tx.run(pinned(groups ? APPEND_SEQUENCED_EVENT_GROUPS : APPEND_SEQUENCED_EVENTS), params).then(([record]) => {

@@ -281,7 +281,8 @@ function checkNaturalKeys(nodes: readonly PlannedNode[]): void {
   };
   for (const node of nodes) {
     const { item } = node;
-    const k = (...parts: (string | number)[]) => JSON.stringify([item.label, ...parts]);
+    // NUL cannot occur in a checked name, digest or key, so joined parts cannot collide.
+    const k = (...parts: (string | number)[]) => `${item.label}\u0000${parts.join('\u0000')}`;
     switch (item.label) {
       case 'DatasetVersion':
         claim(node, 'digest', 'dataset and digest', k('digest', item.spec.name, item.spec.digest));
@@ -309,30 +310,34 @@ function endKey(end: End): string {
 
 /** Lineage is a DAG: Kahn's algorithm over the batch's edges (existing ids are vertices too). */
 function checkAcyclic(edges: readonly PlannedEdge[]): void {
-  const out = new Map<string, string[]>();
-  const indegree = new Map<string, number>();
+  /** A batch node is its own vertex; an existing node is its id. */
+  type Vertex = PlannedNode | string;
+  const vertex = (end: End): Vertex => ('node' in end ? end.node : end.id);
+  const out = new Map<Vertex, Vertex[]>();
+  const indegree = new Map<Vertex, number>();
   for (const edge of edges) {
-    const from = endKey(edge.from);
-    const to = endKey(edge.to);
+    const from = vertex(edge.from);
+    const to = vertex(edge.to);
     const next = out.get(from);
     if (next) next.push(to);
     else out.set(from, [to]);
-    indegree.set(from, indegree.get(from) ?? 0);
+    if (!indegree.has(from)) indegree.set(from, 0);
     indegree.set(to, (indegree.get(to) ?? 0) + 1);
   }
-  const ready = [...indegree].filter(([, d]) => d === 0).map(([v]) => v);
+  const ready: Vertex[] = [];
+  for (const [v, d] of indegree) if (d === 0) ready.push(v);
   let visited = 0;
   while (ready.length > 0) {
-    const vertex = ready.pop()!;
+    const from = ready.pop()!;
     visited++;
-    for (const next of out.get(vertex) ?? []) {
+    for (const next of out.get(from) ?? []) {
       const d = indegree.get(next)! - 1;
       indegree.set(next, d);
       if (d === 0) ready.push(next);
     }
   }
   if (visited < indegree.size) {
-    const onCycle = [...indegree].filter(([, d]) => d > 0).map(([v]) => v.replace(/^(key|id):/, ''));
+    const onCycle = [...indegree].filter(([, d]) => d > 0).map(([v]) => (typeof v === 'string' ? v : v.key));
     throw badInput('input.edges', `lineage must not form a cycle; these nodes are on one: ${onCycle.slice(0, 5).join(', ')}`);
   }
 }
@@ -510,7 +515,7 @@ async function writeBatch(tx: Tx, viewer: Viewer, plan: Plan, actor: string | nu
     const row = { from: idOf(edge.from), to: idOf(edge.to), role };
     const group = `${kind}:${fromNew}`;
     if (!byKind.has(group)) byKind.set(group, { kind, fromNew, rows: new Map() });
-    byKind.get(group)!.rows.set(JSON.stringify(row), row);
+    byKind.get(group)!.rows.set(`${row.from}\u0000${row.to}\u0000${role ?? '\u0001'}`, row);
   }
   // The edges go out right behind the nodes' statements (createBatchNodes has sent them all), not
   // after their answers: Neo4j runs them in the order sent, after the nodes they join.

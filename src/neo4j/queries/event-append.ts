@@ -266,29 +266,31 @@ interface EventGroupRow {
   readonly previousIds: string[];
 }
 
-/** The append's rows (eventRows) as groups, or null when the append is to be stored event by event. */
-export function eventGroups(rows: readonly Record<string, unknown>[]): EventGroupRow[] | null {
-  if (rows.length < EVENT_GROUP_MIN) return null;
-  const [first] = rows;
-  const shared = rows.every((r) => r['projectId'] === first!['projectId'] && r['actor'] === first!['actor'] && r['alias'] === null && r['detailsJson'] === null);
+/**
+ * The events of an append with a summary audit entry as groups, or null when the append is to
+ * be stored event by event. Group ids are minted in order, so they ascend as the events do.
+ */
+export function eventGroups(events: readonly NewEvent[]): EventGroupRow[] | null {
+  if (events.length < EVENT_GROUP_MIN) return null;
+  const [first] = events;
+  const shared = events.every((e) => e.projectId === first!.projectId && e.actor === first!.actor && (e.alias ?? null) === null);
   if (!shared) return null;
   const groups: EventGroupRow[] = [];
-  for (let offset = 0; offset < rows.length; offset += EVENT_GROUP_MAX) {
-    const part = rows.slice(offset, offset + EVENT_GROUP_MAX);
-    const list = (key: string) => part.map((r) => (r[key] as string | null) ?? '');
-    const kinds = list('kind');
+  for (let offset = 0; offset < events.length; offset += EVENT_GROUP_MAX) {
+    const part = events.slice(offset, offset + EVENT_GROUP_MAX);
+    const kinds = part.map((e) => e.kind as string);
     const kindTable = [...new Set(kinds)];
     groups.push({
-      id: part[0]!['id'] as string,
-      projectId: first!['projectId'] as string,
-      actor: (first!['actor'] as string | null) ?? null,
+      id: newId('Event'),
+      projectId: first!.projectId,
+      actor: first!.actor ?? null,
       offset,
       count: part.length,
       kindTable,
       kindCodes: kinds.map((kind) => kindTable.indexOf(kind)),
-      subjectIds: list('subjectId'),
-      names: list('name'),
-      previousIds: list('previousId'),
+      subjectIds: part.map((e) => e.subjectId),
+      names: part.map((e) => e.name ?? ''),
+      previousIds: part.map((e) => e.previousId ?? ''),
     });
   }
   return groups;
