@@ -464,7 +464,7 @@ async function writeBatch(tx: Tx, viewer: Viewer, plan: Plan, actor: string | nu
       idempotencyKey: spec.idempotencyKey,
       parentId: parent ? idOf(parent) : null,
       experiment: spec.experiment,
-      experimentId: newId('Experiment'),
+      experimentId: spec.experiment === null ? null : newId('Experiment'),
       searchProps: searchProperties(spec.paramsJson),
     };
   });

@@ -194,9 +194,9 @@ export type BatchDatasetVersion = Stamp &
 
 export type BatchRun = Stamp &
   Pick<RunRow, 'name' | 'type' | 'status' | 'paramsJson' | 'codeJson' | 'environmentJson' | 'fingerprint' | 'idempotencyKey' | 'parentId'> & {
-    /** Experiment name, created on first use with experimentId. */
+    /** Experiment name, created on first use with experimentId (null without an experiment). */
     readonly experiment: string | null;
-    readonly experimentId: string;
+    readonly experimentId: string | null;
     /** Flattened params and search version (src/domain/search-params.ts). */
     readonly searchProps: Record<string, string | number>;
   };
