@@ -362,6 +362,11 @@ async function writeBatch(tx: Tx, viewer: Viewer, plan: Plan, actor: string | nu
   const existing = new Map<PlannedNode, string>();
   const idOf = (end: End): string => ('id' in end ? end.id : (existing.get(end.node) ?? end.node.newId));
   const labelOf = (end: End): LineageLabel => ('id' in end ? (refLabels.get(end.id) as LineageLabel) : end.node.item.label);
+  /** Whether the end is a node this batch creates (so far as resolved): no stored edge or checkpoint can hang off it. */
+  const isNew = (end: End) => 'node' in end && !existing.has(end.node);
+  /** A model version's source edge: DERIVED_FROM its checkpoint, or GENERATED_BY its run. */
+  const sourceEdge = (edge: PlannedEdge): [LineageEdgeKind, string | null] =>
+    labelOf(edge.to) === 'Checkpoint' ? ['DERIVED_FROM', null] : ['GENERATED_BY', 'model'];
   for (const node of nodes) {
     const hit = node.externalId === null ? undefined : inUse.get(node.externalId);
     if (!hit) continue;
@@ -403,7 +408,6 @@ async function writeBatch(tx: Tx, viewer: Viewer, plan: Plan, actor: string | nu
   // resolved runs, model semvers), and the names of the existing runs new checkpoints belong to.
   const checkpointRun = (node: PlannedNode) => idOf(plan.checkpointRuns.get(node)!);
   // A run created by this batch has no checkpoints yet: only those of existing runs are looked up.
-  const isNew = (end: End) => 'node' in end && !existing.has(end.node);
   const candidateCheckpoints = fresh('Checkpoint').filter((n) => !isNew(plan.checkpointRuns.get(n)!));
   const [versionMatches, byStep, semverClashes, otherRunNames] = await Promise.all([
     datasetVersionMatches(
@@ -436,7 +440,7 @@ async function writeBatch(tx: Tx, viewer: Viewer, plan: Plan, actor: string | nu
   // Everything that stays is new. Numbers, fingerprints and rows follow.
   const events: NewEvent[] = [];
   const datasetNumbers = number(fresh('DatasetVersion'), (n) => n.item.spec.name, datasets);
-  const modelNumbers = number(fresh('ModelVersion'), (n) => n.item.spec.name, models);
+  const modelNumbers = number(newModelVersions, (n) => n.item.spec.name, models);
 
   const lineage = plan.edges.filter((e) => e.owner === null || !existing.has(e.owner));
   const usedBy = new Map<PlannedNode, string[]>();
@@ -491,7 +495,7 @@ async function writeBatch(tx: Tx, viewer: Viewer, plan: Plan, actor: string | nu
     events.push({ kind: 'ARTIFACT_CREATED', projectId, subjectId: n.newId, name: n.item.spec.name, actor });
     return { id: n.newId, externalId: n.externalId, ...pick(n.item.spec, 'type', 'name', 'uri', 'digest', 'propertiesJson') };
   });
-  const modelVersionRows: BatchModelVersion[] = fresh('ModelVersion').map((n) => {
+  const modelVersionRows: BatchModelVersion[] = newModelVersions.map((n) => {
     const { number, previousId } = modelNumbers.get(n)!;
     events.push({ kind: 'MODEL_VERSION_CREATED', projectId, subjectId: n.newId, name: n.item.spec.name, previousId, actor });
     return { id: n.newId, externalId: n.externalId, modelId: models.get(n.item.spec.name)!.id, number, ...pick(n.item.spec, 'semver', 'description', 'metricsJson') };
@@ -508,10 +512,8 @@ async function writeBatch(tx: Tx, viewer: Viewer, plan: Plan, actor: string | nu
   // Edges leaving a node created just now cannot exist yet: only the others need the existence check.
   const byKind = new Map<string, { kind: LineageEdgeKind; fromNew: boolean; rows: Map<string, { from: string; to: string; role: string | null }> }>();
   for (const edge of lineage) {
-    let kind = edge.kind;
-    let role = edge.role;
-    if (kind === 'SOURCE') [kind, role] = labelOf(edge.to) === 'Checkpoint' ? ['DERIVED_FROM', null] : ['GENERATED_BY', 'model'];
-    const fromNew = 'node' in edge.from && !existing.has(edge.from.node);
+    const [kind, role] = edge.kind === 'SOURCE' ? sourceEdge(edge) : [edge.kind, edge.role];
+    const fromNew = isNew(edge.from);
     const row = { from: idOf(edge.from), to: idOf(edge.to), role };
     const group = `${kind}:${fromNew}`;
     if (!byKind.has(group)) byKind.set(group, { kind, fromNew, rows: new Map() });
@@ -531,11 +533,11 @@ async function writeBatch(tx: Tx, viewer: Viewer, plan: Plan, actor: string | nu
   // Kahn's check (planBatch) saw the batch's edges only: an edge leaving a node that existed
   // before may close a cycle through stored edges. (One entering a node created now cannot:
   // such a node's only edges are the batch's.) Checked after creating them, in this transaction.
-  const fromExisting = lineage.filter((e) => !('node' in e.from) || existing.has(e.from.node));
+  const fromExisting = lineage.filter((e) => !isNew(e.from));
   const cycle = await firstCycle(tx, fromExisting.map((e) => ({ from: idOf(e.from), to: idOf(e.to) })));
   if (cycle) {
     const edge = fromExisting.find((e) => idOf(e.from) === cycle.from && idOf(e.to) === cycle.to)!;
-    const kind = edge.kind === 'SOURCE' ? (labelOf(edge.to) === 'Checkpoint' ? 'DERIVED_FROM' : 'GENERATED_BY') : edge.kind;
+    const kind = edge.kind === 'SOURCE' ? sourceEdge(edge)[0] : edge.kind;
     throw lineageCycle(edge.at, `${cycle.from} -[${kind}]-> ${cycle.to}`, cycle.hops);
   }
   // An edge leaving a node that existed before can grow existing nodes' upstream sets: tell the
