@@ -3,7 +3,8 @@
  * lock; sequencer steps number them under the events counter's lock. Checked here: steps from
  * four sequencers at once give every pending event exactly one seq, gap-free and in (occurredAt,
  * id) order; calls coalesce into few transactions; pruning keeps pending events; a rolled-back
- * unit leaves no event; and, through two gateway instances, concurrent mutations end with
+ * unit leaves no event; a unit alone numbers its own events, and so do auto-commit units among
+ * a few; and, through two gateway instances, concurrent mutations end with
  * gap-free unique seqs, nothing pending, and each mutation's event readable (polling and
  * replay) as soon as it answered.
  */
@@ -11,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { pino } from 'pino';
 import type { Driver } from 'neo4j-driver';
 import { appendEvents, type NewEvent } from '../../../src/events/outbox.ts';
-import { withSequencing } from '../../../src/events/sequenced-writes.ts';
+import { AUTO_COMMIT_INLINE_MAX, withSequencing } from '../../../src/events/sequenced-writes.ts';
 import { createSequencer } from '../../../src/events/sequencer.ts';
 import { createDriver } from '../../../src/neo4j/driver.ts';
 import { createExecutor, type Executor, type Tx } from '../../../src/neo4j/executor.ts';
@@ -298,6 +299,38 @@ describe('inline sequencing (a unit alone in its process numbers its own events)
       expect(ours.filter((e) => e.subjectId.startsWith('run_c')).every((e) => e.seq < seqOf('run_lone_00000'))).toBe(true);
       expect(ours.filter((e) => e.subjectId.startsWith('run_d')).every((e) => e.seq > seqOf('run_lone_00000'))).toBe(true);
       expect(loneHead).toBe(seqOf('run_lone_00000'));
+    } finally {
+      await own.close();
+    }
+  });
+
+  it(`auto-commit units number inline while at most ${AUTO_COMMIT_INLINE_MAX} write units are in flight, and go pending beyond`, async () => {
+    const { executor, seen, own } = sequencedExecutor();
+    try {
+      const projectId = unique('prj_autocommit');
+      const before = await head();
+      const stepsBefore = await steps();
+      // As many at once as may go inline: every one does, and no step runs.
+      await Promise.all(
+        Array.from({ length: AUTO_COMMIT_INLINE_MAX }, (_, i) => executor.writeOne('test.autocommit', (tx) => appendEvents(tx, fakeEvents(projectId, 2, `a${i}`)))),
+      );
+      expect(seen.waits).toBe(0);
+      expect(seen.heads).toHaveLength(AUTO_COMMIT_INLINE_MAX);
+      expect(await steps()).toBe(stepsBefore);
+      // Two more than that at once: the first to append finds them all in flight and goes
+      // pending; each unit goes exactly one way.
+      const more = AUTO_COMMIT_INLINE_MAX + 2;
+      await Promise.all(Array.from({ length: more }, (_, i) => executor.writeOne('test.autocommit', (tx) => appendEvents(tx, fakeEvents(projectId, 2, `b${i}`)))));
+      expect(seen.waits).toBeGreaterThanOrEqual(1);
+      expect(seen.waits + seen.heads.length).toBe(AUTO_COMMIT_INLINE_MAX + more);
+      const after = await head();
+      expect(await one<number>('MATCH (e:Unsequenced {projectId: $projectId}) RETURN count(e)', { projectId })).toBe(0);
+      const log = await logBetween(before, after);
+      expect(log.map((e) => e.seq)).toEqual(Array.from({ length: after - before }, (_, i) => before + i + 1));
+      const ours = log.filter((e) => e.projectId === projectId);
+      expect(ours).toHaveLength(2 * (AUTO_COMMIT_INLINE_MAX + more));
+      // A unit's two events are adjacent in the log, whichever way it went.
+      for (let i = 0; i < ours.length; i += 2) expect(ours[i]!.subjectId.replace(/_\d+$/, '')).toBe(ours[i + 1]!.subjectId.replace(/_\d+$/, ''));
     } finally {
       await own.close();
     }
