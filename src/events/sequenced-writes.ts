@@ -12,12 +12,13 @@
  *   caller gave `sequenced`, and then:
  *   - a transaction (`write`) only when it is the only write unit in flight in this process and
  *     the process is calm (`calm()`, below): it holds the lock across one turn of this event loop;
- *   - an auto-commit statement (`writeOne`) while few write units are in flight in this process
- *     and few started lately (AUTO_COMMIT_INLINE_MAX, below): it holds the lock only inside
- *     Neo4j, through its own COMMIT, so the writers behind it wait for a commit or two, less
- *     than a sequencer step and its wait. With more the lock would make their commits one after
- *     another instead of together: 16 concurrent `registerDatasetVersion` callers, every unit
- *     inline, committed 0.69x as many mutations a second as on the pending path.
+ *   - an auto-commit statement (`writeOne`) when it is alone in flight, and beside others while
+ *     few are in flight in this process and few started lately (AUTO_COMMIT_INLINE_MAX, below):
+ *     it holds the lock only inside Neo4j, through its own COMMIT, so the writers behind it wait
+ *     for a commit or two, less than a sequencer step and its wait. With more the lock would
+ *     make their commits one after another instead of together: 16 concurrent
+ *     `registerDatasetVersion` callers, every unit inline, committed 0.69x as many mutations a
+ *     second as on the pending path.
  * - **Pending**, otherwise: the events are committed without seqs and the unit waits for this
  *   process's sequencer to number them (src/events/sequencer.ts), one step shared by every
  *   writer that committed meanwhile, so concurrent writers never queue on the counter's lock for
@@ -41,14 +42,16 @@ import { performance } from 'node:perf_hooks';
 import type { Executor, QueryObserver, Tx } from '../neo4j/executor.ts';
 
 /**
- * When an auto-commit unit numbers its own events: with at most AUTO_COMMIT_INLINE_MAX write
- * units in flight in this process (the unit itself included), and fewer than
- * AUTO_COMMIT_INLINE_STARTS started in the last INLINE_WINDOW_MS to 2 * INLINE_WINDOW_MS (about
- * 200 a second). Each inline unit holds the counter's lock through one COMMIT, a millisecond or
- * two: at a few hundred a second the lock would be busy most of the time. The second bound
- * matters for a saturated closed loop, whose units answer in bursts (a sequencer step answers all
- * its waiters at once): the few that start right after a burst would find few in flight, go
- * inline and hold the lock the next step needs.
+ * When an auto-commit unit beside others numbers its own events: with at most
+ * AUTO_COMMIT_INLINE_MAX write units in flight in this process (the unit itself included), and
+ * fewer than AUTO_COMMIT_INLINE_STARTS started in the last INLINE_WINDOW_MS to 2 *
+ * INLINE_WINDOW_MS (about 200 a second). Each inline unit holds the counter's lock through one
+ * COMMIT, a millisecond or two: at a few hundred a second beside each other, the lock would be
+ * busy most of the time. The second bound matters for a saturated closed loop, whose units answer
+ * in bursts (a sequencer step answers all its waiters at once): the few that start right after a
+ * burst would find few in flight, go inline and hold the lock the next step needs. A unit alone
+ * in flight has nobody in this process to queue behind it and goes inline at any rate (a
+ * sequential writer makes several hundred a second).
  */
 export const AUTO_COMMIT_INLINE_MAX = 4;
 export const AUTO_COMMIT_INLINE_STARTS = 30;
@@ -97,7 +100,9 @@ function wrap(executor: Executor, sequence: () => Promise<void>, options: Sequen
             eventsAppended: () => (appended = true),
             sequenceInline: () =>
               sequenced !== undefined &&
-              (autoCommit ? state.inFlight <= AUTO_COMMIT_INLINE_MAX && state.started.count() < AUTO_COMMIT_INLINE_STARTS : state.inFlight === 1 && calm()),
+              (state.inFlight === 1
+                ? autoCommit || calm()
+                : autoCommit && state.inFlight <= AUTO_COMMIT_INLINE_MAX && state.started.count() < AUTO_COMMIT_INLINE_STARTS),
             eventsSequenced: (last) => (head = last),
           });
         });

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { pino } from 'pino';
 import type { Driver } from 'neo4j-driver';
 import { appendEvents, type NewEvent } from '../../../src/events/outbox.ts';
-import { AUTO_COMMIT_INLINE_MAX, withSequencing } from '../../../src/events/sequenced-writes.ts';
+import { AUTO_COMMIT_INLINE_MAX, AUTO_COMMIT_INLINE_STARTS, withSequencing } from '../../../src/events/sequenced-writes.ts';
 import { createSequencer } from '../../../src/events/sequencer.ts';
 import { createDriver } from '../../../src/neo4j/driver.ts';
 import { createExecutor, type Executor, type Tx } from '../../../src/neo4j/executor.ts';
@@ -304,7 +304,7 @@ describe('inline sequencing (a unit alone in its process numbers its own events)
     }
   });
 
-  it(`auto-commit units number inline while at most ${AUTO_COMMIT_INLINE_MAX} write units are in flight, and go pending beyond`, async () => {
+  it(`auto-commit units number inline alone at any rate and beside others while at most ${AUTO_COMMIT_INLINE_MAX} are in flight, and go pending beyond`, async () => {
     const { executor, seen, own } = sequencedExecutor();
     try {
       const projectId = unique('prj_autocommit');
@@ -317,20 +317,27 @@ describe('inline sequencing (a unit alone in its process numbers its own events)
       expect(seen.waits).toBe(0);
       expect(seen.heads).toHaveLength(AUTO_COMMIT_INLINE_MAX);
       expect(await steps()).toBe(stepsBefore);
+      // One after another, each alone in flight, at any rate: all inline too.
+      const sequential = 3 * AUTO_COMMIT_INLINE_STARTS;
+      for (let i = 0; i < sequential; i += 1) await executor.writeOne('test.autocommit', (tx) => appendEvents(tx, fakeEvents(projectId, 1, `s${i}`)));
+      expect(seen.waits).toBe(0);
+      expect(seen.heads).toHaveLength(AUTO_COMMIT_INLINE_MAX + sequential);
+      expect(await steps()).toBe(stepsBefore);
       // Two more than that at once: the first to append finds them all in flight and goes
       // pending; each unit goes exactly one way.
       const more = AUTO_COMMIT_INLINE_MAX + 2;
       await Promise.all(Array.from({ length: more }, (_, i) => executor.writeOne('test.autocommit', (tx) => appendEvents(tx, fakeEvents(projectId, 2, `b${i}`)))));
       expect(seen.waits).toBeGreaterThanOrEqual(1);
-      expect(seen.waits + seen.heads.length).toBe(AUTO_COMMIT_INLINE_MAX + more);
+      expect(seen.waits + seen.heads.length).toBe(AUTO_COMMIT_INLINE_MAX + sequential + more);
       const after = await head();
       expect(await one<number>('MATCH (e:Unsequenced {projectId: $projectId}) RETURN count(e)', { projectId })).toBe(0);
       const log = await logBetween(before, after);
       expect(log.map((e) => e.seq)).toEqual(Array.from({ length: after - before }, (_, i) => before + i + 1));
       const ours = log.filter((e) => e.projectId === projectId);
-      expect(ours).toHaveLength(2 * (AUTO_COMMIT_INLINE_MAX + more));
+      expect(ours).toHaveLength(2 * (AUTO_COMMIT_INLINE_MAX + more) + sequential);
       // A unit's two events are adjacent in the log, whichever way it went.
-      for (let i = 0; i < ours.length; i += 2) expect(ours[i]!.subjectId.replace(/_\d+$/, '')).toBe(ours[i + 1]!.subjectId.replace(/_\d+$/, ''));
+      const pairs = ours.filter((e) => !e.subjectId.startsWith('run_s'));
+      for (let i = 0; i < pairs.length; i += 2) expect(pairs[i]!.subjectId.replace(/_\d+$/, '')).toBe(pairs[i + 1]!.subjectId.replace(/_\d+$/, ''));
     } finally {
       await own.close();
     }
