@@ -111,7 +111,7 @@ export function rawPeer(driver: Driver, loaded: (shape: Shape) => Loaded): Peer 
       return { ms, elements: shape.nodeCount + shape.edgeCount };
     },
     async ingestSingle(shape, count): Promise<Outcome<Ingested>> {
-      const writer = this.singleWriter(shape, count);
+      const writer = await this.singleWriter(shape, count);
       let elements = 0;
       const { ms } = await timeOnce(async () => {
         for (let i = 0; i < writer.nodes; i++) elements += await writer.write(i);

@@ -245,26 +245,38 @@ export async function startNeo4jGraphQLPeer(options: Neo4jGraphQLPeerOptions): P
     },
 
     async ingestSingle(shape, count) {
-      const namespace = newNamespace();
-      const ids = new Map<string, string>();
+      const writer = await peer.singleWriter!(shape, count);
       let elements = 0;
       const start = performance.now();
+      for (let i = 0; i < writer.nodes; i += 1) elements += await writer.write(i);
+      return { ms: performance.now() - start, elements } satisfies Ingested;
+    },
+
+    async singleWriter(shape, count) {
+      const namespace = newNamespace();
+      const ids = new Map<string, string>();
+      const nodes: { node: SpecNode; edges: SpecEdge[] }[] = [];
       outer: for (const batch of shape.batches()) {
         const out = groupBy(batchEdges(batch), (e) => e.from);
         for (const node of batch.nodes) {
-          if (ids.size >= count) break outer;
+          if (nodes.length >= count) break outer;
+          nodes.push({ node, edges: out.get(node.key) ?? [] });
+        }
+      }
+      return {
+        nodes: nodes.length,
+        async write(index) {
+          const { node, edges } = nodes[index]!;
           const id = `nbench_${randomUUID().replaceAll('-', '')}`;
           const label = LABEL_OF_KIND[node.kind];
-          const edges = out.get(node.key) ?? [];
           const connect = Object.fromEntries([...connections(shape, label, edges, ids)].map(([field, targets]) => [field, { connect: [{ where: { node: { id: { in: targets } } } }] }]));
           await post(`mutation($node: ${label}CreateInput!) { create${plural(label)}(input: [$node]) { info { nodesCreated } } }`, {
             node: { id, projectId: namespace, ...properties(node, ids), ...connect },
           });
           ids.set(node.key, id);
-          elements += 1 + edges.length;
-        }
-      }
-      return { ms: performance.now() - start, elements } satisfies Ingested;
+          return 1 + edges.length;
+        },
+      };
     },
 
     async trivialRead(id, label) {

@@ -60,6 +60,11 @@ export interface Peer {
   ingestBatched(shape: Shape): Promise<Outcome<Ingested>>;
   /** Stores `count` nodes of the shape one API call per node or edge (a pipeline logging as it goes). */
   ingestSingle(shape: Shape, count: number): Promise<Outcome<Ingested>>;
+  /**
+   * The same writes one node at a time, so that the run can alternate this peer with the limit in
+   * chunks (peers on the bench's own Neo4j have it; the others run `ingestSingle` after).
+   */
+  singleWriter?(shape: Shape, count: number): SingleWriter | Promise<SingleWriter>;
   /** The nodes reachable from a root of an already ingested shape. */
   traverse(shape: Shape, question: TraversalQuestion, runs: number): Promise<Outcome<Timed>>;
   /** 'ids' when `traverse` answers every question with ids only (see `idsOnly`). */
