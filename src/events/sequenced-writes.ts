@@ -126,19 +126,22 @@ function wrap(executor: Executor, sequence: () => Promise<void>, options: Sequen
   };
 }
 
-interface WindowCounter {
+export interface WindowCounter {
   add(): void;
   /** What was added over the last one to two windows. */
   count(): number;
 }
 
-/** Counts additions in two fixed buckets of `windowMs`, the current and the one before: cheap, and close enough for a threshold. */
-function windowCounter(windowMs: number): WindowCounter {
-  let bucketStart = performance.now();
+/**
+ * Counts additions in two fixed buckets of `windowMs`, the current and the one before: cheap, and
+ * close enough for a threshold. `clock` is for tests.
+ */
+export function windowCounter(windowMs: number, clock: () => number = () => performance.now()): WindowCounter {
+  let bucketStart = clock();
   let current = 0;
   let previous = 0;
   function roll(): void {
-    const now = performance.now();
+    const now = clock();
     const elapsed = now - bucketStart;
     if (elapsed < windowMs) return;
     previous = elapsed < 2 * windowMs ? current : 0;
