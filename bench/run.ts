@@ -30,7 +30,7 @@ import { runMixedLoad } from './lib/mixed-load.ts';
 import { ensureApoc } from './peers/apoc.ts';
 import { startNeo4jGraphQLPeer, type Neo4jGraphQLPeer } from './peers/neo4j-graphql.ts';
 import { startMlflowPeer, startMlmdPeer } from './peers/python.ts';
-import { isUnsupported, type Ingested, type Outcome, type Peer, type SingleWriter, type TraversalQuestion } from './peers/types.ts';
+import { isUnsupported, type Ingested, type Outcome, type Peer, type SingleWriter, type TraversalQuestion, type Unsupported } from './peers/types.ts';
 import { labelOf } from '../src/domain/ids.ts';
 
 /** A shape small enough for the peers that store one element per call (MLflow, @neo4j/graphql ingest). */
@@ -59,8 +59,7 @@ async function alternatingSingles(writers: readonly SingleWriter[]): Promise<Out
         for (let i = from; i < to; i++) elements += await writers[w]!.write(i);
         totals[w] = { ms: total.ms + performance.now() - start, elements: total.elements + elements };
       } catch (error) {
-        log(`single writes: writer ${w} failed: ${(error as Error).message}`);
-        totals[w] = { unsupported: `failed: ${(error as Error).message.split('\n')[0]!.slice(0, 200)}` };
+        totals[w] = failed(`single writer ${w}`, error);
       }
     }
   }
@@ -113,9 +112,14 @@ async function guarded<T>(peer: Peer, work: () => Promise<Outcome<T>>): Promise<
   try {
     return await work();
   } catch (error) {
-    log(`${peer.name} failed: ${(error as Error).message}`);
-    return { unsupported: `failed: ${(error as Error).message.split('\n')[0]!.slice(0, 200)}` };
+    return failed(peer.name, error);
   }
+}
+
+/** Logs a contender's failure and gives the table's cell for it. */
+function failed(name: string, error: unknown): Unsupported {
+  log(`${name} failed: ${(error as Error).message}`);
+  return { unsupported: `failed: ${(error as Error).message.split('\n')[0]!.slice(0, 200)}` };
 }
 
 async function main(): Promise<void> {

@@ -7,7 +7,7 @@ import { MAX_LIMIT } from '../../src/lineage/traversal.ts';
 import type { Ingested, Outcome, Peer, SingleWriter, Timed, TraversalQuestion } from '../peers/types.ts';
 import type { BenchGateway } from './gateway.ts';
 import { loadShape } from './load-pedigree.ts';
-import type { Shape, SpecEdge, SpecNode } from './shapes.ts';
+import type { Batch, Shape, SpecEdge, SpecNode } from './shapes.ts';
 import { timeOnce, timeRepeated } from './stats.ts';
 
 /** Where one shape was loaded: its project and the id of every key. */
@@ -20,11 +20,14 @@ export async function createProject(gateway: BenchGateway, name: string): Promis
   return (await gateway.post<{ createProject: { id: string } }>('mutation($name: String!) { createProject(input: { name: $name }) { id } }', { name })).createProject.id;
 }
 
-/** The first `count` nodes of a shape, each with the explicit edges that leave it. */
-export function firstNodes(shape: Shape, count: number): { node: SpecNode; edges: SpecEdge[] }[] {
+/**
+ * The first `count` nodes of a shape, each with the edges that leave it: the batch's explicit
+ * ones, or those `edgesOf` gives (a store that keeps no implied edges of its own wants batchEdges).
+ */
+export function firstNodes(shape: Shape, count: number, edgesOf: (batch: Batch) => readonly SpecEdge[] = (batch) => batch.edges): { node: SpecNode; edges: SpecEdge[] }[] {
   const picked: { node: SpecNode; edges: SpecEdge[] }[] = [];
   for (const batch of shape.batches()) {
-    const out = Map.groupBy(batch.edges, (edge) => edge.from);
+    const out = Map.groupBy(edgesOf(batch), (edge) => edge.from);
     for (const node of batch.nodes) {
       if (picked.length === count) return picked;
       picked.push({ node, edges: out.get(node.key) ?? [] });
@@ -33,9 +36,8 @@ export function firstNodes(shape: Shape, count: number): { node: SpecNode; edges
   return picked;
 }
 
-/** One mutation per node, the way a pipeline logs as it runs; edges ride on the node's mutation. */
-async function ingestOneByOne(gateway: BenchGateway, project: string, nodes: { node: SpecNode; edges: SpecEdge[] }[]): Promise<Ingested> {
-  const writer = oneByOneWriter(gateway, project, nodes);
+/** Writes every node of a single writer in order, timed as one run. */
+export async function writeAll(writer: SingleWriter): Promise<Ingested> {
   let elements = 0;
   const { ms } = await timeOnce(async () => {
     for (let i = 0; i < writer.nodes; i++) elements += await writer.write(i);
@@ -99,7 +101,7 @@ export function pedigreePeer(
       return { ms, elements: shape.nodeCount + shape.edgeCount };
     },
     async ingestSingle(shape, count) {
-      return ingestOneByOne(gateway, await newProject(), firstNodes(shape, count));
+      return writeAll(oneByOneWriter(gateway, await newProject(), firstNodes(shape, count)));
     },
     async singleWriter(shape, count) {
       return oneByOneWriter(gateway, await newProject(), firstNodes(shape, count));

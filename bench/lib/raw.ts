@@ -14,7 +14,7 @@ import neo4j, { type Driver } from 'neo4j-driver';
 import { newId } from '../../src/domain/ids.ts';
 import type { Ingested, Outcome, Peer, SingleWriter, Timed } from '../peers/types.ts';
 import type { Loaded } from './pedigree.ts';
-import { firstNodes } from './pedigree.ts';
+import { firstNodes, writeAll } from './pedigree.ts';
 import { batchEdges, type Shape, type SpecEdge, type SpecNode } from './shapes.ts';
 import { timeOnce, timeRepeated } from './stats.ts';
 
@@ -111,12 +111,7 @@ export function rawPeer(driver: Driver, loaded: (shape: Shape) => Loaded): Peer 
       return { ms, elements: shape.nodeCount + shape.edgeCount };
     },
     async ingestSingle(shape, count): Promise<Outcome<Ingested>> {
-      const writer = await this.singleWriter(shape, count);
-      let elements = 0;
-      const { ms } = await timeOnce(async () => {
-        for (let i = 0; i < writer.nodes; i++) elements += await writer.write(i);
-      });
-      return { ms, elements };
+      return writeAll(await this.singleWriter(shape, count));
     },
     singleWriter(shape, count): SingleWriter {
       const project = `prj_raw_${Date.now().toString(36)}`;

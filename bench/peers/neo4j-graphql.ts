@@ -29,6 +29,7 @@ import type { ChildProcess } from 'node:child_process';
 import neo4j from 'neo4j-driver';
 import { spawnServer, stopChild } from '../lib/child.ts';
 import { fetchOnce } from '../lib/gateway.ts';
+import { firstNodes, writeAll } from '../lib/pedigree.ts';
 import { timeRepeated } from '../lib/stats.ts';
 import { batchEdges, type Shape, type SpecEdge, type SpecKind, type SpecNode } from '../lib/shapes.ts';
 import { TRIPLES, type Label, type Triple } from './neo4j-graphql-schema.ts';
@@ -245,24 +246,13 @@ export async function startNeo4jGraphQLPeer(options: Neo4jGraphQLPeerOptions): P
     },
 
     async ingestSingle(shape, count) {
-      const writer = await peer.singleWriter!(shape, count);
-      let elements = 0;
-      const start = performance.now();
-      for (let i = 0; i < writer.nodes; i += 1) elements += await writer.write(i);
-      return { ms: performance.now() - start, elements } satisfies Ingested;
+      return writeAll(await peer.singleWriter!(shape, count));
     },
 
     async singleWriter(shape, count) {
       const namespace = newNamespace();
       const ids = new Map<string, string>();
-      const nodes: { node: SpecNode; edges: SpecEdge[] }[] = [];
-      outer: for (const batch of shape.batches()) {
-        const out = groupBy(batchEdges(batch), (e) => e.from);
-        for (const node of batch.nodes) {
-          if (nodes.length >= count) break outer;
-          nodes.push({ node, edges: out.get(node.key) ?? [] });
-        }
-      }
+      const nodes = firstNodes(shape, count, batchEdges);
       return {
         nodes: nodes.length,
         async write(index) {
