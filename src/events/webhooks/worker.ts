@@ -139,6 +139,9 @@ export async function runWorker(deps: WorkerDeps): Promise<void> {
     }
     const close = () => void stream.return?.();
     drain.addEventListener('abort', close, { once: true });
+    // A drain while subscribe was under way fired before the listener existed; the stream would
+    // then wait for live events until the dispatcher stops, which comes after this worker's stop.
+    if (drain.aborted) close();
     try {
       const prefetch = (delivery: Delivery) => void ('event' in delivery && deps.body(delivery).catch(() => {}));
       for await (const delivery of readAhead(stream, READ_AHEAD, prefetch)) {
