@@ -234,6 +234,24 @@ describe('scope, roles and malformed requests', () => {
     expect([upload.status, (await upload.json()).error_code]).toEqual([403, 'PERMISSION_DENIED']);
   }, 300_000);
 
+  it('get-history returns a series of 2,500 points across its sealed chunks in logged order', async () => {
+    const created = await mlflow(a.name, writerA, 'POST', 'runs/create', { experiment_id: '0', run_name: 'long-series' });
+    const runId = created.body.run.info.run_id;
+    for (let from = 0; from < 2_500; from += 1_000) {
+      const metrics = Array.from({ length: Math.min(1_000, 2_500 - from) }, (_, i) => ({ key: 'loss', value: (from + i) / 4, timestamp: 1_700_000_000_000 + from + i, step: from + i }));
+      expect((await mlflow(a.name, writerA, 'POST', 'runs/log-batch', { run_id: runId, metrics })).status).toBe(200);
+    }
+    const points: { step: number; value: number; timestamp: number }[] = [];
+    let token: string | undefined;
+    do {
+      const page = await mlflow(a.name, writerA, 'GET', 'metrics/get-history', { run_id: runId, metric_key: 'loss', max_results: 1_000, ...(token ? { page_token: token } : {}) });
+      points.push(...page.body.metrics);
+      token = page.body.next_page_token;
+    } while (token);
+    expect(points.map((p) => p.step)).toEqual(Array.from({ length: 2_500 }, (_, i) => i));
+    expect(points.every((p) => p.value === p.step / 4 && p.timestamp === 1_700_000_000_000 + p.step)).toBe(true);
+  });
+
   it("another project's run, and a project the token cannot see, are RESOURCE_DOES_NOT_EXIST", async () => {
     const admin = 'test-admin-token-0123456789';
     await refused({ status: 404, code: 'RESOURCE_DOES_NOT_EXIST' }, () => mlflow(b.name, admin, 'GET', 'runs/get', { run_id: runA }));

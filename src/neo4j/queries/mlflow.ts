@@ -8,6 +8,7 @@ import neo4j, { type Node } from 'neo4j-driver';
 import type { Tx } from '../executor.ts';
 import { nodeRow, toPlain } from '../values.ts';
 import type { ArtifactRow, ExperimentRow, ModelRow, ModelVersionRow, ProjectRow, RunRow } from '../../domain/rows.ts';
+import { SERIES_CHUNKS, seriesPoints } from './runs.ts';
 
 export async function projectByIdOrName(tx: Tx, ref: string): Promise<ProjectRow | null> {
   const [record] = await tx.run('MATCH (p:Project) WHERE p.id = $ref OR p.name = $ref RETURN p ORDER BY p.id = $ref DESC LIMIT 1', { ref });
@@ -99,8 +100,8 @@ export interface MetricHistoryRow {
 }
 
 export async function metricHistory(tx: Tx, runId: string, key: string): Promise<MetricHistoryRow | null> {
-  const [record] = await tx.run('MATCH (s:MetricSeries {runId: $runId, key: $key}) RETURN s', { runId, key });
-  return record ? nodeRow<MetricHistoryRow>(record.get('s') as Node) : null;
+  const [record] = await tx.run(`MATCH (s:MetricSeries {runId: $runId, key: $key}) RETURN s, ${SERIES_CHUNKS} AS chunks`, { runId, key });
+  return record ? seriesPoints<MetricHistoryRow>(record.get('s') as Node, record.get('chunks') as Node[]) : null;
 }
 
 export interface LoggedModelRow {

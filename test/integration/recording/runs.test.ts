@@ -268,8 +268,63 @@ describe('logMetrics', () => {
     const history = await server.ok(`query($id: ID!) { run(id: $id) { metrics(keys: ["loss"]) { points { step } } } }`, { id: run.id });
     expect(history['run'].metrics[0].points).toHaveLength(50_000);
     expect(history['run'].metrics[0].points[49_999].step).toBe(49_999);
+    // What an append rewrites stays bounded: the series' own lists keep fewer than a chunk of
+    // points, the other 49,000 per key sit in sealed chunks written once.
+    expect(await seriesLayout(run.id)).toEqual([
+      { key: 'acc', own: 0, chunks: 50, chunkPoints: 50_000 },
+      { key: 'loss', own: 0, chunks: 50, chunkPoints: 50_000 },
+    ]);
+  });
+
+  it('seals a thousand points at a time, and reads chunks and the rest back in step order', async () => {
+    const run = await start({ project: await project() });
+    const points = (from: number, count: number) => Array.from({ length: count }, (_, i) => ({ key: 'loss', value: (from + i) / 10, step: from + i }));
+    await server.ok(LOG_METRICS, { input: { run: run.id, metrics: points(0, 999) } });
+    expect(await seriesLayout(run.id)).toEqual([{ key: 'loss', own: 999, chunks: 0, chunkPoints: 0 }]);
+    await server.ok(LOG_METRICS, { input: { run: run.id, metrics: points(999, 1) } });
+    expect(await seriesLayout(run.id)).toEqual([{ key: 'loss', own: 0, chunks: 1, chunkPoints: 1_000 }]);
+    await server.ok(LOG_METRICS, { input: { run: run.id, metrics: points(1_000, 2_345) } });
+    expect(await seriesLayout(run.id)).toEqual([{ key: 'loss', own: 345, chunks: 3, chunkPoints: 3_000 }]);
+    const read = await server.ok(`query($id: ID!) { run(id: $id) { metrics { key last points { step value } } } }`, { id: run.id });
+    const [loss] = read['run'].metrics;
+    expect(loss.last).toBe(334.4);
+    expect(loss.points.map((p: { step: number }) => p.step)).toEqual(Array.from({ length: 3_345 }, (_, i) => i));
+    expect(loss.points.map((p: { value: number }) => p.value)).toEqual(Array.from({ length: 3_345 }, (_, i) => i / 10));
+  });
+
+  it('seals a series stored whole in its own lists (before chunks) on its next append', async () => {
+    const run = await start({ project: await project() });
+    await server.ok(LOG_METRICS, { input: { run: run.id, metrics: [{ key: 'loss', value: 0, step: 0 }] } });
+    // The layout of earlier versions: every point in the series' lists, no chunks, no `sealed`.
+    await driver.executeQuery(
+      `MATCH (m:MetricSeries {runId: $runId, key: 'loss'})
+       SET m.steps = range(0, 2499), m.values = [i IN range(0, 2499) | toFloat(i)], m.timestamps = [i IN range(0, 2499) | datetime()], m.last = 2499.0
+       REMOVE m.sealed`,
+      { runId: run.id },
+    );
+    const history = `query($id: ID!) { run(id: $id) { metrics { points { step value } } } }`;
+    expect((await server.ok(history, { id: run.id }))['run'].metrics[0].points).toHaveLength(2_500);
+    await server.ok(LOG_METRICS, { input: { run: run.id, metrics: [{ key: 'loss', value: 2_500, step: 2_500 }] } });
+    expect(await seriesLayout(run.id)).toEqual([{ key: 'loss', own: 501, chunks: 2, chunkPoints: 2_000 }]);
+    const points = (await server.ok(history, { id: run.id }))['run'].metrics[0].points;
+    expect(points.map((p: { step: number; value: number }) => p.step === p.value)).toEqual(Array.from({ length: 2_501 }, () => true));
+    expect(points.map((p: { step: number }) => p.step)).toEqual(Array.from({ length: 2_501 }, (_, i) => i));
   });
 });
+
+/** Per key of the run: points in the series' own lists, sealed chunks (indexes 0..n-1) and their points. */
+async function seriesLayout(runId: string): Promise<{ key: string; own: number; chunks: number; chunkPoints: number }[]> {
+  const { records } = await driver.executeQuery(
+    `MATCH (m:MetricSeries {runId: $runId})
+     OPTIONAL MATCH (m)-[:HAS_CHUNK]->(c:MetricChunk)
+     WITH m, collect(c) AS cs
+     WHERE all(i IN range(0, size(cs) - 1) WHERE any(c IN cs WHERE c.index = i)) AND all(c IN cs WHERE size(c.steps) = size(c.values) AND size(c.values) = size(c.timestamps))
+     RETURN m.key AS key, size(m.steps) AS own, size(cs) AS chunks, reduce(n = 0, c IN cs | n + size(c.steps)) AS chunkPoints
+     ORDER BY key`,
+    { runId },
+  );
+  return records.map((r) => ({ key: r.get('key') as string, own: Number(r.get('own')), chunks: Number(r.get('chunks')), chunkPoints: Number(r.get('chunkPoints')) }));
+}
 
 describe('logCheckpoint', () => {
   it('records 20 checkpoints, and the same step again returns the existing one', async () => {
