@@ -26,6 +26,7 @@ import { INGEST_HEADER, TIMED_HEADER, ingestRow, machineDescription, renderTable
 import { pipelines, shapesFor, type Shape, type Size } from './lib/shapes.ts';
 import { closedLoop, fmtMs, fmtRate, MIN_RUNS, setRunBudget, summarize, timeOnce } from './lib/stats.ts';
 import { runFanout } from './lib/fanout.ts';
+import { compareMetricWrites } from './lib/metrics.ts';
 import { runMixedLoad } from './lib/mixed-load.ts';
 import { ensureApoc } from './peers/apoc.ts';
 import { startNeo4jGraphQLPeer, type Neo4jGraphQLPeer } from './peers/neo4j-graphql.ts';
@@ -66,7 +67,7 @@ async function alternatingSingles(writers: readonly SingleWriter[]): Promise<Out
   return totals;
 }
 
-const SCENARIOS = ['ingest', 'provenance', 'store', 'impact', 'entities', 'floor', 'fanout', 'memory'] as const;
+const SCENARIOS = ['ingest', 'provenance', 'store', 'impact', 'entities', 'floor', 'metrics', 'fanout', 'memory'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values: args } = parseArgs({
@@ -83,8 +84,8 @@ for (const name of only) if (!SCENARIOS.includes(name)) throw new Error(`unknown
 const out = args.out ?? join(import.meta.dirname, size === 'L' ? 'RESULTS.md' : 'RESULTS-quick.md');
 
 const PLAN = size === 'L'
-  ? { runs: 30, runBudgetMs: 10_000, ingestRounds: 3, warmPipelines: pipelines(1_000), singleNodes: 2_000, peerTimeoutMs: 60_000, floorSeconds: 20, fanout: { subscribers: 1_000, eventsPerSecond: 100, seconds: 30, warmupSeconds: 10 }, mixedSeconds: 300, heap: '4g', pagecache: '6g' }
-  : { runs: 15, runBudgetMs: 2_000, ingestRounds: 3, warmPipelines: pipelines(200), singleNodes: 100, peerTimeoutMs: 4_000, floorSeconds: 2, fanout: { subscribers: 1_000, eventsPerSecond: 100, seconds: 5, warmupSeconds: 2 }, mixedSeconds: 10, heap: '2g', pagecache: '1g' };
+  ? { runs: 30, runBudgetMs: 10_000, ingestRounds: 3, warmPipelines: pipelines(1_000), singleNodes: 2_000, peerTimeoutMs: 60_000, floorSeconds: 20, metrics: { batchCalls: 50, singlePoints: 5_000 }, fanout: { subscribers: 1_000, eventsPerSecond: 100, seconds: 30, warmupSeconds: 10 }, mixedSeconds: 300, heap: '4g', pagecache: '6g' }
+  : { runs: 15, runBudgetMs: 2_000, ingestRounds: 3, warmPipelines: pipelines(200), singleNodes: 100, peerTimeoutMs: 4_000, floorSeconds: 2, metrics: { batchCalls: 10, singlePoints: 200 }, fanout: { subscribers: 1_000, eventsPerSecond: 100, seconds: 5, warmupSeconds: 2 }, mixedSeconds: 10, heap: '2g', pagecache: '1g' };
 
 /** The commit measured, and whether tracked files differed from it. */
 const CODE_VERSION = (() => {
@@ -365,6 +366,11 @@ async function run(driver: Driver, gateway: BenchGateway, peers: Peer[], neo4jUr
     for (const peer of sameDatabase) rows.push((await floorRow(peer.name, (id) => peer.trivialRead(id, labelOf(id) as never), limit.median)).row);
     for (const peer of storing) rows.push({ contender: peer.name, cells: ['–', '–', '–', 'an in-process library, no request to compare'] });
     print({ title: 'Floor overhead: one node by id, 16 concurrent clients', header: ['requests/s', 'median ms', 'p99 ms', 'median vs hand-written'], rows });
+  }
+
+  // ------------------------------------------------------------------ training metrics
+  if (only.has('metrics')) {
+    for (const table of await compareMetricWrites({ post, driver, plan: PLAN.metrics, peers: others, log })) print(table);
   }
 
   // ------------------------------------------------------------------ fan-out

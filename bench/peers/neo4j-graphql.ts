@@ -215,6 +215,10 @@ export async function startNeo4jGraphQLPeer(options: Neo4jGraphQLPeerOptions): P
       });
     },
 
+    logMetrics: async () => ({
+      unsupported: 'its generated mutations cannot append to a series and keep the run\'s summary in one call; that takes a custom @cypher mutation, the limit\'s own statement',
+    }),
+
     async ingestBatched(shape) {
       const namespace = newNamespace();
       const ids = new Map<string, string>();

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { installOnce, run } from '../lib/child.ts';
 import { batchEdges, type Batch, type Shape } from '../lib/shapes.ts';
 import { runBudget } from '../lib/stats.ts';
-import type { Ingested, Outcome, Peer, Timed, TraversalQuestion } from './types.ts';
+import type { Ingested, MetricCalls, Outcome, Peer, Timed, TraversalQuestion } from './types.ts';
 
 type Log = (line: string) => void;
 
@@ -106,6 +106,7 @@ function unavailable(name: string, reason: string): Peer {
     ingestSingle: async () => no,
     traverse: async () => no,
     lookup: async () => no,
+    logMetrics: async () => no,
     close: async () => undefined,
   };
 }
@@ -171,6 +172,7 @@ export async function startMlmdPeer(log: Log): Promise<Peer> {
       if (!ingested.has(shape.name)) return notIngested(shape);
       return timed(await python.request({ op: 'lookup', store: shape.name, keys, runs, budgetMs: runBudget() }));
     },
+    logMetrics: async () => ({ unsupported: 'MLMD keeps no metric series: a value is a property of an artifact or execution, one per name' }),
     close: () => python.close(),
   };
 }
@@ -237,6 +239,14 @@ export async function startMlflowPeer(log: Log, options: MlflowOptions = {}): Pr
       const no = refused(shape);
       if (no) return no;
       return timed(await python.request({ op: 'lookup', store: shape.name, keys, runs, budgetMs: runBudget() }));
+    },
+    async logMetrics(plan) {
+      // log_batch for the calls of many points (MLflow takes at most 1,000 metrics a call), log_metric per step.
+      const response = await python.request({ op: 'log_metrics', ...plan });
+      const stored = response['stored'] as number[];
+      const expected = [plan.batchCalls * plan.batchSize, plan.singlePoints];
+      if (stored.some((n, i) => n !== expected[i])) throw new Error(`MLflow stored ${stored.join('/')} points, expected ${expected.join('/')}`);
+      return { batches: response['batches'], singles: response['singles'] } as MetricCalls;
     },
     close: () => python.close(),
   };

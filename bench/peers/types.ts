@@ -71,5 +71,26 @@ export interface Peer {
   readonly traversalAnswer?: 'ids';
   /** Fetches nodes of an ingested shape by key in one request (`_entities` with 1,000 keys). */
   lookup(shape: Shape, keys: readonly string[], runs: number): Promise<Outcome<Timed>>;
+  /**
+   * What an autologger sends (bench/lib/metrics.ts), on a run of the peer's own, timed per call.
+   * Every peer but the limit and Pedigree, which bench/lib/metrics.ts drives itself, alternating.
+   */
+  logMetrics?(plan: MetricCallsPlan): Promise<Outcome<MetricCalls>>;
   close(): Promise<void>;
+}
+
+export interface MetricCallsPlan {
+  /** Calls of `batchSize` points of one key, steps ascending, then `singlePoints` calls of one point of one key. */
+  readonly batchCalls: number;
+  readonly batchSize: number;
+  readonly singlePoints: number;
+  /** Untimed calls first, on another run. */
+  readonly warmupBatches: number;
+  readonly warmupSingles: number;
+}
+
+/** Wall times in milliseconds of each call, in order. */
+export interface MetricCalls {
+  readonly batches: readonly number[];
+  readonly singles: readonly number[];
 }

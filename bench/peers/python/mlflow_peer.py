@@ -22,6 +22,7 @@ time.perf_counter (IPC with the Node harness is not counted).
 from __future__ import annotations
 
 import logging
+import math
 import os
 import shutil
 import sys
@@ -35,7 +36,7 @@ os.environ.setdefault("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
 os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
 
 import mlflow  # noqa: E402
-from mlflow.entities import Dataset, DatasetInput, InputTag, LoggedModelInput, Param  # noqa: E402
+from mlflow.entities import Dataset, DatasetInput, InputTag, LoggedModelInput, Metric, Param  # noqa: E402
 from mlflow.tracking import MlflowClient  # noqa: E402
 
 from protocol import enough, serve  # noqa: E402
@@ -297,6 +298,45 @@ class Peer:
             count = found
         return {"samples": samples, "count": count}
 
+    # ---- training metrics: what an autologger sends ----------------------------------------
+    def log_metrics(self, request: Dict[str, Any]) -> Dict[str, Any]:
+        """`batchCalls` log_batch calls of `batchSize` points of one key, then `singlePoints`
+        log_metric calls of one point, each on a run of its own (after a short warm-up on
+        another run), the same decaying series bench/lib/metrics.ts sends. Per-call times in ms."""
+        index = len(self.stores)
+        store = Store(os.path.join(self.dir, f"store-{index}"), f"bench-metrics-{index}")
+        self.stores[f"metrics-{index}"] = store
+        client = store.client
+        size = request["batchSize"]
+
+        def value(step: int) -> float:
+            return math.exp(-step / 20_000) + 0.01 * math.sin(step)
+
+        def batch(run_id: str, key: str, start: int) -> None:
+            now = int(time.time() * 1000)
+            client.log_batch(run_id, metrics=[Metric(key, value(step), now, step) for step in range(start, start + size)])
+
+        warm = client.create_run(store.experiment, run_name="warmup").info.run_id
+        for i in range(request["warmupBatches"]):
+            batch(warm, f"warm{i % 10}", (i // 10) * size)
+        for step in range(request["warmupSingles"]):
+            client.log_metric(warm, "warm-single", value(step), step=step)
+
+        batch_run = client.create_run(store.experiment, run_name="batches").info.run_id
+        batches: List[float] = []
+        for call in range(request["batchCalls"]):
+            started = time.perf_counter()
+            batch(batch_run, "loss", call * size)
+            batches.append((time.perf_counter() - started) * 1000)
+        single_run = client.create_run(store.experiment, run_name="singles").info.run_id
+        singles: List[float] = []
+        for step in range(request["singlePoints"]):
+            started = time.perf_counter()
+            client.log_metric(single_run, "loss", value(step), step=step)
+            singles.append((time.perf_counter() - started) * 1000)
+        stored = {run: len(client.get_metric_history(run, "loss")) for run in (batch_run, single_run)}
+        return {"batches": batches, "singles": singles, "stored": [stored[batch_run], stored[single_run]]}
+
     def close(self, _: Dict[str, Any]) -> Dict[str, Any]:
         self.stores.clear()
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -315,6 +355,7 @@ def main() -> None:
         "ingest_single": peer.ingest_single,
         "traverse": peer.traverse,
         "lookup": peer.lookup,
+        "log_metrics": peer.log_metrics,
         "close": peer.close,
     })
 
