@@ -292,6 +292,23 @@ describe('logMetrics', () => {
     expect(loss.points.map((p: { value: number }) => p.value)).toEqual(Array.from({ length: 3_345 }, (_, i) => i / 10));
   });
 
+  it('keeps every point and one chunk per index when 25 calls append to one series at once', async () => {
+    const run = await start({ project: await project() });
+    await Promise.all(
+      Array.from({ length: 25 }, (_, call) =>
+        server.ok(LOG_METRICS, { input: { run: run.id, metrics: Array.from({ length: 100 }, (_, i) => ({ key: 'loss', value: call, step: call * 100 + i })) } }),
+      ),
+    );
+    expect(await seriesLayout(run.id)).toEqual([{ key: 'loss', own: 500, chunks: 2, chunkPoints: 2_000 }]);
+    const read = await server.ok(`query($id: ID!) { run(id: $id) { metrics { points { step value } } } }`, { id: run.id });
+    const points: { step: number; value: number }[] = read['run'].metrics[0].points;
+    // Each call's points stay together and in order; the calls land in some order.
+    expect([...points.map((p) => p.step)].sort((a, b) => a - b)).toEqual(Array.from({ length: 2_500 }, (_, i) => i));
+    for (let i = 0; i < points.length; i += 100) {
+      expect(points.slice(i, i + 100).map((p) => p.step)).toEqual(Array.from({ length: 100 }, (_, k) => points[i]!.value * 100 + k));
+    }
+  });
+
   it('seals a series stored whole in its own lists (before chunks) on its next append', async () => {
     const run = await start({ project: await project() });
     await server.ok(LOG_METRICS, { input: { run: run.id, metrics: [{ key: 'loss', value: 0, step: 0 }] } });
