@@ -252,6 +252,25 @@ describe('scope, roles and malformed requests', () => {
     expect(points.every((p) => p.value === p.step / 4 && p.timestamp === 1_700_000_000_000 + p.step)).toBe(true);
   });
 
+  it('a log-batch of metrics alone takes the statements of logMetrics; one with a param also updates the run', async () => {
+    const created = await mlflow(a.name, writerA, 'POST', 'runs/create', { experiment_id: '0', run_name: 'metrics-only' });
+    const runId = created.body.run.info.run_id;
+    const metrics = Array.from({ length: 10 }, (_, i) => ({ key: 'loss', value: i, timestamp: 1_700_000_000_000 + i, step: i }));
+    expect((await mlflow(a.name, writerA, 'POST', 'runs/log-batch', { run_id: runId, metrics })).status).toBe(200);
+    // The run's lock and the append; the run's project may be looked up first (it is cached).
+    expect(server.lastQueries().filter((q) => q.unit !== 'mlflow.runProject')).toEqual([
+      { unit: 'logMetrics', autoCommit: false },
+      { unit: 'logMetrics', autoCommit: false },
+    ]);
+    expect((await mlflow(a.name, writerA, 'POST', 'runs/log-batch', { run_id: runId, metrics: metrics.map((m) => ({ ...m, step: m.step + 10 })), params: [{ key: 'lr', value: '0.1' }] })).status).toBe(200);
+    expect(server.lastQueries().some((q) => q.unit === 'recordRunDetails')).toBe(true);
+    const history = await mlflow(a.name, writerA, 'GET', 'metrics/get-history', { run_id: runId, metric_key: 'loss' });
+    expect(history.body.metrics.map((m: { step: number }) => m.step)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    const run = await mlflow(a.name, writerA, 'GET', 'runs/get', { run_id: runId });
+    expect(run.body.run.data.params).toEqual([{ key: 'lr', value: '0.1' }]);
+    expect(run.body.run.data.metrics).toEqual([expect.objectContaining({ key: 'loss', value: 9 })]);
+  });
+
   it("another project's run, and a project the token cannot see, are RESOURCE_DOES_NOT_EXIST", async () => {
     const admin = 'test-admin-token-0123456789';
     await refused({ status: 404, code: 'RESOURCE_DOES_NOT_EXIST' }, () => mlflow(b.name, admin, 'GET', 'runs/get', { run_id: runA }));

@@ -218,7 +218,10 @@ const logBatch: Handler = async (call) => {
     points.splice(0, points.length, ...points.filter((p, i) => !linked[i] || fresh.has(p)));
   }
   const code = codeFrom(tags);
-  await recordRunDetails(call.ctx, { run: runId, metrics: points, params, tags, ...(code ? { code } : {}) });
+  // Metrics alone (what autologgers send while training) leave the run's details as they are:
+  // no params, tags, code or fingerprint to update, so they take logMetrics' two statements.
+  if (points.length > 0 && Object.keys(params).length === 0 && Object.keys(tags).length === 0) await logMetrics(call.ctx, { run: runId, metrics: points });
+  else await recordRunDetails(call.ctx, { run: runId, metrics: points, params, tags, ...(code ? { code } : {}) });
   return {};
 };
 
