@@ -12,10 +12,9 @@
  * machine load, each on a run of its own:
  * - Pedigree: `logMetrics` over HTTP (validation, the run locked and checked, the points appended
  *   to the run's MetricSeries, the run's summary updated, the run read back).
- * - The limit: the statement Pedigree's append sends (APPEND_METRICS: the points appended to the
- *   series' lists, full thousands moved to sealed chunks), through the same driver, one write
- *   transaction per call, with the run's summary kept by the client: everything around that
- *   statement is what Pedigree adds.
+ * - The limit: Pedigree's append statement without its checks (APPEND_METRICS: the points
+ *   appended to the series' lists, full thousands moved to sealed chunks), through the same
+ *   driver, one write transaction per call, with the run's summary kept by the client.
  * Neo4j is warmed up first with calls of each kind for both contenders (on other runs, untimed).
  * Both series are read back at the end: a contender that stored a different number of points
  * fails the comparison.
@@ -85,7 +84,7 @@ export async function compareMetricWrites(options: {
   const startRun = async (name: string) =>
     Object.values(await post<Created>('mutation($i: StartRunInput!) { startRun(input: $i) { id } }', { i: { project, name, type: 'TRAINING' } }))[0]!.id;
 
-  // The limit keeps each run's summary itself (Pedigree reads it from the locked run).
+  // The limit keeps each run's summary itself (Pedigree rebuilds it from the run's series).
   const summaries = new Map<string, Record<string, number>>();
   const send: Record<Name, (runId: string, batch: Point[]) => Promise<void>> = {
     async pedigree(runId, batch) {
@@ -175,7 +174,7 @@ export async function compareMetricWrites(options: {
     peerCalls.push({ name: peer.name, calls });
   }
 
-  const note = 'One client, sequential calls; each contender on a run and key of its own, in alternating chunks. The limit is the statement of Pedigree\'s append through the same driver, one write transaction per call. An element is one point.';
+  const note = 'One client, sequential calls; each contender on a run and key of its own, in alternating chunks. The limit is Pedigree\'s append statement without its checks, through the same driver, one write transaction per call. An element is one point.';
   const rateTable = (title: string, elements: number, tallies: Record<Name, Tally>, of: keyof MetricCalls): Table => {
     const rate = (t: Tally) => (elements / t.ms) * 1000;
     const row = (contender: string, t: Tally, ratio: string) => {

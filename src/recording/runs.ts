@@ -1,5 +1,5 @@
 /** startRun, logMetrics, finishRun: validation, then one write transaction each. */
-import { requireRole } from '../auth/authorize.ts';
+import { projectsWithRole, requireRole } from '../auth/authorize.ts';
 import { searchProperties } from '../domain/search-params.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import type { ServiceDeps } from '../auth/viewer.ts';
@@ -10,7 +10,7 @@ import { newId } from '../domain/ids.ts';
 import { LINEAGE_LABELS, type RunRow, type RunStatus, type RunType } from '../domain/rows.ts';
 import type { Tx } from '../neo4j/executor.ts';
 import { firstCycle } from '../neo4j/queries/lineage.ts';
-import { appendMetrics, createRun, finishRunNode, lockRun, type SeriesAppend } from '../neo4j/queries/runs.ts';
+import { appendMetrics, appendMetricsChecked, createRun, finishRunNode, lockRun, type SeriesAppend } from '../neo4j/queries/runs.ts';
 import { runFingerprint } from '../domain/fingerprint.ts';
 import { canonicalJson, checkJsonObject, checkOptionalJson, parseJson } from '../domain/json.ts';
 import { gatedWrite } from './gated-write.ts';
@@ -179,7 +179,7 @@ export function recordableRun(viewer: Viewer, runId: string, run: RunRow | null)
 export async function logMetrics(ctx: ServiceDeps, input: LogMetricsInput): Promise<RunRow> {
   const runId = checkName('input.run', input.run);
   const series = checkMetrics('input.metrics', input.metrics);
-  return ctx.executor.write('logMetrics', async (tx) => {
+  const checked = async (tx: Tx): Promise<RunRow> => {
     const run = await requireRun(tx, ctx.viewer, runId);
     if (run.status !== 'RUNNING') {
       throw conflict(`the run is ${run.status}; only RUNNING runs accept metrics`, { status: run.status });
@@ -190,7 +190,11 @@ export async function logMetrics(ctx: ServiceDeps, input: LogMetricsInput): Prom
     const summaryMetricsJson = summaryWith(run.summaryMetricsJson, series);
     await appendMetrics(tx, runId, series, summaryMetricsJson);
     return { ...run, summaryMetricsJson };
-  });
+  };
+  if (series.length === 0) return ctx.executor.write('logMetrics', checked);
+  // One statement, its own transaction, when the run accepts the points; otherwise the checked
+  // unit names the refusal (src/recording/gated-write.ts).
+  return gatedWrite(ctx.executor, 'logMetrics', (tx) => appendMetricsChecked(tx, runId, series, projectsWithRole(ctx.viewer, 'WRITER')), checked);
 }
 
 export async function finishRun(ctx: ServiceDeps, input: FinishRunInput): Promise<RunRow> {

@@ -219,7 +219,7 @@ const logBatch: Handler = async (call) => {
   }
   const code = codeFrom(tags);
   // Metrics alone (what autologgers send while training) leave the run's details as they are:
-  // no params, tags, code or fingerprint to update, so they take logMetrics' two statements.
+  // no params, tags, code or fingerprint to update, so they are a logMetrics (one statement).
   if (points.length > 0 && Object.keys(params).length === 0 && Object.keys(tags).length === 0) await logMetrics(call.ctx, { run: runId, metrics: points });
   else await recordRunDetails(call.ctx, { run: runId, metrics: points, params, tags, ...(code ? { code } : {}) });
   return {};

@@ -125,7 +125,11 @@ export const METRIC_CHUNK_POINTS = 1_000;
 export const APPEND_METRICS = `MATCH (r:Run {id: $runId})
   SET r.summaryMetricsJson = $summaryMetricsJson
   WITH r
-  UNWIND $series AS s
+  ${seriesAppend()}`;
+
+/** The points of `$series` appended to the series of run `r`, which the statement has locked. */
+function seriesAppend(): string {
+  return `UNWIND $series AS s
   MERGE (m:MetricSeries {runId: $runId, key: s.key})
   ON CREATE SET m.projectId = r.projectId, m.steps = [], m.values = [], m.timestamps = [], m.sealed = 0, m.created = true
   WITH r, m, s, m.created AS created
@@ -148,10 +152,43 @@ export const APPEND_METRICS = `MATCH (r:Run {id: $runId})
         m.values = m.values[full * ${METRIC_CHUNK_POINTS}..],
         m.timestamps = m.timestamps[full * ${METRIC_CHUNK_POINTS}..],
         m.sealed = sealed + full)`;
+}
 
 /** Appends points to each key's series (one statement) and sets the run's summary. */
 export async function appendMetrics(tx: Tx, runId: string, series: readonly SeriesAppend[], summaryMetricsJson: string): Promise<void> {
   await tx.run(APPEND_METRICS, { runId, series, summaryMetricsJson });
+}
+
+/**
+ * logMetrics as one statement, for an auto-commit transaction: when the run exists, is RUNNING
+ * and is in one of `writable`'s projects, it is locked, its series appended to, and its summary
+ * rebuilt from its series' latest values (which is what the summary holds: every append sets a
+ * key's summary value and its series' `last` to the same point). Otherwise no row, and nothing
+ * written. The summary's numbers are formatted by Cypher (`1.0`, `1.0E-7`): valid JSON that
+ * parses to the same values as the gateway's own formatting.
+ */
+export async function appendMetricsChecked(
+  tx: Tx,
+  runId: string,
+  series: readonly SeriesAppend[],
+  writable: { all: boolean; projects: readonly string[] },
+): Promise<RunRow | null> {
+  const [record] = await tx.run(
+    pinned(`MATCH (r:Run {id: $runId})
+     WHERE r.status = 'RUNNING' AND ($writable.all OR r.projectId IN $writable.projects)
+     SET r.__lock = true REMOVE r.__lock
+     WITH r
+     CALL (r) {
+       ${seriesAppend()}
+     }
+     WITH r, COLLECT { MATCH (r)-[:HAS_METRIC]->(m:MetricSeries) WHERE m.last IS NOT NULL RETURN m ORDER BY m.key } AS series
+     SET r.summaryMetricsJson = '{' + reduce(json = '', m IN series |
+       json + CASE json WHEN '' THEN '' ELSE ',' END
+       + '"' + replace(replace(m.key, $backslash, $backslash + $backslash), '"', $backslash + '"') + '":' + toString(m.last)) + '}'
+     RETURN r`),
+    { runId, series, writable, backslash: '\\' },
+  );
+  return record ? nodeRow<RunRow>(record.get('r') as Node) : null;
 }
 
 /** A series' sealed chunks in order, as a Cypher expression of `s` (the series node); see seriesPoints. */

@@ -238,15 +238,28 @@ describe('logMetrics', () => {
     expect(await graphCounts(driver)).toEqual(finished);
   });
 
-  it('logs a batch of points in two statements: the run checked and locked, then the append', async () => {
+  it('logs a batch of points in one statement, its own transaction: the run checked and locked, the append, the summary', async () => {
     const run = await start({ project: await project() });
     const metrics = Array.from({ length: 1_000 }, (_, i) => ({ key: i % 2 ? 'loss' : 'acc', value: i, step: i >> 1 }));
     const data = await server.ok(LOG_METRICS, { input: { run: run.id, metrics } });
     expect(data['logMetrics'].summaryMetrics).toEqual({ acc: 998, loss: 999 });
-    expect(server.lastQueryCount()).toBe(2);
+    expect(server.lastQueries()).toEqual([{ unit: 'logMetrics', autoCommit: true }]);
     // The answer's summary is the stored one.
     const read = await server.ok(`query($id: ID!) { run(id: $id) { summaryMetrics } }`, { id: run.id });
     expect(read['run'].summaryMetrics).toEqual(data['logMetrics'].summaryMetrics);
+  });
+
+  it('keeps every key in the summary, whatever its characters, and the values the gateway would write', async () => {
+    const run = await start({ project: await project() });
+    const keys = ['loss', 'a"quoted"\\key', 'päth/with spaces', 'tiny', 'huge', 'negative'];
+    const values = [0.25, 1, 3, 1.5e-7, 1e21, -42];
+    await server.ok(LOG_METRICS, { input: { run: run.id, metrics: keys.slice(0, 3).map((key, i) => ({ key, value: values[i], step: 0 })) } });
+    const logged = await server.ok(LOG_METRICS, { input: { run: run.id, metrics: keys.slice(2).map((key, i) => ({ key, value: values[i + 2]! * 2, step: 1 })) } });
+    const expected = Object.fromEntries(keys.map((key, i) => [key, i < 2 ? values[i] : values[i]! * 2]));
+    expect(logged['logMetrics'].summaryMetrics).toEqual(expected);
+    const read = await server.ok(`query($id: ID!) { run(id: $id) { summaryMetrics metrics { key last } } }`, { id: run.id });
+    expect(read['run'].summaryMetrics).toEqual(expected);
+    expect(Object.fromEntries(read['run'].metrics.map((m: { key: string; last: number }) => [m.key, m.last]))).toEqual(expected);
   });
 
   it('appends 100,000 points without slowing down run reads', async () => {
