@@ -175,9 +175,10 @@ export async function appendMetricsChecked(
 ): Promise<RunRow | null> {
   const [record] = await tx.run(
     pinned(`MATCH (r:Run {id: $runId})
-     WHERE r.status = 'RUNNING' AND ($writable.all OR r.projectId IN $writable.projects)
+     WHERE $writable.all OR r.projectId IN $writable.projects
      SET r.__lock = true REMOVE r.__lock
-     WITH r
+     // The status as it is once the lock is held: a finishRun that held it has committed.
+     WITH r WHERE r.status = 'RUNNING'
      CALL (r) {
        ${seriesAppend()}
      }
