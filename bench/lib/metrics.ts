@@ -13,8 +13,8 @@
  * - Pedigree: `logMetrics` over HTTP (validation, the run locked and checked, the points appended
  *   to the run's MetricSeries, the run's summary updated, the run read back).
  * - The limit: Pedigree's append statement without its checks (APPEND_METRICS: the points
- *   appended to the series' lists, full thousands moved to sealed chunks), through the same
- *   driver, one write transaction per call, with the run's summary kept by the client.
+ *   appended to the series' lists, full thousands moved to sealed chunks, the summary rebuilt),
+ *   through the same driver, one write transaction per call.
  * Neo4j is warmed up first with calls of each kind for both contenders (on other runs, untimed).
  * Both series are read back at the end: a contender that stored a different number of points
  * fails the comparison.
@@ -24,7 +24,6 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Driver } from 'neo4j-driver';
-import { canonicalJson } from '../../src/domain/json.ts';
 import { APPEND_METRICS } from '../../src/neo4j/queries/runs.ts';
 import { isUnsupported, type MetricCalls, type MetricCallsPlan, type Outcome, type Peer } from '../peers/types.ts';
 import type { Post } from './load-pedigree.ts';
@@ -84,21 +83,15 @@ export async function compareMetricWrites(options: {
   const startRun = async (name: string) =>
     Object.values(await post<Created>('mutation($i: StartRunInput!) { startRun(input: $i) { id } }', { i: { project, name, type: 'TRAINING' } }))[0]!.id;
 
-  // The limit keeps each run's summary itself (Pedigree rebuilds it from the run's series).
-  const summaries = new Map<string, Record<string, number>>();
   const send: Record<Name, (runId: string, batch: Point[]) => Promise<void>> = {
     async pedigree(runId, batch) {
       await post(LOG, { input: { run: runId, metrics: batch } });
     },
     async hand(runId, batch) {
-      const summary = summaries.get(runId) ?? {};
-      const last = batch[batch.length - 1]!;
-      summary[last.key] = last.value;
-      summaries.set(runId, summary);
-      const series = [{ key: last.key, steps: batch.map((p) => p.step), values: batch.map((p) => p.value), timestamps: batch.map(() => null) }];
+      const series = [{ key: batch[0]!.key, steps: batch.map((p) => p.step), values: batch.map((p) => p.value), timestamps: batch.map(() => null) }];
       const session = driver.session(sessionConfig);
       try {
-        await session.executeWrite((tx) => tx.run(APPEND_METRICS, { runId, series, summaryMetricsJson: canonicalJson(summary) }));
+        await session.executeWrite((tx) => tx.run(APPEND_METRICS, { runId, series }));
       } finally {
         await session.close();
       }

@@ -83,11 +83,7 @@ export async function recordRunDetails(ctx: ServiceDeps, input: RecordRunDetails
       params: JSON.parse(paramsJson),
       inputIds: await runInputIds(tx, runId),
     });
-    if (series.length > 0) {
-      const summary = JSON.parse(run.summaryMetricsJson) as Record<string, number>;
-      for (const s of series) summary[s.key] = s.values[s.values.length - 1]!;
-      await appendMetrics(tx, runId, series, canonicalJson(summary));
-    }
+    if (series.length > 0) await appendMetrics(tx, runId, series);
     return updateRunDetails(tx, runId, {
       paramsJson,
       searchProps: searchProperties(paramsJson),

@@ -66,12 +66,6 @@ export function checkMetrics(field: string, metrics: readonly MetricInput[]): Se
   return [...byKey].map(([key, s]) => ({ key, ...s }));
 }
 
-function summaryWith(summaryMetricsJson: string, series: readonly SeriesAppend[]): string {
-  const summary = JSON.parse(summaryMetricsJson) as Record<string, number>;
-  for (const s of series) summary[s.key] = s.values[s.values.length - 1]!;
-  return canonicalJson(summary);
-}
-
 /** A validated run start (without project), shared by startRun and recordLineage. */
 export interface RunSpec {
   readonly name: string;
@@ -187,9 +181,7 @@ export async function logMetrics(ctx: ServiceDeps, input: LogMetricsInput): Prom
     if (series.length === 0) return run;
     // The append sets nothing on the run but its summary, so the answer is the locked row with
     // the new summary, without reading the run again.
-    const summaryMetricsJson = summaryWith(run.summaryMetricsJson, series);
-    await appendMetrics(tx, runId, series, summaryMetricsJson);
-    return { ...run, summaryMetricsJson };
+    return { ...run, summaryMetricsJson: await appendMetrics(tx, runId, series) };
   };
   if (series.length === 0) return ctx.executor.write('logMetrics', checked);
   // One statement, its own transaction, when the run accepts the points; otherwise the checked
@@ -224,7 +216,7 @@ export async function finishRunIn(
     run.projectId,
     outputs.map((ref, i) => ({ field: `input.outputs[${i}].id`, id: ref.id, labels: OUTPUT_LABELS })),
   );
-  if (series.length > 0) await appendMetrics(tx, runId, series, summaryWith(run.summaryMetricsJson, series));
+  if (series.length > 0) await appendMetrics(tx, runId, series);
   const finished = await finishRunNode(tx, runId, status, outputs);
   // An output the run used (or that something upstream of the run derives from) would make a
   // cycle: checked against the stored graph, in this transaction, so a refusal writes nothing.

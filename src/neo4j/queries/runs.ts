@@ -116,20 +116,8 @@ export interface SeriesAppend {
  */
 export const METRIC_CHUNK_POINTS = 1_000;
 
-/**
- * The statement of appendMetrics: appends each key's points to its series' lists, moves every
- * full thousand of them to new sealed chunks (written once, never changed), and sets the run's
- * summary. A series stored before chunks existed keeps all its points in its lists until its
- * next append seals them.
- */
-export const APPEND_METRICS = `MATCH (r:Run {id: $runId})
-  SET r.summaryMetricsJson = $summaryMetricsJson
-  WITH r
-  ${seriesAppend()}`;
-
 /** The points of `$series` appended to the series of run `r`, which the statement has locked. */
-function seriesAppend(): string {
-  return `UNWIND $series AS s
+const SERIES_APPEND = `UNWIND $series AS s
   MERGE (m:MetricSeries {runId: $runId, key: s.key})
   ON CREATE SET m.projectId = r.projectId, m.steps = [], m.values = [], m.timestamps = [], m.sealed = 0, m.created = true
   WITH r, m, s, m.created AS created
@@ -152,20 +140,40 @@ function seriesAppend(): string {
         m.values = m.values[full * ${METRIC_CHUNK_POINTS}..],
         m.timestamps = m.timestamps[full * ${METRIC_CHUNK_POINTS}..],
         m.sealed = sealed + full)`;
-}
 
-/** Appends points to each key's series (one statement) and sets the run's summary. */
-export async function appendMetrics(tx: Tx, runId: string, series: readonly SeriesAppend[], summaryMetricsJson: string): Promise<void> {
-  await tx.run(APPEND_METRICS, { runId, series, summaryMetricsJson });
+/**
+ * Run `r`'s summary rebuilt from its series' latest values, which is what the summary holds:
+ * every append sets a series' `last` from the key's last point. The numbers are formatted by
+ * Cypher (`1.0`, `1.0E-7`), valid JSON that parses to the values appended.
+ */
+const SUMMARY_FROM_SERIES = `WITH r, COLLECT { MATCH (r)-[:HAS_METRIC]->(m:MetricSeries) WHERE m.last IS NOT NULL RETURN m ORDER BY m.key } AS series
+  SET r.summaryMetricsJson = '{' + reduce(json = '', m IN series |
+    json + CASE json WHEN '' THEN '' ELSE ',' END
+    + '"' + replace(replace(m.key, '\\\\', '\\\\\\\\'), '"', '\\\\"') + '":' + toString(m.last)) + '}'`;
+
+/**
+ * The statement of appendMetrics: appends each key's points to its series' lists, moves every
+ * full thousand of them to new sealed chunks (written once, never changed), and rebuilds the
+ * run's summary. A series stored before chunks existed keeps all its points in its lists until
+ * its next append seals them.
+ */
+export const APPEND_METRICS = `MATCH (r:Run {id: $runId})
+  CALL (r) {
+    ${SERIES_APPEND}
+  }
+  ${SUMMARY_FROM_SERIES}
+  RETURN r.summaryMetricsJson AS summaryMetricsJson`;
+
+/** Appends points to each key's series (one statement) and rebuilds the run's summary, which it answers. */
+export async function appendMetrics(tx: Tx, runId: string, series: readonly SeriesAppend[]): Promise<string> {
+  const [record] = await tx.run(APPEND_METRICS, { runId, series });
+  return record!.get('summaryMetricsJson') as string;
 }
 
 /**
  * logMetrics as one statement, for an auto-commit transaction: when the run exists, is RUNNING
- * and is in one of `writable`'s projects, it is locked, its series appended to, and its summary
- * rebuilt from its series' latest values (which is what the summary holds: every append sets a
- * key's summary value and its series' `last` to the same point). Otherwise no row, and nothing
- * written. The summary's numbers are formatted by Cypher (`1.0`, `1.0E-7`): valid JSON that
- * parses to the same values as the gateway's own formatting.
+ * and is in one of `writable`'s projects, it is locked, its series appended to and its summary
+ * rebuilt, as appendMetrics does. Otherwise no row, and nothing written.
  */
 export async function appendMetricsChecked(
   tx: Tx,
@@ -180,14 +188,11 @@ export async function appendMetricsChecked(
      // The status as it is once the lock is held: a finishRun that held it has committed.
      WITH r WHERE r.status = 'RUNNING'
      CALL (r) {
-       ${seriesAppend()}
+       ${SERIES_APPEND}
      }
-     WITH r, COLLECT { MATCH (r)-[:HAS_METRIC]->(m:MetricSeries) WHERE m.last IS NOT NULL RETURN m ORDER BY m.key } AS series
-     SET r.summaryMetricsJson = '{' + reduce(json = '', m IN series |
-       json + CASE json WHEN '' THEN '' ELSE ',' END
-       + '"' + replace(replace(m.key, $backslash, $backslash + $backslash), '"', $backslash + '"') + '":' + toString(m.last)) + '}'
+     ${SUMMARY_FROM_SERIES}
      RETURN r`),
-    { runId, series, writable, backslash: '\\' },
+    { runId, series, writable },
   );
   return record ? nodeRow<RunRow>(record.get('r') as Node) : null;
 }
